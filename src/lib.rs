@@ -1,0 +1,20 @@
+//! ims: incident management with no server. Records are schema-validated YAML files in
+//! a git repository; each governed procedure of the policy is one SSH-signed commit.
+//!
+//! Layers: [`model`], [`engine`] and [`procedures`] are pure; [`repo`] is the only code
+//! that touches git and the file system; [`run`] is the shell that joins them; [`cli`]
+//! parses and prints.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod hygiene;
+pub mod ids;
+pub mod model;
+pub mod procedures;
+pub mod query;
+pub mod repo;
+pub mod run;
+pub mod schema;
+pub mod signing;
+pub mod yaml;

@@ -1,0 +1,225 @@
+//! `ims.yaml`: every policy setting, written in full and commented by `ims init`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::enums::{Category, EscalationTarget, Level};
+use crate::error::{Error, Result};
+
+pub const SCHEMA: &str = "config/1";
+pub const PATH: &str = "ims.yaml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub schema: String,
+    pub organization: String,
+    /// `real`, or `simulated` for tests, demos and training (`IMS_NOW` allowed).
+    pub clock: Clock,
+    pub services: Vec<String>,
+    pub timezone: String,
+    pub sla: Sla,
+    pub escalation: Escalation,
+    /// Impact → urgency → priority, for `prioritize --impact --urgency`; null: not used.
+    pub priority_matrix: Option<BTreeMap<Level, BTreeMap<Level, Level>>>,
+    pub problems: Problems,
+    pub pir: Pir,
+    pub changes: Changes,
+    pub intake: Intake,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    Real,
+    Simulated,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    pub targets: BTreeMap<Level, SlaTarget>,
+    pub paused_statuses: Vec<super::enums::Status>,
+    /// `24x7`, or a named calendar (issue: service levels).
+    pub calendar: String,
+    pub warning_threshold: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTarget {
+    pub acknowledge: String,
+    pub resolve: String,
+    pub update: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    /// Where an incident prioritized `high` is escalated automatically; null for nowhere.
+    pub on_high_priority: Option<EscalationTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Problems {
+    pub stability_window: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pir {
+    pub due_after_close: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Changes {
+    /// Distinct approvals needed per risk.
+    pub approvals: BTreeMap<Level, u32>,
+    pub standard_catalogue: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    pub rules: Vec<IntakeRule>,
+    /// Labels to take the service from, first present wins.
+    pub service_labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeRule {
+    /// Label values an alert must carry.
+    #[serde(rename = "match")]
+    pub matches: BTreeMap<String, String>,
+    pub priority: Level,
+    pub severity: Level,
+    pub category: Category,
+}
+
+impl Config {
+    /// The defaults of CLI.md, written in full by `ims init`.
+    pub fn defaults(organization: &str, clock: Clock) -> Config {
+        let target = |a: &str, r: &str, u: &str| SlaTarget {
+            acknowledge: a.into(),
+            resolve: r.into(),
+            update: u.into(),
+        };
+        let rule = |sev: &str, level: Level| IntakeRule {
+            matches: BTreeMap::from([("severity".to_string(), sev.to_string())]),
+            priority: level,
+            severity: level,
+            category: Category::Performance,
+        };
+        Config {
+            schema: SCHEMA.into(),
+            organization: organization.into(),
+            clock,
+            services: vec![],
+            timezone: "UTC".into(),
+            sla: Sla {
+                targets: BTreeMap::from([
+                    (Level::High, target("15m", "4h", "1h")),
+                    (Level::Medium, target("1h", "1d", "4h")),
+                    (Level::Low, target("4h", "5d", "1d")),
+                ]),
+                paused_statuses: vec![super::enums::Status::PendingVendor],
+                calendar: "24x7".into(),
+                warning_threshold: 0.75,
+            },
+            escalation: Escalation { on_high_priority: Some(EscalationTarget::IncidentManager) },
+            priority_matrix: None,
+            problems: Problems { stability_window: "7d".into() },
+            pir: Pir { due_after_close: "5d".into() },
+            changes: Changes {
+                approvals: BTreeMap::from([(Level::Low, 1), (Level::Medium, 1), (Level::High, 2)]),
+                standard_catalogue: vec![],
+            },
+            intake: Intake {
+                rules: vec![rule("critical", Level::High), rule("warning", Level::Medium)],
+                service_labels: vec!["service".into(), "job".into()],
+            },
+        }
+    }
+
+    /// The comments `ims init` and `ims config set` write above each top-level key.
+    pub const COMMENTS: &'static [(&'static str, &'static str)] = &[
+        ("schema", "ims.yaml: every policy setting of this records repository.\nWritten in full by `ims init`; change it only with `ims config set KEY VALUE`."),
+        ("clock", "real, or simulated (tests, demos, training: IMS_NOW is honoured)."),
+        ("services", "Service names incidents may name; empty means any."),
+        ("timezone", "Time zone for report periods and business hours."),
+        ("sla", "Acknowledge / resolve / update-cadence targets per priority (m, h, d),\nstatuses that pause the clock, calendar, warning threshold (fraction)."),
+        ("escalation", "Automatic escalation when an incident is prioritized high (null: none)."),
+        ("priority_matrix", "Impact -> urgency -> priority for `prioritize --impact I --urgency U`,\ne.g. {high: {high: high, medium: high, low: medium}, ...}; null: priority is given directly."),
+        ("problems", "Time a resolved problem must stay stable before it can be closed."),
+        ("pir", "When a post-incident review of a high-priority incident falls due."),
+        ("changes", "Distinct approvals a change needs per risk; pre-approved standard changes."),
+        ("intake", "Which monitoring alerts open incidents, and as what."),
+    ];
+
+    /// Checks what the schema cannot: durations parse, thresholds are sane.
+    pub fn check(&self) -> Result<()> {
+        for (level, t) in &self.sla.targets {
+            for (name, d) in [("acknowledge", &t.acknowledge), ("resolve", &t.resolve), ("update", &t.update)] {
+                parse_duration(d).map_err(|e| e.context(format!("sla.targets.{level}.{name}")))?;
+            }
+        }
+        parse_duration(&self.problems.stability_window).map_err(|e| e.context("problems.stability_window"))?;
+        parse_duration(&self.pir.due_after_close).map_err(|e| e.context("pir.due_after_close"))?;
+        if !(0.0..=1.0).contains(&self.sla.warning_threshold) {
+            return Err(Error::invalid("sla.warning_threshold: must be between 0 and 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `15m`, `4h`, `1d`, `2w` (and combinations like `1h30m`) into seconds.
+pub fn parse_duration(text: &str) -> Result<i64> {
+    let bad = || Error::invalid(format!("`{text}` is not a duration like 15m, 4h, 1d or 1h30m"));
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: i64 = number.parse().map_err(|_| bad())?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total <= 0 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m").unwrap(), 900);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5400);
+        assert_eq!(parse_duration("7d").unwrap(), 604_800);
+        for bad in ["", "15", "m", "1x", "0m", "-1h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_pass_their_own_checks() {
+        Config::defaults("Example", Clock::Real).check().unwrap();
+    }
+}

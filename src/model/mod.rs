@@ -1,0 +1,183 @@
+//! Domain types of the policy and read access to the records at one tree.
+//!
+//! Everything here is pure: a [`Snapshot`] is an immutable view of one commit's tree,
+//! so a procedure that reads through it is a function of that commit.
+
+pub mod config;
+pub mod enums;
+pub mod incident;
+pub mod person;
+pub mod proposal;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::ids::{Prefix, RecordId, RecordKind};
+
+pub use config::Config;
+pub use incident::Incident;
+pub use person::Person;
+
+/// Read access to the files of one commit.
+pub trait Snapshot {
+    /// The file at `path`, if there is one.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+    /// The names of the entries in the folder at `path` (empty if none).
+    fn list(&self, path: &str) -> Result<Vec<String>>;
+}
+
+/// Reads and parses a YAML file, if present.
+pub fn load<T: DeserializeOwned>(snap: &dyn Snapshot, path: &str) -> Result<Option<T>> {
+    match snap.read(path)? {
+        None => Ok(None),
+        Some(bytes) => {
+            let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
+            crate::yaml::from_str(text, path).map(Some)
+        }
+    }
+}
+
+/// The repository's `ims.yaml`.
+pub fn config(snap: &dyn Snapshot) -> Result<Config> {
+    load(snap, config::PATH)?.ok_or_else(|| Error::internal("ims.yaml is missing: not a records repository"))
+}
+
+/// A registered person, if any.
+pub fn person(snap: &dyn Snapshot, email: &str) -> Result<Option<Person>> {
+    if !valid_email(email) {
+        return Ok(None);
+    }
+    load(snap, &person::path(email))
+}
+
+/// Every registered person.
+pub fn people(snap: &dyn Snapshot) -> Result<Vec<Person>> {
+    let mut out = Vec::new();
+    for name in snap.list("people")? {
+        if let Some(p) = load::<Person>(snap, &format!("people/{name}"))? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `email` is usable as a file name and an identity.
+pub fn valid_email(email: &str) -> bool {
+    let ok_chars = email.chars().all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c));
+    let parts: Vec<&str> = email.split('@').collect();
+    ok_chars
+        && parts.len() == 2
+        && !parts[0].is_empty()
+        && !parts[1].is_empty()
+        && !email.starts_with('.')
+        && !email.contains("..")
+        && email.len() <= 254
+}
+
+/// Loads a record by its full id; an unknown id is `invalid` (exit 3).
+pub fn record<T: DeserializeOwned>(snap: &dyn Snapshot, id: &RecordId) -> Result<T> {
+    load(snap, &id.path())?.ok_or_else(|| Error::invalid(format!("{}: no such {}", id.id, id.kind.entity())))
+}
+
+/// Resolves an id or an unambiguous prefix of one to the full id. Walks only the dated
+/// folders the prefix allows.
+pub fn resolve(snap: &dyn Snapshot, text: &str) -> Result<RecordId> {
+    if let Ok(id) = RecordId::parse(text, "id") {
+        if snap.read(&id.path())?.is_some() {
+            return Ok(id);
+        }
+        return Err(Error::invalid(format!("{}: no such {}", id.id, id.kind.entity())));
+    }
+    let prefix = Prefix::parse(text)?;
+    let mut found = Vec::new();
+    let base = format!("records/{}", prefix.kind.folder());
+    let d = &prefix.date_digits;
+    let fits = |have: &str, from: usize| {
+        let want = d.get(from..d.len().min(from + have.len())).unwrap_or("");
+        have.starts_with(want)
+    };
+    for year in snap.list(&base)?.into_iter().filter(|y| fits(y, 0)) {
+        for month in snap.list(&format!("{base}/{year}"))?.into_iter().filter(|m| fits(m, 4)) {
+            for day in snap.list(&format!("{base}/{year}/{month}"))?.into_iter().filter(|x| fits(x, 6)) {
+                for file in snap.list(&format!("{base}/{year}/{month}/{day}"))? {
+                    let id = file.trim_end_matches(".yaml");
+                    if id.starts_with(&prefix.text) {
+                        found.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(Error::invalid(format!("{text}: no {} has an id starting with it", prefix.kind.entity()))),
+        1 => RecordId::parse(&found[0], "id"),
+        _ => {
+            found.truncate(10);
+            Err(Error::invalid(format!("{text}: ambiguous id prefix, candidates: {}", found.join(", "))))
+        }
+    }
+}
+
+/// Every record of a kind, in id order. Used by queries, not by procedures.
+pub fn all_records(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>> {
+    let base = format!("records/{}", kind.folder());
+    let mut out = Vec::new();
+    for year in snap.list(&base)? {
+        for month in snap.list(&format!("{base}/{year}"))? {
+            for day in snap.list(&format!("{base}/{year}/{month}"))? {
+                let dir = format!("{base}/{year}/{month}/{day}");
+                for file in snap.list(&dir)? {
+                    let path = format!("{dir}/{file}");
+                    if let Some(bytes) = snap.read(&path)? {
+                        out.push((path, bytes));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! An in-memory snapshot for unit tests of pure procedures.
+    use std::collections::BTreeMap;
+
+    use super::Snapshot;
+    use crate::error::Result;
+
+    #[derive(Default, Clone)]
+    pub struct MemSnapshot {
+        pub files: BTreeMap<String, Vec<u8>>,
+    }
+
+    impl Snapshot for MemSnapshot {
+        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+            Ok(self.files.get(path).cloned())
+        }
+        fn list(&self, path: &str) -> Result<Vec<String>> {
+            let prefix = format!("{path}/");
+            let mut names: Vec<String> = self
+                .files
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .map(|rest| rest.split('/').next().unwrap_or(rest).to_string())
+                .collect();
+            names.dedup();
+            Ok(names)
+        }
+    }
+}
+
+
+/// The parent state of the root commit.
+pub struct EmptySnapshot;
+
+impl Snapshot for EmptySnapshot {
+    fn read(&self, _: &str) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn list(&self, _: &str) -> Result<Vec<String>> {
+        Ok(vec![])
+    }
+}

@@ -1,0 +1,186 @@
+//! `incident.identify/1` — policy procedure 2, Incident Identification.
+//!
+//! Policy steps:
+//! 1. Validate the reporter (a registered person; staff may report for an end user).
+//! 2. Validate the inputs (title, service, source, description).
+//! 3. Confirm the event qualifies (the service is one the organisation runs).
+//! 4. Create the incident with `status=open`. Audit: `identify`, ref=incident.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::{Error, Result};
+use crate::hygiene::{self, Shape};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::enums::{AuditAction, Source, Status};
+use crate::model::incident::{self, Incident};
+use crate::model::{self};
+
+pub struct Identify;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub title: String,
+    pub service: String,
+    pub source: Source,
+    pub reporter: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Procedure for Identify {
+    const ID: &'static str = "incident.identify/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        // 1. The reporter.
+        let actor = ctx.person()?;
+        let reporter = match &input.reporter {
+            Some(r) if r != ctx.actor => {
+                if !actor.is_staff() {
+                    return Err(Error::forbidden(format!(
+                        "incident identify: only staff report on behalf of someone else; {} is not staff",
+                        ctx.actor
+                    )));
+                }
+                super::registered(ctx, "reporter", r)?;
+                r.clone()
+            }
+            _ => ctx.actor.to_string(),
+        };
+        // 2. The inputs.
+        let rid = RecordId::parse(&input.id, "id")?;
+        if rid.kind != RecordKind::Incident {
+            return Err(Error::invalid(format!("id: {} is not an incident id", input.id)));
+        }
+        let title = hygiene::text("title", &input.title, Shape::Line)?;
+        let service = hygiene::text("service", &input.service, Shape::Line)?;
+        let description = hygiene::optional("description", input.description.as_deref(), Shape::Text)?;
+        // 3. The event qualifies.
+        let config = model::config(ctx.snap)?;
+        if !config.services.is_empty() && !config.services.contains(&service) {
+            return Err(Error::invalid(format!(
+                "service: `{service}` is not one of the services in ims.yaml ({})",
+                config.services.join(", ")
+            )));
+        }
+        if ctx.snap.read(&rid.path())?.is_some() {
+            return Err(Error::conflict(format!("{}: an incident with this id exists", rid.id)));
+        }
+        // 4. Create it, open.
+        let mut incident = Incident {
+            schema: incident::SCHEMA.into(),
+            incident_id: rid.id.clone(),
+            title,
+            description,
+            service,
+            source: input.source,
+            category: None,
+            subcategory: None,
+            priority: None,
+            severity: None,
+            priority_justification: None,
+            status: Status::Open,
+            reporter,
+            reported_by: ctx.actor.into(),
+            assigned_team: None,
+            assignee: None,
+            workaround_available: false,
+            workaround: None,
+            diagnosis: vec![],
+            problem_ids: vec![],
+            change_ids: vec![],
+            kb_ids: vec![],
+            communications: vec![],
+            vendor_engagements: vec![],
+            timeline: vec![],
+            sla: None,
+            created_at: ctx.now,
+            acknowledged_at: None,
+            resolved_at: None,
+            resolved_by: None,
+            resolution_code: None,
+            resolution_summary: None,
+            altered_production: false,
+            closed_at: None,
+            closed_by: None,
+            closure_notes: None,
+            feedback: None,
+            updated_at: ctx.now,
+        };
+        incident.track(ctx.now, ctx.actor, "status", None, Some(Status::Open.to_string()));
+        let mut effect = Effect::new(format!("incident: identify {} ({})", rid.id, incident.title))
+            .action(AuditAction::Identify, "incident", &rid.id)
+            .fields(&["status", "title", "service", "source", "reporter"]);
+        effect.write_main(&rid.path(), &rid.id, &incident)?;
+        Ok(effect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Role;
+    use crate::procedures::incident::testing::*;
+
+    fn input() -> Input {
+        Input {
+            id: "INC-20261126-0000000002".into(),
+            title: "Checkout fails".into(),
+            service: "shop".into(),
+            source: Source::UserReport,
+            reporter: None,
+            description: None,
+        }
+    }
+
+    fn run(actor: &str, input: &Input) -> Result<Effect> {
+        apply::<Identify>(&incident(Status::Open), actor, input)
+    }
+
+    #[test]
+    fn creates_an_open_incident() {
+        let e = run("user@x.test", &input()).unwrap();
+        let rec = e.record.unwrap();
+        assert_eq!(rec["status"], "open");
+        assert_eq!(rec["reporter"], "user@x.test");
+    }
+
+    #[test]
+    fn step1_reporter_must_be_registered_and_only_staff_report_for_others() {
+        halts(run("nobody@x.test", &input()), Kind::Forbidden, "not a registered person");
+        let mut i = input();
+        i.reporter = Some("l1@x.test".into());
+        halts(run("user@x.test", &i), Kind::Forbidden, "only staff");
+        i.reporter = Some("ghost@x.test".into());
+        halts(run(&as_role(Role::ServiceDesk), &i), Kind::Invalid, "not a registered person");
+    }
+
+    #[test]
+    fn step2_inputs_are_validated() {
+        let mut i = input();
+        i.title = " ".into();
+        halts(run("user@x.test", &i), Kind::Invalid, "title");
+        let mut i = input();
+        i.description = Some("password: hunter22hunter".into());
+        halts(run("user@x.test", &i), Kind::Invalid, "description");
+    }
+
+    #[test]
+    fn step3_service_must_be_listed_when_services_are() {
+        let mut snap = snapshot(None);
+        let mut config = crate::model::config::Config::defaults("T", crate::model::config::Clock::Simulated);
+        config.services = vec!["payments".into()];
+        snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
+        let ctx = Ctx { snap: &snap, actor: "user@x.test", now: now() };
+        halts(Identify::apply(&ctx, &input()), Kind::Invalid, "not one of the services");
+    }
+
+    #[test]
+    fn step4_an_existing_id_is_a_conflict() {
+        let mut i = input();
+        i.id = ID.into();
+        halts(run("user@x.test", &i), Kind::Conflict, "exists");
+    }
+}

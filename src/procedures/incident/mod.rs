@@ -1,0 +1,229 @@
+//! The incident lifecycle: policy procedures 2–9 and 11–13, one file each, on the
+//! state table and authorization table of DESIGN.md.
+
+pub mod assign;
+pub mod categorize;
+pub mod close;
+pub mod diagnose;
+pub mod escalate;
+pub mod feedback;
+pub mod identify;
+pub mod log;
+pub mod notify;
+pub mod prioritize;
+pub mod reopen;
+pub mod resolve;
+pub mod resume;
+pub mod vendor;
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::Ctx;
+use crate::error::{Error, Result};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::enums::{Channel, Recipients, Status};
+use crate::model::incident::{Communication, Incident};
+use crate::model::{self};
+
+/// The incident named by `id` (a full id: the shell resolves prefixes).
+pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Incident)> {
+    let rid = RecordId::parse(id, "incident")?;
+    if rid.kind != RecordKind::Incident {
+        return Err(Error::invalid(format!("{id}: not an incident id")));
+    }
+    let incident: Incident = model::record(ctx.snap, &rid)?;
+    Ok((rid, incident))
+}
+
+/// Halts unless the incident is in one of `allowed` statuses.
+pub fn require_status(incident: &Incident, what: &str, allowed: &[Status]) -> Result<()> {
+    if allowed.contains(&incident.status) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(Error::precondition(format!(
+        "incident {}: {what} needs status {}, it is {}",
+        incident.incident_id,
+        names.join(" or "),
+        incident.status
+    )))
+}
+
+/// Halts if the incident is closed (log, categorize, prioritize, diagnose, notify).
+pub fn require_open(incident: &Incident, what: &str) -> Result<()> {
+    if incident.status == Status::Closed {
+        return Err(Error::precondition(format!(
+            "incident {}: {what} is not allowed on a closed incident",
+            incident.incident_id
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a `COM-`/`VEN-` id made by the shell.
+pub fn sub_id(id: &str, prefix: &str) -> Result<String> {
+    let ok = id.starts_with(&format!("{prefix}-"))
+        && id.len() == prefix.len() + 20
+        && id[prefix.len() + 1..].split_once('-').is_some_and(|(d, r)| {
+            d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) && r.len() == 10
+        });
+    if ok {
+        Ok(id.to_string())
+    } else {
+        Err(Error::invalid(format!("`{id}` is not a {prefix}- id")))
+    }
+}
+
+/// Appends a communication.
+pub fn communicate(
+    incident: &mut Incident,
+    id: &str,
+    recipients: Recipients,
+    message: String,
+    sender: &str,
+    channel: Channel,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    incident.communications.push(Communication {
+        communication_id: sub_id(id, "COM")?,
+        recipients,
+        message,
+        sender: sender.into(),
+        channel,
+        at,
+    });
+    Ok(())
+}
+
+/// Checks that an email names a registered person.
+pub fn registered(ctx: &Ctx, field: &str, email: &str) -> Result<()> {
+    if model::person(ctx.snap, email)?.is_none() {
+        return Err(Error::invalid(format!("{field}: {email} is not a registered person")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A small registry and incidents in every status, for the procedures' unit tests.
+
+    use chrono::{TimeZone, Utc};
+
+    use crate::engine::{Ctx, Effect, Procedure};
+    use crate::error::{Kind, Result};
+    use crate::model::config::{Clock, Config};
+    use crate::model::enums::{Role, Source, Status};
+    use crate::model::incident::Incident;
+    use crate::model::person::Person;
+    use crate::model::testing::MemSnapshot;
+
+    pub const ID: &str = "INC-20261126-0000000001";
+
+    pub fn now() -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    pub fn person(email: &str, roles: &[Role]) -> Person {
+        Person {
+            schema: "person/1".into(),
+            email: email.into(),
+            name: email.into(),
+            roles: roles.to_vec(),
+            teams: vec![],
+            keys: vec![],
+            revoked: false,
+            revoked_at: None,
+            revoked_reason: None,
+            compromised_since: None,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    pub fn incident(status: Status) -> Incident {
+        Incident {
+            schema: "incident/1".into(),
+            incident_id: ID.into(),
+            title: "Checkout is down".into(),
+            description: None,
+            service: "shop".into(),
+            source: Source::UserReport,
+            category: None,
+            subcategory: None,
+            priority: None,
+            severity: None,
+            priority_justification: None,
+            status,
+            reporter: "user@x.test".into(),
+            reported_by: "user@x.test".into(),
+            assigned_team: None,
+            assignee: None,
+            workaround_available: false,
+            workaround: None,
+            diagnosis: vec![],
+            problem_ids: vec![],
+            change_ids: vec![],
+            kb_ids: vec![],
+            communications: vec![],
+            vendor_engagements: vec![],
+            timeline: vec![],
+            sla: None,
+            created_at: now(),
+            acknowledged_at: None,
+            resolved_at: None,
+            resolved_by: None,
+            resolution_code: None,
+            resolution_summary: None,
+            altered_production: false,
+            closed_at: None,
+            closed_by: None,
+            closure_notes: None,
+            feedback: None,
+            updated_at: now(),
+        }
+    }
+
+    /// A repository state with one person per role and `incident`.
+    pub fn snapshot(incident: Option<&Incident>) -> MemSnapshot {
+        let mut snap = MemSnapshot::default();
+        let mut put = |path: String, text: String| {
+            snap.files.insert(path, text.into_bytes());
+        };
+        put("ims.yaml".into(), crate::yaml::to_canonical(&Config::defaults("Test", Clock::Simulated)).unwrap());
+        for role in Role::ALL {
+            let email = format!("{}@x.test", role.as_str().to_lowercase());
+            put(format!("people/{email}.yaml"), crate::yaml::to_canonical(&person(&email, &[*role])).unwrap());
+        }
+        put("people/user@x.test.yaml".into(), crate::yaml::to_canonical(&person("user@x.test", &[Role::EndUser])).unwrap());
+        if let Some(i) = incident {
+            put(crate::ids::record_path(crate::ids::RecordKind::Incident, &i.incident_id), crate::yaml::to_canonical(i).unwrap());
+        }
+        snap
+    }
+
+    pub fn as_role(role: Role) -> String {
+        format!("{}@x.test", role.as_str().to_lowercase())
+    }
+
+    /// Applies `P` as `actor` to a state holding `incident`.
+    pub fn apply<P: Procedure>(incident: &Incident, actor: &str, input: &P::Input) -> Result<Effect> {
+        let snap = snapshot(Some(incident));
+        let ctx = Ctx { snap: &snap, actor, now: now() };
+        let effect = P::apply(&ctx, input)?;
+        crate::engine::validate_writes(&effect)?;
+        Ok(effect)
+    }
+
+    /// The incident an effect wrote.
+    pub fn written(effect: &Effect) -> Incident {
+        let path = crate::ids::record_path(crate::ids::RecordKind::Incident, ID);
+        let bytes = effect.writes.get(&path).and_then(|b| b.clone()).expect("the incident was written");
+        crate::yaml::from_str(std::str::from_utf8(&bytes).unwrap(), "test").unwrap()
+    }
+
+    pub fn halts<T: std::fmt::Debug>(result: Result<T>, kind: Kind, needle: &str) {
+        let err = result.expect_err("the procedure should halt");
+        assert_eq!(err.kind, kind, "{}", err.message);
+        assert!(err.message.contains(needle), "`{}` should mention `{needle}`", err.message);
+    }
+}

@@ -1,0 +1,160 @@
+//! `incident.resolve/1` — policy procedure 11, Resolution & Recovery.
+//!
+//! Policy steps:
+//! 1. Validate the actor (staff) and the incident (in_progress, escalated,
+//!    pending_vendor).
+//! 2. Validate readiness: the fix was applied and the service restored.
+//! 3. Validate reuse: a `--kb` article and a `--problem` must exist.
+//! 4. Change governance: a fix that altered production needs a linked change that is
+//!    implemented or later.
+//! 5. Set `status=resolved` with the resolution summary, code and time.
+//!    Audit: `resolve`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::{Error, Result};
+use crate::hygiene::{self, Shape};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::enums::{AuditAction, Status};
+
+pub struct Resolve;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub summary: String,
+    pub fix_applied: bool,
+    pub service_restored: bool,
+    pub code: Option<String>,
+    pub kb: Option<String>,
+    pub problem: Option<String>,
+    pub altered_production: bool,
+}
+
+fn linked(ctx: &Ctx, id: &str, kind: RecordKind, field: &str) -> Result<RecordId> {
+    let rid = RecordId::parse(id, field)?;
+    if rid.kind != kind || ctx.snap.read(&rid.path())?.is_none() {
+        return Err(Error::invalid(format!("{field}: no such {} {id}", kind.entity())));
+    }
+    Ok(rid)
+}
+
+impl Procedure for Resolve {
+    const ID: &'static str = "incident.resolve/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require_staff("incident resolve")?;
+        let (rid, mut inc) = super::load(ctx, &input.id)?;
+        super::require_status(&inc, "resolve", &[Status::InProgress, Status::Escalated, Status::PendingVendor])?;
+        if !input.fix_applied || !input.service_restored {
+            return Err(Error::precondition(format!(
+                "incident {}: not ready to resolve: confirm --fix-applied and --service-restored",
+                rid.id
+            )));
+        }
+        let summary = hygiene::text("summary", &input.summary, Shape::Text)?;
+        let code = hygiene::optional("code", input.code.as_deref(), Shape::Line)?;
+        let mut effect = Effect::new(format!("incident: resolve {}", rid.id)).line(format!("Summary: {summary}"));
+        if let Some(kb) = &input.kb {
+            let kb = linked(ctx, kb, RecordKind::Kb, "kb")?;
+            if !inc.kb_ids.contains(&kb.id) {
+                inc.kb_ids.push(kb.id.clone());
+            }
+            effect = effect.line(format!("Known error reused: {}", kb.id)).fields(&["kb_ids"]);
+        }
+        if let Some(p) = &input.problem {
+            let p = linked(ctx, p, RecordKind::Problem, "problem")?;
+            if !inc.problem_ids.contains(&p.id) {
+                inc.problem_ids.push(p.id.clone());
+            }
+            effect = effect.line(format!("Known error reused: {}", p.id)).fields(&["problem_ids"]);
+        }
+        if input.altered_production {
+            let mut implemented = false;
+            for c in &inc.change_ids {
+                let path = RecordId::parse(c, "change")?.path();
+                let change: Option<Value> = crate::model::load(ctx.snap, &path)?;
+                let status = change.as_ref().and_then(|v| v.get("status")).and_then(Value::as_str);
+                implemented |= matches!(status, Some("implemented" | "reviewed" | "closed"));
+            }
+            if !implemented {
+                return Err(Error::precondition(format!(
+                    "incident {}: the fix altered production, so it needs a linked change that is implemented \
+                     (ims incident link-change, after ims change implement)",
+                    rid.id
+                )));
+            }
+        }
+        inc.altered_production = input.altered_production;
+        inc.resolution_summary = Some(summary);
+        inc.resolution_code = code;
+        inc.resolved_at = Some(ctx.now);
+        inc.resolved_by = Some(ctx.actor.into());
+        inc.set_status(ctx.now, ctx.actor, Status::Resolved);
+        inc.updated_at = ctx.now;
+        effect = effect
+            .action(AuditAction::Resolve, "incident", &rid.id)
+            .fields(&["status", "resolved_at", "resolved_by", "resolution_code", "resolution_summary", "timeline"]);
+        effect.write_main(&rid.path(), &rid.id, &inc)?;
+        Ok(effect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Role;
+    use crate::procedures::incident::testing::*;
+
+    fn input() -> Input {
+        Input {
+            id: ID.into(),
+            summary: "restarted the pool".into(),
+            fix_applied: true,
+            service_restored: true,
+            code: Some("restart".into()),
+            kb: None,
+            problem: None,
+            altered_production: false,
+        }
+    }
+
+    #[test]
+    fn resolves_with_time_and_resolver() {
+        let i = written(&apply::<Resolve>(&incident(Status::Escalated), &as_role(Role::L3), &input()).unwrap());
+        assert_eq!(i.status, Status::Resolved);
+        assert_eq!(i.resolved_at, Some(now()));
+        assert_eq!(i.resolved_by.as_deref(), Some("l3@x.test"));
+    }
+
+    #[test]
+    fn step1_staff_and_state() {
+        halts(apply::<Resolve>(&incident(Status::InProgress), "user@x.test", &input()), Kind::Forbidden, "needs one of");
+        halts(apply::<Resolve>(&incident(Status::Open), &as_role(Role::L3), &input()), Kind::Precondition, "open");
+    }
+
+    #[test]
+    fn step2_readiness() {
+        let mut i = input();
+        i.service_restored = false;
+        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Precondition, "service-restored");
+    }
+
+    #[test]
+    fn step3_reused_records_must_exist() {
+        let mut i = input();
+        i.kb = Some("KB-20261126-0000000001".into());
+        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Invalid, "no such kb");
+    }
+
+    #[test]
+    fn step4_altered_production_needs_an_implemented_change() {
+        let mut i = input();
+        i.altered_production = true;
+        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Precondition, "implemented");
+    }
+}

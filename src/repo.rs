@@ -1,0 +1,339 @@
+//! The repository layer: the only code that touches git2 and the file system.
+//!
+//! It reads snapshots of a commit's tree, writes a procedure's files as blobs and trees
+//! directly (never through the index), creates and signs the commit, moves the branch
+//! with a compare-and-swap, and then, under git's own `index.lock`, brings the touched
+//! paths of the working tree and the index up to date so that a later plain
+//! `git commit` cannot revert them.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use git2::{build::TreeUpdateBuilder, FileMode, IndexEntry, IndexTime, ObjectType, Oid, Repository, Signature, Time};
+
+use crate::error::{Error, Result};
+use crate::model::Snapshot;
+
+/// A records repository.
+pub struct Repo {
+    pub git: Repository,
+}
+
+/// A commit's tree, read lazily.
+pub struct TreeSnapshot<'r> {
+    repo: &'r Repository,
+    tree: Option<git2::Tree<'r>>,
+}
+
+impl<'r> TreeSnapshot<'r> {
+    pub fn new(repo: &'r Repository, commit: Option<Oid>) -> Result<Self> {
+        let tree = match commit {
+            Some(oid) => Some(repo.find_commit(oid)?.tree()?),
+            None => None,
+        };
+        Ok(TreeSnapshot { repo, tree })
+    }
+
+    /// The blob id at `path`, if any.
+    pub fn blob_id(&self, path: &str) -> Result<Option<Oid>> {
+        let Some(tree) = &self.tree else { return Ok(None) };
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => Ok(Some(entry.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Snapshot for TreeSnapshot<'_> {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.blob_id(path)? {
+            Some(oid) => Ok(Some(self.repo.find_blob(oid)?.content().to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<String>> {
+        let Some(tree) = &self.tree else { return Ok(vec![]) };
+        let sub = match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
+            Ok(_) => return Ok(vec![]),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(sub.iter().filter_map(|e| e.name().ok().map(String::from)).collect())
+    }
+}
+
+/// Who a commit is by, and when.
+pub struct Stamp<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+impl Repo {
+    /// Finds the records repository at or above `start`, as git does.
+    pub fn discover(start: &Path) -> Result<Repo> {
+        let git = Repository::discover(start)
+            .map_err(|_| Error::invalid(format!("{}: not inside a git repository (run `ims init`)", start.display())))?;
+        let repo = Repo { git };
+        let tip = repo.tip()?;
+        let has_config = TreeSnapshot::new(&repo.git, tip)?.blob_id(crate::model::config::PATH)?.is_some();
+        if !has_config {
+            return Err(Error::invalid(format!(
+                "{}: not a records repository (no ims.yaml at the branch tip; run `ims init`)",
+                repo.root().display()
+            )));
+        }
+        Ok(repo)
+    }
+
+    /// The working tree root, or the git dir of a bare repository.
+    pub fn root(&self) -> &Path {
+        self.git.workdir().unwrap_or_else(|| self.git.path())
+    }
+
+    /// The branch HEAD names (`refs/heads/main`).
+    pub fn branch(&self) -> Result<String> {
+        let head = self.git.find_reference("HEAD")?;
+        head.symbolic_target()?
+            .map(String::from)
+            .ok_or_else(|| Error::precondition("HEAD is detached: check out the records branch first"))
+    }
+
+    /// The commit the branch points at, if it has one.
+    pub fn tip(&self) -> Result<Option<Oid>> {
+        let branch = self.branch()?;
+        match self.git.refname_to_id(&branch) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn snapshot(&self, commit: Option<Oid>) -> Result<TreeSnapshot<'_>> {
+        TreeSnapshot::new(&self.git, commit)
+    }
+
+    /// The commit time of `oid`.
+    pub fn commit_time(&self, oid: Oid) -> Result<DateTime<Utc>> {
+        let t = self.git.find_commit(oid)?.time();
+        Ok(Utc.timestamp_opt(t.seconds(), 0).single().unwrap_or_default())
+    }
+
+    /// Writes `writes` on top of `parent`'s tree and creates a signed commit; moves no ref.
+    pub fn create_commit(
+        &self,
+        parent: Option<Oid>,
+        writes: &std::collections::BTreeMap<String, Option<Vec<u8>>>,
+        message: &str,
+        stamp: &Stamp,
+        sign: &dyn Fn(&[u8]) -> Result<String>,
+    ) -> Result<Oid> {
+        let mut update = TreeUpdateBuilder::new();
+        for (path, bytes) in writes {
+            match bytes {
+                Some(bytes) => {
+                    let blob = self.git.blob(bytes)?;
+                    update.upsert(path.as_str(), blob, FileMode::Blob);
+                }
+                None => {
+                    update.remove(path.as_str());
+                }
+            }
+        }
+        let base = match parent {
+            Some(oid) => self.git.find_commit(oid)?.tree()?,
+            None => {
+                let empty = self.git.treebuilder(None)?.write()?;
+                self.git.find_tree(empty)?
+            }
+        };
+        let tree_id = update.create_updated(&self.git, &base)?;
+        let tree = self.git.find_tree(tree_id)?;
+        let time = Time::new(stamp.at.timestamp(), 0);
+        let sig = Signature::new(stamp.name, stamp.email, &time)?;
+        let parents = match parent {
+            Some(oid) => vec![self.git.find_commit(oid)?],
+            None => vec![],
+        };
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        let buffer = self.git.commit_create_buffer(&sig, &sig, message, &tree, &parent_refs)?;
+        let content = buffer.as_str().map_err(|_| Error::internal("commit buffer is not UTF-8"))?;
+        let signature = sign(content.as_bytes())?;
+        Ok(self.git.commit_signed(content, &signature, Some("gpgsig"))?)
+    }
+
+    /// Moves `branch` from `old` to `new` only if it still points at `old`: returns false
+    /// when it moved (or its lock was held) meanwhile.
+    pub fn compare_and_swap(&self, branch: &str, old: Option<Oid>, new: Oid, log: &str) -> Result<bool> {
+        let result = match old {
+            Some(old) => self.git.reference_matching(branch, new, true, old, log).map(|_| ()),
+            None => self.git.reference(branch, new, false, log).map(|_| ()),
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(e.code(), git2::ErrorCode::Modified | git2::ErrorCode::Locked | git2::ErrorCode::Exists) => {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes git's `index.lock`, waiting a while for other writers. `None` in a bare repository.
+    pub fn lock_index(&self) -> Result<Option<IndexLock>> {
+        if self.git.is_bare() {
+            return Ok(None);
+        }
+        let path = self.git.path().join("index.lock");
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(_) => return Ok(Some(IndexLock { path, done: false })),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if started.elapsed() > Duration::from_secs(30) {
+                        return Err(Error::internal(format!(
+                            "{}: held for over 30 s by another git process; if none is running, remove it",
+                            path.display()
+                        )));
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Halts with `precondition` if a path has local edits: its working file or index
+    /// entry differs from the blob at `tip`. Call with the index lock held.
+    pub fn check_clean(&self, lock: &IndexLock, tip: Option<Oid>, paths: &[&str]) -> Result<()> {
+        let Some(workdir) = self.git.workdir() else { return Ok(()) };
+        let index = lock.read_index(&self.git)?;
+        let snap = self.snapshot(tip)?;
+        for path in paths {
+            let committed = snap.blob_id(path)?;
+            let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            let file = workdir.join(path);
+            let on_disk = match fs::symlink_metadata(&file) {
+                Ok(_) => Some(Oid::hash_file(ObjectType::Blob, &file)?),
+                Err(_) => None,
+            };
+            if staged != committed || on_disk != committed {
+                return Err(Error::precondition(format!(
+                    "{path}: has local edits (git status shows it changed); records are only written by ims procedures: \
+                     `git checkout -- {path}` to drop them"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings `paths` of the working tree and the index to their state at the branch
+    /// tip, then releases the lock by renaming the new index into place, as git does.
+    pub fn update_worktree(&self, lock: IndexLock, paths: &[&str]) -> Result<()> {
+        let workdir = self.git.workdir().ok_or_else(|| Error::internal("no working tree"))?.to_path_buf();
+        let tip = self.tip()?;
+        let snap = self.snapshot(tip)?;
+        let mut index = lock.read_index(&self.git)?;
+        for path in paths {
+            let file = workdir.join(path);
+            match snap.blob_id(path)? {
+                Some(oid) => {
+                    let blob = self.git.find_blob(oid)?;
+                    write_atomically(&file, blob.content())?;
+                    let meta = fs::metadata(&file)?;
+                    index.add(&entry(path, oid, &meta))?;
+                }
+                None => {
+                    match fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
+        lock.commit(&mut index)
+    }
+}
+
+/// Git's `index.lock`, held; removed on drop unless committed.
+pub struct IndexLock {
+    path: PathBuf,
+    done: bool,
+}
+
+impl IndexLock {
+    fn scratch(&self) -> PathBuf {
+        self.path.with_file_name("ims-index.tmp")
+    }
+
+    /// A private copy of the current index to edit.
+    fn read_index(&self, repo: &Repository) -> Result<git2::Index> {
+        let current = repo.path().join("index");
+        let scratch = self.scratch();
+        let _ = fs::remove_file(&scratch);
+        if current.exists() {
+            fs::copy(&current, &scratch)?;
+        }
+        Ok(git2::Index::open(&scratch)?)
+    }
+
+    /// Writes the edited index and renames it over the lock, then into place.
+    fn commit(mut self, index: &mut git2::Index) -> Result<()> {
+        index.write()?;
+        let scratch = self.scratch();
+        fs::rename(&scratch, &self.path)?;
+        fs::rename(&self.path, self.path.with_file_name("index"))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(self.scratch());
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = file.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = file.with_extension(format!("ims-tmp-{}", std::process::id()));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+    }
+    fs::rename(&tmp, file)?;
+    Ok(())
+}
+
+fn entry(path: &str, id: Oid, meta: &fs::Metadata) -> IndexEntry {
+    IndexEntry {
+        ctime: IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+        mtime: IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: 0o100644,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.size() as u32,
+        id,
+        flags: (path.len().min(0xfff)) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}

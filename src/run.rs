@@ -1,0 +1,175 @@
+//! The imperative shell around the pure procedures: who is acting and with which key,
+//! what time it is, and the load → apply → validate → commit loop of DESIGN.md
+//! "How a procedure runs", with compare-and-swap and re-apply on a moved tip.
+
+use std::path::Path;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use git2::Oid;
+
+use crate::engine::{self, Ctx, Effect, Procedure};
+use crate::error::{Error, Result};
+use crate::model::{self, config::Clock};
+use crate::repo::{Repo, Stamp};
+use crate::signing::{self, Signer};
+
+/// How many times a procedure is re-applied when the branch keeps moving under it.
+const MAX_ATTEMPTS: usize = 64;
+
+/// The acting person and their signing key, as CLI.md says to find them.
+pub struct Identity {
+    pub actor: String,
+    pub signer: Signer,
+}
+
+impl Identity {
+    /// `IMS_ACTOR` else `user.email`; `IMS_SIGNING_KEY` else `user.signingkey`.
+    pub fn from_env(config: &git2::Config) -> Result<Identity> {
+        let actor = env_or_config("IMS_ACTOR", config, "user.email")
+            .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
+        let spec = env_or_config("IMS_SIGNING_KEY", config, "user.signingkey")
+            .ok_or_else(|| Error::forbidden("no signing key: set IMS_SIGNING_KEY or `git config user.signingkey`"))?;
+        Ok(Identity { actor, signer: Signer::load(&spec)? })
+    }
+}
+
+fn env_or_config(var: &str, config: &git2::Config, key: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| config.get_string(key).ok())
+        .map(|v| v.trim().to_string())
+}
+
+/// The time from the system clock, or from `IMS_NOW` where the repository allows it.
+pub fn clock(simulated: bool) -> Result<DateTime<Utc>> {
+    match std::env::var("IMS_NOW") {
+        Ok(text) if !text.trim().is_empty() => {
+            if !simulated {
+                return Err(Error::forbidden(
+                    "IMS_NOW: only honoured in a repository made with `ims init --simulated-clock`",
+                ));
+            }
+            let t = DateTime::parse_from_rfc3339(text.trim())
+                .map_err(|e| Error::invalid(format!("IMS_NOW: `{text}` is not an RFC 3339 time: {e}")))?;
+            Ok(t.with_timezone(&Utc).trunc_subsecs(0))
+        }
+        _ => Ok(Utc::now().trunc_subsecs(0)),
+    }
+}
+
+/// What a procedure run produced.
+pub struct Outcome {
+    pub commit: Oid,
+    pub effect: Effect,
+}
+
+/// Checks that the actor is registered, active, and that the signing key is one of theirs.
+pub fn authenticate(repo: &Repo, identity: &Identity) -> Result<model::Person> {
+    let snap = repo.snapshot(repo.tip()?)?;
+    let person = model::person(&snap, &identity.actor)?
+        .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", identity.actor)))?;
+    if person.revoked {
+        return Err(Error::forbidden(format!("actor {}: revoked", identity.actor)));
+    }
+    let public = identity.signer.public_key();
+    let line = signing::key_line(&public)?;
+    if !person.active_keys().any(|k| k.key == line) {
+        return Err(Error::forbidden(format!(
+            "actor {}: the signing key {} is not one of their registered keys",
+            identity.actor,
+            signing::fingerprint(&public)
+        )));
+    }
+    Ok(person)
+}
+
+/// Runs procedure `P` with `input` as the identity, on the branch HEAD names.
+pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> Result<Outcome> {
+    let person = authenticate(repo, identity)?;
+    let config = model::config(&repo.snapshot(repo.tip()?)?)?;
+    let clock_now = clock(config.clock == Clock::Simulated)?;
+    let input_json = engine::canonical_json(input)?;
+    let branch = repo.branch()?;
+    let lock = repo.lock_index()?;
+    for _ in 0..MAX_ATTEMPTS {
+        let tip = repo.tip()?;
+        let now = match tip {
+            Some(t) => clock_now.max(repo.commit_time(t)?),
+            None => clock_now,
+        };
+        let snap = repo.snapshot(tip)?;
+        let ctx = Ctx { snap: &snap, actor: &identity.actor, now };
+        let effect = P::apply(&ctx, input)?;
+        engine::validate_writes(&effect)?;
+        let paths: Vec<&str> = effect.writes.keys().map(String::as_str).collect();
+        if let Some(lock) = &lock {
+            repo.check_clean(lock, tip, &paths)?;
+        }
+        let message = engine::render_message(P::ID, &identity.actor, &input_json, &effect);
+        let stamp = Stamp { name: &person.name, email: &identity.actor, at: now };
+        let commit = repo.create_commit(tip, &effect.writes, &message, &stamp, &|buf| identity.signer.sign(buf))?;
+        if repo.compare_and_swap(&branch, tip, commit, &format!("ims: {}", P::ID))? {
+            if let Some(lock) = lock {
+                repo.update_worktree(lock, &paths)?;
+            }
+            return Ok(Outcome { commit, effect });
+        }
+    }
+    Err(Error::conflict(format!("{branch}: kept moving; {} could not be applied, try again", P::ID)))
+}
+
+/// Makes a new records repository at `path` with its root commit.
+pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &Signer) -> Result<(Repo, Outcome)> {
+    if path.exists() && std::fs::read_dir(path)?.next().is_some() {
+        return Err(Error::precondition(format!("{}: not empty; ims init needs a new or empty directory", path.display())));
+    }
+    let public = signer.public_key();
+    let registered = signing::parse_public(&input.key, "key")?;
+    if public.key_data() != registered.key_data() {
+        return Err(Error::forbidden(format!(
+            "signing key {} is not the key given with --key ({})",
+            signing::fingerprint(&public),
+            signing::fingerprint(&registered)
+        )));
+    }
+    let now = clock(input.clock == Clock::Simulated)?;
+    let snap = model::EmptySnapshot;
+    let ctx = Ctx { snap: &snap, actor: &input.email, now };
+    let effect = crate::procedures::admin::Init::apply(&ctx, input)?;
+    engine::validate_writes(&effect)?;
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let git = git2::Repository::init_opts(path, &options)?;
+    let repo = Repo { git };
+    let message = engine::render_message(
+        <crate::procedures::admin::Init as Procedure>::ID,
+        &input.email,
+        &engine::canonical_json(input)?,
+        &effect,
+    );
+    let stamp = Stamp { name: &input.name, email: &input.email, at: now };
+    let mut writes = effect.writes.clone();
+    writes.insert(".gitattributes".into(), Some(GITATTRIBUTES.as_bytes().to_vec()));
+    let commit = repo.create_commit(None, &writes, &message, &stamp, &|buf| signer.sign(buf))?;
+    let branch = repo.branch()?;
+    repo.compare_and_swap(&branch, None, commit, "ims: init")?;
+    let mut config = repo.git.config()?;
+    config.set_str("pull.ff", "only")?;
+    config.set_str("gpg.format", "ssh")?;
+    let signers = std::fs::canonicalize(path)?.join("allowed_signers");
+    config.set_str("gpg.ssh.allowedSignersFile", &signers.to_string_lossy())?;
+    if let Some(lock) = repo.lock_index()? {
+        let paths: Vec<&str> = writes.keys().map(String::as_str).collect();
+        repo.update_worktree(lock, &paths)?;
+    }
+    Ok((repo, Outcome { commit, effect }))
+}
+
+/// Stops git from hand-merging records: a file changed on both sides is a conflict that
+/// `ims sync` resolves by replay.
+pub const GITATTRIBUTES: &str = "# Written by ims init: records are only ever merged by replaying procedures.\n\
+ims.yaml merge=binary -text\n\
+allowed_signers merge=binary -text\n\
+people/** merge=binary -text\n\
+records/** merge=binary -text\n";

@@ -1,0 +1,154 @@
+//! SSH signing keys and SSHSIG signatures, exactly as `git commit -S` with
+//! `gpg.format=ssh` writes them (namespace `git`, SHA-512), and their verification in
+//! process.
+//!
+//! A key comes from a private key file (OpenSSH ed25519, ECDSA or RSA), or from
+//! ssh-agent: a public key file or a `key::` literal whose private half the agent holds,
+//! as git does it.
+
+use std::path::{Path, PathBuf};
+
+use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+
+use crate::error::{Error, Result};
+
+/// The namespace git signs commits in.
+pub const NAMESPACE: &str = "git";
+
+/// Something that can sign a commit buffer.
+pub enum Signer {
+    /// A private key read from a file.
+    File(Box<PrivateKey>),
+    /// A key held by ssh-agent at `socket`.
+    Agent { socket: PathBuf, public: PublicKey },
+}
+
+impl Signer {
+    /// Loads a signing key from `spec`: a path to a private or public key file, or a
+    /// `key::ssh-…` literal (the forms of git's `user.signingkey`).
+    pub fn load(spec: &str) -> Result<Signer> {
+        if let Some(literal) = spec.strip_prefix("key::") {
+            return Signer::from_agent(parse_public(literal, "signing key")?);
+        }
+        if spec.starts_with("ssh-") || spec.starts_with("ecdsa-") {
+            return Signer::from_agent(parse_public(spec, "signing key")?);
+        }
+        let path = expand_home(spec);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::forbidden(format!("signing key {}: cannot read it: {e}", path.display())))?;
+        if text.contains("PRIVATE KEY-----") {
+            let key = PrivateKey::from_openssh(&text)
+                .map_err(|e| Error::forbidden(format!("signing key {}: {e}", path.display())))?;
+            if key.is_encrypted() {
+                // Like git: a passphrase-protected key is used through the agent.
+                return Signer::from_agent(key.public_key().clone());
+            }
+            return Ok(Signer::File(Box::new(key)));
+        }
+        let public = parse_public(text.trim(), &format!("signing key {}", path.display()))?;
+        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            if let Ok(signer) = Signer::from_agent(public.clone()) {
+                return Ok(signer);
+            }
+        }
+        let private = path.with_extension("");
+        if private != path && private.exists() {
+            return Signer::load(&private.to_string_lossy());
+        }
+        Err(Error::forbidden(format!(
+            "signing key {}: a public key, and neither ssh-agent nor {} holds its private half",
+            path.display(),
+            private.display()
+        )))
+    }
+
+    fn from_agent(public: PublicKey) -> Result<Signer> {
+        let socket = std::env::var_os("SSH_AUTH_SOCK")
+            .map(PathBuf::from)
+            .ok_or_else(|| Error::forbidden("signing key: held by ssh-agent, but SSH_AUTH_SOCK is not set"))?;
+        let mut client = ssh_agent_client_rs::Client::connect(&socket)
+            .map_err(|e| Error::forbidden(format!("ssh-agent at {}: {e}", socket.display())))?;
+        let held = client
+            .list_all_identities()
+            .map_err(|e| Error::forbidden(format!("ssh-agent: {e}")))?
+            .iter()
+            .any(|identity| {
+                let data: &ssh_key::public::KeyData = identity.into();
+                data == public.key_data()
+            });
+        if !held {
+            return Err(Error::forbidden(format!(
+                "ssh-agent does not hold the signing key {}",
+                public.fingerprint(HashAlg::Sha256)
+            )));
+        }
+        Ok(Signer::Agent { socket, public })
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            Signer::File(k) => k.public_key().clone(),
+            Signer::Agent { public, .. } => public.clone(),
+        }
+    }
+
+    /// Signs `message` and returns the armored SSHSIG, without its trailing newline (as
+    /// git stores it in the `gpgsig` header).
+    pub fn sign(&self, message: &[u8]) -> Result<String> {
+        let sig = match self {
+            Signer::File(key) => key
+                .sign(NAMESPACE, HashAlg::Sha512, message)
+                .map_err(|e| Error::internal(format!("signing: {e}")))?,
+            Signer::Agent { socket, public } => {
+                let data = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, message)
+                    .map_err(|e| Error::internal(format!("signing: {e}")))?;
+                let mut client = ssh_agent_client_rs::Client::connect(socket)
+                    .map_err(|e| Error::internal(format!("ssh-agent: {e}")))?;
+                let signature = client
+                    .sign(public, &data)
+                    .map_err(|e| Error::internal(format!("ssh-agent refused to sign: {e}")))?;
+                SshSig::new(public.key_data().clone(), NAMESPACE, HashAlg::Sha512, signature)
+                    .map_err(|e| Error::internal(format!("signing: {e}")))?
+            }
+        };
+        let pem = sig.to_pem(LineEnding::LF).map_err(|e| Error::internal(format!("signing: {e}")))?;
+        Ok(pem.trim_end_matches('\n').to_string())
+    }
+}
+
+/// Parses an OpenSSH public key line, ignoring its comment.
+pub fn parse_public(text: &str, what: &str) -> Result<PublicKey> {
+    let mut key = PublicKey::from_openssh(text.trim()).map_err(|e| Error::invalid(format!("{what}: not an OpenSSH public key: {e}")))?;
+    key.set_comment("");
+    Ok(key)
+}
+
+/// A public key as stored in a person's file: algorithm and base64, no comment.
+pub fn key_line(key: &PublicKey) -> Result<String> {
+    let mut key = key.clone();
+    key.set_comment("");
+    key.to_openssh().map(|s| s.trim().to_string()).map_err(|e| Error::internal(format!("key: {e}")))
+}
+
+/// `SHA256:…`, as `ssh-keygen -l` prints it.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// Checks an armored SSHSIG over `message`; returns the public key that made it.
+pub fn verify(message: &[u8], armored: &str) -> Result<PublicKey> {
+    let sig = SshSig::from_pem(armored).map_err(|e| Error::invalid(format!("signature: {e}")))?;
+    let public = PublicKey::from(sig.public_key().clone());
+    public
+        .verify(NAMESPACE, message, &sig)
+        .map_err(|e| Error::invalid(format!("signature does not verify: {e}")))?;
+    Ok(public)
+}
+
+fn expand_home(spec: &str) -> PathBuf {
+    match (spec.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(spec),
+    }
+}
