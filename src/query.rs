@@ -1,1 +1,267 @@
-//! query
+//! Queries over the records and their history: `find` filters, the audited-read commit,
+//! and `audit` entries with field deltas and signature status.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use git2::{Oid, Repository};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::engine::{self, ActionLine, Effect};
+use crate::error::{Error, Result};
+use crate::ids::RecordKind;
+use crate::model::enums::AuditAction;
+use crate::model::{self, Snapshot};
+use crate::repo::{Repo, Stamp};
+use crate::run::Identity;
+use crate::signing;
+
+/// One `find` filter: a record field and the value it must have.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Filters {
+    /// Field → wanted value (exact match on the record's field).
+    pub equals: BTreeMap<String, String>,
+    /// Created at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Created before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Filters {
+    fn matches(&self, record: &Value, created_field: &str) -> bool {
+        for (field, want) in &self.equals {
+            let have = record.get(field);
+            let hit = match have {
+                Some(Value::String(s)) => s == want,
+                Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(want)),
+                Some(Value::Bool(b)) => b.to_string() == *want,
+                _ => false,
+            };
+            if !hit {
+                return false;
+            }
+        }
+        let created = record
+            .get(created_field)
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        match (created, self.since, self.until) {
+            (Some(c), Some(s), _) if c < s => false,
+            (Some(c), _, Some(u)) if c >= u => false,
+            (None, Some(_), _) | (None, _, Some(_)) => false,
+            _ => true,
+        }
+    }
+}
+
+/// Every record of `kind` that passes `filters`, oldest first.
+pub fn find(snap: &dyn Snapshot, kind: RecordKind, filters: &Filters) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for (path, bytes) in model::all_records(snap, kind)? {
+        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
+        let record = crate::yaml::to_value(&text, &path)?;
+        if filters.matches(&record, "created_at") {
+            out.push(record);
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |v: &Value| v.get("created_at").and_then(Value::as_str).unwrap_or("").to_string();
+        key(a).cmp(&key(b))
+    });
+    Ok(out)
+}
+
+/// The ref that holds `actor`'s audited reads.
+pub fn read_audit_ref(actor: &str) -> String {
+    format!("refs/ims/audit/reads/{actor}")
+}
+
+/// Records an audited read (policy procedure 1: `identify`, holding only the entity type
+/// and the filters or id) as a signed commit on the actor's own ref. If it cannot be
+/// written, the read halts (policy procedure 20).
+pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&str>, filters: Value) -> Result<Oid> {
+    let person = crate::run::authenticate(repo, identity)?;
+    let config = model::config(&repo.snapshot(repo.tip()?)?)?;
+    let now = crate::run::clock(config.clock == model::config::Clock::Simulated)?;
+    let refname = read_audit_ref(&identity.actor);
+    let input = json!({ "entity": entity, "id": id, "filters": filters });
+    let input_json = engine::canonical_json(&input)?;
+    let subject = match id {
+        Some(id) => format!("read: show {id}"),
+        None => format!("read: find {entity}"),
+    };
+    let mut effect = Effect::new(subject);
+    effect.actions.push(ActionLine { action: AuditAction::Identify, ref_type: entity.into(), ref_id: id.map(String::from) });
+    let message = engine::render_message("read.identify/1", &identity.actor, &input_json, &effect);
+    for _ in 0..16 {
+        let parent = repo.git.refname_to_id(&refname).ok();
+        let at = match parent {
+            Some(p) => now.max(repo.commit_time(p)?),
+            None => now,
+        };
+        let stamp = Stamp { name: &person.name, email: &identity.actor, at };
+        let empty = BTreeMap::new();
+        let commit = create_detached(repo, parent, &empty, &message, &stamp, identity)?;
+        if repo.compare_and_swap(&refname, parent, commit, "ims: audited read")? {
+            return Ok(commit);
+        }
+    }
+    Err(Error::internal(format!("{refname}: could not record the audited read; the read halts")))
+}
+
+fn create_detached(
+    repo: &Repo,
+    parent: Option<Oid>,
+    writes: &BTreeMap<String, Option<Vec<u8>>>,
+    message: &str,
+    stamp: &Stamp,
+    identity: &Identity,
+) -> Result<Oid> {
+    repo.create_commit(parent, writes, message, stamp, &|buf| identity.signer.sign(buf))
+        .map_err(|e| e.context("audited read"))
+}
+
+/// The signature status of a commit, as `ims audit` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    Good,
+    Bad,
+    UnknownKey,
+    Unsigned,
+}
+
+/// Checks a commit's SSH signature in process against the keys registered to `actor`
+/// at the commit's first parent (for a root commit, at the commit itself).
+pub fn signature_status(git: &Repository, commit: &git2::Commit, actor: &str) -> Result<SignatureStatus> {
+    let Ok((sig, data)) = git.extract_signature(&commit.id(), None) else {
+        return Ok(SignatureStatus::Unsigned);
+    };
+    let Ok(armored) = std::str::from_utf8(&sig) else { return Ok(SignatureStatus::Bad) };
+    let Ok(public) = signing::verify(&data, armored) else { return Ok(SignatureStatus::Bad) };
+    let registry_at = match commit.parent_ids().next() {
+        Some(p) => Some(p),
+        None => Some(commit.id()),
+    };
+    let snap = crate::repo::TreeSnapshot::new(git, registry_at)?;
+    let line = signing::key_line(&public)?;
+    let known = model::person(&snap, actor)?.is_some_and(|p| p.keys.iter().any(|k| k.key == line));
+    Ok(if known { SignatureStatus::Good } else { SignatureStatus::UnknownKey })
+}
+
+/// One audit entry: one `Ims-Action` line of one commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub commit: String,
+    pub action: String,
+    pub ref_type: String,
+    pub ref_id: Option<String>,
+    pub actor: String,
+    pub procedure: String,
+    /// Field → `{"old": …, "new": …}`.
+    pub fields: Map<String, Value>,
+    pub at: String,
+    pub signature: SignatureStatus,
+}
+
+/// What to show in `ims audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub id: Option<String>,
+    pub action: Option<AuditAction>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// The audit trail of the branch (and, for reads, the actors' read refs), newest first.
+pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let git = &repo.git;
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+    if let Some(tip) = repo.tip()? {
+        walk.push(tip)?;
+    }
+    for reference in git.references_glob("refs/ims/audit/reads/*")? {
+        if let Some(oid) = reference?.target() {
+            walk.push(oid)?;
+        }
+    }
+    let mut entries = Vec::new();
+    for oid in walk {
+        let commit = git.find_commit(oid?)?;
+        let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { continue };
+        let at = Utc.timestamp_opt(commit.time().seconds(), 0).single().unwrap_or_default();
+        if filter.since.is_some_and(|s| at < s) {
+            continue;
+        }
+        if filter.actor.as_deref().is_some_and(|a| a != trailers.actor) {
+            continue;
+        }
+        let wanted: Vec<&ActionLine> = trailers
+            .actions
+            .iter()
+            .filter(|a| filter.action.is_none_or(|f| f == a.action))
+            .filter(|a| filter.id.as_deref().is_none_or(|id| a.ref_id.as_deref() == Some(id)))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let signature = signature_status(git, &commit, &trailers.actor)?;
+        for line in wanted {
+            let fields = match &line.ref_id {
+                Some(id) => field_deltas(git, &commit, &line.ref_type, id, &trailers.fields)?,
+                None => Map::new(),
+            };
+            entries.push(AuditEntry {
+                commit: commit.id().to_string(),
+                action: line.action.to_string(),
+                ref_type: line.ref_type.clone(),
+                ref_id: line.ref_id.clone(),
+                actor: trailers.actor.clone(),
+                procedure: trailers.procedure.clone(),
+                fields,
+                at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                signature,
+            });
+        }
+    }
+    Ok(entries)
+}
+
+/// Old → new values of the named fields of one record, from the commit's diff.
+fn field_deltas(git: &Repository, commit: &git2::Commit, ref_type: &str, id: &str, fields: &[String]) -> Result<Map<String, Value>> {
+    let path = match (RecordKind::from_entity(ref_type), ref_type) {
+        (Some(kind), _) => crate::ids::record_path(kind, id),
+        (None, "person") => model::person::path(id),
+        (None, "config") => model::config::PATH.to_string(),
+        _ => return Ok(Map::new()),
+    };
+    let read = |oid: Option<Oid>| -> Result<Value> {
+        let snap = crate::repo::TreeSnapshot::new(git, oid)?;
+        Ok(match snap.read(&path)? {
+            Some(bytes) => crate::yaml::to_value(&String::from_utf8_lossy(&bytes), &path).unwrap_or(Value::Null),
+            None => Value::Null,
+        })
+    };
+    let old = read(commit.parent_ids().next())?;
+    let new = read(Some(commit.id()))?;
+    let mut out = Map::new();
+    for field in fields {
+        let top = field.split('.').next().unwrap_or(field);
+        let (o, n) = if ref_type == "config" {
+            (dotted(&old, field), dotted(&new, field))
+        } else {
+            (old.get(top).cloned().unwrap_or(Value::Null), new.get(top).cloned().unwrap_or(Value::Null))
+        };
+        if o != n {
+            out.insert(field.clone(), json!({ "old": o, "new": n }));
+        }
+    }
+    Ok(out)
+}
+
+fn dotted(v: &Value, path: &str) -> Value {
+    path.split('.').try_fold(v, |v, k| v.get(k)).cloned().unwrap_or(Value::Null)
+}

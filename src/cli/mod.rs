@@ -1,2 +1,190 @@
-//! cli
-pub fn main() -> i32 { 0 }
+//! The `ims` command line: clap definitions whose doc comments are the `--help` text,
+//! one module per command group, and the one place where errors become exit codes.
+
+mod admin;
+mod incident;
+mod queries;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+use crate::engine::{Effect, Procedure};
+use crate::error::{Error, Kind, Result};
+use crate::repo::Repo;
+use crate::run::{self, Identity};
+
+/// Incident management with no server: signed, replayable procedures over a git repository.
+#[derive(Debug, Parser)]
+#[command(name = "ims", version, about, long_about = None)]
+pub struct Cli {
+    /// Run as if started in PATH.
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Machine output: exactly one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Quieter: no status lines on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a new records repository; prints the root commit to pin in CI.
+    Init(admin::InitArgs),
+    /// Show or change the settings in ims.yaml.
+    #[command(subcommand)]
+    Config(admin::ConfigCommand),
+    /// Register people, change their roles, teams and keys, revoke them.
+    #[command(subcommand)]
+    Person(admin::PersonCommand),
+    /// Person and config changes waiting for a second incident manager.
+    #[command(subcommand)]
+    Proposal(admin::ProposalCommand),
+    /// The incident lifecycle, one signed commit per procedure.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
+    /// Show one record by id (or any unambiguous prefix of it).
+    Show(queries::ShowArgs),
+    /// Find records by their fields (an audited read).
+    Find(queries::FindArgs),
+    /// The audit trail: one entry per audited action, with field deltas and signature status.
+    Audit(queries::AuditArgs),
+}
+
+/// Where output goes: data to stdout, status to stderr.
+pub struct Ui {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+impl Ui {
+    /// Prints a query's document (JSON) or its human text.
+    pub fn data(&self, doc: Value, human: impl FnOnce() -> String) {
+        let mut out = std::io::stdout().lock();
+        let text = if self.json { doc.to_string() } else { human() };
+        let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+    }
+
+    pub fn status(&self, line: &str) {
+        if !self.quiet && !self.json {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// The context every command gets.
+pub struct Env {
+    pub ui: Ui,
+    pub dir: PathBuf,
+}
+
+impl Env {
+    pub fn repo(&self) -> Result<Repo> {
+        Repo::discover(&self.dir)
+    }
+
+    pub fn identity(&self, repo: &Repo) -> Result<Identity> {
+        Identity::from_env(&repo.git.config()?)
+    }
+
+    /// Runs a procedure and reports it.
+    pub fn run<P: Procedure>(&self, repo: &Repo, input: &P::Input) -> Result<()> {
+        let identity = self.identity(repo)?;
+        let outcome = run::run::<P>(repo, &identity, input)?;
+        self.report(&outcome.effect, outcome.commit);
+        Ok(())
+    }
+
+    pub fn report(&self, effect: &Effect, commit: git2::Oid) {
+        let doc = json!({
+            "ok": true,
+            "id": effect.id,
+            "commit": commit.to_string(),
+            "record": effect.record,
+        });
+        self.ui.data(doc, || {
+            let mut text = format!("{}\n", effect.subject);
+            if let Some(id) = &effect.id {
+                text.push_str(&format!("  id:     {id}\n"));
+            }
+            text.push_str(&format!("  commit: {commit}\n"));
+            text
+        });
+    }
+}
+
+/// Parses the command line, runs it, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { Kind::Usage.exit_code() } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let json = cli.json;
+    let dir = match &cli.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let env = Env { ui: Ui { json, quiet: cli.quiet }, dir };
+    match dispatch(&env, cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                println!("{}", json!({ "ok": false, "error": { "code": e.kind.name(), "message": e.message } }));
+            }
+            eprintln!("error: {}", e.message);
+            e.kind.exit_code()
+        }
+    }
+}
+
+fn dispatch(env: &Env, command: Command) -> Result<()> {
+    match command {
+        Command::Init(args) => admin::init(env, args),
+        Command::Config(c) => admin::config(env, c),
+        Command::Person(c) => admin::person(env, c),
+        Command::Proposal(c) => admin::proposal(env, c),
+        Command::Incident(c) => incident::run(env, c),
+        Command::Show(args) => queries::show(env, args),
+        Command::Find(args) => queries::find(env, args),
+        Command::Audit(args) => queries::audit(env, args),
+    }
+}
+
+/// Parses a policy word, giving exit 3 (not clap's 2) for an unknown value.
+pub fn parse<T: std::str::FromStr<Err = Error>>(text: &str) -> Result<T> {
+    text.parse()
+}
+
+/// Parses an optional policy word.
+pub fn parse_opt<T: std::str::FromStr<Err = Error>>(text: Option<&str>) -> Result<Option<T>> {
+    text.map(parse).transpose()
+}
+
+/// Resolves an id or prefix at the branch tip.
+pub fn resolve(repo: &Repo, text: &str) -> Result<String> {
+    let snap = repo.snapshot(repo.tip()?)?;
+    Ok(crate::model::resolve(&snap, text)?.id)
+}
+
+/// Parses a time given on the command line: RFC 3339 or a date (midnight UTC).
+pub fn parse_time(field: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|_| Error::invalid(format!("{field}: `{text}` is not a date (2026-11-26) or an RFC 3339 time")))
+}

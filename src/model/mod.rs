@@ -24,6 +24,11 @@ pub trait Snapshot {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
     /// The names of the entries in the folder at `path` (empty if none).
     fn list(&self, path: &str) -> Result<Vec<String>>;
+
+    /// The file at `path`, which must exist.
+    fn read_required(&self, path: &str) -> Result<Vec<u8>> {
+        self.read(path)?.ok_or_else(|| Error::internal(format!("{path}: missing")))
+    }
 }
 
 /// Reads and parses a YAML file, if present.

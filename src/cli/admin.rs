@@ -1,0 +1,276 @@
+//! `ims init`, `ims config`, `ims person`, `ims proposal`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::Env;
+use crate::error::{Error, Result};
+use crate::ids::{new_id, RecordKind};
+use crate::model::config::Clock;
+use crate::model::enums::{parse_list, Role, Team};
+use crate::model::{self, Snapshot};
+use crate::procedures::admin::{self as procs, ConfigSet, PersonAdd, PersonRevoke, PersonUpdate, ProposalApprove, ProposalReject};
+use crate::signing::{self, Signer};
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to make it: absent or an empty directory (default: here).
+    pub path: Option<PathBuf>,
+    /// The first person's name (an incident manager).
+    #[arg(long)]
+    pub name: String,
+    /// The first person's email.
+    #[arg(long)]
+    pub email: String,
+    /// The first person's SSH public key file.
+    #[arg(long, value_name = "PUBKEY_FILE")]
+    pub key: PathBuf,
+    /// The organization's name (default: the directory's name).
+    #[arg(long)]
+    pub organization: Option<String>,
+    /// Honour IMS_NOW (tests, demos, training); every site page says so.
+    #[arg(long)]
+    pub simulated_clock: bool,
+}
+
+pub fn init(env: &Env, args: InitArgs) -> Result<()> {
+    let path = match args.path {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => env.dir.join(p),
+        None => env.dir.clone(),
+    };
+    let key_text = std::fs::read_to_string(&args.key)
+        .map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", args.key.display())))?;
+    let public = signing::parse_public(&key_text, "--key")?;
+    let signer = match std::env::var("IMS_SIGNING_KEY") {
+        Ok(spec) if !spec.trim().is_empty() => Signer::load(spec.trim())?,
+        _ => Signer::load(&args.key.to_string_lossy())?,
+    };
+    let organization = args.organization.unwrap_or_else(|| {
+        std::fs::canonicalize(&path)
+            .unwrap_or(path.clone())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "ims".into())
+    });
+    let input = procs::InitInput {
+        organization,
+        email: args.email.trim().to_string(),
+        name: args.name,
+        key: signing::key_line(&public)?,
+        clock: if args.simulated_clock { Clock::Simulated } else { Clock::Real },
+    };
+    let (repo, outcome) = crate::run::init(&path, &input, &signer)?;
+    let mut config = repo.git.config()?;
+    config.set_str("user.email", &input.email)?;
+    config.set_str("user.name", &input.name)?;
+    let key_path = std::fs::canonicalize(&args.key).unwrap_or(args.key.clone());
+    config.set_str("user.signingkey", &key_path.to_string_lossy())?;
+    let root = outcome.commit.to_string();
+    env.ui.data(
+        json!({ "ok": true, "id": input.email, "commit": root, "root": root, "path": path, "record": outcome.effect.record }),
+        || {
+            format!(
+                "Initialized records repository in {}\nroot commit: {root}\n  (pin it in CI: ims verify --trust-root {root})",
+                path.display()
+            )
+        },
+    );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print ims.yaml.
+    Show,
+    /// Set one setting (a dotted path into ims.yaml) to a YAML value.
+    Set {
+        key: String,
+        /// A YAML value: `30m`, `[web, db]`, `null`, `{high: 2}`.
+        value: String,
+    },
+}
+
+pub fn config(env: &Env, command: ConfigCommand) -> Result<()> {
+    let repo = env.repo()?;
+    match command {
+        ConfigCommand::Show => {
+            let snap = repo.snapshot(repo.tip()?)?;
+            let text = String::from_utf8_lossy(&snap.read_required(model::config::PATH)?).into_owned();
+            let value = crate::yaml::to_value(&text, "ims.yaml")?;
+            env.ui.data(json!({ "ok": true, "config": value }), || text);
+            Ok(())
+        }
+        ConfigCommand::Set { key, value } => {
+            let value: Value = crate::yaml::to_value(&value, "value")?;
+            let input = procs::ConfigSetInput { key, value, proposal_id: proposal_id() };
+            env.run::<ConfigSet>(&repo, &input)
+        }
+    }
+}
+
+fn proposal_id() -> String {
+    new_id(RecordKind::Proposal, chrono::Utc::now())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Register a person.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// One or more roles, comma-separated.
+        #[arg(long)]
+        role: String,
+        /// Teams, comma-separated.
+        #[arg(long)]
+        team: Option<String>,
+        /// Their SSH public key file (end users may have none).
+        #[arg(long, value_name = "PUBKEY_FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Change a person's roles, teams, name or key (the old key stops signing).
+    Update {
+        email: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_name = "PUBKEY_FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Revoke a person: their keys sign nothing from now on.
+    Revoke {
+        email: String,
+        #[arg(long)]
+        reason: Option<String>,
+        /// The key was compromised: their commits after COMMIT are void too.
+        #[arg(long, value_name = "COMMIT")]
+        compromised_since: Option<String>,
+    },
+    /// List registered people.
+    List,
+}
+
+fn read_key(path: Option<PathBuf>) -> Result<Option<String>> {
+    path.map(|p| {
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", p.display())))?;
+        signing::key_line(&signing::parse_public(&text, "--key")?)
+    })
+    .transpose()
+}
+
+pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
+    let repo = env.repo()?;
+    match command {
+        PersonCommand::Add { email, name, role, team, key } => {
+            let input = procs::PersonAddInput {
+                email: email.trim().to_string(),
+                name,
+                roles: parse_list::<Role>(&role)?,
+                teams: team.as_deref().map(parse_list::<Team>).transpose()?.unwrap_or_default(),
+                key: read_key(key)?,
+                proposal_id: proposal_id(),
+            };
+            env.run::<PersonAdd>(&repo, &input)
+        }
+        PersonCommand::Update { email, role, team, name, key } => {
+            let input = procs::PersonUpdateInput {
+                email,
+                roles: role.as_deref().map(parse_list::<Role>).transpose()?,
+                teams: team.as_deref().map(parse_list::<Team>).transpose()?,
+                key: read_key(key)?,
+                name,
+                proposal_id: proposal_id(),
+            };
+            env.run::<PersonUpdate>(&repo, &input)
+        }
+        PersonCommand::Revoke { email, reason, compromised_since } => {
+            let compromised_since = match compromised_since {
+                Some(c) => {
+                    let oid = repo
+                        .git
+                        .revparse_single(&c)
+                        .and_then(|o| o.peel_to_commit())
+                        .map_err(|_| Error::invalid(format!("--compromised-since: `{c}` is not a commit here")))?
+                        .id();
+                    Some(oid.to_string())
+                }
+                None => None,
+            };
+            let input = procs::PersonRevokeInput { email, reason, compromised_since, proposal_id: proposal_id() };
+            env.run::<PersonRevoke>(&repo, &input)
+        }
+        PersonCommand::List => {
+            let snap = repo.snapshot(repo.tip()?)?;
+            let people = model::people(&snap)?;
+            let doc = json!({ "ok": true, "people": people });
+            env.ui.data(doc, || {
+                people
+                    .iter()
+                    .map(|p| {
+                        let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+                        let state = if p.revoked { " (revoked)" } else { "" };
+                        format!("{:<32} {:<24} {}{state}\n", p.email, p.name, roles.join(","))
+                    })
+                    .collect()
+            });
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProposalCommand {
+    /// Proposals waiting for a decision.
+    List {
+        /// Show decided ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Approve: the change takes effect in this commit.
+    Approve { id: String },
+    /// Reject it.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+pub fn proposal(env: &Env, command: ProposalCommand) -> Result<()> {
+    let repo = env.repo()?;
+    match command {
+        ProposalCommand::List { all } => {
+            let snap = repo.snapshot(repo.tip()?)?;
+            let mut filters = crate::query::Filters::default();
+            if !all {
+                filters.equals.insert("status".into(), "pending".into());
+            }
+            let found = crate::query::find(&snap, RecordKind::Proposal, &filters)?;
+            let text = found
+                .iter()
+                .map(|p| {
+                    let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    format!("{}  {:<8}  {}  (by {})\n", s("proposal_id"), s("status"), s("summary"), s("proposed_by"))
+                })
+                .collect::<String>();
+            env.ui.data(json!({ "ok": true, "proposals": found }), || text);
+            Ok(())
+        }
+        ProposalCommand::Approve { id } => {
+            let id = super::resolve(&repo, &id)?;
+            env.run::<ProposalApprove>(&repo, &procs::ProposalDecideInput { id, reason: None })
+        }
+        ProposalCommand::Reject { id, reason } => {
+            let id = super::resolve(&repo, &id)?;
+            env.run::<ProposalReject>(&repo, &procs::ProposalDecideInput { id, reason })
+        }
+    }
+}
