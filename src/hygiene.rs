@@ -92,7 +92,8 @@ fn checked(field: &str, value: &str, shape: Shape) -> Result<String> {
             Shape::Text | Shape::Document => c == '\n' || c == '\t',
         };
         if (c.is_control() && !allowed_whitespace) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') {
-            let what = if c == '\n' { "a line break".to_string() } else { format!("control character U+{:04X}", c as u32) };
+            let what =
+                if c == '\n' { "a line break".to_string() } else { format!("control character U+{:04X}", c as u32) };
             return Err(Error::invalid(format!("{field}: contains {what}, which is not allowed here")));
         }
     }

@@ -1,1 +1,3 @@
-fn main() { std::process::exit(ims::cli::main()); }
+fn main() {
+    std::process::exit(ims::cli::main());
+}

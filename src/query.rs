@@ -93,7 +93,11 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
         None => format!("read: find {entity}"),
     };
     let mut effect = Effect::new(subject);
-    effect.actions.push(ActionLine { action: AuditAction::Identify, ref_type: entity.into(), ref_id: id.map(String::from) });
+    effect.actions.push(ActionLine {
+        action: AuditAction::Identify,
+        ref_type: entity.into(),
+        ref_id: id.map(String::from),
+    });
     let message = engine::render_message("read.identify/1", &identity.actor, &input_json, &effect);
     for _ in 0..16 {
         let parent = repo.git.refname_to_id(&refname).ok();
@@ -231,7 +235,13 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
 }
 
 /// Old → new values of the named fields of one record, from the commit's diff.
-fn field_deltas(git: &Repository, commit: &git2::Commit, ref_type: &str, id: &str, fields: &[String]) -> Result<Map<String, Value>> {
+fn field_deltas(
+    git: &Repository,
+    commit: &git2::Commit,
+    ref_type: &str,
+    id: &str,
+    fields: &[String],
+) -> Result<Map<String, Value>> {
     let path = match (RecordKind::from_entity(ref_type), ref_type) {
         (Some(kind), _) => crate::ids::record_path(kind, id),
         (None, "person") => model::person::path(id),

@@ -80,8 +80,9 @@ pub struct Stamp<'a> {
 impl Repo {
     /// Finds the records repository at or above `start`, as git does.
     pub fn discover(start: &Path) -> Result<Repo> {
-        let git = Repository::discover(start)
-            .map_err(|_| Error::invalid(format!("{}: not inside a git repository (run `ims init`)", start.display())))?;
+        let git = Repository::discover(start).map_err(|_| {
+            Error::invalid(format!("{}: not inside a git repository (run `ims init`)", start.display()))
+        })?;
         let repo = Repo { git };
         let tip = repo.tip()?;
         let has_config = TreeSnapshot::new(&repo.git, tip)?.blob_id(crate::model::config::PATH)?.is_some();
@@ -179,7 +180,12 @@ impl Repo {
         };
         match result {
             Ok(()) => Ok(true),
-            Err(e) if matches!(e.code(), git2::ErrorCode::Modified | git2::ErrorCode::Locked | git2::ErrorCode::Exists) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::Modified | git2::ErrorCode::Locked | git2::ErrorCode::Exists
+                ) =>
+            {
                 Ok(false)
             }
             Err(e) => Err(e.into()),

@@ -122,7 +122,10 @@ pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> 
 /// Makes a new records repository at `path` with its root commit.
 pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &Signer) -> Result<(Repo, Outcome)> {
     if path.exists() && std::fs::read_dir(path)?.next().is_some() {
-        return Err(Error::precondition(format!("{}: not empty; ims init needs a new or empty directory", path.display())));
+        return Err(Error::precondition(format!(
+            "{}: not empty; ims init needs a new or empty directory",
+            path.display()
+        )));
     }
     let public = signer.public_key();
     let registered = signing::parse_public(&input.key, "key")?;

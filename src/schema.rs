@@ -46,9 +46,7 @@ pub fn validate(record: &Value, what: &str) -> Result<()> {
         .get("schema")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::invalid(format!("{what}: no `schema:` line naming its type and version")))?;
-    let validator = validators()
-        .get(name)
-        .ok_or_else(|| Error::invalid(format!("{what}: unknown schema `{name}`")))?;
+    let validator = validators().get(name).ok_or_else(|| Error::invalid(format!("{what}: unknown schema `{name}`")))?;
     let problems: Vec<String> = validator
         .iter_errors(record)
         .take(3)

@@ -68,14 +68,12 @@ impl Signer {
             .ok_or_else(|| Error::forbidden("signing key: held by ssh-agent, but SSH_AUTH_SOCK is not set"))?;
         let mut client = ssh_agent_client_rs::Client::connect(&socket)
             .map_err(|e| Error::forbidden(format!("ssh-agent at {}: {e}", socket.display())))?;
-        let held = client
-            .list_all_identities()
-            .map_err(|e| Error::forbidden(format!("ssh-agent: {e}")))?
-            .iter()
-            .any(|identity| {
+        let held = client.list_all_identities().map_err(|e| Error::forbidden(format!("ssh-agent: {e}")))?.iter().any(
+            |identity| {
                 let data: &ssh_key::public::KeyData = identity.into();
                 data == public.key_data()
-            });
+            },
+        );
         if !held {
             return Err(Error::forbidden(format!(
                 "ssh-agent does not hold the signing key {}",
@@ -97,9 +95,12 @@ impl Signer {
     /// git stores it in the `gpgsig` header).
     pub fn sign(&self, message: &[u8]) -> Result<String> {
         let sig = match self {
-            Signer::File(key) => key
-                .sign(NAMESPACE, HashAlg::Sha512, message)
-                .map_err(|e| Error::internal(format!("signing: {e}")))?,
+            Signer::File(key) => match key.key_data() {
+                ssh_key::private::KeypairData::Rsa(rsa) => sign_rsa(key.public_key(), rsa, message)?,
+                _ => key
+                    .sign(NAMESPACE, HashAlg::Sha512, message)
+                    .map_err(|e| Error::internal(format!("signing: {e}")))?,
+            },
             Signer::Agent { socket, public } => {
                 let data = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, message)
                     .map_err(|e| Error::internal(format!("signing: {e}")))?;
@@ -117,9 +118,33 @@ impl Signer {
     }
 }
 
+/// Signs with an RSA key as `rsa-sha2-512`, through the `rsa` crate directly: ssh-key
+/// 0.6 builds the RSA private key from the wrong primes (p twice), so its own RSA
+/// signing fails; 0.7 fixes it but is not released yet.
+fn sign_rsa(public: &PublicKey, key: &ssh_key::private::RsaKeypair, message: &[u8]) -> Result<SshSig> {
+    use rsa::signature::{SignatureEncoding, Signer as _};
+    let crypto = |e: &dyn std::fmt::Display| Error::internal(format!("signing with RSA: {e}"));
+    let big = |m: &ssh_key::Mpint| rsa::BigUint::from_bytes_be(m.as_positive_bytes().unwrap_or(&[]));
+    let private = rsa::RsaPrivateKey::from_components(
+        big(&key.public.n),
+        big(&key.public.e),
+        big(&key.private.d),
+        vec![big(&key.private.p), big(&key.private.q)],
+    )
+    .map_err(|e| crypto(&e))?;
+    let data = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, message).map_err(|e| crypto(&e))?;
+    let signing_key = rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(private);
+    let signature = signing_key.try_sign(&data).map_err(|e| crypto(&e))?;
+    let signature =
+        ssh_key::Signature::new(ssh_key::Algorithm::Rsa { hash: Some(HashAlg::Sha512) }, signature.to_vec())
+            .map_err(|e| crypto(&e))?;
+    SshSig::new(public.key_data().clone(), NAMESPACE, HashAlg::Sha512, signature).map_err(|e| crypto(&e))
+}
+
 /// Parses an OpenSSH public key line, ignoring its comment.
 pub fn parse_public(text: &str, what: &str) -> Result<PublicKey> {
-    let mut key = PublicKey::from_openssh(text.trim()).map_err(|e| Error::invalid(format!("{what}: not an OpenSSH public key: {e}")))?;
+    let mut key = PublicKey::from_openssh(text.trim())
+        .map_err(|e| Error::invalid(format!("{what}: not an OpenSSH public key: {e}")))?;
     key.set_comment("");
     Ok(key)
 }
@@ -140,9 +165,7 @@ pub fn fingerprint(key: &PublicKey) -> String {
 pub fn verify(message: &[u8], armored: &str) -> Result<PublicKey> {
     let sig = SshSig::from_pem(armored).map_err(|e| Error::invalid(format!("signature: {e}")))?;
     let public = PublicKey::from(sig.public_key().clone());
-    public
-        .verify(NAMESPACE, message, &sig)
-        .map_err(|e| Error::invalid(format!("signature does not verify: {e}")))?;
+    public.verify(NAMESPACE, message, &sig).map_err(|e| Error::invalid(format!("signature does not verify: {e}")))?;
     Ok(public)
 }
 

@@ -11,7 +11,9 @@ use crate::ids::{new_id, RecordKind};
 use crate::model::config::Clock;
 use crate::model::enums::{parse_list, Role, Team};
 use crate::model::{self, Snapshot};
-use crate::procedures::admin::{self as procs, ConfigSet, PersonAdd, PersonRevoke, PersonUpdate, ProposalApprove, ProposalReject};
+use crate::procedures::admin::{
+    self as procs, ConfigSet, PersonAdd, PersonRevoke, PersonUpdate, ProposalApprove, ProposalReject,
+};
 use crate::signing::{self, Signer};
 
 #[derive(Debug, Args)]
@@ -160,7 +162,8 @@ pub enum PersonCommand {
 
 fn read_key(path: Option<PathBuf>) -> Result<Option<String>> {
     path.map(|p| {
-        let text = std::fs::read_to_string(&p).map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", p.display())))?;
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", p.display())))?;
         signing::key_line(&signing::parse_public(&text, "--key")?)
     })
     .transpose()

@@ -1,7 +1,7 @@
 //! `ims incident …`: parse the flags, resolve the id, make new sub-ids, run the procedure.
 
-use clap::{Args, Subcommand};
 use chrono::Utc;
+use clap::{Args, Subcommand};
 
 use super::{parse, parse_opt, resolve, Env};
 use crate::error::{Error, Result};
@@ -207,7 +207,8 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             env.run::<prioritize::Prioritize>(&repo, &input)
         }
         IncidentCommand::Assign { id: i, team, assignee, message } => {
-            let input = assign::Input { id: id(&i)?, team: parse(&team)?, assignee, message, communication_id: com_id() };
+            let input =
+                assign::Input { id: id(&i)?, team: parse(&team)?, assignee, message, communication_id: com_id() };
             env.run::<assign::Assign>(&repo, &input)
         }
         IncidentCommand::Diagnose { id: i, steps, workaround } => {
@@ -227,7 +228,9 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             };
             env.run::<vendor::Vendor>(&repo, &input)
         }
-        IncidentCommand::Resume { id: i, summary } => env.run::<resume::Resume>(&repo, &resume::Input { id: id(&i)?, summary }),
+        IncidentCommand::Resume { id: i, summary } => {
+            env.run::<resume::Resume>(&repo, &resume::Input { id: id(&i)?, summary })
+        }
         IncidentCommand::Resolve(a) => {
             let input = resolve::Input {
                 id: id(&a.id)?,
@@ -241,7 +244,9 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             };
             env.run::<resolve::Resolve>(&repo, &input)
         }
-        IncidentCommand::Reopen { id: i, reason } => env.run::<reopen::Reopen>(&repo, &reopen::Input { id: id(&i)?, reason }),
+        IncidentCommand::Reopen { id: i, reason } => {
+            env.run::<reopen::Reopen>(&repo, &reopen::Input { id: id(&i)?, reason })
+        }
         IncidentCommand::Notify { id: i, to, message, channel } => {
             let input = notify::Input {
                 id: id(&i)?,

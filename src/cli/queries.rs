@@ -34,7 +34,8 @@ pub fn show(env: &Env, args: ShowArgs) -> Result<()> {
     let registered = {
         let actor = std::env::var("IMS_ACTOR").ok().or_else(|| repo.git.config().ok()?.get_string("user.email").ok());
         let actor = actor.ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
-        crate::model::person(&snap, actor.trim())?.ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", actor.trim())))?
+        crate::model::person(&snap, actor.trim())?
+            .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", actor.trim())))?
     };
     if registered.revoked {
         return Err(Error::forbidden(format!("actor {}: revoked", registered.email)));
@@ -84,9 +85,12 @@ pub struct FindArgs {
 
 pub fn find(env: &Env, args: FindArgs) -> Result<()> {
     let repo = env.repo()?;
-    let kind = RecordKind::from_entity(&args.entity)
-        .filter(|k| *k != RecordKind::Proposal)
-        .ok_or_else(|| Error::invalid(format!("entity: `{}` is not one of incident, problem, change, kb, pir, event, tool, simulation", args.entity)))?;
+    let kind = RecordKind::from_entity(&args.entity).filter(|k| *k != RecordKind::Proposal).ok_or_else(|| {
+        Error::invalid(format!(
+            "entity: `{}` is not one of incident, problem, change, kb, pir, event, tool, simulation",
+            args.entity
+        ))
+    })?;
     let mut filters = Filters::default();
     let mut put = |field: &str, value: Option<String>| {
         if let Some(v) = value {
@@ -96,9 +100,21 @@ pub fn find(env: &Env, args: FindArgs) -> Result<()> {
     if kind == RecordKind::Incident {
         put("status", parse_opt::<Status>(args.status.as_deref())?.map(|s| s.to_string()));
         put("category", parse_opt::<Category>(args.category.as_deref())?.map(|s| s.to_string()));
-        put("assigned_team", args.team.as_deref().map(|t| parse::<Team>(t).map(|t| t.to_string()).or_else(|_| {
-            if t == "incident_manager" { Ok(t.to_string()) } else { parse::<Team>(t).map(|t| t.to_string()) }
-        })).transpose()?);
+        put(
+            "assigned_team",
+            args.team
+                .as_deref()
+                .map(|t| {
+                    parse::<Team>(t).map(|t| t.to_string()).or_else(|_| {
+                        if t == "incident_manager" {
+                            Ok(t.to_string())
+                        } else {
+                            parse::<Team>(t).map(|t| t.to_string())
+                        }
+                    })
+                })
+                .transpose()?,
+        );
     } else {
         put("status", args.status.clone());
         put("category", args.category.clone());
@@ -127,7 +143,11 @@ pub fn find(env: &Env, args: FindArgs) -> Result<()> {
         .collect();
     let count = matches.len();
     env.ui.data(json!({ "ok": true, "entity": kind.entity(), "matches": matches }), || {
-        if count == 0 { format!("no {} matches", kind.entity()) } else { text }
+        if count == 0 {
+            format!("no {} matches", kind.entity())
+        } else {
+            text
+        }
     });
     Ok(())
 }
@@ -175,7 +195,16 @@ pub fn audit(env: &Env, args: AuditArgs) -> Result<()> {
                 Some(id) => format!("{}/{id}", e.ref_type),
                 None => e.ref_type.clone(),
             };
-            let mut line = format!("{} {} {:<17} {:<40} {} [{:?}]\n", &e.commit[..10], e.at, e.action, target, e.actor, e.signature);
+            let signature = serde_json::to_value(e.signature).ok().and_then(|v| v.as_str().map(String::from));
+            let mut line = format!(
+                "{} {} {:<9} {:<34} {} [{}]\n",
+                &e.commit[..10],
+                e.at,
+                e.action,
+                target,
+                e.actor,
+                signature.unwrap_or_default()
+            );
             // A commit's deltas are shown once, under its first entry.
             if last_commit != e.commit {
                 for (field, delta) in &e.fields {
@@ -201,8 +230,20 @@ fn describe(old: &Value, new: &Value) -> String {
 }
 
 fn short(v: &Value) -> String {
+    let text = |k: &str| v.get(k).map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()));
     let s = match v {
         Value::String(s) => s.clone(),
+        Value::Object(_) if v.get("field").is_some() => {
+            format!(
+                "{} {} -> {}",
+                text("field").unwrap_or_default(),
+                text("from").unwrap_or_default(),
+                text("to").unwrap_or_default()
+            )
+        }
+        Value::Object(_) if v.get("communication_id").is_some() => {
+            format!("to {}: {}", text("recipients").unwrap_or_default(), text("message").unwrap_or_default())
+        }
         other => other.to_string(),
     };
     if s.chars().count() > 60 {

@@ -103,11 +103,8 @@ pub struct IntakeRule {
 impl Config {
     /// The defaults of CLI.md, written in full by `ims init`.
     pub fn defaults(organization: &str, clock: Clock) -> Config {
-        let target = |a: &str, r: &str, u: &str| SlaTarget {
-            acknowledge: a.into(),
-            resolve: r.into(),
-            update: u.into(),
-        };
+        let target =
+            |a: &str, r: &str, u: &str| SlaTarget { acknowledge: a.into(), resolve: r.into(), update: u.into() };
         let rule = |sev: &str, level: Level| IntakeRule {
             matches: BTreeMap::from([("severity".to_string(), sev.to_string())]),
             priority: level,

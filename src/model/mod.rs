@@ -143,6 +143,18 @@ pub fn all_records(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<(String,
     Ok(out)
 }
 
+/// The parent state of the root commit.
+pub struct EmptySnapshot;
+
+impl Snapshot for EmptySnapshot {
+    fn read(&self, _: &str) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn list(&self, _: &str) -> Result<Vec<String>> {
+        Ok(vec![])
+    }
+}
+
 #[cfg(test)]
 pub mod testing {
     //! An in-memory snapshot for unit tests of pure procedures.
@@ -171,18 +183,5 @@ pub mod testing {
             names.dedup();
             Ok(names)
         }
-    }
-}
-
-
-/// The parent state of the root commit.
-pub struct EmptySnapshot;
-
-impl Snapshot for EmptySnapshot {
-    fn read(&self, _: &str) -> Result<Option<Vec<u8>>> {
-        Ok(None)
-    }
-    fn list(&self, _: &str) -> Result<Vec<String>> {
-        Ok(vec![])
     }
 }

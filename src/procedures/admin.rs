@@ -190,13 +190,17 @@ impl ConfigSet {
                 Value::Object(map) => map
                     .get_mut(part)
                     .ok_or_else(|| Error::invalid(format!("config key `{key}`: ims.yaml has no `{part}` there")))?,
-                _ => return Err(Error::invalid(format!("config key `{key}`: `{part}` is inside a value that is not a mapping"))),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "config key `{key}`: `{part}` is inside a value that is not a mapping"
+                    )))
+                }
             };
         }
         let old = slot.clone();
         *slot = input.value.clone();
-        let updated: Config = serde_json::from_value(value.clone())
-            .map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
+        let updated: Config =
+            serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
         crate::schema::validate(&value, "ims.yaml")?;
         updated.check()?;
         let mut effect = Effect::new(format!("config: set {key}"))
@@ -389,7 +393,10 @@ pub struct PersonRevokeInput {
 impl PersonRevoke {
     fn change(ctx: &Ctx, input: &PersonRevokeInput) -> Result<Effect> {
         if input.email == ctx.actor {
-            return Err(Error::forbidden(format!("{}: nobody changes their own roles, revocation included", ctx.actor)));
+            return Err(Error::forbidden(format!(
+                "{}: nobody changes their own roles, revocation included",
+                ctx.actor
+            )));
         }
         let mut p = existing(ctx.snap, &input.email)?;
         if p.revoked {
@@ -449,7 +456,8 @@ fn apply_proposed(ctx: &Ctx, p: &Proposal) -> Result<Effect> {
     let as_proposer = Ctx { snap: ctx.snap, actor: &p.proposed_by, now: ctx.now };
     require_manager(&as_proposer, "proposal")?;
     let input = p.input.clone();
-    let parse_err = |e: serde_json::Error| Error::invalid(format!("proposal {}: stored input does not fit: {e}", p.proposal_id));
+    let parse_err =
+        |e: serde_json::Error| Error::invalid(format!("proposal {}: stored input does not fit: {e}", p.proposal_id));
     match p.procedure.as_str() {
         ConfigSet::ID => ConfigSet::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
         PersonAdd::ID => PersonAdd::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
@@ -469,7 +477,9 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
         let id = crate::ids::RecordId::parse(&input.id, "proposal")?;
         let mut p: Proposal = model::record(ctx.snap, &id)?;
         if p.status != ProposalStatus::Pending {
-            return Err(Error::precondition(format!("proposal {}: already {:?}", p.proposal_id, p.status).to_lowercase()));
+            return Err(Error::precondition(
+                format!("proposal {}: already {:?}", p.proposal_id, p.status).to_lowercase(),
+            ));
         }
         if p.proposed_by == ctx.actor {
             return Err(Error::forbidden(format!(

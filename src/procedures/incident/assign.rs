@@ -53,7 +53,15 @@ impl Procedure for Assign {
         if inc.acknowledged_at.is_none() {
             inc.acknowledged_at = Some(ctx.now);
         }
-        super::communicate(&mut inc, &input.communication_id, Recipients::EndUsers, message, ctx.actor, Channel::Ims, ctx.now)?;
+        super::communicate(
+            &mut inc,
+            &input.communication_id,
+            Recipients::EndUsers,
+            message,
+            ctx.actor,
+            Channel::Ims,
+            ctx.now,
+        )?;
         inc.set_status(ctx.now, ctx.actor, Status::InProgress);
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: assign {} to {}", rid.id, input.team))
@@ -75,7 +83,13 @@ mod tests {
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {
-        Input { id: ID.into(), team: Team::L2, assignee: Some("l2@x.test".into()), message: None, communication_id: "COM-20261126-0000000001".into() }
+        Input {
+            id: ID.into(),
+            team: Team::L2,
+            assignee: Some("l2@x.test".into()),
+            message: None,
+            communication_id: "COM-20261126-0000000001".into(),
+        }
     }
 
     #[test]
@@ -97,7 +111,11 @@ mod tests {
 
     #[test]
     fn step2_state_and_assignee() {
-        halts(apply::<Assign>(&incident(Status::Resolved), &as_role(Role::L1), &input()), Kind::Precondition, "resolved");
+        halts(
+            apply::<Assign>(&incident(Status::Resolved), &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "resolved",
+        );
         let mut i = input();
         i.assignee = Some("ghost@x.test".into());
         halts(apply::<Assign>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "assignee");

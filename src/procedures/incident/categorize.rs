@@ -63,8 +63,16 @@ mod tests {
 
     #[test]
     fn step1_staff_only_and_not_closed() {
-        halts(apply::<Categorize>(&incident(Status::Open), &as_role(Role::Auditor), &input()), Kind::Forbidden, "needs one of");
-        halts(apply::<Categorize>(&incident(Status::Closed), &as_role(Role::L2), &input()), Kind::Precondition, "closed");
+        halts(
+            apply::<Categorize>(&incident(Status::Open), &as_role(Role::Auditor), &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
+        halts(
+            apply::<Categorize>(&incident(Status::Closed), &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "closed",
+        );
     }
 
     #[test]

@@ -76,7 +76,11 @@ mod tests {
 
     #[test]
     fn step1_must_be_resolved() {
-        halts(apply::<Close>(&incident(Status::InProgress), &as_role(Role::L1), &input()), Kind::Precondition, "in_progress");
+        halts(
+            apply::<Close>(&incident(Status::InProgress), &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "in_progress",
+        );
     }
 
     #[test]
@@ -85,11 +89,19 @@ mod tests {
         apply::<Close>(&high(Status::Resolved), &as_role(Role::ServiceDeskManager), &input()).unwrap();
         let mut inc = high(Status::Resolved);
         inc.reporter = as_role(Role::IncidentManager);
-        halts(apply::<Close>(&inc, &as_role(Role::IncidentManager), &input()), Kind::Forbidden, "segregation of duties");
+        halts(
+            apply::<Close>(&inc, &as_role(Role::IncidentManager), &input()),
+            Kind::Forbidden,
+            "segregation of duties",
+        );
     }
 
     #[test]
     fn step3_notes_required() {
-        halts(apply::<Close>(&incident(Status::Resolved), &as_role(Role::L1), &Input { id: ID.into(), notes: "".into() }), Kind::Invalid, "notes");
+        halts(
+            apply::<Close>(&incident(Status::Resolved), &as_role(Role::L1), &Input { id: ID.into(), notes: "".into() }),
+            Kind::Invalid,
+            "notes",
+        );
     }
 }

@@ -69,7 +69,11 @@ mod tests {
 
     #[test]
     fn step1_role_and_state() {
-        halts(apply::<Diagnose>(&incident(Status::Open), &as_role(Role::EndUser), &input()), Kind::Forbidden, "needs one of");
+        halts(
+            apply::<Diagnose>(&incident(Status::Open), &as_role(Role::EndUser), &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
         halts(apply::<Diagnose>(&incident(Status::Closed), &as_role(Role::L2), &input()), Kind::Precondition, "closed");
     }
 

@@ -35,15 +35,20 @@ impl Procedure for Escalate {
         super::require_status(&inc, "escalate", &[Status::Open, Status::InProgress, Status::Escalated])?;
         let reason = hygiene::text("reason", &input.reason, Shape::Text)?;
         if inc.assigned_team.as_deref() == Some(input.to.as_str()) && inc.status == Status::Escalated {
-            return Err(Error::precondition(format!(
-                "incident {}: already escalated to {}",
-                rid.id, input.to
-            )));
+            return Err(Error::precondition(format!("incident {}: already escalated to {}", rid.id, input.to)));
         }
         inc.set_team(ctx.now, ctx.actor, input.to.as_str());
         inc.set_status(ctx.now, ctx.actor, Status::Escalated);
         let message = format!("Escalated {} \"{}\" to {}: {reason}", rid.id, inc.title, input.to);
-        super::communicate(&mut inc, &input.communication_id, Recipients::ItStaff, message, ctx.actor, Channel::Ims, ctx.now)?;
+        super::communicate(
+            &mut inc,
+            &input.communication_id,
+            Recipients::ItStaff,
+            message,
+            ctx.actor,
+            Channel::Ims,
+            ctx.now,
+        )?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: escalate {} to {}", rid.id, input.to))
             .line(format!("Reason: {reason}"))
@@ -62,7 +67,12 @@ mod tests {
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {
-        Input { id: ID.into(), to: EscalationTarget::L3, reason: "database team needed".into(), communication_id: "COM-20261126-0000000001".into() }
+        Input {
+            id: ID.into(),
+            to: EscalationTarget::L3,
+            reason: "database team needed".into(),
+            communication_id: "COM-20261126-0000000001".into(),
+        }
     }
 
     #[test]
@@ -76,12 +86,20 @@ mod tests {
 
     #[test]
     fn step1_staff_or_automation() {
-        halts(apply::<Escalate>(&incident(Status::Open), &as_role(Role::Auditor), &input()), Kind::Forbidden, "needs one of");
+        halts(
+            apply::<Escalate>(&incident(Status::Open), &as_role(Role::Auditor), &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
     }
 
     #[test]
     fn step2_state_path_and_reason() {
-        halts(apply::<Escalate>(&incident(Status::PendingVendor), &as_role(Role::L1), &input()), Kind::Precondition, "pending_vendor");
+        halts(
+            apply::<Escalate>(&incident(Status::PendingVendor), &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "pending_vendor",
+        );
         let mut inc = incident(Status::Escalated);
         inc.assigned_team = Some("L3".into());
         halts(apply::<Escalate>(&inc, &as_role(Role::L1), &input()), Kind::Precondition, "already escalated");

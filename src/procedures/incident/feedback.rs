@@ -72,13 +72,21 @@ mod tests {
 
     #[test]
     fn step1_reporter_or_staff() {
-        halts(apply::<GiveFeedback>(&incident(Status::Closed), &as_role(Role::Auditor), &input(4)), Kind::Forbidden, "reporter");
+        halts(
+            apply::<GiveFeedback>(&incident(Status::Closed), &as_role(Role::Auditor), &input(4)),
+            Kind::Forbidden,
+            "reporter",
+        );
     }
 
     #[test]
     fn step2_state_once_and_range() {
         halts(apply::<GiveFeedback>(&incident(Status::Open), "user@x.test", &input(4)), Kind::Precondition, "open");
-        halts(apply::<GiveFeedback>(&incident(Status::Closed), "user@x.test", &input(6)), Kind::Invalid, "between 1 and 5");
+        halts(
+            apply::<GiveFeedback>(&incident(Status::Closed), "user@x.test", &input(6)),
+            Kind::Invalid,
+            "between 1 and 5",
+        );
         let mut inc = incident(Status::Closed);
         inc.feedback = Some(Feedback { score: 1, comment: None, by: "user@x.test".into(), at: now() });
         halts(apply::<GiveFeedback>(&inc, "user@x.test", &input(4)), Kind::Precondition, "already");

@@ -52,7 +52,12 @@ impl Procedure for Log {
         }
         let workaround = hygiene::optional("workaround", input.workaround.as_deref(), Shape::Text)?;
         if let Some(steps) = hygiene::optional("diagnosis", input.diagnosis.as_deref(), Shape::Text)? {
-            inc.diagnosis.push(DiagnosisEntry { at: ctx.now, by: ctx.actor.into(), steps, workaround: workaround.clone() });
+            inc.diagnosis.push(DiagnosisEntry {
+                at: ctx.now,
+                by: ctx.actor.into(),
+                steps,
+                workaround: workaround.clone(),
+            });
             fields.push("diagnosis");
         }
         if let Some(w) = workaround {
@@ -61,7 +66,9 @@ impl Procedure for Log {
             fields.extend(["workaround", "workaround_available"]);
         }
         if fields.is_empty() {
-            return Err(Error::invalid("incident log: nothing to log (give --description, --service, --diagnosis or --workaround)"));
+            return Err(Error::invalid(
+                "incident log: nothing to log (give --description, --service, --diagnosis or --workaround)",
+            ));
         }
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: log {}", rid.id))
@@ -80,7 +87,13 @@ mod tests {
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {
-        Input { id: ID.into(), description: Some("500s on /pay".into()), service: None, diagnosis: None, workaround: Some("retry".into()) }
+        Input {
+            id: ID.into(),
+            description: Some("500s on /pay".into()),
+            service: None,
+            diagnosis: None,
+            workaround: Some("retry".into()),
+        }
     }
 
     #[test]

@@ -64,9 +64,9 @@ pub fn require_open(incident: &Incident, what: &str) -> Result<()> {
 pub fn sub_id(id: &str, prefix: &str) -> Result<String> {
     let ok = id.starts_with(&format!("{prefix}-"))
         && id.len() == prefix.len() + 20
-        && id[prefix.len() + 1..].split_once('-').is_some_and(|(d, r)| {
-            d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) && r.len() == 10
-        });
+        && id[prefix.len() + 1..]
+            .split_once('-')
+            .is_some_and(|(d, r)| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) && r.len() == 10);
     if ok {
         Ok(id.to_string())
     } else {
@@ -194,9 +194,15 @@ pub(crate) mod testing {
             let email = format!("{}@x.test", role.as_str().to_lowercase());
             put(format!("people/{email}.yaml"), crate::yaml::to_canonical(&person(&email, &[*role])).unwrap());
         }
-        put("people/user@x.test.yaml".into(), crate::yaml::to_canonical(&person("user@x.test", &[Role::EndUser])).unwrap());
+        put(
+            "people/user@x.test.yaml".into(),
+            crate::yaml::to_canonical(&person("user@x.test", &[Role::EndUser])).unwrap(),
+        );
         if let Some(i) = incident {
-            put(crate::ids::record_path(crate::ids::RecordKind::Incident, &i.incident_id), crate::yaml::to_canonical(i).unwrap());
+            put(
+                crate::ids::record_path(crate::ids::RecordKind::Incident, &i.incident_id),
+                crate::yaml::to_canonical(i).unwrap(),
+            );
         }
         snap
     }

@@ -51,12 +51,19 @@ mod tests {
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {
-        Input { id: ID.into(), to: Recipients::Stakeholders, message: "ETA 30 minutes".into(), channel: Channel::Email, communication_id: "COM-20261126-0000000009".into() }
+        Input {
+            id: ID.into(),
+            to: Recipients::Stakeholders,
+            message: "ETA 30 minutes".into(),
+            channel: Channel::Email,
+            communication_id: "COM-20261126-0000000009".into(),
+        }
     }
 
     #[test]
     fn records_the_message() {
-        let i = written(&apply::<Notify>(&incident(Status::InProgress), &as_role(Role::ServiceDesk), &input()).unwrap());
+        let i =
+            written(&apply::<Notify>(&incident(Status::InProgress), &as_role(Role::ServiceDesk), &input()).unwrap());
         assert_eq!(i.communications[0].message, "ETA 30 minutes");
         assert_eq!(i.communications[0].channel, Channel::Email);
     }
@@ -71,7 +78,11 @@ mod tests {
     fn step2_message_required_and_clean() {
         let mut i = input();
         i.message = "login with https://root:toor1234@db.internal/".into();
-        halts(apply::<Notify>(&incident(Status::InProgress), &as_role(Role::L1), &i), Kind::Invalid, "password in a URL");
+        halts(
+            apply::<Notify>(&incident(Status::InProgress), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "password in a URL",
+        );
         halts("everyone".parse::<Recipients>(), Kind::Invalid, "recipients");
     }
 }

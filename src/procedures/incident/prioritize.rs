@@ -53,11 +53,7 @@ impl Procedure for Prioritize {
                 })?;
                 (p, sev.unwrap_or(impact))
             }
-            _ => {
-                return Err(Error::invalid(
-                    "prioritize: give --priority and --severity, or --impact and --urgency",
-                ))
-            }
+            _ => return Err(Error::invalid("prioritize: give --priority and --severity, or --impact and --urgency")),
         };
         let target = config
             .sla
@@ -93,7 +89,15 @@ impl Procedure for Prioritize {
                 inc.set_team(ctx.now, ctx.actor, target.as_str());
                 inc.set_status(ctx.now, ctx.actor, Status::Escalated);
                 let message = format!("Automatic escalation to {target}: {} was prioritized high", rid.id);
-                super::communicate(&mut inc, &input.communication_id, Recipients::ItStaff, message, ctx.actor, Channel::Ims, ctx.now)?;
+                super::communicate(
+                    &mut inc,
+                    &input.communication_id,
+                    Recipients::ItStaff,
+                    message,
+                    ctx.actor,
+                    Channel::Ims,
+                    ctx.now,
+                )?;
                 effect = effect
                     .line(format!("Escalated to {target} automatically (ims.yaml escalation.on_high_priority)"))
                     .action(AuditAction::Escalate, "incident", &rid.id)
@@ -146,8 +150,16 @@ mod tests {
 
     #[test]
     fn step1_staff_only_and_not_closed() {
-        halts(apply::<Prioritize>(&incident(Status::Open), "user@x.test", &input(Level::Low)), Kind::Forbidden, "needs one of");
-        halts(apply::<Prioritize>(&incident(Status::Closed), &as_role(Role::L1), &input(Level::Low)), Kind::Precondition, "closed");
+        halts(
+            apply::<Prioritize>(&incident(Status::Open), "user@x.test", &input(Level::Low)),
+            Kind::Forbidden,
+            "needs one of",
+        );
+        halts(
+            apply::<Prioritize>(&incident(Status::Closed), &as_role(Role::L1), &input(Level::Low)),
+            Kind::Precondition,
+            "closed",
+        );
     }
 
     #[test]
@@ -157,7 +169,11 @@ mod tests {
         halts(apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "justification");
         let mut i = input(Level::Low);
         (i.priority, i.impact, i.urgency) = (None, Some(Level::High), Some(Level::Low));
-        halts(apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Precondition, "priority_matrix");
+        halts(
+            apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i),
+            Kind::Precondition,
+            "priority_matrix",
+        );
     }
 
     #[test]

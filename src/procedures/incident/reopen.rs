@@ -70,12 +70,24 @@ mod tests {
 
     #[test]
     fn step1_staff_or_reporter() {
-        halts(apply::<Reopen>(&incident(Status::Resolved), &as_role(Role::Auditor), &input()), Kind::Forbidden, "reporter");
+        halts(
+            apply::<Reopen>(&incident(Status::Resolved), &as_role(Role::Auditor), &input()),
+            Kind::Forbidden,
+            "reporter",
+        );
     }
 
     #[test]
     fn step2_state_and_reason() {
         halts(apply::<Reopen>(&incident(Status::Closed), &as_role(Role::L1), &input()), Kind::Precondition, "closed");
-        halts(apply::<Reopen>(&incident(Status::Resolved), &as_role(Role::L1), &Input { id: ID.into(), reason: "".into() }), Kind::Invalid, "reason");
+        halts(
+            apply::<Reopen>(
+                &incident(Status::Resolved),
+                &as_role(Role::L1),
+                &Input { id: ID.into(), reason: "".into() },
+            ),
+            Kind::Invalid,
+            "reason",
+        );
     }
 }

@@ -95,9 +95,14 @@ impl Procedure for Resolve {
         inc.resolved_by = Some(ctx.actor.into());
         inc.set_status(ctx.now, ctx.actor, Status::Resolved);
         inc.updated_at = ctx.now;
-        effect = effect
-            .action(AuditAction::Resolve, "incident", &rid.id)
-            .fields(&["status", "resolved_at", "resolved_by", "resolution_code", "resolution_summary", "timeline"]);
+        effect = effect.action(AuditAction::Resolve, "incident", &rid.id).fields(&[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "resolution_code",
+            "resolution_summary",
+            "timeline",
+        ]);
         effect.write_main(&rid.path(), &rid.id, &inc)?;
         Ok(effect)
     }
@@ -133,7 +138,11 @@ mod tests {
 
     #[test]
     fn step1_staff_and_state() {
-        halts(apply::<Resolve>(&incident(Status::InProgress), "user@x.test", &input()), Kind::Forbidden, "needs one of");
+        halts(
+            apply::<Resolve>(&incident(Status::InProgress), "user@x.test", &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
         halts(apply::<Resolve>(&incident(Status::Open), &as_role(Role::L3), &input()), Kind::Precondition, "open");
     }
 
@@ -141,7 +150,11 @@ mod tests {
     fn step2_readiness() {
         let mut i = input();
         i.service_restored = false;
-        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Precondition, "service-restored");
+        halts(
+            apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i),
+            Kind::Precondition,
+            "service-restored",
+        );
     }
 
     #[test]
@@ -155,6 +168,10 @@ mod tests {
     fn step4_altered_production_needs_an_implemented_change() {
         let mut i = input();
         i.altered_production = true;
-        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Precondition, "implemented");
+        halts(
+            apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i),
+            Kind::Precondition,
+            "implemented",
+        );
     }
 }

@@ -64,12 +64,28 @@ mod tests {
 
     #[test]
     fn step1_roles_and_state() {
-        halts(apply::<Resume>(&incident(Status::PendingVendor), &as_role(Role::ServiceDesk), &input()), Kind::Forbidden, "needs one of");
-        halts(apply::<Resume>(&incident(Status::InProgress), &as_role(Role::L3), &input()), Kind::Precondition, "pending_vendor");
+        halts(
+            apply::<Resume>(&incident(Status::PendingVendor), &as_role(Role::ServiceDesk), &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
+        halts(
+            apply::<Resume>(&incident(Status::InProgress), &as_role(Role::L3), &input()),
+            Kind::Precondition,
+            "pending_vendor",
+        );
     }
 
     #[test]
     fn step2_summary_required() {
-        halts(apply::<Resume>(&incident(Status::PendingVendor), &as_role(Role::L3), &Input { id: ID.into(), summary: "".into() }), Kind::Invalid, "summary");
+        halts(
+            apply::<Resume>(
+                &incident(Status::PendingVendor),
+                &as_role(Role::L3),
+                &Input { id: ID.into(), summary: "".into() },
+            ),
+            Kind::Invalid,
+            "summary",
+        );
     }
 }

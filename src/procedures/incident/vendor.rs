@@ -19,7 +19,8 @@ use crate::model::incident::VendorEngagement;
 pub struct Vendor;
 
 /// Who may engage a vendor and record its answer.
-pub const ROLES: &[Role] = &[Role::L2, Role::L3, Role::Devops, Role::Facilities, Role::ServiceDeskManager, Role::IncidentManager];
+pub const ROLES: &[Role] =
+    &[Role::L2, Role::L3, Role::Devops, Role::Facilities, Role::ServiceDeskManager, Role::IncidentManager];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
@@ -68,7 +69,13 @@ mod tests {
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {
-        Input { id: ID.into(), vendor: "Acme DB".into(), contact_method: ContactMethod::Api, vendor_ref: Some("T-1".into()), vendor_engagement_id: "VEN-20261126-0000000001".into() }
+        Input {
+            id: ID.into(),
+            vendor: "Acme DB".into(),
+            contact_method: ContactMethod::Api,
+            vendor_ref: Some("T-1".into()),
+            vendor_engagement_id: "VEN-20261126-0000000001".into(),
+        }
     }
 
     #[test]
@@ -80,7 +87,11 @@ mod tests {
 
     #[test]
     fn step1_roles_and_state() {
-        halts(apply::<Vendor>(&incident(Status::InProgress), &as_role(Role::L1), &input()), Kind::Forbidden, "needs one of");
+        halts(
+            apply::<Vendor>(&incident(Status::InProgress), &as_role(Role::L1), &input()),
+            Kind::Forbidden,
+            "needs one of",
+        );
         halts(apply::<Vendor>(&incident(Status::Open), &as_role(Role::L2), &input()), Kind::Precondition, "open");
     }
 

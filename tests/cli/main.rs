@@ -1,0 +1,9 @@
+//! Command-level tests: the real `ims` binary against real git repositories in
+//! temporary directories, with keys made by `ssh-keygen` and commits checked by
+//! `git verify-commit`.
+
+mod admin;
+mod engine;
+mod lifecycle;
+mod queries;
+mod support;
