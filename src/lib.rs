@@ -13,6 +13,7 @@ pub mod ids;
 pub mod model;
 pub mod procedures;
 pub mod query;
+pub mod replay;
 pub mod repo;
 pub mod run;
 pub mod schema;

@@ -99,6 +99,12 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
         ref_id: id.map(String::from),
     });
     let message = engine::render_message("read.identify/1", &identity.actor, &input_json, &effect);
+    // The read commit's tree is the records tree that was read: the audit names exactly
+    // which state the reader saw, and carries the registry its signature is checked against.
+    let tree = match repo.tip()? {
+        Some(tip) => repo.git.find_commit(tip)?.tree_id(),
+        None => return Err(Error::internal("no records to read")),
+    };
     for _ in 0..16 {
         let parent = repo.git.refname_to_id(&refname).ok();
         let at = match parent {
@@ -106,25 +112,14 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
             None => now,
         };
         let stamp = Stamp { name: &person.name, email: &identity.actor, at };
-        let empty = BTreeMap::new();
-        let commit = create_detached(repo, parent, &empty, &message, &stamp, identity)?;
+        let commit = repo
+            .create_commit_with_tree(parent, tree, &message, &stamp, &|buf| identity.signer.sign(buf))
+            .map_err(|e| e.context("audited read"))?;
         if repo.compare_and_swap(&refname, parent, commit, "ims: audited read")? {
             return Ok(commit);
         }
     }
     Err(Error::internal(format!("{refname}: could not record the audited read; the read halts")))
-}
-
-fn create_detached(
-    repo: &Repo,
-    parent: Option<Oid>,
-    writes: &BTreeMap<String, Option<Vec<u8>>>,
-    message: &str,
-    stamp: &Stamp,
-    identity: &Identity,
-) -> Result<Oid> {
-    repo.create_commit(parent, writes, message, stamp, &|buf| identity.signer.sign(buf))
-        .map_err(|e| e.context("audited read"))
 }
 
 /// The signature status of a commit, as `ims audit` shows it.

@@ -157,6 +157,18 @@ impl Repo {
             }
         };
         let tree_id = update.create_updated(&self.git, &base)?;
+        self.create_commit_with_tree(parent, tree_id, message, stamp, sign)
+    }
+
+    /// Creates a signed commit of `tree_id` on `parent`; moves no ref.
+    pub fn create_commit_with_tree(
+        &self,
+        parent: Option<Oid>,
+        tree_id: Oid,
+        message: &str,
+        stamp: &Stamp,
+        sign: &dyn Fn(&[u8]) -> Result<String>,
+    ) -> Result<Oid> {
         let tree = self.git.find_tree(tree_id)?;
         let time = Time::new(stamp.at.timestamp(), 0);
         let sig = Signature::new(stamp.name, stamp.email, &time)?;

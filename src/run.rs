@@ -90,6 +90,9 @@ pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> 
     let config = model::config(&repo.snapshot(repo.tip()?)?)?;
     let clock_now = clock(config.clock == Clock::Simulated)?;
     let input_json = engine::canonical_json(input)?;
+    // Apply exactly what replay will see: the input as read back from its canonical JSON.
+    let input: P::Input = serde_json::from_str(&input_json)?;
+    let input = &input;
     let branch = repo.branch()?;
     let lock = repo.lock_index()?;
     for _ in 0..MAX_ATTEMPTS {

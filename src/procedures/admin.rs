@@ -204,7 +204,11 @@ impl ConfigSet {
         crate::schema::validate(&value, "ims.yaml")?;
         updated.check()?;
         let mut effect = Effect::new(format!("config: set {key}"))
-            .line(format!("{key}: {} -> {}", old, input.value))
+            .line(format!(
+                "{key}: {} -> {}",
+                crate::engine::canonical_json(&old)?,
+                crate::engine::canonical_json(&input.value)?
+            ))
             .action(AuditAction::Update, "config", "ims.yaml")
             .fields(&[key]);
         write_config(&mut effect, &updated)?;

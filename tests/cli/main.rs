@@ -3,6 +3,7 @@
 //! `git verify-commit`.
 
 mod admin;
+mod compat;
 mod engine;
 mod lifecycle;
 mod queries;

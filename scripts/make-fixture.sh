@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Makes the compatibility fixture: a small records history that exercises every
+# procedure of this version, bundled into tests/fixtures/history-vN.bundle. Each release
+# adds its own bundle and keeps the old ones: every later ims must still read and replay
+# them (tests/cli/compat.rs).
+#
+#   scripts/make-fixture.sh tests/fixtures/history-v1.bundle
+set -euo pipefail
+out=$(realpath -m "${1:?usage: make-fixture.sh OUT.bundle}")
+root=$(cd "$(dirname "$0")/.." && pwd)
+cargo build --quiet --manifest-path "$root/Cargo.toml"
+bin="$root/target/debug/ims"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+for who in im im2 sd l1 l2 l3 auto eu; do ssh-keygen -q -t ed25519 -N '' -C "$who" -f "$who"; done
+ssh-keygen -q -t ecdsa -N '' -C l3ecdsa -f l3e
+at() { export IMS_NOW="2026-11-26T$1:00Z"; }
+as() { export IMS_ACTOR="$1@example.com" IMS_SIGNING_KEY="$work/$2"; }
+ims() { "$bin" -q "$@" >/dev/null; }
+idof() { "$bin" "$@" --json | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'; }
+
+at 08:00; "$bin" -q init repo --name "Ines Manager" --email im@example.com --key im.pub --simulated-clock >/dev/null
+cd repo
+as im im
+at 08:01; ims person add --email sd@example.com --name "Sam Desk" --role service_desk --team service_desk --key ../sd.pub
+ims person add --email l1@example.com --name "Lee One" --role L1 --team L1 --key ../l1.pub
+ims person add --email l2@example.com --name "Lou Two" --role L2,devops --team L2 --key ../l2.pub
+ims person add --email l3@example.com --name "Lin Three" --role L3 --team L3 --key ../l3.pub
+ims person add --email auto@example.com --name "Automation" --role automation --key ../auto.pub
+ims person add --email eu@example.com --name "Eve User" --role end_user
+ims config set sla.targets.high.acknowledge 10m
+ims config set priority_matrix "{high: {high: high, medium: high, low: medium}, medium: {high: high, medium: medium, low: low}, low: {high: medium, medium: low, low: low}}"
+ims person update l3@example.com --key ../l3e.pub
+at 08:02; ims person add --email im2@example.com --name "Ivo Manager" --role incident_manager --key ../im2.pub
+prp=$(idof person add --email gone@example.com --name "Gone Soon" --role L1)
+as im2 im2; ims proposal approve "$prp"
+prp=$(idof config set timezone Europe/Paris)
+as im im; ims proposal reject "$prp" --reason "we report in UTC"
+prp=$(idof person revoke gone@example.com --reason "left")
+as im2 im2; ims proposal approve "$prp"
+
+as sd sd
+at 09:00; inc=$(idof incident identify --title "Checkout returns 502" --service shop --source user_report --reporter eu@example.com --description "card payments fail")
+ims incident log "$inc" --diagnosis "gateway 502s" --workaround "pay by invoice"
+ims incident categorize "$inc" --category software --subcategory payments
+at 09:05; ims incident assign "$inc" --team L1 --assignee l1@example.com
+as l1 l1
+at 09:06; ims incident prioritize "$inc" --impact high --urgency medium --justification "all card payments"
+as im im
+at 09:10; ims incident escalate "$inc" --to L3 --reason "gateway code"
+as l3 l3e
+at 09:20; ims incident vendor "$inc" --vendor PayCo --contact-method vendor_portal --vendor-ref PC-1
+at 10:00; ims incident resume "$inc" --summary "certificate rotated"
+ims incident diagnose "$inc" --steps "pinned the new certificate"
+ims incident notify "$inc" --to executives --message "fixed by 10:30" --channel email
+at 10:15; ims incident resolve "$inc" --summary "certificate pinned" --fix-applied --service-restored --code config
+as sd sd
+at 10:30; ims incident reopen "$inc" --reason "errors again"
+as l3 l3e
+at 11:00; ims incident resolve "$inc" --summary "both pins updated" --fix-applied --service-restored
+as im2 im2
+at 11:30; ims incident close "$inc" --notes "confirmed by the reporter"
+as sd sd
+ims incident feedback "$inc" --score 4 --comment "kept informed"
+as auto auto
+at 12:00; inc2=$(idof incident identify --title "Disk 90% on db-1" --service db --source automated_alert)
+ims incident escalate "$inc2" --to devops --reason "SLA breach"
+as l2 l2
+ims find incident --status escalated
+git bundle create "$out" --all >/dev/null 2>&1
+echo "wrote $out ($(git rev-list --count HEAD) commits)"
