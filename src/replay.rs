@@ -111,7 +111,11 @@ pub fn replay_commit(git: &Repository, oid: Oid) -> Result<Option<Violation>> {
         );
     }
     for (path, bytes) in &effect.writes {
-        if changes.get(path) != Some(bytes) && !(!changes.contains_key(path) && unchanged(snap, path, bytes)?) {
+        let same = match changes.get(path) {
+            Some(changed) => changed == bytes,
+            None => unchanged(snap, path, bytes)?,
+        };
+        if !same {
             return violation(
                 "replay",
                 format!("{path}: the commit's bytes differ from what {} makes", trailers.procedure),
