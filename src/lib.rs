@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod hygiene;
 pub mod ids;
+pub mod index_file;
 pub mod model;
 pub mod procedures;
 pub mod query;

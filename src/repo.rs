@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{build::TreeUpdateBuilder, FileMode, IndexEntry, IndexTime, ObjectType, Oid, Repository, Signature, Time};
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, Result};
+use crate::index_file::{self, Held};
 use crate::model::Snapshot;
 
 /// A records repository.
@@ -132,7 +135,7 @@ impl Repo {
     pub fn create_commit(
         &self,
         parent: Option<Oid>,
-        writes: &std::collections::BTreeMap<String, Option<Vec<u8>>>,
+        writes: &BTreeMap<String, Option<Vec<u8>>>,
         message: &str,
         stamp: &Stamp,
         sign: &dyn Fn(&[u8]) -> Result<String>,
@@ -214,7 +217,7 @@ impl Repo {
         let mut pause = Duration::from_millis(2);
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(_) => return Ok(Some(IndexLock { path, done: false })),
+                Ok(_) => return Ok(Some(IndexLock { path, done: false, held: None })),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if started.elapsed() > Duration::from_secs(30) {
                         return Err(Error::internal(format!(
@@ -231,14 +234,32 @@ impl Repo {
     }
 
     /// Halts with `precondition` if a path has local edits: its working file or index
-    /// entry differs from the blob at `tip`. Call with the index lock held.
-    pub fn check_clean(&self, lock: &IndexLock, tip: Option<Oid>, paths: &[&str]) -> Result<()> {
+    /// entry differs from the blob at `tip`, or it is in conflict. Call with the lock held.
+    pub fn check_clean(&self, lock: &mut IndexLock, tip: Option<Oid>, paths: &[&str]) -> Result<()> {
         let Some(workdir) = self.git.workdir() else { return Ok(()) };
-        let index = lock.read_index(&self.git)?;
+        let held = match index_file::lookup(&lock.index(), paths)? {
+            Ok(held) => held,
+            Err(_) => {
+                let index = lock.read_index(&self.git)?;
+                paths
+                    .iter()
+                    .map(|p| {
+                        let held = index.get_path(Path::new(p), 0).map(|e| Held::Staged(oid_bytes(e.id)));
+                        (p.to_string(), held.unwrap_or(Held::Absent))
+                    })
+                    .collect()
+            }
+        };
         let snap = self.snapshot(tip)?;
         for path in paths {
             let committed = snap.blob_id(path)?;
-            let staged = index.get_path(Path::new(path), 0).map(|e| e.id);
+            let staged = match held.get(*path) {
+                Some(Held::Staged(oid)) => Some(Oid::from_bytes(oid)?),
+                Some(Held::Conflict) => {
+                    return Err(Error::precondition(format!("{path}: in conflict; resolve it first (ims sync)")))
+                }
+                _ => None,
+            };
             let file = workdir.join(path);
             let on_disk = match fs::symlink_metadata(&file) {
                 Ok(_) => Some(Oid::hash_file(ObjectType::Blob, &file)?),
@@ -251,6 +272,7 @@ impl Repo {
                 )));
             }
         }
+        lock.held = Some(held);
         Ok(())
     }
 
@@ -260,7 +282,7 @@ impl Repo {
         let workdir = self.git.workdir().ok_or_else(|| Error::internal("no working tree"))?.to_path_buf();
         let tip = self.tip()?;
         let snap = self.snapshot(tip)?;
-        let mut index = lock.read_index(&self.git)?;
+        let mut updates = BTreeMap::new();
         for path in paths {
             let file = workdir.join(path);
             match snap.blob_id(path)? {
@@ -268,7 +290,7 @@ impl Repo {
                     let blob = self.git.find_blob(oid)?;
                     write_atomically(&file, blob.content())?;
                     let meta = fs::metadata(&file)?;
-                    index.add(&entry(path, oid, &meta))?;
+                    updates.insert(path.to_string(), Some(entry(oid, &meta)));
                 }
                 None => {
                     match fs::remove_file(&file) {
@@ -276,42 +298,66 @@ impl Repo {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => return Err(e.into()),
                     }
-                    let _ = index.remove_path(Path::new(path));
+                    updates.insert(path.to_string(), None);
                 }
             }
         }
-        lock.commit(&mut index)
+        lock.commit(&self.git, &updates)
     }
+}
+
+fn oid_bytes(oid: Oid) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out.copy_from_slice(oid.as_bytes());
+    out
 }
 
 /// Git's `index.lock`, held; removed on drop unless committed.
 pub struct IndexLock {
     path: PathBuf,
     done: bool,
+    /// What the index held for the touched paths, from the check before the commit.
+    held: Option<BTreeMap<String, Held>>,
 }
 
 impl IndexLock {
+    fn index(&self) -> PathBuf {
+        self.path.with_file_name("index")
+    }
+
     fn scratch(&self) -> PathBuf {
         self.path.with_file_name("ims-index.tmp")
     }
 
-    /// A private copy of the current index to edit.
+    /// A private copy of the current index, for libgit2 (the fallback path).
     fn read_index(&self, repo: &Repository) -> Result<git2::Index> {
-        let current = repo.path().join("index");
         let scratch = self.scratch();
         let _ = fs::remove_file(&scratch);
-        if current.exists() {
-            fs::copy(&current, &scratch)?;
+        if self.index().exists() {
+            fs::copy(self.index(), &scratch)?;
         }
+        let _ = repo;
         Ok(git2::Index::open(&scratch)?)
     }
 
-    /// Writes the edited index and renames it over the lock, then into place.
-    fn commit(mut self, index: &mut git2::Index) -> Result<()> {
-        index.write()?;
+    /// Writes the patched index, renames it over the lock, then into place. Streams the
+    /// index; falls back to libgit2 for index features the patcher does not rewrite.
+    fn commit(mut self, repo: &Repository, updates: &BTreeMap<String, Option<index_file::Entry>>) -> Result<()> {
         let scratch = self.scratch();
+        if index_file::patch(&self.index(), &scratch, updates, self.held.as_ref())?.is_err() {
+            let mut index = self.read_index(repo)?;
+            for (path, update) in updates {
+                match update {
+                    Some(e) => index.add(&git_entry(path, e))?,
+                    None => {
+                        let _ = index.remove_path(Path::new(path));
+                    }
+                }
+            }
+            index.write()?;
+        }
         fs::rename(&scratch, &self.path)?;
-        fs::rename(&self.path, self.path.with_file_name("index"))?;
+        fs::rename(&self.path, self.index())?;
         self.done = true;
         Ok(())
     }
@@ -339,17 +385,36 @@ fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn entry(path: &str, id: Oid, meta: &fs::Metadata) -> IndexEntry {
+fn entry(id: Oid, meta: &fs::Metadata) -> index_file::Entry {
+    index_file::Entry {
+        stat: [
+            meta.ctime() as u32,
+            meta.ctime_nsec() as u32,
+            meta.mtime() as u32,
+            meta.mtime_nsec() as u32,
+            meta.dev() as u32,
+            meta.ino() as u32,
+            0o100644,
+            meta.uid(),
+            meta.gid(),
+            meta.size() as u32,
+        ],
+        oid: oid_bytes(id),
+    }
+}
+
+fn git_entry(path: &str, e: &index_file::Entry) -> IndexEntry {
+    let s = e.stat;
     IndexEntry {
-        ctime: IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
-        mtime: IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode: 0o100644,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.size() as u32,
-        id,
+        ctime: IndexTime::new(s[0] as i32, s[1]),
+        mtime: IndexTime::new(s[2] as i32, s[3]),
+        dev: s[4],
+        ino: s[5],
+        mode: s[6],
+        uid: s[7],
+        gid: s[8],
+        file_size: s[9],
+        id: Oid::from_bytes(&e.oid).expect("20 bytes"),
         flags: (path.len().min(0xfff)) as u16,
         flags_extended: 0,
         path: path.as_bytes().to_vec(),

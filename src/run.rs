@@ -24,20 +24,21 @@ pub struct Identity {
 
 impl Identity {
     /// `IMS_ACTOR` else `user.email`; `IMS_SIGNING_KEY` else `user.signingkey`.
-    pub fn from_env(config: &git2::Config) -> Result<Identity> {
-        let actor = env_or_config("IMS_ACTOR", config, "user.email")
+    pub fn from_env(repo: &git2::Repository) -> Result<Identity> {
+        let actor = env_or_config("IMS_ACTOR", repo, "user.email")
             .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
-        let spec = env_or_config("IMS_SIGNING_KEY", config, "user.signingkey")
+        let spec = env_or_config("IMS_SIGNING_KEY", repo, "user.signingkey")
             .ok_or_else(|| Error::forbidden("no signing key: set IMS_SIGNING_KEY or `git config user.signingkey`"))?;
         Ok(Identity { actor, signer: Signer::load(&spec)? })
     }
 }
 
-fn env_or_config(var: &str, config: &git2::Config, key: &str) -> Option<String> {
+/// The environment variable, else the git setting (git's config is only read when needed).
+pub fn env_or_config(var: &str, repo: &git2::Repository, key: &str) -> Option<String> {
     std::env::var(var)
         .ok()
         .filter(|v| !v.trim().is_empty())
-        .or_else(|| config.get_string(key).ok())
+        .or_else(|| repo.config().ok()?.get_string(key).ok())
         .map(|v| v.trim().to_string())
 }
 
@@ -94,7 +95,7 @@ pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> 
     let input: P::Input = serde_json::from_str(&input_json)?;
     let input = &input;
     let branch = repo.branch()?;
-    let lock = repo.lock_index()?;
+    let mut lock = repo.lock_index()?;
     for _ in 0..MAX_ATTEMPTS {
         let tip = repo.tip()?;
         let now = match tip {
@@ -106,7 +107,7 @@ pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> 
         let effect = P::apply(&ctx, input)?;
         engine::validate_writes(&effect)?;
         let paths: Vec<&str> = effect.writes.keys().map(String::as_str).collect();
-        if let Some(lock) = &lock {
+        if let Some(lock) = &mut lock {
             repo.check_clean(lock, tip, &paths)?;
         }
         let message = engine::render_message(P::ID, &identity.actor, &input_json, &effect);

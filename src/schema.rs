@@ -2,7 +2,6 @@
 //! process. Every record ims writes is checked against the schema its `schema:` line
 //! names before it can reach a commit.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use jsonschema::Validator;
@@ -25,18 +24,15 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("config/1", include_str!("../schemas/config.json")),
 ];
 
-fn validators() -> &'static HashMap<&'static str, Validator> {
-    static COMPILED: OnceLock<HashMap<&'static str, Validator>> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        SCHEMAS
-            .iter()
-            .map(|(name, text)| {
-                let schema: Value = serde_json::from_str(text).expect("embedded schemas are valid JSON");
-                let validator = jsonschema::validator_for(&schema).expect("embedded schemas compile");
-                (*name, validator)
-            })
-            .collect()
-    })
+/// The compiled validator for `name`, compiled on first use (a procedure needs one or
+/// two of the eleven) and kept for the rest of the process.
+fn validator(name: &str) -> Option<&'static Validator> {
+    static COMPILED: [OnceLock<Validator>; SCHEMAS.len()] = [const { OnceLock::new() }; SCHEMAS.len()];
+    let i = SCHEMAS.iter().position(|(n, _)| *n == name)?;
+    Some(COMPILED[i].get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMAS[i].1).expect("embedded schemas are valid JSON");
+        jsonschema::validator_for(&schema).expect("embedded schemas compile")
+    }))
 }
 
 /// Validates a record against the schema its `schema` field names; `what` names the
@@ -46,7 +42,7 @@ pub fn validate(record: &Value, what: &str) -> Result<()> {
         .get("schema")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::invalid(format!("{what}: no `schema:` line naming its type and version")))?;
-    let validator = validators().get(name).ok_or_else(|| Error::invalid(format!("{what}: unknown schema `{name}`")))?;
+    let validator = validator(name).ok_or_else(|| Error::invalid(format!("{what}: unknown schema `{name}`")))?;
     let problems: Vec<String> = validator
         .iter_errors(record)
         .take(3)
@@ -67,4 +63,14 @@ pub fn governs(path: &str) -> bool {
     (path.starts_with("records/") && !path.starts_with("records/keys/") && path.ends_with(".yaml"))
         || (path.starts_with("people/") && path.ends_with(".yaml"))
         || path == "ims.yaml"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_embedded_schema_compiles() {
+        for (name, _) in super::SCHEMAS {
+            assert!(super::validator(name).is_some(), "{name}");
+        }
+    }
 }

@@ -93,7 +93,7 @@ impl Env {
     }
 
     pub fn identity(&self, repo: &Repo) -> Result<Identity> {
-        Identity::from_env(&repo.git.config()?)
+        Identity::from_env(&repo.git)
     }
 
     /// Runs a procedure and reports it.

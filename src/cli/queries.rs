@@ -32,7 +32,7 @@ pub fn show(env: &Env, args: ShowArgs) -> Result<()> {
     // Showing a security incident is an audited read.
     let identity_needed = record.get("category").and_then(Value::as_str) == Some("security");
     let registered = {
-        let actor = std::env::var("IMS_ACTOR").ok().or_else(|| repo.git.config().ok()?.get_string("user.email").ok());
+        let actor = crate::run::env_or_config("IMS_ACTOR", &repo.git, "user.email");
         let actor = actor.ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
         crate::model::person(&snap, actor.trim())?
             .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", actor.trim())))?

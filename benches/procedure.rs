@@ -1,0 +1,187 @@
+//! One procedure against `git add` + `git commit -S` (SSH signing) of the same one-file
+//! change, side by side in one run, on generated repositories of 10,000 and 100,000
+//! incident records; and the peak memory of each, which must not grow with the
+//! repository. Target: ims at most 0.5× git's time.
+//!
+//!     cargo bench --bench procedure            # both sizes
+//!     IMS_BENCH_SIZES=10000 cargo bench --bench procedure
+//!
+//! The repositories are generated at run time in a temporary directory with
+//! `git fast-import` (a records repository made by `ims init`, then N incident files in
+//! one commit) and removed afterwards.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 9;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("IMS_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    println!(
+        "{:>8} {:>12} {:>12} {:>7} {:>12} {:>12}",
+        "records", "ims (ms)", "git (ms)", "ratio", "ims RSS (KiB)", "git RSS (KiB)"
+    );
+    for n in sizes {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let repo = generate(tmp.path(), n);
+        if let Ok(keep) = std::env::var("IMS_BENCH_KEEP") {
+            // For profiling by hand: a copy of the generated repository and its key.
+            run(Command::new("cp").arg("-a").arg(tmp.path()).arg(format!("{keep}-{n}")));
+        }
+        let mut ims_runs = Vec::new();
+        let mut git_runs = Vec::new();
+        // One warm-up of each, then alternate so noise hits both alike.
+        ims_once(&repo, n, ROUNDS);
+        git_once(&repo, n, ROUNDS);
+        for round in 0..ROUNDS {
+            ims_runs.push(ims_once(&repo, n, round));
+            git_runs.push(git_once(&repo, n, round));
+        }
+        let (it, im) = summarize(&ims_runs);
+        let (gt, gm) = summarize(&git_runs);
+        println!(
+            "{n:>8} {:>12.1} {:>12.1} {:>7.2} {im:>12} {gm:>12}",
+            it.as_secs_f64() * 1e3,
+            gt.as_secs_f64() * 1e3,
+            it.as_secs_f64() / gt.as_secs_f64()
+        );
+    }
+}
+
+struct Repo {
+    path: PathBuf,
+    key: PathBuf,
+}
+
+/// Median time and peak RSS over the runs.
+fn summarize(runs: &[(Duration, i64)]) -> (Duration, i64) {
+    let mut times: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    times.sort();
+    let rss = runs.iter().map(|r| r.1).max().unwrap_or(0);
+    (times[times.len() / 2], rss)
+}
+
+/// Spread over a year of days, as a real repository would be.
+fn day(i: usize) -> (usize, usize) {
+    let day = i % 336;
+    (1 + day / 28, 1 + day % 28)
+}
+
+fn incident_id(i: usize) -> String {
+    let (m, d) = day(i);
+    format!("INC-2026{m:02}{d:02}-{:0>10}", crockford(i))
+}
+
+fn crockford(mut i: usize) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut s = Vec::new();
+    loop {
+        s.push(A[i % 32]);
+        i /= 32;
+        if i == 0 {
+            break;
+        }
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii")
+}
+
+fn record_path(i: usize) -> String {
+    let (m, d) = day(i);
+    format!("records/incidents/2026/{m:02}/{d:02}/{}.yaml", incident_id(i))
+}
+
+fn record(i: usize) -> String {
+    let id = incident_id(i);
+    let mut r = format!(
+        "schema: \"incident/1\"\nincident_id: \"{id}\"\ntitle: \"Generated incident {i}\"\ndescription: \"Synthetic record for the benchmark; {i} of many.\"\nservice: \"svc-{}\"\nsource: \"user_report\"\ncategory: \"software\"\nsubcategory: null\npriority: \"medium\"\nseverity: \"medium\"\npriority_justification: \"bench\"\nstatus: \"in_progress\"\nreporter: \"incident_manager@example.com\"\nreported_by: \"incident_manager@example.com\"\nassigned_team: \"L2\"\nassignee: null\nworkaround_available: false\nworkaround: null\ndiagnosis: []\nproblem_ids: []\nchange_ids: []\nkb_ids: []\ncommunications:\n",
+        i % 50
+    );
+    for c in 0..3 {
+        r.push_str(&format!("  - communication_id: \"COM-20260101-{:0>10}\"\n    recipients: \"end_users\"\n    message: \"Update {c}: we are working on it and will report again within the hour.\"\n    sender: \"incident_manager@example.com\"\n    channel: \"ims\"\n    at: \"2026-01-01T10:0{c}:00Z\"\n", crockford(i * 3 + c)));
+    }
+    r.push_str("vendor_engagements: []\ntimeline:\n  - at: \"2026-01-01T10:00:00Z\"\n    by: \"incident_manager@example.com\"\n    field: \"status\"\n    from: null\n    to: \"open\"\nsla: null\ncreated_at: \"2026-01-01T10:00:00Z\"\nacknowledged_at: \"2026-01-01T10:01:00Z\"\nresolved_at: null\nresolved_by: null\nresolution_code: null\nresolution_summary: null\naltered_production: false\nclosed_at: null\nclosed_by: null\nclosure_notes: null\nfeedback: null\nupdated_at: \"2026-01-01T10:01:00Z\"\n");
+    r
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("command runs");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn generate(dir: &Path, n: usize) -> Repo {
+    let key = dir.join("key");
+    run(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f"]).arg(&key));
+    let path = dir.join("records");
+    run(Command::new(env!("CARGO_BIN_EXE_ims"))
+        .args(["init"])
+        .arg(&path)
+        .args(["--name", "Bench", "--email", "incident_manager@example.com", "--key"])
+        .arg(key.with_extension("pub"))
+        .env_remove("IMS_NOW")
+        .env("IMS_SIGNING_KEY", &key));
+    let mut fi = Command::new("git")
+        .current_dir(&path)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    {
+        let mut w = std::io::BufWriter::new(fi.stdin.take().expect("stdin"));
+        writeln!(w, "commit refs/heads/main\ncommitter Bench <incident_manager@example.com> 1767261600 +0000\ndata 17\nbench: generated\nfrom refs/heads/main^0").unwrap();
+        for i in 0..n {
+            let r = record(i);
+            writeln!(w, "M 100644 inline {}\ndata {}\n{r}", record_path(i), r.len()).unwrap();
+        }
+        writeln!(w).unwrap();
+    }
+    assert!(fi.wait().expect("fast-import").success());
+    run(Command::new("git").current_dir(&path).args(["reset", "-q", "--hard"]));
+    run(Command::new("git").current_dir(&path).args(["config", "gpg.format", "ssh"]));
+    run(Command::new("git").current_dir(&path).args(["config", "user.signingkey"]).arg(&key));
+    Repo { path, key }
+}
+
+/// Runs a command and returns its wall time and its own peak RSS (from `wait4`).
+fn measure(cmd: &mut Command) -> (Duration, i64) {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet waited for; the pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    assert_eq!(waited, pid, "wait4");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
+    std::mem::forget(child);
+    (elapsed, usage.ru_maxrss)
+}
+
+fn ims_once(repo: &Repo, n: usize, round: usize) -> (Duration, i64) {
+    let id = incident_id((round * 7919) % n);
+    measure(
+        Command::new(env!("CARGO_BIN_EXE_ims"))
+            .current_dir(&repo.path)
+            .args(["-q", "incident", "log", &id, "--description", &format!("bench round {round}")])
+            .env_remove("IMS_NOW")
+            .env("IMS_ACTOR", "incident_manager@example.com")
+            .env("IMS_SIGNING_KEY", &repo.key),
+    )
+}
+
+fn git_once(repo: &Repo, n: usize, round: usize) -> (Duration, i64) {
+    let i = (round * 7919 + n / 2) % n;
+    let path = record_path(i);
+    let text = record(i).replace("description: \"", &format!("description: \"bench round {round}\\n\\n"));
+    std::fs::write(repo.path.join(&path), text).expect("write");
+    let add = measure(Command::new("git").current_dir(&repo.path).args(["add", &path]));
+    let commit = measure(Command::new("git").current_dir(&repo.path).args(["commit", "-q", "-S", "-m", "bench"]));
+    (add.0 + commit.0, add.1.max(commit.1))
+}
