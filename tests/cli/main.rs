@@ -7,4 +7,5 @@ mod compat;
 mod engine;
 mod lifecycle;
 mod queries;
+mod schemas;
 mod support;
