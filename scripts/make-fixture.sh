@@ -66,6 +66,53 @@ ims incident feedback "$inc" --score 4 --comment "kept informed"
 as auto auto
 at 12:00; inc2=$(idof incident identify --title "Disk 90% on db-1" --service db --source automated_alert)
 ims incident escalate "$inc2" --to devops --reason "SLA breach"
+
+# Problems, changes, knowledge, reviews, tools and simulations.
+as l2 l2
+at 13:00; prb=$(idof problem create --title "Gateway rejects rotated certificates" --description "Card payments fail after each certificate rotation" --source incident_trend --service shop --incident "$inc")
+ims problem update "$prb" --status under_investigation
+ims problem link "$prb" "$inc2"
+at 13:10; ims problem workaround "$prb" --workaround "Pin the new certificate by hand"
+wkb=$(sed -n 's/^  - "\(KB-[^"]*\)"$/\1/p' "$(git ls-files records/problems)" | head -1)
+as im im; ims kb publish "$wkb"
+as l2 l2
+at 13:20; chg=$(idof change request --summary "Automate certificate pinning" --risk high --problem "$prb")
+as im im; ims change approve "$chg" --note "after hours"
+as im2 im2; ims change approve "$chg"
+as sd sd
+at 13:30; inc3=$(idof incident identify --title "Certificate pin expired" --service shop --source user_report)
+ims incident assign "$inc3" --team L2
+as l2 l2
+ims incident link-change "$inc3" "$chg"
+at 14:00; ims change implement "$chg"
+ims incident resolve "$inc3" --summary "pinning automated" --fix-applied --service-restored --altered-production --problem "$prb" --kb "$wkb"
+as im im; ims change review "$chg" --outcome successful --note "no errors since"
+ims change close "$chg"
+as l2 l2
+bad=$(idof change request --summary "Disable certificate checks" --type emergency --risk high)
+as im2 im2; ims change reject "$bad" --reason "unsafe"
+ims change close "$bad"
+as l2 l2
+printf '# Certificate rotation\n\nPin the new certificate, then restart the gateway.\n' > ../kb.md
+at 14:10; kb=$(idof kb draft --title "Certificate rotation breaks payments" --type resolution --body-file ../kb.md --incident "$inc")
+ims kb submit "$kb"
+as im im; ims kb publish "$kb"
+as l2 l2
+printf '# Certificate rotation\n\nPinning is automated since the change; nothing to do by hand.\n' > ../kb.md
+ims kb update "$kb" --body-file ../kb.md
+as im2 im2; ims kb publish "$kb"
+as l2 l2
+at 14:20; ims problem resolve "$prb" --evidence "no gateway errors across two rotations"
+as im im
+export IMS_NOW=2026-12-04T15:00:00Z
+ims problem close "$prb"
+ims incident review "$inc" --timeline "Customer report at 09:00, vendor fix at 10:00, final fix 11:00" --factors "Rotation not announced" --action "Announce rotations a week ahead | owner=l2@example.com | due=2026-12-10" --action "Monitor certificate expiry" --kb "$kb"
+as l2 l2
+ims pir action "$(echo "$inc" | sed 's/^INC-/PIR-/')" 1 --status done
+ims tool record --tool root_cause_analysis --summary "Correlated gateway errors with rotations" --outcome "cause found" --incident "$inc"
+as im im
+ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
+ims kb retire "$wkb"
 as l2 l2
 ims find incident --status escalated
 git bundle create "$out" --all >/dev/null 2>&1

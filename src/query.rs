@@ -270,3 +270,65 @@ fn field_deltas(
 fn dotted(v: &Value, path: &str) -> Value {
     path.split('.').try_fold(v, |v, k| v.get(k)).cloned().unwrap_or(Value::Null)
 }
+
+/// A high-priority incident closed without its post-incident review past the due time.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueReview {
+    pub incident_id: String,
+    pub title: String,
+    pub closed_at: String,
+    pub due: String,
+}
+
+/// High-priority incidents closed more than `pir.due_after_close` before `at` that have
+/// no review.
+pub fn overdue_reviews(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<OverdueReview>> {
+    let config = model::config(snap)?;
+    let grace = chrono::Duration::seconds(model::config::parse_duration(&config.pir.due_after_close)?);
+    let mut filters = Filters::default();
+    filters.equals.insert("priority".into(), "high".into());
+    filters.equals.insert("status".into(), "closed".into());
+    let mut out = Vec::new();
+    for record in find(snap, RecordKind::Incident, &filters)? {
+        let inc: model::Incident = serde_json::from_value(record)?;
+        let Some(closed) = inc.closed_at else { continue };
+        let due = closed + grace;
+        let pir = crate::ids::record_path(RecordKind::Pir, &model::pir::id_for(&inc.incident_id));
+        if due < at && snap.read(&pir)?.is_none() {
+            let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            out.push(OverdueReview {
+                incident_id: inc.incident_id,
+                title: inc.title,
+                closed_at: fmt(closed),
+                due: fmt(due),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The content of version `n` of the KB article at `path`, as it was published: the
+/// oldest commit where the article is `published` at that version.
+pub fn kb_version(repo: &Repo, path: &str, n: u32) -> Result<Option<Vec<u8>>> {
+    let git = &repo.git;
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    if let Some(tip) = repo.tip()? {
+        walk.push(tip)?;
+    }
+    let mut last_seen = None;
+    for oid in walk {
+        let snap = crate::repo::TreeSnapshot::new(git, Some(oid?))?;
+        let Some(blob) = snap.blob_id(path)? else { continue };
+        if last_seen == Some(blob) {
+            continue;
+        }
+        last_seen = Some(blob);
+        let bytes = git.find_blob(blob)?.content().to_vec();
+        let article: model::kb::Article = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), path)?;
+        if article.version == n && article.status == model::kb::ArticleStatus::Published {
+            return Ok(Some(bytes));
+        }
+    }
+    Ok(None)
+}

@@ -117,6 +117,27 @@ pub enum IncidentCommand {
         #[arg(long)]
         notes: String,
     },
+    /// Link an approved change to the incident, both ways.
+    #[command(name = "link-change")]
+    LinkChange { id: String, change: String },
+    /// Post-incident review (incident manager): timeline notes, factors, action items, KB links.
+    Review {
+        id: String,
+        /// The manager's account of what happened, beside the incident's own timeline.
+        #[arg(long)]
+        timeline: String,
+        /// Contributing factors.
+        #[arg(long)]
+        factors: String,
+        /// An action item: `TEXT`, optionally `TEXT | owner=EMAIL | due=YYYY-MM-DD` (repeatable).
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        #[arg(long)]
+        residual_risk: Option<String>,
+        /// A KB article the review links (repeatable).
+        #[arg(long)]
+        kb: Vec<String>,
+    },
     /// Record the reporter's satisfaction, 1 to 5.
     Feedback {
         id: String,
@@ -258,6 +279,21 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             env.run::<notify::Notify>(&repo, &input)
         }
         IncidentCommand::Close { id: i, notes } => env.run::<close::Close>(&repo, &close::Input { id: id(&i)?, notes }),
+        IncidentCommand::LinkChange { id: i, change } => {
+            let input = link_change::Input { id: id(&i)?, change: id(&change)? };
+            env.run::<link_change::LinkChange>(&repo, &input)
+        }
+        IncidentCommand::Review { id: i, timeline, factors, actions, residual_risk, kb } => {
+            let input = review::Input {
+                id: id(&i)?,
+                timeline,
+                factors,
+                residual_risk,
+                actions: actions.iter().map(|a| parse_action(a)).collect::<Result<_>>()?,
+                kb: kb.iter().map(|k| id(k)).collect::<Result<_>>()?,
+            };
+            env.run::<review::Review>(&repo, &input)
+        }
         IncidentCommand::Feedback { id: i, score, comment } => {
             let score: u8 = score
                 .trim()
@@ -266,4 +302,19 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             env.run::<feedback::GiveFeedback>(&repo, &feedback::Input { id: id(&i)?, score, comment })
         }
     }
+}
+
+/// `TEXT | owner=EMAIL | due=YYYY-MM-DD`.
+fn parse_action(text: &str) -> Result<review::ActionInput> {
+    let mut parts = text.split('|').map(str::trim);
+    let action = parts.next().unwrap_or("").to_string();
+    let (mut owner, mut due) = (None, None);
+    for part in parts {
+        match part.split_once('=') {
+            Some(("owner", v)) => owner = Some(v.trim().to_string()),
+            Some(("due", v)) => due = Some(v.trim().to_string()),
+            _ => return Err(Error::invalid(format!("--action: `{part}` is not owner=EMAIL or due=YYYY-MM-DD"))),
+        }
+    }
+    Ok(review::ActionInput { action, owner, due })
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod incident;
 mod queries;
+mod records;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,12 +53,59 @@ pub enum Command {
     /// The incident lifecycle, one signed commit per procedure.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    /// Problems: create (with dedupe), update, link, workaround, resolve, close.
+    #[command(subcommand)]
+    Problem(records::ProblemCommand),
+    /// Change requests: request, approve, reject, implement, review, close.
+    #[command(subcommand)]
+    Change(records::ChangeCommand),
+    /// Knowledge base: draft, submit, publish, update, retire.
+    #[command(subcommand)]
+    Kb(records::KbCommand),
+    /// Post-incident reviews: action items, overdue reviews.
+    #[command(subcommand)]
+    Pir(records::PirCommand),
+    /// Record the use of an allowed tool (ims executes nothing).
+    #[command(subcommand)]
+    Tool(ToolCommand),
+    /// Record an incident response simulation (incident manager).
+    #[command(subcommand)]
+    Simulation(SimulationCommand),
     /// Show one record by id (or any unambiguous prefix of it).
     Show(queries::ShowArgs),
     /// Find records by their fields (an audited read).
     Find(queries::FindArgs),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
     Audit(queries::AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
+    /// Record a tool's use: monitoring, root_cause_analysis, ITSM_service_desk,
+    /// incident_response, AI_virtual_agent, AIOps or automation_script.
+    Record {
+        #[arg(long)]
+        tool: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        incident: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimulationCommand {
+    /// Record a tabletop or drill and its outcomes.
+    Record {
+        #[arg(long)]
+        scenario: String,
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        outcome: String,
+    },
 }
 
 /// Where output goes: data to stdout, status to stderr.
@@ -157,6 +205,16 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Person(c) => admin::person(env, c),
         Command::Proposal(c) => admin::proposal(env, c),
         Command::Incident(c) => incident::run(env, c),
+        Command::Problem(c) => records::problem(env, c),
+        Command::Change(c) => records::change(env, c),
+        Command::Kb(c) => records::kb(env, c),
+        Command::Pir(c) => records::pir(env, c),
+        Command::Tool(ToolCommand::Record { tool, summary, outcome, incident }) => {
+            records::tool(env, tool, summary, outcome, incident)
+        }
+        Command::Simulation(SimulationCommand::Record { scenario, scope, outcome }) => {
+            records::simulation(env, scenario, scope, outcome)
+        }
         Command::Show(args) => queries::show(env, args),
         Command::Find(args) => queries::find(env, args),
         Command::Audit(args) => queries::audit(env, args),

@@ -23,10 +23,14 @@ pub fn show(env: &Env, args: ShowArgs) -> Result<()> {
     let repo = env.repo()?;
     let snap = repo.snapshot(repo.tip()?)?;
     let rid = crate::model::resolve(&snap, &args.id)?;
-    if args.version.is_some() {
-        return Err(Error::invalid("--version: only KB articles have versions, and this is not one"));
-    }
-    let bytes = snap.read(&rid.path())?.ok_or_else(|| Error::invalid(format!("{}: no such record", rid.id)))?;
+    let bytes = match args.version {
+        None => snap.read(&rid.path())?.ok_or_else(|| Error::invalid(format!("{}: no such record", rid.id)))?,
+        Some(_) if rid.kind != RecordKind::Kb => {
+            return Err(Error::invalid("--version: only KB articles have versions, and this is not one"))
+        }
+        Some(n) => query::kb_version(&repo, &rid.path(), n)?
+            .ok_or_else(|| Error::invalid(format!("{}: has no published version {n}", rid.id)))?,
+    };
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let record = crate::yaml::to_value(&text, &rid.path())?;
     // Showing a security incident is an audited read.
@@ -75,6 +79,12 @@ pub struct FindArgs {
     pub category: Option<String>,
     #[arg(long)]
     pub reporter: Option<String>,
+    /// Change or KB type.
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Change risk.
+    #[arg(long)]
+    pub risk: Option<String>,
     /// Opened at or after (date or RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -125,6 +135,8 @@ pub fn find(env: &Env, args: FindArgs) -> Result<()> {
     put("service", args.service.clone());
     put("assignee", args.assignee.clone());
     put("reporter", args.reporter.clone());
+    put("type", args.kind.clone());
+    put("risk", parse_opt::<Level>(args.risk.as_deref())?.map(|s| s.to_string()));
     filters.since = args.since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
     filters.until = args.until.as_deref().map(|t| parse_time("--until", t)).transpose()?;
     let identity = env.identity(&repo)?;

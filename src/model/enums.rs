@@ -1,9 +1,6 @@
 //! The policy's enumerations, each with its exact words and a validating parser.
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
@@ -11,7 +8,7 @@ use crate::error::Error;
 macro_rules! policy_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }
@@ -23,15 +20,15 @@ macro_rules! policy_enum {
                 match self { $($name::$variant => $word),+ }
             }
         }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
         }
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::error::Error;
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::error::Error> {
                 match s {
                     $($word => Ok($name::$variant),)+
-                    other => Err(Error::invalid(format!(
+                    other => Err($crate::error::Error::invalid(format!(
                         "{}: `{}` is not one of {}", $what, other,
                         [$($word),+].join(", ")
                     ))),
@@ -40,6 +37,7 @@ macro_rules! policy_enum {
         }
     };
 }
+pub(crate) use policy_enum;
 
 policy_enum!(
     /// A person's role.

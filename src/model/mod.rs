@@ -3,10 +3,16 @@
 //! Everything here is pure: a [`Snapshot`] is an immutable view of one commit's tree,
 //! so a procedure that reads through it is a function of that commit.
 
+pub mod activity;
+pub mod change;
 pub mod config;
 pub mod enums;
 pub mod incident;
+pub mod kb;
+pub mod keys;
 pub mod person;
+pub mod pir;
+pub mod problem;
 pub mod proposal;
 
 use serde::de::DeserializeOwned;

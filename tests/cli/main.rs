@@ -7,5 +7,6 @@ mod compat;
 mod engine;
 mod lifecycle;
 mod queries;
+mod records;
 mod schemas;
 mod support;

@@ -8,12 +8,14 @@ pub mod diagnose;
 pub mod escalate;
 pub mod feedback;
 pub mod identify;
+pub mod link_change;
 pub mod log;
 pub mod notify;
 pub mod prioritize;
 pub mod reopen;
 pub mod resolve;
 pub mod resume;
+pub mod review;
 pub mod vendor;
 
 use chrono::{DateTime, Utc};

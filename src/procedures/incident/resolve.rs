@@ -11,7 +11,6 @@
 //!    Audit: `resolve`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
@@ -75,10 +74,8 @@ impl Procedure for Resolve {
         if input.altered_production {
             let mut implemented = false;
             for c in &inc.change_ids {
-                let path = RecordId::parse(c, "change")?.path();
-                let change: Option<Value> = crate::model::load(ctx.snap, &path)?;
-                let status = change.as_ref().and_then(|v| v.get("status")).and_then(Value::as_str);
-                implemented |= matches!(status, Some("implemented" | "reviewed" | "closed"));
+                let (_, change) = crate::procedures::change::load(ctx, c)?;
+                implemented |= change.is_implemented();
             }
             if !implemented {
                 return Err(Error::precondition(format!(

@@ -1,0 +1,49 @@
+//! `simulation.record/1` — policy procedure 18, Incident Response Simulation.
+//!
+//! Policy steps:
+//! 1. Validate the role: incident manager only.
+//! 2. Validate the scenario and scope.
+//! 3. Capture the outcomes of the tabletop or drill. Audit: `simulation`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::Result;
+use crate::hygiene::{self, Shape};
+use crate::ids::RecordKind;
+use crate::model::activity::{self, Simulation};
+use crate::model::enums::{AuditAction, Role};
+
+pub struct Record;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub scenario: String,
+    pub scope: String,
+    pub outcome: String,
+}
+
+impl Procedure for Record {
+    const ID: &'static str = "simulation.record/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require(&[Role::IncidentManager], "simulation record")?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Simulation)?;
+        let sim = Simulation {
+            schema: activity::SIMULATION_SCHEMA.into(),
+            simulation_id: rid.id.clone(),
+            scenario: hygiene::text("scenario", &input.scenario, Shape::Text)?,
+            scope: hygiene::text("scope", &input.scope, Shape::Text)?,
+            outcomes: hygiene::text("outcome", &input.outcome, Shape::Text)?,
+            simulated_by: ctx.actor.into(),
+            created_at: ctx.now,
+        };
+        let mut effect = Effect::new(format!("simulation: record {}", rid.id))
+            .action(AuditAction::Simulation, "simulation", &rid.id)
+            .fields(&["scenario", "scope", "outcomes"]);
+        effect.write_main(&rid.path(), &rid.id, &sim)?;
+        Ok(effect)
+    }
+}

@@ -1,0 +1,36 @@
+//! Change coordination: request, approve, reject, implement, review, close, one file
+//! each; linking an approved change to an incident is `incident.link-change`.
+
+pub mod approve;
+pub mod close;
+pub mod implement;
+pub mod reject;
+pub mod request;
+pub mod review;
+
+use crate::engine::Ctx;
+use crate::error::{Error, Result};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::change::{Change, ChangeStatus};
+use crate::model::enums::Role;
+
+/// Who approves, rejects, reviews and closes changes.
+pub const GOVERNORS: &[Role] = &[Role::ChangeMgmt, Role::IncidentManager];
+
+pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Change)> {
+    super::load(ctx, id, RecordKind::Change)
+}
+
+/// Halts unless the change is in one of `allowed` statuses.
+pub fn require_status(c: &Change, what: &str, allowed: &[ChangeStatus]) -> Result<()> {
+    if allowed.contains(&c.status) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(Error::precondition(format!(
+        "change {}: {what} needs status {}, it is {}",
+        c.change_id,
+        names.join(" or "),
+        c.status
+    )))
+}

@@ -1,0 +1,97 @@
+//! `change.request/1` — change coordination: Request.
+//!
+//! Steps:
+//! 1. Validate the actor (staff) and the inputs (summary, type, risk).
+//! 2. A standard change must be in the catalogue of `ims.yaml`, and is pre-approved.
+//! 3. Create the change; incidents and problems it is for are linked both ways.
+//!    Audit: `create`, `link`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::{Error, Result};
+use crate::hygiene::{self, Shape};
+use crate::ids::RecordKind;
+use crate::model::change::{self, ApprovalStatus, Change, ChangeStatus, ChangeType};
+use crate::model::enums::{AuditAction, Level};
+
+pub struct Request;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub summary: String,
+    #[serde(rename = "type")]
+    pub kind: ChangeType,
+    pub risk: Level,
+    pub incidents: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl Procedure for Request {
+    const ID: &'static str = "change.request/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require_staff("change request")?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Change)?;
+        let summary = hygiene::text("summary", &input.summary, Shape::Line)?;
+        let config = crate::model::config(ctx.snap)?;
+        let standard = input.kind == ChangeType::Standard;
+        if standard && !config.changes.standard_catalogue.iter().any(|s| s == &summary) {
+            return Err(Error::precondition(format!(
+                "change request: `{summary}` is not in the standard-change catalogue (ims.yaml changes.standard_catalogue); \
+                 request it as a normal change"
+            )));
+        }
+        let mut c = Change {
+            schema: change::SCHEMA.into(),
+            change_id: rid.id.clone(),
+            summary,
+            kind: input.kind,
+            risk: input.risk,
+            requester: ctx.actor.into(),
+            approval_status: if standard { ApprovalStatus::Approved } else { ApprovalStatus::Pending },
+            approvals: vec![],
+            approver: None,
+            rejection_reason: None,
+            status: if standard { ChangeStatus::Approved } else { ChangeStatus::Requested },
+            outcome: None,
+            review_note: None,
+            incident_ids: vec![],
+            problem_ids: vec![],
+            created_at: ctx.now,
+            approved_at: standard.then_some(ctx.now),
+            implemented_at: None,
+            implemented_by: None,
+            reviewed_at: None,
+            closed_at: None,
+            updated_at: ctx.now,
+        };
+        let mut effect = Effect::new(format!("change: request {} ({}, {} risk)", rid.id, c.kind, c.risk))
+            .line(format!("Summary: {}", c.summary))
+            .action(AuditAction::Create, "change", &rid.id)
+            .fields(&["status", "approval_status", "summary", "type", "risk"]);
+        if standard {
+            effect = effect.line("Standard change from the catalogue: pre-approved".to_string());
+        }
+        for id in &input.incidents {
+            let (irid, mut inc) = crate::procedures::incident::load(ctx, id)?;
+            crate::procedures::link(&mut c.incident_ids, &irid.id);
+            crate::procedures::link(&mut inc.change_ids, &rid.id);
+            inc.updated_at = ctx.now;
+            effect.write(&irid.path(), &inc)?;
+            effect = effect.action(AuditAction::Link, "incident", &irid.id).fields(&["incident_ids", "change_ids"]);
+        }
+        for id in &input.problems {
+            let (prid, mut p) = crate::procedures::problem::load(ctx, id)?;
+            crate::procedures::link(&mut c.problem_ids, &prid.id);
+            crate::procedures::link(&mut p.change_ids, &rid.id);
+            p.updated_at = ctx.now;
+            effect.write(&prid.path(), &p)?;
+            effect = effect.action(AuditAction::Link, "problem", &prid.id).fields(&["problem_ids", "change_ids"]);
+        }
+        effect.write_main(&rid.path(), &rid.id, &c)?;
+        Ok(effect)
+    }
+}

@@ -1,0 +1,114 @@
+//! `incident.review/1` — policy procedure 14, Post-Incident Review (PIR).
+//!
+//! Policy steps:
+//! 1. Validate the actor (incident_manager) and the incident (resolved or closed; one
+//!    review per incident). Required for high priority, allowed for any.
+//! 2. Validate the manager's timeline notes, contributing factors, residual risk, the
+//!    action items (owners registered, due dates real dates) and the KB link.
+//! 3. Record the PIR with the incident's own timeline assembled into it, and link the
+//!    KB articles. Audit: `review`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::{Error, Result};
+use crate::hygiene::{self, Shape};
+use crate::ids::RecordKind;
+use crate::model::enums::{AuditAction, Role, Status};
+use crate::model::pir::{self, ActionItem, ActionStatus, Review as Pir, TimelineLine};
+
+pub struct Review;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub timeline: String,
+    pub factors: String,
+    pub residual_risk: Option<String>,
+    pub actions: Vec<ActionInput>,
+    pub kb: Vec<String>,
+}
+
+/// One action item as given on the command line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionInput {
+    pub action: String,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+}
+
+/// Checks an action item's fields.
+pub fn check_action(ctx: &Ctx, a: &ActionInput) -> Result<ActionItem> {
+    let action = hygiene::text("action", &a.action, Shape::Line)?;
+    if let Some(owner) = &a.owner {
+        super::registered(ctx, "action owner", owner)?;
+    }
+    if let Some(due) = &a.due {
+        chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d")
+            .map_err(|_| Error::invalid(format!("action due: `{due}` is not a date like 2026-12-03")))?;
+    }
+    Ok(ActionItem { action, owner: a.owner.clone(), due: a.due.clone(), status: ActionStatus::Open })
+}
+
+impl Procedure for Review {
+    const ID: &'static str = "incident.review/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require(&[Role::IncidentManager], "incident review")?;
+        let (irid, inc) = super::load(ctx, &input.id)?;
+        super::require_status(&inc, "review", &[Status::Resolved, Status::Closed])?;
+        let pir_id = pir::id_for(&irid.id);
+        let prid = crate::ids::RecordId::parse(&pir_id, "pir")?;
+        if ctx.snap.read(&prid.path())?.is_some() {
+            return Err(Error::precondition(format!(
+                "incident {}: already reviewed in {pir_id}; update its action items with `ims pir action`",
+                irid.id
+            )));
+        }
+        let notes = hygiene::text("timeline", &input.timeline, Shape::Text)?;
+        let factors = hygiene::text("factors", &input.factors, Shape::Text)?;
+        let residual_risk = hygiene::optional("residual-risk", input.residual_risk.as_deref(), Shape::Text)?;
+        let action_items = input.actions.iter().map(|a| check_action(ctx, a)).collect::<Result<Vec<_>>>()?;
+        let mut kb_ids = Vec::new();
+        for kb in &input.kb {
+            let (krid, _) = crate::procedures::load::<crate::model::kb::Article>(ctx, kb, RecordKind::Kb)?;
+            crate::procedures::link(&mut kb_ids, &krid.id);
+        }
+        let timeline = inc
+            .timeline
+            .iter()
+            .map(|t| TimelineLine {
+                at: t.at,
+                by: t.by.clone(),
+                what: format!(
+                    "{} {} -> {}",
+                    t.field,
+                    t.from.as_deref().unwrap_or("none"),
+                    t.to.as_deref().unwrap_or("none")
+                ),
+            })
+            .collect();
+        let review = Pir {
+            schema: pir::SCHEMA.into(),
+            pir_id: pir_id.clone(),
+            incident_id: irid.id.clone(),
+            timeline,
+            notes,
+            contributing_factors: factors,
+            residual_risk,
+            action_items,
+            kb_ids,
+            reviewed_by: ctx.actor.into(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        let mut effect = Effect::new(format!("incident: review {} in {pir_id}", irid.id))
+            .line(format!("Action items: {}", review.action_items.len()))
+            .action(AuditAction::Review, "incident", &irid.id)
+            .action(AuditAction::Review, "pir", &pir_id)
+            .fields(&["timeline", "notes", "contributing_factors", "residual_risk", "action_items", "kb_ids"]);
+        effect.write_main(&prid.path(), &pir_id, &review)?;
+        Ok(effect)
+    }
+}

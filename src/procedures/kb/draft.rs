@@ -1,0 +1,79 @@
+//! `kb.draft/1` — policy procedure 15, Knowledge Base Update: a new article.
+//!
+//! Policy steps:
+//! 1. Validate the actor (staff) and the inputs (title, type, Markdown body, checked for
+//!    secrets like all text).
+//! 2. Precondition: an article about an incident needs that incident closed.
+//! 3. Create the draft, linked both ways to its incident or problem. Audit: `kb_update`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::Result;
+use crate::hygiene::{self, Shape};
+use crate::ids::RecordKind;
+use crate::model::enums::{AuditAction, Status};
+use crate::model::kb::{self, Article, ArticleStatus, ArticleType};
+
+pub struct Draft;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: ArticleType,
+    pub body: String,
+    pub incident: Option<String>,
+    pub problem: Option<String>,
+}
+
+impl Procedure for Draft {
+    const ID: &'static str = "kb.draft/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require_staff("kb draft")?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Kb)?;
+        let mut a = Article {
+            schema: kb::SCHEMA.into(),
+            kb_id: rid.id.clone(),
+            title: hygiene::text("title", &input.title, Shape::Line)?,
+            kind: input.kind,
+            status: ArticleStatus::Draft,
+            version: 0,
+            body: hygiene::text("body", &input.body, Shape::Document)?,
+            author: ctx.actor.into(),
+            approver: None,
+            incident_ids: vec![],
+            problem_ids: vec![],
+            change_ids: vec![],
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            published_at: None,
+            retired_at: None,
+        };
+        let mut effect = Effect::new(format!("kb: draft {} ({})", rid.id, a.title))
+            .action(AuditAction::KbUpdate, "kb", &rid.id)
+            .fields(&["status", "title", "type", "body"]);
+        if let Some(id) = &input.incident {
+            let (irid, mut inc) = crate::procedures::incident::load(ctx, id)?;
+            crate::procedures::incident::require_status(&inc, "kb draft about it", &[Status::Closed])?;
+            crate::procedures::link(&mut a.incident_ids, &irid.id);
+            crate::procedures::link(&mut inc.kb_ids, &rid.id);
+            inc.updated_at = ctx.now;
+            effect.write(&irid.path(), &inc)?;
+            effect = effect.action(AuditAction::Link, "incident", &irid.id).fields(&["kb_ids", "incident_ids"]);
+        }
+        if let Some(id) = &input.problem {
+            let (prid, mut p) = crate::procedures::problem::load(ctx, id)?;
+            crate::procedures::link(&mut a.problem_ids, &prid.id);
+            crate::procedures::link(&mut p.kb_ids, &rid.id);
+            p.updated_at = ctx.now;
+            effect.write(&prid.path(), &p)?;
+            effect = effect.action(AuditAction::Link, "problem", &prid.id).fields(&["kb_ids", "problem_ids"]);
+        }
+        effect.write_main(&rid.path(), &rid.id, &a)?;
+        Ok(effect)
+    }
+}

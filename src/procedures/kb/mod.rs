@@ -1,0 +1,25 @@
+//! Knowledge management: policy procedure 15 — draft, submit, publish, update, retire.
+
+pub mod draft;
+pub mod publish;
+pub mod retire;
+pub mod submit;
+pub mod update;
+
+use crate::engine::Ctx;
+use crate::error::{Error, Result};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::kb::{Article, ArticleStatus};
+
+pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Article)> {
+    super::load(ctx, id, RecordKind::Kb)
+}
+
+/// Halts unless the article is in one of `allowed` statuses.
+pub fn require_status(a: &Article, what: &str, allowed: &[ArticleStatus]) -> Result<()> {
+    if allowed.contains(&a.status) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(Error::precondition(format!("kb {}: {what} needs status {}, it is {}", a.kb_id, names.join(" or "), a.status)))
+}

@@ -1,0 +1,37 @@
+//! `kb.submit/1` — policy procedure 15: Draft → Review.
+//!
+//! Steps:
+//! 1. Validate the actor (staff) and the article (draft).
+//! 2. Set `in_review`. Audit: `kb_update`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Ctx, Effect, Procedure};
+use crate::error::Result;
+use crate::model::enums::AuditAction;
+use crate::model::kb::ArticleStatus;
+
+pub struct Submit;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub id: String,
+}
+
+impl Procedure for Submit {
+    const ID: &'static str = "kb.submit/1";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        ctx.require_staff("kb submit")?;
+        let (rid, mut a) = super::load(ctx, &input.id)?;
+        super::require_status(&a, "submit", &[ArticleStatus::Draft])?;
+        a.status = ArticleStatus::InReview;
+        a.updated_at = ctx.now;
+        let mut effect = Effect::new(format!("kb: submit {} for review", rid.id))
+            .action(AuditAction::KbUpdate, "kb", &rid.id)
+            .fields(&["status"]);
+        effect.write_main(&rid.path(), &rid.id, &a)?;
+        Ok(effect)
+    }
+}

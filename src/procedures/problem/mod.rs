@@ -1,0 +1,67 @@
+//! Problem management: policy procedure 19 (create, update, link, workaround, resolve,
+//! close), one file each.
+
+pub mod close;
+pub mod create;
+pub mod link;
+pub mod resolve;
+pub mod update;
+pub mod workaround;
+
+use crate::engine::{Ctx, Effect};
+use crate::error::{Error, Result};
+use crate::ids::{RecordId, RecordKind};
+use crate::model::keys::{self, KeyFile};
+use crate::model::problem::{Problem, ProblemStatus};
+
+pub const KEYS: &str = "problems";
+
+pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Problem)> {
+    super::load(ctx, id, RecordKind::Problem)
+}
+
+/// Halts unless the problem is in one of `allowed` statuses.
+pub fn require_status(p: &Problem, what: &str, allowed: &[ProblemStatus]) -> Result<()> {
+    if allowed.contains(&p.status) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(Error::precondition(format!(
+        "problem {}: {what} needs status {}, it is {}",
+        p.problem_id,
+        names.join(" or "),
+        p.status
+    )))
+}
+
+/// Halts with `conflict` if an active problem other than `except` holds `key`.
+pub fn check_dedupe(ctx: &Ctx, key: &str, except: Option<&str>) -> Result<()> {
+    if let Some(held) = keys::holder(ctx.snap, KEYS, key)? {
+        if Some(held.record.as_str()) != except {
+            let (_, other) = load(ctx, &held.record)?;
+            if other.is_active() {
+                return Err(Error::conflict(format!(
+                    "a similar active problem exists: {} \"{}\" ({}); link the incident to it instead",
+                    other.problem_id, other.title, other.status
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the key file naming `problem` as the holder of its dedupe key.
+pub fn hold_key(effect: &mut Effect, problem: &Problem) -> Result<()> {
+    let file = KeyFile { key: problem.dedupe_key.clone(), record: problem.problem_id.clone() };
+    effect.write(&keys::path(KEYS, &problem.dedupe_key), &file)
+}
+
+/// Removes the key file if `problem` holds it (it stopped being active, or its key changed).
+pub fn release_key(ctx: &Ctx, effect: &mut Effect, problem: &Problem) -> Result<()> {
+    if let Some(held) = keys::holder(ctx.snap, KEYS, &problem.dedupe_key)? {
+        if held.record == problem.problem_id {
+            effect.writes.insert(keys::path(KEYS, &problem.dedupe_key), None);
+        }
+    }
+    Ok(())
+}
