@@ -19,4 +19,6 @@ pub mod repo;
 pub mod run;
 pub mod schema;
 pub mod signing;
+pub mod sync;
+pub mod verify;
 pub mod yaml;

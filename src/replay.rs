@@ -99,10 +99,16 @@ pub fn replay_commit(git: &Repository, oid: Oid) -> Result<Option<Violation>> {
     let ctx = Ctx { snap, actor: &trailers.actor, now };
     let effect = match crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input) {
         Ok(e) => e,
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
+            return violation("authorization", format!("{} as {}: {}", trailers.procedure, trailers.actor, e.message))
+        }
         Err(e) => {
             return violation("replay", format!("{} does not apply to the parent: {}", trailers.procedure, e.message))
         }
     };
+    if let Err(e) = engine::validate_writes(&effect) {
+        return violation("schema", e.message);
+    }
     let expected = engine::render_message(&trailers.procedure, &trailers.actor, &trailers.input, &effect);
     if expected != message {
         return violation(

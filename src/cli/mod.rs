@@ -5,6 +5,7 @@ mod admin;
 mod incident;
 mod queries;
 mod records;
+mod verification;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -77,6 +78,46 @@ pub enum Command {
     Find(queries::FindArgs),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
     Audit(queries::AuditArgs),
+    /// Prove the history offline: signatures, authorization, replay, merges, read audits.
+    Verify(VerifyArgs),
+    /// Fetch, replay your unpushed procedures onto the remote tip, and push with a lease.
+    Sync(SyncArgs),
+    /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Only the commits of B not in A (`A..B`), as CI does for a pull request.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// The root commit the history must start at (printed by `ims init`).
+    #[arg(long, value_name = "COMMIT")]
+    pub trust_root: Option<String>,
+    /// Neither read nor write the verification cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Push the result (with a lease) after replaying.
+    #[arg(long)]
+    pub push: bool,
+    /// The remote to sync with.
+    #[arg(long, default_value = "origin")]
+    pub remote: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Install a pre-push hook that refuses to push history `ims verify` rejects.
+    Install {
+        /// Pin this trust root in the hook.
+        #[arg(long, value_name = "COMMIT")]
+        trust_root: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,7 +230,8 @@ pub fn main() -> i32 {
     match dispatch(&env, cli.command) {
         Ok(()) => 0,
         Err(e) => {
-            if json {
+            // `ims verify` printed its own document; the error only sets the exit code.
+            if json && e.kind != Kind::Verify {
                 println!("{}", json!({ "ok": false, "error": { "code": e.kind.name(), "message": e.message } }));
             }
             eprintln!("error: {}", e.message);
@@ -215,6 +257,9 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Simulation(SimulationCommand::Record { scenario, scope, outcome }) => {
             records::simulation(env, scenario, scope, outcome)
         }
+        Command::Verify(args) => verification::verify(env, args),
+        Command::Sync(args) => verification::sync(env, args),
+        Command::Hooks(HooksCommand::Install { trust_root }) => verification::install_hooks(env, trust_root),
         Command::Show(args) => queries::show(env, args),
         Command::Find(args) => queries::find(env, args),
         Command::Audit(args) => queries::audit(env, args),

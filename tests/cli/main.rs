@@ -10,3 +10,4 @@ mod queries;
 mod records;
 mod schemas;
 mod support;
+mod verify;

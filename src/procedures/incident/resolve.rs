@@ -57,19 +57,26 @@ impl Procedure for Resolve {
         let summary = hygiene::text("summary", &input.summary, Shape::Text)?;
         let code = hygiene::optional("code", input.code.as_deref(), Shape::Line)?;
         let mut effect = Effect::new(format!("incident: resolve {}", rid.id)).line(format!("Summary: {summary}"));
+        // Reused knowledge is linked both ways.
         if let Some(kb) = &input.kb {
             let kb = linked(ctx, kb, RecordKind::Kb, "kb")?;
-            if !inc.kb_ids.contains(&kb.id) {
-                inc.kb_ids.push(kb.id.clone());
+            let (_, mut article) = crate::procedures::kb::load(ctx, &kb.id)?;
+            crate::procedures::link(&mut inc.kb_ids, &kb.id);
+            if crate::procedures::link(&mut article.incident_ids, &rid.id) {
+                article.updated_at = ctx.now;
+                effect.write(&kb.path(), &article)?;
             }
-            effect = effect.line(format!("Known error reused: {}", kb.id)).fields(&["kb_ids"]);
+            effect = effect.line(format!("Known error reused: {}", kb.id)).fields(&["kb_ids", "incident_ids"]);
         }
         if let Some(p) = &input.problem {
             let p = linked(ctx, p, RecordKind::Problem, "problem")?;
-            if !inc.problem_ids.contains(&p.id) {
-                inc.problem_ids.push(p.id.clone());
+            let (_, mut problem) = crate::procedures::problem::load(ctx, &p.id)?;
+            crate::procedures::link(&mut inc.problem_ids, &p.id);
+            if crate::procedures::link(&mut problem.incident_ids, &rid.id) {
+                problem.updated_at = ctx.now;
+                effect.write(&p.path(), &problem)?;
             }
-            effect = effect.line(format!("Known error reused: {}", p.id)).fields(&["problem_ids"]);
+            effect = effect.line(format!("Known error reused: {}", p.id)).fields(&["problem_ids", "incident_ids"]);
         }
         if input.altered_production {
             let mut implemented = false;
