@@ -56,10 +56,20 @@ pub fn governed_changes(
 /// governed path and is not an ims procedure (ignored, as DESIGN.md says).
 pub fn replay_commit(git: &Repository, oid: Oid) -> Result<Option<Violation>> {
     let commit = git.find_commit(oid)?;
+    let changes = governed_changes(git, &commit, commit.parent_ids().next())?;
+    replay_with_changes(git, &commit, &changes)
+}
+
+/// [`replay_commit`] with the commit's governed changes already at hand.
+pub fn replay_with_changes(
+    git: &Repository,
+    commit: &Commit,
+    changes: &BTreeMap<String, Option<Vec<u8>>>,
+) -> Result<Option<Violation>> {
+    let oid = commit.id();
     let parent = commit.parent_ids().next();
     let violation =
         |rule: &'static str, message: String| Ok(Some(Violation { commit: oid.to_string(), rule, message }));
-    let changes = governed_changes(git, &commit, parent)?;
     let message = commit.message().map_err(|_| Error::invalid(format!("{oid}: message is not UTF-8")))?;
     let Some(trailers) = engine::parse_trailers(message) else {
         if changes.is_empty() {

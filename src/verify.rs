@@ -63,14 +63,19 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         Some((base, tip)) => (base, tip),
         None => (None, repo.tip()?.ok_or_else(|| Error::invalid("nothing to verify: the branch has no commits"))?),
     };
+    let mut cache = Cache::open(repo, options)?;
+    // Walk back from the tip, stopping at commits the cache already proved (their
+    // ancestors were proved before them), so CI only checks what is new.
     let mut walk = git.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
     walk.push(tip)?;
     if let Some(b) = base {
         walk.hide(b)?;
     }
+    for known in frontier(git, tip, base, &cache)? {
+        walk.hide(known)?;
+    }
     let commits: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
-    let mut cache = Cache::open(repo, options)?;
     let mut report = Report { ok: true, checked: 0, cached: 0, violations: vec![], warnings: vec![] };
     if options.trust_root.is_none() {
         report.warnings.push("no trust root pinned: a history rewritten from a new root would pass; pin the root `ims init` printed with --trust-root".into());
@@ -83,34 +88,88 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     if simulated {
         report.warnings.push("simulated clock: commit times are not checked against the real clock".into());
     }
+    let found = check_all(git.path(), &commits, options.trust_root, &compromised, simulated)?;
     let mut verified: HashSet<Oid> = HashSet::new();
     let mut trees: HashSet<Oid> = HashSet::new();
-    for oid in commits {
-        let commit = git.find_commit(oid)?;
-        trees.insert(commit.tree_id());
-        let parents_ok = commit.parent_ids().all(|p| verified.contains(&p) || cache.has(p) || Some(p) == base);
-        if cache.has(oid) && parents_ok {
-            verified.insert(oid);
-            report.cached += 1;
-            continue;
-        }
+    let whole = base.is_none() && cache.known.is_empty();
+    for (oid, violations) in commits.iter().zip(found) {
         report.checked += 1;
-        let found = check_commit(git, &commit, options.trust_root, &compromised, simulated)?;
-        if found.is_empty() {
+        let commit = git.find_commit(*oid)?;
+        if whole {
+            trees.insert(commit.tree_id());
+        }
+        let parents_ok = commit.parent_ids().all(|p| verified.contains(&p) || cache.has(p) || Some(p) == base);
+        if violations.is_empty() {
             if parents_ok {
-                verified.insert(oid);
-                cache.add(oid);
+                verified.insert(*oid);
+                cache.add(*oid);
             }
         } else {
-            report.violations.extend(found.into_iter().map(ViolationDoc::from));
+            report.violations.extend(violations.into_iter().map(ViolationDoc::from));
         }
     }
-    report
-        .violations
-        .extend(check_read_refs(git, &trees, options.range.is_some())?.into_iter().map(ViolationDoc::from));
+    report.cached = cache.known.len().saturating_sub(cache.added.len());
+    let trees = if whole { Some(&trees) } else { None };
+    report.violations.extend(check_read_refs(git, trees)?.into_iter().map(ViolationDoc::from));
     cache.save()?;
     report.ok = report.violations.is_empty();
     Ok(report)
+}
+
+/// The cached commits where the walk from `tip` stops: its nearest proved ancestors.
+fn frontier(git: &Repository, tip: Oid, base: Option<Oid>, cache: &Cache) -> Result<Vec<Oid>> {
+    let mut out = Vec::new();
+    if cache.known.is_empty() {
+        return Ok(out);
+    }
+    let mut seen = HashSet::new();
+    let mut stack = vec![tip];
+    while let Some(oid) = stack.pop() {
+        if !seen.insert(oid) || Some(oid) == base {
+            continue;
+        }
+        if cache.has(oid) {
+            out.push(oid);
+            continue;
+        }
+        stack.extend(git.find_commit(oid)?.parent_ids());
+    }
+    Ok(out)
+}
+
+/// Checks `commits` on all cores: each worker opens the repository itself (a git2
+/// handle is not shared between threads). Results come back in the input order.
+fn check_all(
+    git_dir: &std::path::Path,
+    commits: &[Oid],
+    trust_root: Option<Oid>,
+    compromised: &HashMap<String, Oid>,
+    simulated: bool,
+) -> Result<Vec<Vec<Violation>>> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let chunk = commits.len().div_ceil(workers).max(1);
+    let results: Vec<Result<Vec<Vec<Violation>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = commits
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || -> Result<Vec<Vec<Violation>>> {
+                    let git = Repository::open(git_dir)?;
+                    part.iter()
+                        .map(|oid| check_commit(&git, &git.find_commit(*oid)?, trust_root, compromised, simulated))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a verify worker panicked"))))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(commits.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
 }
 
 /// Every rule for one commit.
@@ -177,7 +236,7 @@ fn check_commit(
             ));
         }
     }
-    if let Some(found) = replay::replay_commit(git, oid)? {
+    if let Some(found) = replay::replay_with_changes(git, commit, &changes)? {
         out.push(found);
     } else {
         out.extend(check_links(git, commit, &changes)?);
@@ -386,7 +445,7 @@ fn check_links(
 
 /// Read-audit refs: linear, signed by their owner's registered key, `identify` only,
 /// and each recording a read of a state of the verified history.
-fn check_read_refs(git: &Repository, trees: &HashSet<Oid>, partial: bool) -> Result<Vec<Violation>> {
+fn check_read_refs(git: &Repository, trees: Option<&HashSet<Oid>>) -> Result<Vec<Violation>> {
     let mut out = Vec::new();
     for reference in git.references_glob("refs/ims/audit/reads/*")? {
         let reference = reference?;
@@ -407,7 +466,7 @@ fn check_read_refs(git: &Repository, trees: &HashSet<Oid>, partial: bool) -> Res
                     if t.procedure != "read.identify/1" || !identify_only || t.actor != owner {
                         out.push(v(format!("{name}: only identify entries by {owner} belong here")));
                     }
-                    if !partial && !trees.contains(&commit.tree_id()) {
+                    if trees.is_some_and(|t| !t.contains(&commit.tree_id())) {
                         out.push(v(format!("{name}: records a read of a state that is not in the history")));
                     }
                     // The registry the reader saw is the tree they read.
