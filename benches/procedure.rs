@@ -3,8 +3,10 @@
 //! incident records; and the peak memory of each, which must not grow with the
 //! repository. Target: ims at most 0.5× git's time.
 //!
-//!     cargo bench --bench procedure            # both sizes
-//!     IMS_BENCH_SIZES=10000 cargo bench --bench procedure
+//! ```text
+//! cargo bench --bench procedure            # both sizes
+//! IMS_BENCH_SIZES=10000 cargo bench --bench procedure
+//! ```
 //!
 //! The repositories are generated at run time in a temporary directory with
 //! `git fast-import` (a records repository made by `ims init`, then N incident files in

@@ -4,8 +4,10 @@
 //!   `git log --show-signature` side by side (git runs `ssh-keygen` per commit);
 //! - a 10-commit pull request on top, verified with a warm cache, against 1 second.
 //!
-//!     cargo bench --bench verify
-//!     IMS_BENCH_COMMITS=20000 cargo bench --bench verify
+//! ```text
+//! cargo bench --bench verify
+//! IMS_BENCH_COMMITS=20000 cargo bench --bench verify
+//! ```
 //!
 //! The history is generated at run time in a temporary directory, in process through
 //! the same procedure engine the `ims` command uses, in a bare repository.
@@ -176,7 +178,7 @@ fn generate(dir: &Path, n: usize) -> (std::path::PathBuf, String, String) {
                 impact: None,
                 urgency: None,
                 justification: "bench".into(),
-                communication_id: id.replacen("INC-", "COM-", 1).replacen("COM-", "COM-", 1),
+                communication_id: id.replacen("INC-", "COM-", 1),
             },
         )
         .expect("prioritize");
