@@ -65,7 +65,9 @@ as sd sd
 ims incident feedback "$inc" --score 4 --comment "kept informed"
 as auto auto
 at 12:00; inc2=$(idof incident identify --title "Disk 90% on db-1" --service db --source automated_alert)
-ims incident escalate "$inc2" --to devops --reason "SLA breach"
+ims incident escalate "$inc2" --to devops --reason "disk filling up"
+as l2 l2
+at 12:05; ims incident prioritize "$inc2" --priority medium --severity medium --justification "one database"
 
 # Problems, changes, knowledge, reviews, tools and simulations.
 as l2 l2
@@ -110,6 +112,9 @@ ims incident review "$inc" --timeline "Customer report at 09:00, vendor fix at 1
 as l2 l2
 ims pir action "$(echo "$inc" | sed 's/^INC-/PIR-/')" 1 --status done
 ims tool record --tool root_cause_analysis --summary "Correlated gateway errors with rotations" --outcome "cause found" --incident "$inc"
+as auto auto
+ims sla check --escalate
+ims sla check --escalate
 as im im
 ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
 ims kb retire "$wkb"

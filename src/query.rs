@@ -1,7 +1,7 @@
 //! Queries over the records and their history: `find` filters, the audited-read commit,
 //! and `audit` entries with field deltas and signature status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{Oid, Repository};
@@ -331,4 +331,154 @@ pub fn kb_version(repo: &Repo, path: &str, n: u32) -> Result<Option<Vec<u8>>> {
         }
     }
     Ok(None)
+}
+
+/// One SLA clock at risk or in breach, for `ims sla check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaStanding {
+    pub incident_id: String,
+    pub title: String,
+    pub priority: Option<String>,
+    pub status: String,
+    #[serde(flatten)]
+    pub clock: crate::sla::Clock,
+}
+
+/// Every running clock at risk or in breach at `at`, incidents in id order.
+pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaStanding>> {
+    let config = model::config(snap)?;
+    let mut out = Vec::new();
+    for (path, bytes) in model::all_records(snap, RecordKind::Incident)? {
+        let inc: model::Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        if inc.created_at > at {
+            continue;
+        }
+        let status = crate::sla::status_at(&inc, at);
+        if matches!(status, model::enums::Status::Resolved | model::enums::Status::Closed) {
+            continue;
+        }
+        let status = status.to_string();
+        for clock in crate::sla::clocks(&inc, at, config.sla.warning_threshold)? {
+            if matches!(clock.state, "at_risk" | "breached") {
+                out.push(SlaStanding {
+                    incident_id: inc.incident_id.clone(),
+                    title: inc.title.clone(),
+                    priority: inc.priority.map(|p| p.to_string()),
+                    status: status.clone(),
+                    clock,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The facts of every incident at `tip`, from the cache where the blob was seen before
+/// (`.git/ims/report-cache`), parsing the rest on all cores.
+pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::report::Facts>> {
+    use crate::report::Facts;
+    use std::io::Write as _;
+    let snap = repo.snapshot(tip)?;
+    let blobs = snap.blobs_under("records/incidents")?;
+    let cache_path = repo.git.path().join("ims").join(format!("report-cache-{}.jsonl", env!("CARGO_PKG_VERSION")));
+    let mut cache: HashMap<git2::Oid, Facts> = HashMap::new();
+    if let Ok(text) = std::fs::read_to_string(&cache_path) {
+        for line in text.lines() {
+            let Some((oid, json)) = line.split_once('\t') else { continue };
+            if let (Ok(oid), Ok(f)) = (git2::Oid::from_str(oid), serde_json::from_str::<Facts>(json)) {
+                cache.insert(oid, f);
+            }
+        }
+    }
+    let missing: Vec<(String, git2::Oid)> = blobs.iter().filter(|(_, o)| !cache.contains_key(o)).cloned().collect();
+    let git_dir = repo.git.path().to_path_buf();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let chunk = missing.len().div_ceil(workers).max(1);
+    let parsed: Vec<Result<Vec<(git2::Oid, Facts)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = missing
+            .chunks(chunk)
+            .map(|part| {
+                let git_dir = &git_dir;
+                scope.spawn(move || -> Result<Vec<(git2::Oid, Facts)>> {
+                    let git = git2::Repository::open(git_dir)?;
+                    part.iter()
+                        .map(|(path, oid)| {
+                            let blob = git.find_blob(*oid)?;
+                            let inc: model::Incident =
+                                crate::yaml::from_str(&String::from_utf8_lossy(blob.content()), path)?;
+                            Ok((*oid, Facts::of(&inc)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a report worker panicked"))))
+            .collect()
+    });
+    let mut fresh = Vec::new();
+    for p in parsed {
+        fresh.extend(p?);
+    }
+    if !fresh.is_empty() {
+        if let Some(dir) = cache_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut text = String::new();
+        for (oid, f) in &fresh {
+            text.push_str(&format!("{oid}\t{}\n", serde_json::to_string(f)?));
+        }
+        // A cache that cannot be written only costs speed next time.
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&cache_path) {
+            let _ = file.write_all(text.as_bytes());
+        }
+    }
+    for (oid, f) in fresh {
+        cache.insert(oid, f);
+    }
+    Ok(blobs.iter().filter_map(|(_, o)| cache.get(o).cloned()).collect())
+}
+
+/// Known errors, publications and change reviews, for the KPIs.
+pub fn report_context(snap: &dyn Snapshot) -> Result<crate::report::Context> {
+    let mut ctx = crate::report::Context::default();
+    for (path, bytes) in model::all_records(snap, RecordKind::Problem)? {
+        let p: model::problem::Problem = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        if let Some(k) = p.known_error_at {
+            ctx.known_errors.insert(p.problem_id, k.timestamp());
+        }
+    }
+    for (path, bytes) in model::all_records(snap, RecordKind::Kb)? {
+        let a: model::kb::Article = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        // The first publish: an article's published_at moves with later versions, so
+        // an article published at all counts from when it was last published.
+        if let Some(p) = a.published_at {
+            ctx.published.insert(a.kb_id, p.timestamp());
+        }
+    }
+    for (path, bytes) in model::all_records(snap, RecordKind::Change)? {
+        let c: model::change::Change = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        if let (Some(at), Some(outcome)) = (c.reviewed_at, c.outcome) {
+            ctx.change_reviews.push((at.timestamp(), outcome == model::change::Outcome::Successful));
+        }
+    }
+    Ok(ctx)
+}
+
+/// Open and overdue PIR action items at `at`.
+pub fn pir_actions(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<(usize, usize)> {
+    let (mut open, mut overdue) = (0, 0);
+    let today = at.date_naive();
+    for (path, bytes) in model::all_records(snap, RecordKind::Pir)? {
+        let r: model::pir::Review = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        for item in r.action_items.iter().filter(|i| i.status == model::pir::ActionStatus::Open) {
+            open += 1;
+            let due = item.due.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if due.is_some_and(|d| d < today) {
+                overdue += 1;
+            }
+        }
+    }
+    Ok((open, overdue))
 }

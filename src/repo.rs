@@ -53,6 +53,29 @@ impl<'r> TreeSnapshot<'r> {
     }
 }
 
+impl TreeSnapshot<'_> {
+    /// Every blob under the folder `dir`, with its path and id, without reading any.
+    pub fn blobs_under(&self, dir: &str) -> Result<Vec<(String, Oid)>> {
+        let Some(tree) = &self.tree else { return Ok(vec![]) };
+        let sub = match tree.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
+            Ok(_) => return Ok(vec![]),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                if let Ok(name) = entry.name() {
+                    out.push((format!("{dir}/{root}{name}"), entry.id()));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        Ok(out)
+    }
+}
+
 impl Snapshot for TreeSnapshot<'_> {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self.blob_id(path)? {

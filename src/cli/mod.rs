@@ -5,6 +5,7 @@ mod admin;
 mod incident;
 mod queries;
 mod records;
+mod service;
 mod verification;
 
 use std::io::Write;
@@ -78,6 +79,11 @@ pub enum Command {
     Find(queries::FindArgs),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
     Audit(queries::AuditArgs),
+    /// Service levels: incidents at risk or in breach; escalate breaches.
+    #[command(subcommand)]
+    Sla(service::SlaCommand),
+    /// KPIs for a day, week or month, with the previous period beside them.
+    Report(service::ReportArgs),
     /// Prove the history offline: signatures, authorization, replay, merges, read audits.
     Verify(VerifyArgs),
     /// Fetch, replay your unpushed procedures onto the remote tip, and push with a lease.
@@ -257,6 +263,8 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Simulation(SimulationCommand::Record { scenario, scope, outcome }) => {
             records::simulation(env, scenario, scope, outcome)
         }
+        Command::Sla(c) => service::sla(env, c),
+        Command::Report(args) => service::report(env, args),
         Command::Verify(args) => verification::verify(env, args),
         Command::Sync(args) => verification::sync(env, args),
         Command::Hooks(HooksCommand::Install { trust_root }) => verification::install_hooks(env, trust_root),

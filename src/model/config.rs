@@ -40,10 +40,30 @@ pub enum Clock {
 #[serde(deny_unknown_fields)]
 pub struct Sla {
     pub targets: BTreeMap<Level, SlaTarget>,
+    /// Severity tightens the targets: each is multiplied by its severity's factor.
+    pub severity_factors: BTreeMap<Level, f64>,
     pub paused_statuses: Vec<super::enums::Status>,
-    /// `24x7`, or a named calendar (issue: service levels).
+    /// The default calendar: `24x7`, or a name from `calendars`.
     pub calendar: String,
+    pub calendars: BTreeMap<String, Calendar>,
+    /// Service → calendar name, for services on other hours.
+    pub service_calendars: BTreeMap<String, String>,
     pub warning_threshold: f64,
+    /// Where `ims sla check --escalate` escalates a breach.
+    pub breach_escalation: EscalationTarget,
+}
+
+/// Business hours: a time zone, working days, daily hours and holidays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    pub timezone: String,
+    /// `mon` … `sun`.
+    pub days: Vec<String>,
+    /// `HH:MM-HH:MM`.
+    pub hours: String,
+    /// `YYYY-MM-DD`, in the calendar's time zone.
+    pub holidays: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,9 +143,21 @@ impl Config {
                     (Level::Medium, target("1h", "1d", "4h")),
                     (Level::Low, target("4h", "5d", "1d")),
                 ]),
+                severity_factors: BTreeMap::from([(Level::High, 1.0), (Level::Medium, 1.0), (Level::Low, 1.0)]),
                 paused_statuses: vec![super::enums::Status::PendingVendor],
                 calendar: "24x7".into(),
+                calendars: BTreeMap::from([(
+                    "business".to_string(),
+                    Calendar {
+                        timezone: "UTC".into(),
+                        days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+                        hours: "09:00-17:00".into(),
+                        holidays: vec![],
+                    },
+                )]),
+                service_calendars: BTreeMap::new(),
                 warning_threshold: 0.75,
+                breach_escalation: EscalationTarget::IncidentManager,
             },
             escalation: Escalation { on_high_priority: Some(EscalationTarget::IncidentManager) },
             priority_matrix: None,
@@ -148,7 +180,7 @@ impl Config {
         ("clock", "real, or simulated (tests, demos, training: IMS_NOW is honoured)."),
         ("services", "Service names incidents may name; empty means any."),
         ("timezone", "Time zone for report periods and business hours."),
-        ("sla", "Acknowledge / resolve / update-cadence targets per priority (m, h, d),\nstatuses that pause the clock, calendar, warning threshold (fraction)."),
+        ("sla", "Acknowledge / resolve / update-cadence targets per priority (m, h, d), tightened by\nseverity (factor per severity); statuses that pause the clock; the default calendar\n(24x7 or a name from calendars: business hours with time zone, days, hours, holidays);\nper-service calendars; warning threshold (fraction of a target); where breaches escalate."),
         ("escalation", "Automatic escalation when an incident is prioritized high (null: none)."),
         ("priority_matrix", "Impact -> urgency -> priority for `prioritize --impact I --urgency U`,\ne.g. {high: {high: high, medium: high, low: medium}, ...}; null: priority is given directly."),
         ("problems", "Time a resolved problem must stay stable before it can be closed."),
@@ -168,6 +200,26 @@ impl Config {
         parse_duration(&self.pir.due_after_close).map_err(|e| e.context("pir.due_after_close"))?;
         if !(0.0..=1.0).contains(&self.sla.warning_threshold) {
             return Err(Error::invalid("sla.warning_threshold: must be between 0 and 1"));
+        }
+        for (level, f) in &self.sla.severity_factors {
+            if !(*f > 0.0 && *f <= 1.0) {
+                return Err(Error::invalid(format!("sla.severity_factors.{level}: must be above 0 and at most 1")));
+            }
+        }
+        for (name, cal) in &self.sla.calendars {
+            crate::sla::Calendar::from_config(cal).map_err(|e| e.context(format!("sla.calendars.{name}")))?;
+        }
+        let known = |c: &str| c == "24x7" || self.sla.calendars.contains_key(c);
+        if !known(&self.sla.calendar) {
+            return Err(Error::invalid(format!(
+                "sla.calendar: `{}` is neither 24x7 nor a calendar in sla.calendars",
+                self.sla.calendar
+            )));
+        }
+        for (service, c) in &self.sla.service_calendars {
+            if !known(c) {
+                return Err(Error::invalid(format!("sla.service_calendars.{service}: no calendar `{c}`")));
+            }
         }
         Ok(())
     }
@@ -199,6 +251,33 @@ pub fn parse_duration(text: &str) -> Result<i64> {
         return Err(bad());
     }
     Ok(total)
+}
+
+impl Config {
+    /// The calendar spec (see [`crate::sla::Calendar`]) that applies to `service`.
+    pub fn calendar_spec(&self, service: &str) -> String {
+        let name = self.sla.service_calendars.get(service).unwrap_or(&self.sla.calendar);
+        match self.sla.calendars.get(name) {
+            Some(c) => crate::sla::Calendar::spec_of(c),
+            None => "24x7".into(),
+        }
+    }
+}
+
+/// Formats seconds as the shortest duration text (`1h30m`, `45s`).
+pub fn format_duration(mut secs: i64) -> String {
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    if out.is_empty() {
+        "0s".into()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ registry!(
     incident::feedback::GiveFeedback,
     incident::link_change::LinkChange,
     incident::review::Review,
+    incident::sla_escalate::SlaEscalate,
     pir::action::UpdateAction,
     problem::create::Create,
     problem::update::Update,

@@ -9,5 +9,6 @@ mod lifecycle;
 mod queries;
 mod records;
 mod schemas;
+mod service;
 mod support;
 mod verify;

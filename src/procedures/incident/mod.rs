@@ -16,6 +16,7 @@ pub mod reopen;
 pub mod resolve;
 pub mod resume;
 pub mod review;
+pub mod sla_escalate;
 pub mod vendor;
 
 use chrono::{DateTime, Utc};

@@ -66,15 +66,28 @@ impl Procedure for Prioritize {
         inc.priority = Some(priority);
         inc.severity = Some(severity);
         inc.priority_justification = Some(justification.clone());
-        inc.sla = Some(SlaSnapshot {
+        // Severity tightens the targets; the record keeps the effective ones and the
+        // calendar it is measured on, and the timeline keeps every change of them.
+        let factor = config.sla.severity_factors.get(&severity).copied().unwrap_or(1.0);
+        let tighten = |d: &str| -> Result<String> {
+            let secs = crate::model::config::parse_duration(d)?;
+            Ok(crate::model::config::format_duration(((secs as f64) * factor).round().max(1.0) as i64))
+        };
+        let snapshot = SlaSnapshot {
             priority,
-            acknowledge: target.acknowledge.clone(),
-            resolve: target.resolve.clone(),
-            update: target.update.clone(),
+            acknowledge: tighten(&target.acknowledge)?,
+            resolve: tighten(&target.resolve)?,
+            update: tighten(&target.update)?,
             paused_statuses: config.sla.paused_statuses.clone(),
-            calendar: config.sla.calendar.clone(),
+            calendar: config.calendar_spec(&inc.service),
             set_at: ctx.now,
-        });
+        };
+        let spec = |s: &SlaSnapshot| {
+            crate::sla::Targets::spec(&s.acknowledge, &s.resolve, &s.update, &s.paused_statuses, &s.calendar)
+        };
+        let old_spec = inc.sla.as_ref().map(spec);
+        inc.track(ctx.now, ctx.actor, "sla", old_spec, Some(spec(&snapshot)));
+        inc.sla = Some(snapshot);
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: prioritize {} {priority} (severity {severity})", rid.id))
             .line(format!("Justification: {justification}"))

@@ -1,0 +1,241 @@
+//! KPIs of the policy, computed from records only (never history), exactly as CLI.md
+//! defines them, over a reporting period in the configured time zone, with the
+//! previous period beside them, outliers, and the state of post-incident reviews.
+//!
+//! Each incident is reduced to its [`Facts`]; facts are cached by blob id, so a warm
+//! report reads no record it has seen before.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::enums::Status;
+use crate::model::incident::Incident;
+
+/// What a KPI needs from one incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub id: String,
+    pub created: i64,
+    pub acked: Option<i64>,
+    pub resolved: Option<i64>,
+    pub escalated: bool,
+    pub first_contact: bool,
+    pub sla_met: Option<bool>,
+    pub feedback: Option<(u8, i64)>,
+    pub problem_ids: Vec<String>,
+    pub kb_ids: Vec<String>,
+}
+
+impl Facts {
+    pub fn of(inc: &Incident) -> Result<Facts> {
+        let status_changes = || inc.timeline.iter().filter(|e| e.field == "status");
+        let escalated = status_changes().any(|e| e.to.as_deref() == Some(Status::Escalated.as_str()));
+        let reopened = status_changes().any(|e| e.from.as_deref() == Some(Status::Resolved.as_str()));
+        let team_changes = inc.timeline.iter().filter(|e| e.field == "assigned_team").count();
+        Ok(Facts {
+            id: inc.incident_id.clone(),
+            created: inc.created_at.timestamp(),
+            acked: inc.acknowledged_at.map(|t| t.timestamp()),
+            resolved: inc.resolved_at.map(|t| t.timestamp()),
+            escalated,
+            first_contact: inc.resolved_at.is_some() && !escalated && !reopened && team_changes <= 1,
+            sla_met: crate::sla::met_both(inc)?,
+            feedback: inc.feedback.as_ref().map(|f| (f.score, f.at.timestamp())),
+            problem_ids: inc.problem_ids.clone(),
+            kb_ids: inc.kb_ids.clone(),
+        })
+    }
+}
+
+/// The length of a reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+impl std::str::FromStr for Period {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Period> {
+        match s {
+            "daily" => Ok(Period::Daily),
+            "weekly" => Ok(Period::Weekly),
+            "monthly" => Ok(Period::Monthly),
+            other => Err(Error::invalid(format!("period: `{other}` is not one of daily, weekly, monthly"))),
+        }
+    }
+}
+
+/// A `[start, end)` interval.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// `[start, end)` of the period containing `at`, in `tz`, and of the one before.
+pub fn bounds(period: Period, at: DateTime<Utc>, tz: Tz) -> (Span, Span) {
+    let day = at.with_timezone(&tz).date_naive();
+    let start = match period {
+        Period::Daily => day,
+        Period::Weekly => day - Duration::days(day.weekday().num_days_from_monday() as i64),
+        Period::Monthly => NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("the first exists"),
+    };
+    let next = |d: NaiveDate| match period {
+        Period::Daily => d + Duration::days(1),
+        Period::Weekly => d + Duration::days(7),
+        Period::Monthly => d.checked_add_months(chrono::Months::new(1)).expect("in range"),
+    };
+    let prev = match period {
+        Period::Daily => start - Duration::days(1),
+        Period::Weekly => start - Duration::days(7),
+        Period::Monthly => start.checked_sub_months(chrono::Months::new(1)).expect("in range"),
+    };
+    let utc = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .expect("a midnight")
+            .with_timezone(&Utc)
+    };
+    ((utc(start), utc(next(start))), (utc(prev), utc(start)))
+}
+
+/// The KPIs of one period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kpis {
+    pub start: String,
+    pub end: String,
+    pub mtta_minutes: Option<f64>,
+    pub mttr_minutes: Option<f64>,
+    pub mtta_median_minutes: Option<f64>,
+    pub mttr_median_minutes: Option<f64>,
+    pub escalation_rate: Option<f64>,
+    pub sla_compliance: Option<f64>,
+    pub known_error_reuse_rate: Option<f64>,
+    pub change_success_rate: Option<f64>,
+    pub first_contact_resolution_rate: Option<f64>,
+    pub stakeholder_satisfaction: Option<f64>,
+    pub incidents_opened: usize,
+    pub incidents_resolved: usize,
+}
+
+/// What the other records contribute.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Problem id → when it became a known error.
+    pub known_errors: HashMap<String, i64>,
+    /// KB id → when it was first published.
+    pub published: HashMap<String, i64>,
+    /// Changes reviewed: (when, successful).
+    pub change_reviews: Vec<(i64, bool)>,
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let n = s.len();
+    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
+}
+
+fn rate(hits: usize, of: usize) -> Option<f64> {
+    (of > 0).then(|| hits as f64 / of as f64)
+}
+
+/// Rounds to 4 decimals so JSON stays readable and stable.
+fn round(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 10_000.0).round() / 10_000.0)
+}
+
+/// The KPIs over `[start, end)`.
+pub fn kpis(facts: &[Facts], ctx: &Context, start: DateTime<Utc>, end: DateTime<Utc>) -> Kpis {
+    let (s, e) = (start.timestamp(), end.timestamp());
+    let within = |t: i64| t >= s && t < e;
+    let opened: Vec<&Facts> = facts.iter().filter(|f| within(f.created)).collect();
+    let acked: Vec<f64> =
+        facts.iter().filter_map(|f| f.acked.filter(|a| within(*a)).map(|a| (a - f.created) as f64 / 60.0)).collect();
+    let resolved: Vec<&Facts> = facts.iter().filter(|f| f.resolved.is_some_and(within)).collect();
+    let ttr: Vec<f64> = resolved.iter().map(|f| (f.resolved.unwrap_or(0) - f.created) as f64 / 60.0).collect();
+    let with_sla: Vec<bool> = resolved.iter().filter_map(|f| f.sla_met).collect();
+    let reused = resolved
+        .iter()
+        .filter(|f| {
+            let at = f.resolved.unwrap_or(0);
+            f.problem_ids.iter().any(|p| ctx.known_errors.get(p).is_some_and(|k| *k <= at))
+                || f.kb_ids.iter().any(|k| ctx.published.get(k).is_some_and(|p| *p <= at))
+        })
+        .count();
+    let reviews: Vec<bool> = ctx.change_reviews.iter().filter(|(t, _)| within(*t)).map(|(_, ok)| *ok).collect();
+    let scores: Vec<f64> =
+        facts.iter().filter_map(|f| f.feedback.filter(|(_, at)| within(*at)).map(|(s, _)| s as f64)).collect();
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Kpis {
+        start: fmt(start),
+        end: fmt(end),
+        mtta_minutes: round(mean(&acked)),
+        mttr_minutes: round(mean(&ttr)),
+        mtta_median_minutes: round(median(&acked)),
+        mttr_median_minutes: round(median(&ttr)),
+        escalation_rate: round(rate(opened.iter().filter(|f| f.escalated).count(), opened.len())),
+        sla_compliance: round(rate(with_sla.iter().filter(|m| **m).count(), with_sla.len())),
+        known_error_reuse_rate: round(rate(reused, resolved.len())),
+        change_success_rate: round(rate(reviews.iter().filter(|ok| **ok).count(), reviews.len())),
+        first_contact_resolution_rate: round(rate(resolved.iter().filter(|f| f.first_contact).count(), resolved.len())),
+        stakeholder_satisfaction: round(mean(&scores)),
+        incidents_opened: opened.len(),
+        incidents_resolved: resolved.len(),
+    }
+}
+
+/// Incidents resolved in the period whose resolution took longer than the period's
+/// 95th percentile (nearest rank).
+pub fn outliers(facts: &[Facts], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<(String, f64)> {
+    let (s, e) = (start.timestamp(), end.timestamp());
+    let mut ttr: Vec<(String, f64)> = facts
+        .iter()
+        .filter_map(|f| f.resolved.filter(|r| *r >= s && *r < e).map(|r| (f.id.clone(), (r - f.created) as f64 / 60.0)))
+        .collect();
+    if ttr.len() < 2 {
+        return vec![];
+    }
+    let mut sorted: Vec<f64> = ttr.iter().map(|x| x.1).collect();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((0.95 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    let p95 = sorted[rank - 1];
+    ttr.retain(|(_, m)| *m > p95);
+    ttr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn periods_follow_the_time_zone() {
+        let tz: Tz = "Europe/Paris".parse().unwrap();
+        let ((s, e), (ps, pe)) = bounds(Period::Monthly, t("2026-11-30T23:30:00Z"), tz);
+        // 00:30 on 1 December in Paris: December.
+        assert_eq!((s, e), (t("2026-11-30T23:00:00Z"), t("2026-12-31T23:00:00Z")));
+        assert_eq!((ps, pe), (t("2026-10-31T23:00:00Z"), t("2026-11-30T23:00:00Z")));
+        let ((s, _), _) = bounds(Period::Weekly, t("2026-11-26T12:00:00Z"), chrono_tz::UTC);
+        assert_eq!(s, t("2026-11-23T00:00:00Z"), "weeks start on Monday");
+    }
+
+    #[test]
+    fn medians_and_percentiles() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(rate(0, 0), None);
+    }
+}
