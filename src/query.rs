@@ -282,55 +282,25 @@ pub struct OverdueReview {
 
 /// High-priority incidents closed more than `pir.due_after_close` before `at` that have
 /// no review.
-pub fn overdue_reviews(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<OverdueReview>> {
-    let config = model::config(snap)?;
-    let grace = chrono::Duration::seconds(model::config::parse_duration(&config.pir.due_after_close)?);
-    let mut filters = Filters::default();
-    filters.equals.insert("priority".into(), "high".into());
-    filters.equals.insert("status".into(), "closed".into());
+pub fn overdue_reviews(repo: &Repo, at: DateTime<Utc>) -> Result<Vec<OverdueReview>> {
+    let tip = repo.tip()?;
+    let snap = repo.snapshot(tip)?;
+    let config = model::config(&snap)?;
+    let grace = model::config::parse_duration(&config.pir.due_after_close)?;
+    let fmt = |t: i64| {
+        Utc.timestamp_opt(t, 0).single().unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     let mut out = Vec::new();
-    for record in find(snap, RecordKind::Incident, &filters)? {
-        let inc: model::Incident = serde_json::from_value(record)?;
-        let Some(closed) = inc.closed_at else { continue };
+    for f in incident_facts(repo, tip)? {
+        let Some(closed) = f.closed.filter(|_| f.high_priority) else { continue };
         let due = closed + grace;
-        let pir = crate::ids::record_path(RecordKind::Pir, &model::pir::id_for(&inc.incident_id));
-        if due < at && snap.read(&pir)?.is_none() {
-            let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            out.push(OverdueReview {
-                incident_id: inc.incident_id,
-                title: inc.title,
-                closed_at: fmt(closed),
-                due: fmt(due),
-            });
+        let pir = crate::ids::record_path(RecordKind::Pir, &model::pir::id_for(&f.id));
+        if due < at.timestamp() && snap.read(&pir)?.is_none() {
+            out.push(OverdueReview { incident_id: f.id, title: f.title, closed_at: fmt(closed), due: fmt(due) });
         }
     }
+    out.sort_by(|a, b| a.incident_id.cmp(&b.incident_id));
     Ok(out)
-}
-
-/// The content of version `n` of the KB article at `path`, as it was published: the
-/// oldest commit where the article is `published` at that version.
-pub fn kb_version(repo: &Repo, path: &str, n: u32) -> Result<Option<Vec<u8>>> {
-    let git = &repo.git;
-    let mut walk = git.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    if let Some(tip) = repo.tip()? {
-        walk.push(tip)?;
-    }
-    let mut last_seen = None;
-    for oid in walk {
-        let snap = crate::repo::TreeSnapshot::new(git, Some(oid?))?;
-        let Some(blob) = snap.blob_id(path)? else { continue };
-        if last_seen == Some(blob) {
-            continue;
-        }
-        last_seen = Some(blob);
-        let bytes = git.find_blob(blob)?.content().to_vec();
-        let article: model::kb::Article = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), path)?;
-        if article.version == n && article.status == model::kb::ArticleStatus::Published {
-            return Ok(Some(bytes));
-        }
-    }
-    Ok(None)
 }
 
 /// One SLA clock at risk or in breach, for `ims sla check`.
@@ -378,35 +348,50 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
 pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::report::Facts>> {
     use crate::report::Facts;
     use std::io::Write as _;
+    // Reports read records, they do not prove them (that is `ims verify`'s job, which
+    // keeps libgit2's hash check on): skip re-hashing every tree object read.
+    git2::opts::strict_hash_verification(false);
     let snap = repo.snapshot(tip)?;
     let blobs = snap.blobs_under("records/incidents")?;
     let cache_path = repo.git.path().join("ims").join(format!("report-cache-{}.jsonl", env!("CARGO_PKG_VERSION")));
-    let mut cache: HashMap<git2::Oid, Facts> = HashMap::new();
+    // Keyed by the raw id bytes: comparing them is a memcmp, not a call into libgit2.
+    let key = |o: &git2::Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap_or([0; 20]) };
+    let mut cache: HashMap<[u8; 20], Facts> = HashMap::new();
     if let Ok(text) = std::fs::read_to_string(&cache_path) {
         for line in text.lines() {
             let Some((oid, json)) = line.split_once('\t') else { continue };
-            if let (Ok(oid), Ok(f)) = (git2::Oid::from_str(oid), serde_json::from_str::<Facts>(json)) {
-                cache.insert(oid, f);
+            if let (Ok(oid), Ok(f)) = (git2::Oid::from_str(oid), Facts::from_cache_line(json)) {
+                cache.insert(key(&oid), f);
             }
         }
     }
-    let missing: Vec<(String, git2::Oid)> = blobs.iter().filter(|(_, o)| !cache.contains_key(o)).cloned().collect();
+    let missing: Vec<(String, git2::Oid)> =
+        blobs.iter().filter(|(_, o)| !cache.contains_key(&key(o))).cloned().collect();
     let git_dir = repo.git.path().to_path_buf();
+    // Like `git grep`, read a record from the working tree when it holds exactly the
+    // committed blob (checked by hashing it): a plain file read is far cheaper than
+    // inflating it from a pack.
+    let workdir = repo.git.workdir().map(|w| w.to_path_buf());
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
     let chunk = missing.len().div_ceil(workers).max(1);
     let parsed: Vec<Result<Vec<(git2::Oid, Facts)>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = missing
             .chunks(chunk)
             .map(|part| {
-                let git_dir = &git_dir;
+                let (git_dir, workdir) = (&git_dir, &workdir);
                 scope.spawn(move || -> Result<Vec<(git2::Oid, Facts)>> {
                     let git = git2::Repository::open(git_dir)?;
                     part.iter()
                         .map(|(path, oid)| {
-                            let blob = git.find_blob(*oid)?;
-                            let inc: model::Incident =
-                                crate::yaml::from_str(&String::from_utf8_lossy(blob.content()), path)?;
-                            Ok((*oid, Facts::of(&inc)?))
+                            let on_disk =
+                                workdir.as_ref().and_then(|w| std::fs::read(w.join(path)).ok()).filter(|bytes| {
+                                    git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok() == Some(*oid)
+                                });
+                            let bytes = match on_disk {
+                                Some(b) => b,
+                                None => git.find_blob(*oid)?.content().to_vec(),
+                            };
+                            Ok((*oid, Facts::from_text(&String::from_utf8_lossy(&bytes), path)?))
                         })
                         .collect()
                 })
@@ -427,7 +412,7 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
         }
         let mut text = String::new();
         for (oid, f) in &fresh {
-            text.push_str(&format!("{oid}\t{}\n", serde_json::to_string(f)?));
+            text.push_str(&format!("{oid}\t{}\n", f.to_cache_line()?));
         }
         // A cache that cannot be written only costs speed next time.
         if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&cache_path) {
@@ -435,9 +420,9 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
         }
     }
     for (oid, f) in fresh {
-        cache.insert(oid, f);
+        cache.insert(key(&oid), f);
     }
-    Ok(blobs.iter().filter_map(|(_, o)| cache.get(o).cloned()).collect())
+    Ok(blobs.iter().filter_map(|(_, o)| cache.remove(&key(o))).collect())
 }
 
 /// Known errors, publications and change reviews, for the KPIs.
@@ -481,4 +466,30 @@ pub fn pir_actions(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<(usize, usi
         }
     }
     Ok((open, overdue))
+}
+
+/// The content of version `n` of the KB article at `path`, as it was published: the
+/// oldest commit where the article is `published` at that version.
+pub fn kb_version(repo: &Repo, path: &str, n: u32) -> Result<Option<Vec<u8>>> {
+    let git = &repo.git;
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    if let Some(tip) = repo.tip()? {
+        walk.push(tip)?;
+    }
+    let mut last_seen = None;
+    for oid in walk {
+        let snap = crate::repo::TreeSnapshot::new(git, Some(oid?))?;
+        let Some(blob) = snap.blob_id(path)? else { continue };
+        if last_seen == Some(blob) {
+            continue;
+        }
+        last_seen = Some(blob);
+        let bytes = git.find_blob(blob)?.content().to_vec();
+        let article: model::kb::Article = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), path)?;
+        if article.version == n && article.status == model::kb::ArticleStatus::Published {
+            return Ok(Some(bytes));
+        }
+    }
+    Ok(None)
 }

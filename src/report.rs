@@ -19,6 +19,9 @@ use crate::model::incident::Incident;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub id: String,
+    pub title: String,
+    pub high_priority: bool,
+    pub closed: Option<i64>,
     pub created: i64,
     pub acked: Option<i64>,
     pub resolved: Option<i64>,
@@ -38,6 +41,9 @@ impl Facts {
         let team_changes = inc.timeline.iter().filter(|e| e.field == "assigned_team").count();
         Ok(Facts {
             id: inc.incident_id.clone(),
+            title: inc.title.clone(),
+            high_priority: inc.priority == Some(crate::model::enums::Level::High),
+            closed: inc.closed_at.map(|t| t.timestamp()),
             created: inc.created_at.timestamp(),
             acked: inc.acknowledged_at.map(|t| t.timestamp()),
             resolved: inc.resolved_at.map(|t| t.timestamp()),
@@ -49,6 +55,204 @@ impl Facts {
             kb_ids: inc.kb_ids.clone(),
         })
     }
+}
+
+/// The cache's compact form: the fields in order, as a JSON array.
+type CacheLine = (
+    String,
+    String,
+    bool,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    bool,
+    Option<bool>,
+    Option<(u8, i64)>,
+    Vec<String>,
+    Vec<String>,
+);
+
+impl Facts {
+    pub fn to_cache_line(&self) -> Result<String> {
+        let line: CacheLine = (
+            self.id.clone(),
+            self.title.clone(),
+            self.high_priority,
+            self.closed,
+            self.created,
+            self.acked,
+            self.resolved,
+            self.escalated,
+            self.first_contact,
+            self.sla_met,
+            self.feedback,
+            self.problem_ids.clone(),
+            self.kb_ids.clone(),
+        );
+        Ok(serde_json::to_string(&line)?)
+    }
+
+    pub fn from_cache_line(text: &str) -> Result<Facts> {
+        let (
+            id,
+            title,
+            high_priority,
+            closed,
+            created,
+            acked,
+            resolved,
+            escalated,
+            first_contact,
+            sla_met,
+            feedback,
+            problem_ids,
+            kb_ids,
+        ): CacheLine = serde_json::from_str(text)?;
+        Ok(Facts {
+            id,
+            title,
+            high_priority,
+            closed,
+            created,
+            acked,
+            resolved,
+            escalated,
+            first_contact,
+            sla_met,
+            feedback,
+            problem_ids,
+            kb_ids,
+        })
+    }
+
+    /// The facts of a record's text: a fast line reader for the canonical form ims
+    /// writes, falling back to the full YAML parser for anything else.
+    pub fn from_text(text: &str, what: &str) -> Result<Facts> {
+        match lite(text) {
+            Some(inc) => Facts::of(&inc),
+            None => Facts::of(&crate::yaml::from_str::<Incident>(text, what)?),
+        }
+    }
+}
+
+/// Reads the fields facts need from canonical incident YAML; `None` on anything it
+/// does not recognise (the caller then parses it fully).
+fn lite(text: &str) -> Option<Incident> {
+    use crate::model::incident::{Feedback, TimelineEntry};
+    fn scalar(v: &str) -> Option<Option<String>> {
+        match v {
+            "null" => Some(None),
+            v if v.starts_with('"') => serde_json::from_str::<String>(v).ok().map(Some),
+            v if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() => Some(Some(v.to_string())),
+            _ => None,
+        }
+    }
+    fn time(v: Option<String>) -> Option<Option<DateTime<Utc>>> {
+        match v {
+            None => Some(None),
+            Some(t) => DateTime::parse_from_rfc3339(&t).ok().map(|t| Some(t.with_timezone(&Utc))),
+        }
+    }
+    let mut inc = crate::procedures::incident::blank();
+    let mut section = "";
+    let mut entry: Option<TimelineEntry> = None;
+    let mut feedback: (Option<u8>, Option<DateTime<Utc>>) = (None, None);
+    let mut created = None;
+    let flush = |entry: &mut Option<TimelineEntry>, inc: &mut Incident| {
+        if let Some(e) = entry.take() {
+            inc.timeline.push(e);
+        }
+    };
+    for line in text.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            flush(&mut entry, &mut inc);
+            let (key, value) = line.split_once(':')?;
+            let value = value.trim_start();
+            section = "";
+            if value.is_empty() {
+                section = match key {
+                    "timeline" | "problem_ids" | "kb_ids" | "feedback" => key,
+                    _ => "skip",
+                };
+                continue;
+            }
+            if value.starts_with('|') {
+                section = "skip";
+                continue;
+            }
+            match key {
+                "incident_id" => inc.incident_id = scalar(value)??,
+                "title" => inc.title = scalar(value)??,
+                "priority" => inc.priority = scalar(value)?.and_then(|p| p.parse().ok()),
+                "created_at" => created = time(scalar(value)?)?,
+                "acknowledged_at" => inc.acknowledged_at = time(scalar(value)?)?,
+                "resolved_at" => inc.resolved_at = time(scalar(value)?)?,
+                "closed_at" => inc.closed_at = time(scalar(value)?)?,
+                _ => {}
+            }
+            continue;
+        }
+        match section {
+            "problem_ids" | "kb_ids" => {
+                let id = scalar(line.trim_start().strip_prefix("- ")?)??;
+                if section == "problem_ids" {
+                    inc.problem_ids.push(id)
+                } else {
+                    inc.kb_ids.push(id)
+                }
+            }
+            "timeline" => {
+                let (item_start, rest) = match line.strip_prefix("  - ") {
+                    Some(rest) => (true, rest),
+                    None => (false, line.strip_prefix("    ")?),
+                };
+                if item_start {
+                    flush(&mut entry, &mut inc);
+                    entry = Some(TimelineEntry {
+                        at: DateTime::<Utc>::MIN_UTC,
+                        by: String::new(),
+                        field: String::new(),
+                        from: None,
+                        to: None,
+                    });
+                }
+                let e = entry.as_mut()?;
+                let (key, value) = rest.split_once(": ")?;
+                match key {
+                    "at" => e.at = time(scalar(value)?)??,
+                    "by" => e.by = scalar(value)??,
+                    "field" => e.field = scalar(value)??,
+                    "from" => e.from = scalar(value)?,
+                    "to" => e.to = scalar(value)?,
+                    _ => return None,
+                }
+            }
+            "feedback" => {
+                let (key, value) = line.trim_start().split_once(": ")?;
+                match key {
+                    "score" => feedback.0 = value.parse().ok(),
+                    "at" => feedback.1 = time(scalar(value)?)?,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut entry, &mut inc);
+    inc.created_at = created?;
+    if let (Some(score), Some(at)) = feedback {
+        inc.feedback = Some(Feedback { score, comment: None, by: String::new(), at });
+    }
+    if inc.incident_id.is_empty() || inc.timeline.iter().any(|e| e.at == DateTime::<Utc>::MIN_UTC || e.field.is_empty())
+    {
+        return None;
+    }
+    Some(inc)
 }
 
 /// The length of a reporting period.
@@ -230,6 +434,17 @@ mod tests {
         assert_eq!((ps, pe), (t("2026-10-31T23:00:00Z"), t("2026-11-30T23:00:00Z")));
         let ((s, _), _) = bounds(Period::Weekly, t("2026-11-26T12:00:00Z"), chrono_tz::UTC);
         assert_eq!(s, t("2026-11-23T00:00:00Z"), "weeks start on Monday");
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_with_the_yaml_parser() {
+        let text = include_str!("../tests/schemas/valid/incident-closed-high.yaml");
+        let full = Facts::of(&crate::yaml::from_str::<Incident>(text, "t").unwrap()).unwrap();
+        assert!(lite(text).is_some(), "canonical records take the fast path");
+        assert_eq!(Facts::from_text(text, "t").unwrap(), full);
+        // Anything unexpected falls back to the full parser.
+        let odd = text.replace("title: \"", "title:   \"");
+        assert_eq!(Facts::from_text(&odd, "t").unwrap(), full);
     }
 
     #[test]

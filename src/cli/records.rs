@@ -276,8 +276,7 @@ pub fn pir(env: &Env, command: PirCommand) -> Result<()> {
                 Some(t) => super::parse_time("--at", &t)?,
                 None => Utc::now(),
             };
-            let snap = repo.snapshot(repo.tip()?)?;
-            let overdue = crate::query::overdue_reviews(&snap, at)?;
+            let overdue = crate::query::overdue_reviews(&repo, at)?;
             let text: String = overdue
                 .iter()
                 .map(|o| format!("{}  closed {}  due {}  {}\n", o.incident_id, o.closed_at, o.due, o.title))
