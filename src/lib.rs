@@ -6,6 +6,7 @@
 //! parses and prints.
 
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod hygiene;
@@ -20,6 +21,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod signing;
+pub mod site;
 pub mod sla;
 pub mod sync;
 pub mod verify;

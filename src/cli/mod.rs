@@ -3,6 +3,7 @@
 
 mod admin;
 mod incident;
+mod publish;
 mod queries;
 mod records;
 mod service;
@@ -84,6 +85,11 @@ pub enum Command {
     Sla(service::SlaCommand),
     /// KPIs for a day, week or month, with the previous period beside them.
     Report(service::ReportArgs),
+    /// The static site: dashboard, incidents, problems, changes, KB, reviews, reports, audit log, feed.
+    #[command(subcommand)]
+    Site(publish::SiteCommand),
+    /// A sample organisation living 90 days through the real procedures, and its site.
+    Demo(publish::DemoArgs),
     /// Prove the history offline: signatures, authorization, replay, merges, read audits.
     Verify(VerifyArgs),
     /// Fetch, replay your unpushed procedures onto the remote tip, and push with a lease.
@@ -264,6 +270,8 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
             records::simulation(env, scenario, scope, outcome)
         }
         Command::Sla(c) => service::sla(env, c),
+        Command::Site(c) => publish::site(env, c),
+        Command::Demo(args) => publish::demo(env, args),
         Command::Report(args) => service::report(env, args),
         Command::Verify(args) => verification::verify(env, args),
         Command::Sync(args) => verification::sync(env, args),

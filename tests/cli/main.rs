@@ -10,5 +10,6 @@ mod queries;
 mod records;
 mod schemas;
 mod service;
+mod site;
 mod support;
 mod verify;

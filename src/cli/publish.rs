@@ -1,0 +1,121 @@
+//! `ims site build` and `ims demo`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::Env;
+use crate::error::{Error, Result};
+use crate::site::{self, Audience};
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Render the records as a static site.
+    Build(SiteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// Where to write it (default: `site` in the repository).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// internal (default) or public.
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Rebuild after each procedure (each move of the branch).
+    #[arg(long)]
+    pub watch: bool,
+}
+
+pub fn site(env: &Env, command: SiteCommand) -> Result<()> {
+    let SiteCommand::Build(args) = command;
+    let repo = env.repo()?;
+    let audience: Audience = args.audience.as_deref().unwrap_or("internal").parse()?;
+    let out = match args.out {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => env.dir.join(p),
+        None => repo.root().join("site"),
+    };
+    let built = site::build(&repo, &out, audience)?;
+    report(env, &built);
+    if !args.watch {
+        return Ok(());
+    }
+    // Watch the refs: every procedure moves the branch.
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        if e.is_ok() {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| Error::internal(format!("watch: {e}")))?;
+    watcher
+        .watch(repo.git.path(), notify::RecursiveMode::Recursive)
+        .map_err(|e| Error::internal(format!("watch: {e}")))?;
+    env.ui.status("watching for procedures; Ctrl-C to stop");
+    let mut last = repo.tip()?;
+    while rx.recv().is_ok() {
+        // Let a burst of file events settle.
+        while rx.recv_timeout(Duration::from_millis(200)).is_ok() {}
+        let repo = env.repo()?;
+        let tip = repo.tip()?;
+        if tip != last {
+            last = tip;
+            let built = site::build(&repo, &out, audience)?;
+            report(env, &built);
+        }
+    }
+    Ok(())
+}
+
+fn report(env: &Env, built: &site::Built) {
+    env.ui.data(json!({ "ok": true, "out": built.out, "pages": built.pages, "written": built.written }), || {
+        format!(
+            "built {} pages ({} changed) in {}\nopen {}",
+            built.pages,
+            built.written,
+            built.out.display(),
+            built.out.join("index.html").display()
+        )
+    });
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to make the demo repository (default: ./ims-demo).
+    pub path: Option<PathBuf>,
+    /// The seed: the same seed gives the same repository and site, byte for byte.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+pub fn demo(env: &Env, args: DemoArgs) -> Result<()> {
+    let path = match args.path {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => env.dir.join(p),
+        None => env.dir.join("ims-demo"),
+    };
+    let started = std::time::Instant::now();
+    let summary = crate::demo::demo(&path, args.seed, &|line| env.ui.status(line))?;
+    let seconds = started.elapsed().as_secs_f64();
+    env.ui.data(json!({ "ok": true, "demo": summary, "seconds": seconds }), || {
+        format!(
+            "demo repository: {} ({} commits, {} incidents, {} changes) in {seconds:.0} s\n\
+             verify it:       ims -C {} verify --trust-root {}\n\
+             open the site:   {}\n\
+             public site:     {}",
+            summary.path.display(),
+            summary.commits,
+            summary.incidents,
+            summary.changes,
+            summary.path.display(),
+            summary.trust_root,
+            summary.site.join("index.html").display(),
+            summary.path.join("site-public").join("index.html").display()
+        )
+    });
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The site: built from records, filtered for its audience before any template sees
+//! them (even a hostile override), HTML-escaped, links resolving; and the demo.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn all_text(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    files(dir, &mut out);
+    out.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap())).collect()
+}
+
+/// A repository with a security incident, internal notes and an unpublished article.
+fn repo_with_secrets() -> (Repo, String, String) {
+    let repo = Repo::with_everyone();
+    let l2 = who("L2");
+    let secret = repo.incident("Attacker on the admin console <script>alert(1)</script>");
+    repo.ok(&l2, &["incident", "categorize", &secret, "--category", "security"]);
+    let open = repo.incident("Checkout is slow");
+    repo.ok(&who("L1"), &["incident", "assign", &open, "--team", "L2"]);
+    repo.ok(&l2, &["incident", "diagnose", &open, "--steps", "INTERNAL-NOTE-7731 pool size"]);
+    let body = repo.tmp.path().join("draft.md");
+    std::fs::write(&body, "# Draft\n\nUNPUBLISHED-TEXT-4410\n").unwrap();
+    repo.ok(&l2, &["kb", "draft", "--title", "Draft", "--type", "prevention", "--body-file", body.to_str().unwrap()]);
+    (repo, secret, open)
+}
+
+fn assert_nothing_restricted(dir: &Path, secret: &str) {
+    for (path, text) in all_text(dir) {
+        for needle in
+            [secret, "Attacker on the admin console", "INTERNAL-NOTE-7731", "UNPUBLISHED-TEXT-4410", "@example.com"]
+        {
+            assert!(!text.contains(needle), "{path} leaks {needle}");
+        }
+    }
+}
+
+#[test]
+fn the_public_site_leaves_out_what_the_public_may_not_see() {
+    let (repo, secret, open) = repo_with_secrets();
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    assert!(out.join("index.html").exists());
+    assert!(out.join(format!("incidents/{open}.html")).exists());
+    assert_nothing_restricted(&out, &secret);
+    // A hostile override gets the same filtered view models: still nothing leaks.
+    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    std::fs::write(repo.path.join("templates/incidents.html"), "{{ __tera_context }}").unwrap();
+    std::fs::write(repo.path.join("templates/incident.html"), "{{ __tera_context }}").unwrap();
+    let hostile = repo.tmp.path().join("hostile");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", hostile.to_str().unwrap()]);
+    let listing = std::fs::read_to_string(hostile.join("incidents/index.html")).unwrap();
+    assert!(listing.contains(&open), "the override was used: {listing}");
+    assert_nothing_restricted(&hostile, &secret);
+}
+
+#[test]
+fn the_internal_site_shows_everything_escaped_and_its_links_resolve() {
+    let (repo, secret, _) = repo_with_secrets();
+    let out = repo.tmp.path().join("internal");
+    let doc = repo.ok(&who("auditor"), &["site", "build", "--out", out.to_str().unwrap()]);
+    assert!(doc["pages"].as_u64().unwrap() > 8);
+    let page = std::fs::read_to_string(out.join(format!("incidents/{secret}.html"))).unwrap();
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || page.contains("&lt;script&gt;"),
+        "escaped: {page}"
+    );
+    assert!(!page.contains("<script>alert(1)"), "never raw");
+    assert!(page.contains("Simulated clock"), "a simulated-clock site says so on every page");
+    assert!(page.contains("good"), "the audit trail shows signature status");
+    // Every internal link resolves to a file that was written.
+    let re = regex::Regex::new(r##"href="([^"#:]+)(#[^"]*)?""##).unwrap();
+    for (path, text) in all_text(&out) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let dir = Path::new(&path).parent().unwrap();
+        // Attribute values are HTML-escaped (`/` as `&#x2F;`), as a browser reads them.
+        let text = text.replace("&#x2F;", "/");
+        for cap in re.captures_iter(&text) {
+            let target = dir.join(&cap[1]);
+            assert!(target.exists(), "{path}: broken link {}", &cap[1]);
+        }
+    }
+    // Rebuilding without a new procedure writes nothing.
+    let again = repo.ok(&who("auditor"), &["site", "build", "--out", out.to_str().unwrap()]);
+    assert_eq!(again["written"], 0);
+}
