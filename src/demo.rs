@@ -124,7 +124,7 @@ fn key_line(signer: &Signer) -> Result<String> {
 }
 
 /// Builds the demo repository at `path` and its site.
-pub fn demo(path: &Path, seed: u64, progress: &dyn Fn(&str)) -> Result<Summary> {
+pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Result<Summary> {
     let org: Organisation = crate::yaml::from_str(ORGANISATION, "records/organisation.yaml")?;
     let start = Utc.with_ymd_and_hms(2026, 8, 3, 7, 0, 0).single().expect("a date");
     let manager = &org.people[0];
@@ -200,14 +200,14 @@ pub fn demo(path: &Path, seed: u64, progress: &dyn Fn(&str)) -> Result<Summary> 
             },
         )?;
     }
-    progress("people and settings in place; living 90 days");
+    progress(&format!("people and settings in place; living {days} days"));
 
     // The story: incidents through the day, every day, for 90 days.
     let mut open: Vec<(String, usize)> = Vec::new();
     let mut seen_fault: BTreeMap<usize, usize> = BTreeMap::new();
     let mut problems: BTreeMap<usize, (String, Option<String>, DateTime<Utc>)> = BTreeMap::new();
     let (mut incidents, mut changes) = (0, 0);
-    for day in 0..90 {
+    for day in 0..i64::from(days) {
         let morning = start + Duration::days(day) + Duration::hours(1);
         let count = 4 + s.rng.below(5) as usize;
         for n in 0..count {

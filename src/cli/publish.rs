@@ -90,6 +90,9 @@ pub struct DemoArgs {
     /// The seed: the same seed gives the same repository and site, byte for byte.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// How many days the story runs.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
 }
 
 pub fn demo(env: &Env, args: DemoArgs) -> Result<()> {
@@ -99,7 +102,7 @@ pub fn demo(env: &Env, args: DemoArgs) -> Result<()> {
         None => env.dir.join("ims-demo"),
     };
     let started = std::time::Instant::now();
-    let summary = crate::demo::demo(&path, args.seed, &|line| env.ui.status(line))?;
+    let summary = crate::demo::demo(&path, args.seed, args.days, &|line| env.ui.status(line))?;
     let seconds = started.elapsed().as_secs_f64();
     env.ui.data(json!({ "ok": true, "demo": summary, "seconds": seconds }), || {
         format!(

@@ -98,3 +98,49 @@ fn the_internal_site_shows_everything_escaped_and_its_links_resolve() {
     let again = repo.ok(&who("auditor"), &["site", "build", "--out", out.to_str().unwrap()]);
     assert_eq!(again["written"], 0);
 }
+
+#[test]
+fn the_demo_is_reproducible_verifies_and_builds_its_sites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str| -> serde_json::Value {
+        let out = std::process::Command::new(ims_bin())
+            .current_dir(tmp.path())
+            .args(["demo", name, "--days", "4", "--json"])
+            .env_remove("IMS_NOW")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (a, b) = (run("a"), run("b"));
+    let head = |d: &str| {
+        let out = std::process::Command::new("git")
+            .current_dir(tmp.path().join(d))
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(head("a"), head("b"), "the same seed gives the same repository");
+    assert!(a["demo"]["incidents"].as_u64().unwrap() >= 16);
+    assert_eq!(a["demo"]["trust_root"], b["demo"]["trust_root"]);
+    let root = a["demo"]["trust_root"].as_str().unwrap();
+    let out = std::process::Command::new(ims_bin())
+        .current_dir(tmp.path().join("a"))
+        .args(["verify", "--trust-root", root, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    for site in ["a/site", "a/site-public"] {
+        assert!(tmp.path().join(site).join("index.html").exists());
+    }
+    let sa = std::fs::read(tmp.path().join("a/site/index.html")).unwrap();
+    let sb = std::fs::read(tmp.path().join("b/site/index.html")).unwrap();
+    assert_eq!(sa, sb, "and the same site");
+    let status = std::process::Command::new("git")
+        .current_dir(tmp.path().join("a"))
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert!(status.stdout.is_empty(), "{}", String::from_utf8_lossy(&status.stdout));
+}
