@@ -101,6 +101,8 @@ pub struct Effect {
     /// The id and record of what was created or changed, for `--json`.
     pub id: Option<String>,
     pub record: Option<Value>,
+    /// The records written, as values, so validation need not parse the bytes back.
+    pub values: BTreeMap<String, Value>,
 }
 
 impl Effect {
@@ -129,8 +131,10 @@ impl Effect {
 
     /// Writes a record in canonical form at `path`.
     pub fn write<T: Serialize>(&mut self, path: &str, record: &T) -> Result<()> {
-        let text = crate::yaml::to_canonical(record)?;
+        let value = serde_json::to_value(record)?;
+        let text = crate::yaml::emit(&value, &[]);
         self.writes.insert(path.to_string(), Some(text.into_bytes()));
+        self.values.insert(path.to_string(), value);
         Ok(())
     }
 
@@ -228,9 +232,13 @@ pub fn validate_writes(effect: &Effect) -> Result<()> {
         if !crate::schema::governs(path) {
             continue;
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::internal(format!("{path}: not UTF-8")))?;
-        let value: Value = crate::yaml::to_value(text, path)?;
-        crate::schema::validate(&value, path)?;
+        match effect.values.get(path) {
+            Some(value) => crate::schema::validate(value, path)?,
+            None => {
+                let text = std::str::from_utf8(bytes).map_err(|_| Error::internal(format!("{path}: not UTF-8")))?;
+                crate::schema::validate(&crate::yaml::to_value(text, path)?, path)?;
+            }
+        }
     }
     Ok(())
 }

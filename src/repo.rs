@@ -76,12 +76,29 @@ impl TreeSnapshot<'_> {
     }
 }
 
+thread_local! {
+    /// Small blobs read lately, by id: `ims.yaml` and people's files are read for nearly
+    /// every commit `ims verify` replays, and a blob's content never changes.
+    static BLOBS: std::cell::RefCell<std::collections::HashMap<Oid, Vec<u8>>> = Default::default();
+}
+
 impl Snapshot for TreeSnapshot<'_> {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        match self.blob_id(path)? {
-            Some(oid) => Ok(Some(self.repo.find_blob(oid)?.content().to_vec())),
-            None => Ok(None),
+        let Some(oid) = self.blob_id(path)? else { return Ok(None) };
+        if let Some(bytes) = BLOBS.with(|c| c.borrow().get(&oid).cloned()) {
+            return Ok(Some(bytes));
         }
+        let bytes = self.repo.find_blob(oid)?.content().to_vec();
+        if bytes.len() <= 64 * 1024 {
+            BLOBS.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() >= 4096 {
+                    c.clear();
+                }
+                c.insert(oid, bytes.clone());
+            });
+        }
+        Ok(Some(bytes))
     }
 
     fn list(&self, path: &str) -> Result<Vec<String>> {

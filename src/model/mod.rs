@@ -48,9 +48,22 @@ pub fn load<T: DeserializeOwned>(snap: &dyn Snapshot, path: &str) -> Result<Opti
     }
 }
 
+thread_local! {
+    /// The last `ims.yaml` parsed, by content: it rarely changes between commits.
+    static CONFIG: std::cell::RefCell<Option<(Vec<u8>, Config)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The repository's `ims.yaml`.
 pub fn config(snap: &dyn Snapshot) -> Result<Config> {
-    load(snap, config::PATH)?.ok_or_else(|| Error::internal("ims.yaml is missing: not a records repository"))
+    let bytes =
+        snap.read(config::PATH)?.ok_or_else(|| Error::internal("ims.yaml is missing: not a records repository"))?;
+    if let Some(c) = CONFIG.with(|c| c.borrow().as_ref().filter(|(b, _)| *b == bytes).map(|(_, c)| c.clone())) {
+        return Ok(c);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid("ims.yaml: not UTF-8"))?;
+    let parsed: Config = crate::yaml::from_str(text, config::PATH)?;
+    CONFIG.with(|c| *c.borrow_mut() = Some((bytes, parsed.clone())));
+    Ok(parsed)
 }
 
 /// A registered person, if any.

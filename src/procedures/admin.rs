@@ -26,6 +26,7 @@ fn write_config(effect: &mut Effect, config: &Config) -> Result<()> {
     let value = serde_json::to_value(config)?;
     let text = crate::yaml::emit(&value, Config::COMMENTS);
     effect.write_raw(config::PATH, text.into_bytes());
+    effect.values.insert(config::PATH.to_string(), value);
     Ok(())
 }
 
