@@ -127,3 +127,13 @@ fn with_two_incident_managers_changes_wait_for_the_second() {
     repo.keys.remove("new@example.com");
     repo.verify_all_commits();
 }
+
+#[test]
+fn migrate_finds_every_record_current() {
+    let repo = Repo::with_everyone();
+    repo.incident("one");
+    let doc = repo.ok(&who("incident_manager"), &["migrate"]);
+    assert_eq!(doc["migrated"], 0);
+    assert!(doc["checked"].as_u64().unwrap() > 12);
+    repo.fails(&who("L1"), &["migrate"], 4);
+}
