@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Repo {
     pub path: PathBuf,
@@ -91,4 +92,21 @@ pub fn generate(dir: &Path, n: usize) -> Repo {
     run(Command::new("git").current_dir(&path).args(["config", "gpg.format", "ssh"]));
     run(Command::new("git").current_dir(&path).args(["config", "user.signingkey"]).arg(&key));
     Repo { path, key }
+}
+
+/// Runs a command and returns its wall time and its own peak RSS (from `wait4`).
+pub fn measure(cmd: &mut Command) -> (Duration, i64) {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet waited for; the pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    assert_eq!(waited, pid, "wait4");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
+    std::mem::forget(child);
+    (elapsed, usage.ru_maxrss)
 }

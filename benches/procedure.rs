@@ -12,14 +12,14 @@
 //! `git fast-import` (a records repository made by `ims init`, then N incident files in
 //! one commit) and removed afterwards.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const ROUNDS: usize = 9;
 
 #[path = "common.rs"]
 mod common;
-use common::{generate, incident_id, record, record_path, run, Repo};
+use common::{generate, incident_id, measure, record, record_path, run, Repo};
 
 fn main() {
     let sizes: Vec<usize> = std::env::var("IMS_BENCH_SIZES")
@@ -63,23 +63,6 @@ fn summarize(runs: &[(Duration, i64)]) -> (Duration, i64) {
     times.sort();
     let rss = runs.iter().map(|r| r.1).max().unwrap_or(0);
     (times[times.len() / 2], rss)
-}
-
-/// Runs a command and returns its wall time and its own peak RSS (from `wait4`).
-fn measure(cmd: &mut Command) -> (Duration, i64) {
-    let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet waited for; the pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
-    std::mem::forget(child);
-    (elapsed, usage.ru_maxrss)
 }
 
 fn ims_once(repo: &Repo, n: usize, round: usize) -> (Duration, i64) {

@@ -7,29 +7,14 @@
 //! IMS_BENCH_SIZES=10000 cargo bench --bench report
 //! ```
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 #[path = "common.rs"]
 mod common;
+use common::measure;
 
 const ROUNDS: usize = 5;
-
-fn measure(cmd: &mut Command) -> (Duration, i64) {
-    let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet waited for; the pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1, "{cmd:?} failed");
-    std::mem::forget(child);
-    (elapsed, usage.ru_maxrss)
-}
 
 fn median(mut v: Vec<(Duration, i64)>) -> (Duration, i64) {
     v.sort();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
-use crate::model::enums::{AuditAction, Channel, EscalationTarget, Recipients, Role, Status};
+use crate::model::enums::{AuditAction, EscalationTarget, Role, Status};
 
 pub struct Escalate;
 
@@ -37,18 +37,8 @@ impl Procedure for Escalate {
         if inc.assigned_team.as_deref() == Some(input.to.as_str()) && inc.status == Status::Escalated {
             return Err(Error::precondition(format!("incident {}: already escalated to {}", rid.id, input.to)));
         }
-        inc.set_team(ctx.now, ctx.actor, input.to.as_str());
-        inc.set_status(ctx.now, ctx.actor, Status::Escalated);
         let message = format!("Escalated {} \"{}\" to {}: {reason}", rid.id, inc.title, input.to);
-        super::communicate(
-            &mut inc,
-            &input.communication_id,
-            Recipients::ItStaff,
-            message,
-            ctx.actor,
-            Channel::Ims,
-            ctx.now,
-        )?;
+        super::escalate_to(&mut inc, ctx.now, ctx.actor, input.to.as_str(), &input.communication_id, message)?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: escalate {} to {}", rid.id, input.to))
             .line(format!("Reason: {reason}"))
@@ -64,6 +54,7 @@ impl Procedure for Escalate {
 mod tests {
     use super::*;
     use crate::error::Kind;
+    use crate::model::enums::Recipients;
     use crate::procedures::incident::testing::*;
 
     fn input() -> Input {

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{RecordId, RecordKind};
 use crate::model::enums::{AuditAction, Source, Status};
-use crate::model::incident::{self, Incident};
+use crate::model::incident::Incident;
 use crate::model::{self};
 
 pub struct Identify;
@@ -69,44 +69,16 @@ impl Procedure for Identify {
         }
         // 4. Create it, open.
         let mut incident = Incident {
-            schema: incident::SCHEMA.into(),
             incident_id: rid.id.clone(),
             title,
             description,
             service,
             source: input.source,
-            category: None,
-            subcategory: None,
-            priority: None,
-            severity: None,
-            priority_justification: None,
-            status: Status::Open,
             reporter,
             reported_by: ctx.actor.into(),
-            assigned_team: None,
-            assignee: None,
-            workaround_available: false,
-            workaround: None,
-            diagnosis: vec![],
-            problem_ids: vec![],
-            change_ids: vec![],
-            kb_ids: vec![],
-            communications: vec![],
-            vendor_engagements: vec![],
-            timeline: vec![],
-            sla: None,
             created_at: ctx.now,
-            acknowledged_at: None,
-            resolved_at: None,
-            resolved_by: None,
-            resolution_code: None,
-            resolution_summary: None,
-            altered_production: false,
-            closed_at: None,
-            closed_by: None,
-            closure_notes: None,
-            feedback: None,
             updated_at: ctx.now,
+            ..super::blank()
         };
         incident.track(ctx.now, ctx.actor, "status", None, Some(Status::Open.to_string()));
         let mut effect = Effect::new(format!("incident: identify {} ({})", rid.id, incident.title))

@@ -143,6 +143,23 @@ pub fn blank() -> crate::model::Incident {
     }
 }
 
+/// Escalates to `target` (status `escalated`, team changed if it differs) and records
+/// the notice to IT staff: what `escalate`, `prioritize` (high) and `sla-escalate` share.
+pub fn escalate_to(
+    inc: &mut Incident,
+    at: DateTime<Utc>,
+    by: &str,
+    target: &str,
+    communication_id: &str,
+    message: String,
+) -> Result<()> {
+    if inc.assigned_team.as_deref() != Some(target) {
+        inc.set_team(at, by, target);
+    }
+    inc.set_status(at, by, Status::Escalated);
+    communicate(inc, communication_id, Recipients::ItStaff, message, by, Channel::Ims, at)
+}
+
 /// Checks that an email names a registered person.
 pub fn registered(ctx: &Ctx, field: &str, email: &str) -> Result<()> {
     if model::person(ctx.snap, email)?.is_none() {
@@ -160,7 +177,7 @@ pub(crate) mod testing {
     use crate::engine::{Ctx, Effect, Procedure};
     use crate::error::{Kind, Result};
     use crate::model::config::{Clock, Config};
-    use crate::model::enums::{Role, Source, Status};
+    use crate::model::enums::{Role, Status};
     use crate::model::incident::Incident;
     use crate::model::person::Person;
     use crate::model::testing::MemSnapshot;
@@ -190,44 +207,15 @@ pub(crate) mod testing {
 
     pub fn incident(status: Status) -> Incident {
         Incident {
-            schema: "incident/1".into(),
             incident_id: ID.into(),
             title: "Checkout is down".into(),
-            description: None,
             service: "shop".into(),
-            source: Source::UserReport,
-            category: None,
-            subcategory: None,
-            priority: None,
-            severity: None,
-            priority_justification: None,
             status,
             reporter: "user@x.test".into(),
             reported_by: "user@x.test".into(),
-            assigned_team: None,
-            assignee: None,
-            workaround_available: false,
-            workaround: None,
-            diagnosis: vec![],
-            problem_ids: vec![],
-            change_ids: vec![],
-            kb_ids: vec![],
-            communications: vec![],
-            vendor_engagements: vec![],
-            timeline: vec![],
-            sla: None,
             created_at: now(),
-            acknowledged_at: None,
-            resolved_at: None,
-            resolved_by: None,
-            resolution_code: None,
-            resolution_summary: None,
-            altered_production: false,
-            closed_at: None,
-            closed_by: None,
-            closure_notes: None,
-            feedback: None,
             updated_at: now(),
+            ..super::blank()
         }
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
-use crate::model::enums::{AuditAction, Channel, Level, Recipients, Status};
+use crate::model::enums::{AuditAction, Level, Status};
 use crate::model::incident::SlaSnapshot;
 
 pub struct Prioritize;
@@ -99,18 +99,8 @@ impl Procedure for Prioritize {
             && matches!(inc.status, Status::Open | Status::InProgress | Status::Escalated);
         if let (true, Some(target)) = (escalates, escalate_to) {
             if inc.assigned_team.as_deref() != Some(target.as_str()) {
-                inc.set_team(ctx.now, ctx.actor, target.as_str());
-                inc.set_status(ctx.now, ctx.actor, Status::Escalated);
                 let message = format!("Automatic escalation to {target}: {} was prioritized high", rid.id);
-                super::communicate(
-                    &mut inc,
-                    &input.communication_id,
-                    Recipients::ItStaff,
-                    message,
-                    ctx.actor,
-                    Channel::Ims,
-                    ctx.now,
-                )?;
+                super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message)?;
                 effect = effect
                     .line(format!("Escalated to {target} automatically (ims.yaml escalation.on_high_priority)"))
                     .action(AuditAction::Escalate, "incident", &rid.id)

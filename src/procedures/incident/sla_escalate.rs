@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::model::config::format_duration;
-use crate::model::enums::{AuditAction, Channel, Recipients, Role, Status};
+use crate::model::enums::{AuditAction, Role, Status};
 use crate::model::keys::{self, KeyFile};
 
 pub struct SlaEscalate;
@@ -71,19 +71,7 @@ impl Procedure for SlaEscalate {
             clock.clock,
             format_duration(clock.target_seconds)
         );
-        if inc.assigned_team.as_deref() != Some(target.as_str()) {
-            inc.set_team(ctx.now, ctx.actor, target.as_str());
-        }
-        inc.set_status(ctx.now, ctx.actor, Status::Escalated);
-        super::communicate(
-            &mut inc,
-            &input.communication_id,
-            Recipients::ItStaff,
-            message.clone(),
-            ctx.actor,
-            Channel::Ims,
-            ctx.now,
-        )?;
+        super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message.clone())?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: escalate {} on SLA breach ({})", rid.id, input.clock))
             .line(message)
