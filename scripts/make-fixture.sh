@@ -115,6 +115,9 @@ ims tool record --tool root_cause_analysis --summary "Correlated gateway errors 
 as auto auto
 ims sla check --escalate
 ims sla check --escalate
+printf '[{"service":"db","source":"monitoring_tool","alert_type":"DiskFull","severity":"critical","summary":"db-1 disk at 97%%","occurred_at":"2026-12-04T14:50:00Z","labels":{"instance":"db-1"}},{"service":"db","source":"monitoring_tool","alert_type":"DiskFull","severity":"critical","summary":"db-1 disk at 98%%","occurred_at":"2026-12-04T14:55:00Z","labels":{"instance":"db-1"}}]' > ../alerts.json
+ims event ingest ../alerts.json
+ims event ingest ../alerts.json
 as im im
 ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
 ims kb retire "$wkb"

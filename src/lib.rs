@@ -12,6 +12,7 @@ pub mod error;
 pub mod hygiene;
 pub mod ids;
 pub mod index_file;
+pub mod intake;
 pub mod model;
 pub mod procedures;
 pub mod query;

@@ -257,8 +257,16 @@ impl Repo {
         let mut pause = Duration::from_millis(2);
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(_) => return Ok(Some(IndexLock { path, done: false, held: None })),
+                Ok(mut file) => {
+                    // Say who holds it, so a lock left by a killed ims can be recognised.
+                    let _ = writeln!(file, "ims-lock {}", std::process::id());
+                    return Ok(Some(IndexLock { path, done: false, held: None }));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if stale(&path) {
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
                     if started.elapsed() > Duration::from_secs(30) {
                         return Err(Error::internal(format!(
                             "{}: held for over 30 s by another git process; if none is running, remove it",
@@ -410,6 +418,14 @@ impl Drop for IndexLock {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// A lock that an ims process took and then died holding (killed, crashed): its pid
+/// is gone. A lock taken by git, or by a live process, is never stale.
+fn stale(lock: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(lock) else { return false };
+    let Some(pid) = text.strip_prefix("ims-lock ").and_then(|t| t.trim().parse::<u32>().ok()) else { return false };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod incident;
+mod intake;
 mod publish;
 mod queries;
 mod records;
@@ -76,6 +77,14 @@ pub enum Command {
     /// Record an incident response simulation (incident manager).
     #[command(subcommand)]
     Simulation(SimulationCommand),
+    /// Monitoring intake: record events; qualifying alerts open incidents.
+    #[command(subcommand)]
+    Event(intake::EventCommand),
+    /// Ingest each file that lands in DIR (moved to processed/ or rejected/ after).
+    Watch {
+        #[arg(value_name = "DIR")]
+        inbox: PathBuf,
+    },
     /// Show one record by id (or any unambiguous prefix of it).
     Show(queries::ShowArgs),
     /// Find records by their fields (an audited read).
@@ -279,6 +288,8 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Verify(args) => verification::verify(env, args),
         Command::Sync(args) => verification::sync(env, args),
         Command::Hooks(HooksCommand::Install { trust_root }) => verification::install_hooks(env, trust_root),
+        Command::Event(c) => intake::event(env, c),
+        Command::Watch { inbox } => intake::watch(env, inbox),
         Command::Show(args) => queries::show(env, args),
         Command::Find(args) => queries::find(env, args),
         Command::Audit(args) => queries::audit(env, args),

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod change;
 pub mod config;
 pub mod enums;
+pub mod event;
 pub mod incident;
 pub mod kb;
 pub mod keys;

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod admin;
 pub mod change;
+pub mod event;
 pub mod incident;
 pub mod kb;
 pub mod pir;
@@ -106,4 +107,5 @@ registry!(
     kb::retire::Retire,
     activity::tool_record::Record,
     activity::simulation_record::Record,
+    event::ingest::Ingest,
 );

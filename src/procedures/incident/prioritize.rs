@@ -20,6 +20,51 @@ use crate::model::incident::SlaSnapshot;
 
 pub struct Prioritize;
 
+/// Sets priority and severity and fixes the SLA targets the incident is measured
+/// against — severity tightens them; the record keeps the effective ones and the
+/// calendar, and the timeline keeps every change. Shared with monitoring intake.
+pub fn classify(
+    inc: &mut crate::model::Incident,
+    config: &crate::model::Config,
+    priority: Level,
+    severity: Level,
+    justification: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    actor: &str,
+) -> Result<()> {
+    let target = config
+        .sla
+        .targets
+        .get(&priority)
+        .ok_or_else(|| Error::invalid(format!("ims.yaml: no SLA target for priority {priority}")))?;
+    inc.track(now, actor, "priority", inc.priority.map(|p| p.to_string()), Some(priority.to_string()));
+    inc.track(now, actor, "severity", inc.severity.map(|p| p.to_string()), Some(severity.to_string()));
+    inc.priority = Some(priority);
+    inc.severity = Some(severity);
+    inc.priority_justification = Some(justification.to_string());
+    let factor = config.sla.severity_factors.get(&severity).copied().unwrap_or(1.0);
+    let tighten = |d: &str| -> Result<String> {
+        let secs = crate::model::config::parse_duration(d)?;
+        Ok(crate::model::config::format_duration(((secs as f64) * factor).round().max(1.0) as i64))
+    };
+    let snapshot = SlaSnapshot {
+        priority,
+        acknowledge: tighten(&target.acknowledge)?,
+        resolve: tighten(&target.resolve)?,
+        update: tighten(&target.update)?,
+        paused_statuses: config.sla.paused_statuses.clone(),
+        calendar: config.calendar_spec(&inc.service),
+        set_at: now,
+    };
+    let spec = |s: &SlaSnapshot| {
+        crate::sla::Targets::spec(&s.acknowledge, &s.resolve, &s.update, &s.paused_statuses, &s.calendar)
+    };
+    let old_spec = inc.sla.as_ref().map(spec);
+    inc.track(now, actor, "sla", old_spec, Some(spec(&snapshot)));
+    inc.sla = Some(snapshot);
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
     pub id: String,
@@ -55,39 +100,8 @@ impl Procedure for Prioritize {
             }
             _ => return Err(Error::invalid("prioritize: give --priority and --severity, or --impact and --urgency")),
         };
-        let target = config
-            .sla
-            .targets
-            .get(&priority)
-            .ok_or_else(|| Error::invalid(format!("ims.yaml: no SLA target for priority {priority}")))?;
-        inc.track(ctx.now, ctx.actor, "priority", inc.priority.map(|p| p.to_string()), Some(priority.to_string()));
-        inc.track(ctx.now, ctx.actor, "severity", inc.severity.map(|p| p.to_string()), Some(severity.to_string()));
         let was_high = inc.priority == Some(Level::High);
-        inc.priority = Some(priority);
-        inc.severity = Some(severity);
-        inc.priority_justification = Some(justification.clone());
-        // Severity tightens the targets; the record keeps the effective ones and the
-        // calendar it is measured on, and the timeline keeps every change of them.
-        let factor = config.sla.severity_factors.get(&severity).copied().unwrap_or(1.0);
-        let tighten = |d: &str| -> Result<String> {
-            let secs = crate::model::config::parse_duration(d)?;
-            Ok(crate::model::config::format_duration(((secs as f64) * factor).round().max(1.0) as i64))
-        };
-        let snapshot = SlaSnapshot {
-            priority,
-            acknowledge: tighten(&target.acknowledge)?,
-            resolve: tighten(&target.resolve)?,
-            update: tighten(&target.update)?,
-            paused_statuses: config.sla.paused_statuses.clone(),
-            calendar: config.calendar_spec(&inc.service),
-            set_at: ctx.now,
-        };
-        let spec = |s: &SlaSnapshot| {
-            crate::sla::Targets::spec(&s.acknowledge, &s.resolve, &s.update, &s.paused_statuses, &s.calendar)
-        };
-        let old_spec = inc.sla.as_ref().map(spec);
-        inc.track(ctx.now, ctx.actor, "sla", old_spec, Some(spec(&snapshot)));
-        inc.sla = Some(snapshot);
+        classify(&mut inc, &config, priority, severity, &justification, ctx.now, ctx.actor)?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: prioritize {} {priority} (severity {severity})", rid.id))
             .line(format!("Justification: {justification}"))

@@ -1,0 +1,3 @@
+//! Monitoring intake: policy procedure 16.
+
+pub mod ingest;
