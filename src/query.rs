@@ -352,7 +352,7 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
     // keeps libgit2's hash check on): skip re-hashing every tree object read.
     git2::opts::strict_hash_verification(false);
     let snap = repo.snapshot(tip)?;
-    let blobs = snap.blobs_under("records/incidents")?;
+    let ids = snap.blob_ids_under("records/incidents")?;
     let cache_path = repo.git.path().join("ims").join(format!("report-cache-{}.tsv", env!("CARGO_PKG_VERSION")));
     // Keyed by the raw id bytes: comparing them is a memcmp, not a call into libgit2.
     let key = |o: &git2::Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap_or([0; 20]) };
@@ -365,8 +365,12 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
             }
         }
     }
-    let missing: Vec<(String, git2::Oid)> =
-        blobs.iter().filter(|(_, o)| !cache.contains_key(&key(o))).cloned().collect();
+    // Paths are only needed for what the cache lacks.
+    let missing: Vec<(String, git2::Oid)> = if ids.iter().all(|o| cache.contains_key(&key(o))) {
+        vec![]
+    } else {
+        snap.blobs_under("records/incidents")?.into_iter().filter(|(_, o)| !cache.contains_key(&key(o))).collect()
+    };
     let git_dir = repo.git.path().to_path_buf();
     // Like `git grep`, read a record from the working tree when it holds exactly the
     // committed blob (checked by hashing it): a plain file read is far cheaper than
@@ -422,7 +426,7 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
     for (oid, f) in fresh {
         cache.insert(key(&oid), f);
     }
-    Ok(blobs.iter().filter_map(|(_, o)| cache.remove(&key(o))).collect())
+    Ok(ids.iter().filter_map(|o| cache.remove(&key(o))).collect())
 }
 
 /// Known errors, publications and change reviews, for the KPIs.

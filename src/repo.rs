@@ -54,6 +54,25 @@ impl<'r> TreeSnapshot<'r> {
 }
 
 impl TreeSnapshot<'_> {
+    /// The ids of every blob under the folder `dir`, without reading any or naming them.
+    pub fn blob_ids_under(&self, dir: &str) -> Result<Vec<Oid>> {
+        let Some(tree) = &self.tree else { return Ok(vec![]) };
+        let sub = match tree.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
+            Ok(_) => return Ok(vec![]),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                out.push(entry.id());
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        Ok(out)
+    }
+
     /// Every blob under the folder `dir`, with its path and id, without reading any.
     pub fn blobs_under(&self, dir: &str) -> Result<Vec<(String, Oid)>> {
         let Some(tree) = &self.tree else { return Ok(vec![]) };
