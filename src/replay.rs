@@ -60,20 +60,41 @@ pub fn replay_commit(git: &Repository, oid: Oid) -> Result<Option<Violation>> {
     replay_with_changes(git, &commit, &changes)
 }
 
+/// What replaying one commit found.
+pub enum Replay {
+    /// Not an ims commit, and it touches no governed path.
+    Ignored,
+    /// The commit is exactly what its procedure makes; here is the effect.
+    Proved(Box<crate::engine::Effect>),
+    Failed(Violation),
+}
+
 /// [`replay_commit`] with the commit's governed changes already at hand.
 pub fn replay_with_changes(
     git: &Repository,
     commit: &Commit,
     changes: &BTreeMap<String, Option<Vec<u8>>>,
 ) -> Result<Option<Violation>> {
+    Ok(match replay_outcome(git, commit, changes)? {
+        Replay::Failed(v) => Some(v),
+        _ => None,
+    })
+}
+
+/// Replays one commit and says what it found, keeping the effect when it proves.
+pub fn replay_outcome(
+    git: &Repository,
+    commit: &Commit,
+    changes: &BTreeMap<String, Option<Vec<u8>>>,
+) -> Result<Replay> {
     let oid = commit.id();
     let parent = commit.parent_ids().next();
     let violation =
-        |rule: &'static str, message: String| Ok(Some(Violation { commit: oid.to_string(), rule, message }));
+        |rule: &'static str, message: String| Ok(Replay::Failed(Violation { commit: oid.to_string(), rule, message }));
     let message = commit.message().map_err(|_| Error::invalid(format!("{oid}: message is not UTF-8")))?;
     let Some(trailers) = engine::parse_trailers(message) else {
         if changes.is_empty() {
-            return Ok(None);
+            return Ok(Replay::Ignored);
         }
         let paths: Vec<&str> = changes.keys().map(String::as_str).collect();
         return violation(
@@ -141,7 +162,7 @@ pub fn replay_with_changes(
     if let Some(extra) = changes.keys().find(|p| !effect.writes.contains_key(*p)) {
         return violation("replay", format!("{extra}: changed, but {} does not write it", trailers.procedure));
     }
-    Ok(None)
+    Ok(Replay::Proved(Box::new(effect)))
 }
 
 /// A write that leaves a file as it was shows up in no diff.

@@ -236,10 +236,11 @@ fn check_commit(
             ));
         }
     }
-    if let Some(found) = replay::replay_with_changes(git, commit, &changes)? {
-        out.push(found);
-    } else {
-        out.extend(check_links(git, commit, &changes)?);
+    match replay::replay_outcome(git, commit, &changes)? {
+        replay::Replay::Failed(found) => out.push(found),
+        // The commit's bytes are what the effect wrote: check links on its values.
+        replay::Replay::Proved(effect) => out.extend(check_links(git, commit, &effect.values)?),
+        replay::Replay::Ignored => {}
     }
     Ok(out)
 }
@@ -410,15 +411,13 @@ const LINKS: &[(&str, &str, &str)] = &[
 fn check_links(
     git: &Repository,
     commit: &Commit,
-    changes: &BTreeMap<String, Option<Vec<u8>>>,
+    written: &BTreeMap<String, serde_json::Value>,
 ) -> Result<Vec<Violation>> {
     let snap = TreeSnapshot::new(git, Some(commit.id()))?;
     let mut out = Vec::new();
-    for (path, bytes) in changes {
-        let Some(bytes) = bytes else { continue };
+    for (path, record) in written {
         let Some(folder) = path.strip_prefix("records/").and_then(|p| p.split('/').next()) else { continue };
         let own_id = path.rsplit('/').next().unwrap_or("").trim_end_matches(".yaml");
-        let record = crate::yaml::to_value(&String::from_utf8_lossy(bytes), path)?;
         for (kind, field, back) in LINKS.iter().filter(|(k, _, _)| *k == folder) {
             let _ = kind;
             for other in record.get(*field).and_then(|v| v.as_array()).into_iter().flatten() {

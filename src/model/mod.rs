@@ -67,12 +67,32 @@ pub fn config(snap: &dyn Snapshot) -> Result<Config> {
     Ok(parsed)
 }
 
+thread_local! {
+    /// People's files parsed lately, by content: verify reads the same few for nearly
+    /// every commit it replays.
+    static PEOPLE: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Person>> = Default::default();
+}
+
 /// A registered person, if any.
 pub fn person(snap: &dyn Snapshot, email: &str) -> Result<Option<Person>> {
     if !valid_email(email) {
         return Ok(None);
     }
-    load(snap, &person::path(email))
+    let path = person::path(email);
+    let Some(bytes) = snap.read(&path)? else { return Ok(None) };
+    if let Some(p) = PEOPLE.with(|c| c.borrow().get(&bytes).cloned()) {
+        return Ok(Some(p));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
+    let parsed: Person = crate::yaml::from_str(text, &path)?;
+    PEOPLE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(bytes, parsed.clone());
+    });
+    Ok(Some(parsed))
 }
 
 /// Every registered person.
