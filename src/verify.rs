@@ -239,7 +239,14 @@ fn check_commit(
     match replay::replay_outcome(git, commit, &changes)? {
         replay::Replay::Failed(found) => out.push(found),
         // The commit's bytes are what the effect wrote: check links on its values.
-        replay::Replay::Proved(effect) => out.extend(check_links(git, commit, &effect.values)?),
+        replay::Replay::Proved(effect) => {
+            for (path, value) in &effect.values {
+                if let Some(Some(bytes)) = effect.writes.get(path) {
+                    model::remember(bytes, value);
+                }
+            }
+            out.extend(check_links(git, commit, &effect.values)?)
+        }
         replay::Replay::Ignored => {}
     }
     Ok(out)

@@ -43,10 +43,31 @@ pub fn load<T: DeserializeOwned>(snap: &dyn Snapshot, path: &str) -> Result<Opti
     match snap.read(path)? {
         None => Ok(None),
         Some(bytes) => {
+            if let Some(value) = RECORDS.with(|c| c.borrow().get(&bytes).cloned()) {
+                return serde_json::from_value(value).map(Some).map_err(|e| Error::invalid(format!("{path}: {e}")));
+            }
             let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
             crate::yaml::from_str(text, path).map(Some)
         }
     }
+}
+
+thread_local! {
+    /// Records whose parsed form is known, by their bytes: `ims verify` remembers what
+    /// each replayed commit wrote, so the next procedure on the same record need not
+    /// parse it again.
+    static RECORDS: std::cell::RefCell<std::collections::HashMap<Vec<u8>, serde_json::Value>> = Default::default();
+}
+
+/// Remembers the parsed form of a record's canonical bytes (see [`load`]).
+pub fn remember(bytes: &[u8], value: &serde_json::Value) {
+    RECORDS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 2048 {
+            c.clear();
+        }
+        c.insert(bytes.to_vec(), value.clone());
+    });
 }
 
 thread_local! {
