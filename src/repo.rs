@@ -54,42 +54,44 @@ impl<'r> TreeSnapshot<'r> {
 }
 
 impl TreeSnapshot<'_> {
+    /// The folder at `dir`, if there is one.
+    fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'_>>> {
+        let Some(tree) = &self.tree else { return Ok(None) };
+        match tree.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(self.repo.find_tree(entry.id())?)),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Visits every blob under `dir` with its folder (relative to `dir`) and entry.
+    fn walk_blobs(&self, dir: &str, mut visit: impl FnMut(&str, &git2::TreeEntry)) -> Result<()> {
+        if let Some(sub) = self.subtree(dir)? {
+            sub.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+                if entry.kind() == Some(ObjectType::Blob) {
+                    visit(root, entry);
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+        }
+        Ok(())
+    }
+
     /// The ids of every blob under the folder `dir`, without reading any or naming them.
     pub fn blob_ids_under(&self, dir: &str) -> Result<Vec<Oid>> {
-        let Some(tree) = &self.tree else { return Ok(vec![]) };
-        let sub = match tree.get_path(Path::new(dir)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
-            Ok(_) => return Ok(vec![]),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
-        };
         let mut out = Vec::new();
-        sub.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
-            if entry.kind() == Some(ObjectType::Blob) {
-                out.push(entry.id());
-            }
-            git2::TreeWalkResult::Ok
-        })?;
+        self.walk_blobs(dir, |_, entry| out.push(entry.id()))?;
         Ok(out)
     }
 
     /// Every blob under the folder `dir`, with its path and id, without reading any.
     pub fn blobs_under(&self, dir: &str) -> Result<Vec<(String, Oid)>> {
-        let Some(tree) = &self.tree else { return Ok(vec![]) };
-        let sub = match tree.get_path(Path::new(dir)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
-            Ok(_) => return Ok(vec![]),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
-        };
         let mut out = Vec::new();
-        sub.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-            if entry.kind() == Some(ObjectType::Blob) {
-                if let Ok(name) = entry.name() {
-                    out.push((format!("{dir}/{root}{name}"), entry.id()));
-                }
+        self.walk_blobs(dir, |root, entry| {
+            if let Ok(name) = entry.name() {
+                out.push((format!("{dir}/{root}{name}"), entry.id()));
             }
-            git2::TreeWalkResult::Ok
         })?;
         Ok(out)
     }
@@ -121,14 +123,10 @@ impl Snapshot for TreeSnapshot<'_> {
     }
 
     fn list(&self, path: &str) -> Result<Vec<String>> {
-        let Some(tree) = &self.tree else { return Ok(vec![]) };
-        let sub = match tree.get_path(Path::new(path)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self.repo.find_tree(entry.id())?,
-            Ok(_) => return Ok(vec![]),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
-        };
-        Ok(sub.iter().filter_map(|e| e.name().ok().map(String::from)).collect())
+        Ok(match self.subtree(path)? {
+            Some(sub) => sub.iter().filter_map(|e| e.name().ok().map(String::from)).collect(),
+            None => vec![],
+        })
     }
 }
 
