@@ -109,33 +109,54 @@ pub fn sweep(repo: &Repo, identity: &Identity, dir: &Path) -> Result<(usize, usi
     let count = events.len();
     if !events.is_empty() {
         ingest(repo, identity, events)?;
+        pause_point("after-commit");
     }
-    for f in &good {
+    for (i, f) in good.iter().enumerate() {
         move_into(f, &dir.join("processed"))?;
+        if i == 0 && good.len() > 1 {
+            pause_point("during-move");
+        }
     }
     Ok((good.len(), rejected, count))
 }
 
+/// A fault-injection point for the crash tests: with `IMS_PAUSE_AT=<name>` the process
+/// says where it is on standard error and waits there to be killed.
+fn pause_point(name: &str) {
+    if std::env::var("IMS_PAUSE_AT").is_ok_and(|v| v == name) {
+        eprintln!("ims: paused at {name}");
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+}
+
 pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {
-    use notify::Watcher;
     let dir = if dir.is_absolute() { dir } else { env.dir.join(dir) };
     if !dir.is_dir() {
         return Err(Error::invalid(format!("{}: not a directory", dir.display())));
     }
     let repo = env.repo()?;
     let identity = env.identity(&repo)?;
+    drain(env, &repo, &identity, &dir)
+}
+
+/// Ingests the inbox now and each time something lands in it, until killed.
+fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path) -> Result<()> {
+    use notify::Watcher;
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-        if e.is_ok() {
+        // Reads (ours among them) are not arrivals.
+        if e.is_ok_and(|e| !e.kind.is_access()) {
             let _ = tx.send(());
         }
     })
     .map_err(|e| Error::internal(format!("watch: {e}")))?;
-    watcher.watch(&dir, notify::RecursiveMode::NonRecursive).map_err(|e| Error::internal(format!("watch: {e}")))?;
+    watcher.watch(dir, notify::RecursiveMode::NonRecursive).map_err(|e| Error::internal(format!("watch: {e}")))?;
     env.ui.status(&format!("watching {}; Ctrl-C to stop", dir.display()));
     loop {
         // Files that landed while ims was down, or since the last pass.
-        match sweep(&repo, &identity, &dir) {
+        match sweep(repo, identity, dir) {
             Ok((0, 0, _)) => {}
             Ok((files, rejected, events)) => {
                 env.ui.status(&format!("ingested {events} events from {files} files; rejected {rejected} files"))
@@ -144,8 +165,108 @@ pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {
             Err(e) => env.ui.status(&format!("error: {}", e.message)),
         }
         // Wait for something to land; poll too, in case an event was missed. Let a
-        // burst settle so it costs one commit.
+        // burst settle so it costs one commit, but never wait more than a second for it.
         let _ = rx.recv_timeout(Duration::from_secs(2));
-        while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
+        let settle = std::time::Instant::now();
+        while settle.elapsed() < Duration::from_secs(1) && rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntakeCommand {
+    /// An HTTP endpoint for Alertmanager's `webhook_configs` (or any sender of the native
+    /// format): each payload is checked, written durably to the inbox, then answered 200,
+    /// and ingested like `ims watch` does.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:9099.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// The inbox folder (default `.git/ims/inbox`, outside the working tree).
+        #[arg(long, value_name = "DIR")]
+        inbox: Option<PathBuf>,
+    },
+}
+
+/// Payloads larger than this are refused (413): Alertmanager's are a few kilobytes.
+const MAX_PAYLOAD: u64 = 4 << 20;
+
+pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
+    let IntakeCommand::Serve { listen, inbox } = command;
+    let repo = env.repo()?;
+    let identity = env.identity(&repo)?;
+    let inbox = match inbox {
+        Some(d) if d.is_absolute() => d,
+        Some(d) => env.dir.join(d),
+        None => repo.git.path().join("ims/inbox"),
+    };
+    std::fs::create_dir_all(&inbox).map_err(|e| Error::invalid(format!("{}: {e}", inbox.display())))?;
+    // A `.tmp` file is a payload whose sender never had its 200: it will send it again.
+    for entry in std::fs::read_dir(&inbox)?.flatten() {
+        if entry.path().extension().is_some_and(|x| x == "tmp") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    let server = tiny_http::Server::http(&listen)
+        .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
+    let labels = service_labels(&repo)?;
+    env.ui.status(&format!("listening on http://{listen}/ ; inbox {}", inbox.display()));
+    let dir = inbox.clone();
+    std::thread::spawn(move || {
+        for mut request in server.incoming_requests() {
+            let (code, body) = receive(&dir, &labels, &mut request);
+            let _ = answer(request, code, &body);
+        }
+    });
+    drain(env, &repo, &identity, &inbox)
+}
+
+fn answer(request: tiny_http::Request, code: u16, body: &serde_json::Value) -> std::io::Result<()> {
+    let header = tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
+    let payload = serde_json::to_vec(body).unwrap_or_default();
+    request.respond(tiny_http::Response::from_data(payload).with_status_code(code).with_header(header))
+}
+
+/// Checks one request and, when it carries a payload ims can read, stores it.
+fn receive(dir: &Path, labels: &[String], request: &mut tiny_http::Request) -> (u16, serde_json::Value) {
+    use std::io::Read;
+    match (request.method(), request.url()) {
+        (tiny_http::Method::Get, "/healthz" | "/-/healthy") => return (200, json!({ "ok": true })),
+        (tiny_http::Method::Post, _) => {}
+        _ => return (405, json!({ "ok": false, "error": "POST an Alertmanager webhook or native events" })),
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = request.as_reader().take(MAX_PAYLOAD + 1).read_to_end(&mut bytes) {
+        return (400, json!({ "ok": false, "error": format!("reading the payload: {e}") }));
+    }
+    if bytes.len() as u64 > MAX_PAYLOAD {
+        return (413, json!({ "ok": false, "error": format!("payload over {MAX_PAYLOAD} bytes") }));
+    }
+    // Refused payloads are never stored: the sender learns why at once.
+    let events = match crate::intake::parse(&bytes, labels) {
+        Ok(events) => events.len(),
+        Err(e) => return (400, json!({ "ok": false, "error": e.message })),
+    };
+    match store(dir, &bytes) {
+        Ok(name) => (200, json!({ "ok": true, "file": name, "events": events })),
+        Err(e) => (503, json!({ "ok": false, "error": format!("storing the payload: {e}") })),
+    }
+}
+
+/// Writes a payload durably: to a `.tmp` file, synced, renamed into place, and the
+/// folder synced, so a 200 is only ever sent for a payload that survives a crash.
+fn store(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
+    use std::io::Write;
+    static SEQUENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("{}-{seq:06}-{}.json", Utc::now().format("%Y%m%dT%H%M%S%.9fZ"), std::process::id());
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut file = std::fs::File::create(&tmp)?;
+    let half = bytes.len() / 2;
+    file.write_all(&bytes[..half])?;
+    pause_point("http-write");
+    file.write_all(&bytes[half..])?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, dir.join(&name))?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(name)
 }

@@ -85,6 +85,9 @@ pub enum Command {
         #[arg(value_name = "DIR")]
         inbox: PathBuf,
     },
+    /// Monitoring intake over HTTP: `ims intake serve --listen ADDR`.
+    #[command(subcommand)]
+    Intake(intake::IntakeCommand),
     /// Show one record by id (or any unambiguous prefix of it).
     Show(queries::ShowArgs),
     /// Find records by their fields (an audited read).
@@ -290,6 +293,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Hooks(HooksCommand::Install { trust_root }) => verification::install_hooks(env, trust_root),
         Command::Event(c) => intake::event(env, c),
         Command::Watch { inbox } => intake::watch(env, inbox),
+        Command::Intake(c) => intake::intake(env, c),
         Command::Show(args) => queries::show(env, args),
         Command::Find(args) => queries::find(env, args),
         Command::Audit(args) => queries::audit(env, args),

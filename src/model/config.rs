@@ -118,6 +118,32 @@ pub struct IntakeRule {
     pub priority: Level,
     pub severity: Level,
     pub category: Category,
+    /// How long the alert must have been firing when it is ingested (`5m`); a shorter
+    /// one is recorded unqualified and qualifies when it is sent again later.
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub firing_for: Option<String>,
+    /// How many separate firings of the same alert must fall within `window` (ending at
+    /// this one) before it qualifies: a flapping alert opens an incident, a blip does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+}
+
+impl IntakeRule {
+    /// `for`, in seconds (0 without one).
+    pub fn firing_for_secs(&self) -> Result<i64> {
+        self.firing_for.as_deref().map_or(Ok(0), parse_duration)
+    }
+
+    /// `(count, window in seconds)` when the rule counts firings.
+    pub fn count_window(&self) -> Result<Option<(u32, i64)>> {
+        match (self.count, &self.window) {
+            (None, None) => Ok(None),
+            (Some(n), Some(w)) if n >= 1 => Ok(Some((n, parse_duration(w)?))),
+            _ => Err(Error::invalid("intake rule: `count` (at least 1) and `window` go together")),
+        }
+    }
 }
 
 impl Config {
@@ -130,6 +156,9 @@ impl Config {
             priority: level,
             severity: level,
             category: Category::Performance,
+            firing_for: None,
+            count: None,
+            window: None,
         };
         Config {
             schema: SCHEMA.into(),
@@ -198,6 +227,10 @@ impl Config {
         }
         parse_duration(&self.problems.stability_window).map_err(|e| e.context("problems.stability_window"))?;
         parse_duration(&self.pir.due_after_close).map_err(|e| e.context("pir.due_after_close"))?;
+        for (i, rule) in self.intake.rules.iter().enumerate() {
+            rule.firing_for_secs().map_err(|e| e.context(format!("intake.rules[{i}].for")))?;
+            rule.count_window().map_err(|e| e.context(format!("intake.rules[{i}]")))?;
+        }
         if !(0.0..=1.0).contains(&self.sla.warning_threshold) {
             return Err(Error::invalid("sla.warning_threshold: must be between 0 and 1"));
         }

@@ -118,6 +118,225 @@ fn alertmanager_payloads_and_malformed_ones() {
     assert_eq!(repo.state(), before);
 }
 
+#[test]
+fn rule_thresholds_how_long_firing_and_how_often() {
+    let mut repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let auto = who("automation");
+    repo.now = "2026-11-26T10:00:00Z".into();
+    // Disk alerts must fire for 5 minutes; flapping checks must fire 3 times in 10 minutes.
+    repo.ok(
+        &im,
+        &[
+            "config",
+            "set",
+            "intake.rules",
+            "[{match: {alertname: DiskFull}, priority: medium, severity: medium, category: hardware, for: 5m}, \
+              {match: {alertname: Flap}, priority: low, severity: low, category: software, count: 3, window: 10m}]",
+        ],
+    );
+    let am = |name: &str, starts: &str| {
+        json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+            "labels": {"alertname": name, "service": "db", "severity": "warning"},
+            "annotations": {"summary": format!("{name} on db")}, "startsAt": starts,
+            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": format!("fp-{name}")}]})
+    };
+    // Two minutes old: recorded, not qualified.
+    repo.now = "2026-11-26T10:02:00Z".into();
+    let disk = write(&repo, "disk.json", &am("DiskFull", "2026-11-26T10:00:00Z"));
+    repo.ok(&auto, &["event", "ingest", &disk]);
+    assert_eq!(count(&repo, "records/incidents"), 0, "too young for its rule");
+    // The same notification again at 10:04: still too young, nothing new, no commit.
+    repo.now = "2026-11-26T10:04:00Z".into();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    assert_eq!(repo.ok(&auto, &["event", "ingest", &disk])["new"], 0);
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    // At 10:06 Alertmanager repeats it: it has fired for 6 minutes and qualifies.
+    repo.now = "2026-11-26T10:06:00Z".into();
+    let doc = repo.ok(&auto, &["event", "ingest", &disk]);
+    let inc = repo.show(doc["id"].as_str().unwrap());
+    assert_eq!((inc["category"].as_str(), inc["priority"].as_str()), (Some("hardware"), Some("medium")));
+    assert_eq!(count(&repo, "records/events"), 1, "the event was qualified, not recorded twice");
+    repo.ok(&auto, &["event", "ingest", &disk]);
+    assert_eq!(count(&repo, "records/incidents"), 1);
+    // Flapping: two firings in ten minutes are a blip, the third opens an incident; a
+    // firing that falls out of the window does not count.
+    for (now, starts) in [("10:10", "09:50"), ("10:11", "10:08"), ("10:12", "10:09")] {
+        repo.now = format!("2026-11-26T{now}:00Z");
+        let f = write(&repo, "flap.json", &am("Flap", &format!("2026-11-26T{starts}:00Z")));
+        repo.ok(&auto, &["event", "ingest", &f]);
+    }
+    assert_eq!(count(&repo, "records/incidents"), 1, "09:50 is outside 10:09's window");
+    repo.now = "2026-11-26T10:13:00Z".into();
+    let f = write(&repo, "flap.json", &am("Flap", "2026-11-26T10:10:00Z"));
+    let doc = repo.ok(&auto, &["event", "ingest", &f]);
+    assert_eq!(repo.show(doc["id"].as_str().unwrap())["category"], "software");
+    assert_eq!(count(&repo, "records/incidents"), 2);
+    // A rule with a count but no window is refused.
+    repo.fails(
+        &im,
+        &[
+            "config",
+            "set",
+            "intake.rules",
+            "[{match: {a: b}, priority: low, severity: low, category: other, count: 2}]",
+        ],
+        3,
+    );
+    repo.verify_all_commits();
+    let out = repo.run(&who("auditor"), &["verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A minimal HTTP/1.1 client: the status code and body of one request.
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out)?;
+    let code = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((code, body))
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start_serve(repo: &Repo, addr: &str, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
+    let mut cmd = Command::new(ims_bin());
+    cmd.current_dir(&repo.path)
+        .args(["intake", "serve", "--listen", addr, "--inbox", inbox.to_str().unwrap()])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", who("automation"))
+        .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("serve.log")).unwrap());
+    if let Some(point) = pause_at {
+        cmd.env("IMS_PAUSE_AT", point);
+    }
+    let child = cmd.spawn().unwrap();
+    wait_for("the endpoint to listen", Duration::from_secs(20), || http(addr, "GET", "/healthz", b"").is_ok());
+    child
+}
+
+fn log_says(inbox: &std::path::Path, name: &str, text: &str) -> bool {
+    std::fs::read_to_string(inbox.with_file_name(name)).unwrap_or_default().contains(text)
+}
+
+#[test]
+fn the_http_endpoint_stores_before_it_answers_and_survives_sigkill_mid_write() {
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let inbox = repo.tmp.path().join("inbox");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let payload = serde_json::to_vec(&alert("db", "DiskFull", "critical", 1)).unwrap();
+    // Killed while writing the payload: no 200 was sent, nothing half-written is ingested.
+    let mut child = start_serve(&repo, &addr, &inbox, Some("http-write"));
+    let (a, p) = (addr.clone(), payload.clone());
+    let sender = std::thread::spawn(move || http(&a, "POST", "/alerts", &p));
+    wait_for("the pause point", Duration::from_secs(20), || log_says(&inbox, "serve.log", "paused at http-write"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(sender.join().unwrap().map_or(true, |(code, _)| code != 200), "no 200 for a payload not stored");
+    assert!(ims::intake::pending(&inbox).unwrap().is_empty());
+    assert_eq!(count(&repo, "records/incidents"), 0);
+    // Restarted, the sender's retry is stored, answered 200 and ingested.
+    let mut child = start_serve(&repo, &addr, &inbox, None);
+    let (code, body) = http(&addr, "POST", "/alerts", &payload).unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(std::fs::read_dir(&inbox).unwrap().all(|e| !e.unwrap().path().to_string_lossy().ends_with(".tmp")));
+    wait_for("the incident", Duration::from_secs(30), || count(&repo, "records/incidents") == 1);
+    // Malformed payloads and other methods are refused, and nothing is stored.
+    let stored = || {
+        std::fs::read_dir(inbox.join("processed")).map_or(0, |d| d.count())
+            + ims::intake::pending(&inbox).unwrap().len()
+    };
+    let before = stored();
+    for bad in [&b"{"[..], br#"{"version": "3", "alerts": [{}]}"#, br#"{"service": "db"}"#] {
+        let (code, body) = http(&addr, "POST", "/alerts", bad).unwrap();
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("error"), "{body}");
+    }
+    assert_eq!(http(&addr, "GET", "/alerts", b"").unwrap().0, 405);
+    assert_eq!(stored(), before);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    repo.verify_all_commits();
+}
+
+#[test]
+fn alertmanager_end_to_end() {
+    let Some(alertmanager) = external("prometheus-alertmanager") else { return };
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let inbox = repo.tmp.path().join("inbox");
+    let ims_addr = format!("127.0.0.1:{}", free_port());
+    let am_addr = format!("127.0.0.1:{}", free_port());
+    let config = repo.tmp.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: ims\n  group_by: [alertname, instance]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 2s\n\
+             receivers:\n  - name: ims\n    webhook_configs:\n      - url: http://{ims_addr}/alerts\n        send_resolved: true\n"
+        ),
+    )
+    .unwrap();
+    let mut ims = start_serve(&repo, &ims_addr, &inbox, None);
+    let mut am = Command::new(alertmanager)
+        .args([
+            &format!("--config.file={}", config.display()),
+            &format!("--storage.path={}", repo.tmp.path().join("am-data").display()),
+            &format!("--web.listen-address={am_addr}"),
+            "--cluster.listen-address=",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(repo.tmp.path().join("alertmanager.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for("Alertmanager", Duration::from_secs(30), || {
+        http(&am_addr, "GET", "/-/ready", b"").is_ok_and(|(code, _)| code == 200)
+    });
+    let alert = json!([{"labels": {"alertname": "DiskFull", "service": "db", "instance": "db-1", "severity": "critical"},
+                        "annotations": {"summary": "disk / is 97% full"}, "startsAt": "2026-11-26T10:55:00Z"}]);
+    let (code, body) = http(&am_addr, "POST", "/api/v2/alerts", &serde_json::to_vec(&alert).unwrap()).unwrap();
+    assert_eq!(code, 200, "{body}");
+    wait_for("the incident from Alertmanager", Duration::from_secs(60), || count(&repo, "records/incidents") == 1);
+    // The alert posted again, and Alertmanager's own repeat notifications: still one incident.
+    http(&am_addr, "POST", "/api/v2/alerts", &serde_json::to_vec(&alert).unwrap()).unwrap();
+    let start = Instant::now();
+    while std::fs::read_dir(inbox.join("processed")).map_or(0, |d| d.count()) < 3 {
+        let logs = ["alertmanager.log", "serve.log"].map(|f| std::fs::read_to_string(repo.tmp.path().join(f)).unwrap());
+        assert!(start.elapsed() < Duration::from_secs(60), "no repeat notifications: {logs:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = am.kill();
+    let _ = am.wait();
+    let _ = ims.kill();
+    let _ = ims.wait();
+    assert_eq!(count(&repo, "records/incidents"), 1, "a repeat never opens a second incident");
+    let found = repo.ok(&who("auditor"), &["find", "incident", "--service", "db"]);
+    let inc = &found["matches"][0];
+    assert_eq!((inc["source"].as_str(), inc["priority"].as_str()), (Some("monitoring_tool"), Some("high")));
+    let out = repo.run(&who("auditor"), &["verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
 fn start_watch(repo: &Repo, inbox: &std::path::Path) -> std::process::Child {
     Command::new(ims_bin())
         .current_dir(&repo.path)
@@ -140,35 +359,75 @@ fn wait_empty(inbox: &std::path::Path, limit: Duration) {
     }
 }
 
-#[test]
-fn a_burst_in_the_watched_inbox_survives_sigkill() {
+fn start_watch_pausing(repo: &Repo, inbox: &std::path::Path, point: &str) -> std::process::Child {
+    Command::new(ims_bin())
+        .current_dir(&repo.path)
+        .args(["watch", inbox.to_str().unwrap()])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", who("automation"))
+        .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
+        .env("IMS_PAUSE_AT", point)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("watch.log")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// 1,000 alert files, many repeats of 50 distinct alerts (each repeat a separate firing),
+/// and one malformed file; `kill` interrupts the first `ims watch`, which is restarted.
+fn burst(kill: impl FnOnce(&Repo, &std::path::Path) -> std::process::Child) {
     let mut repo = Repo::with_everyone();
     repo.now = "2026-11-26T11:00:00Z".into();
     let inbox = repo.tmp.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
-    // 300 files: 30 distinct critical alerts, each firing 10 times.
-    for i in 0..300u32 {
-        let v = alert(&format!("svc{}", i % 30), "Down", "critical", 0);
-        let mut v = v;
-        v["occurred_at"] = json!(format!("2026-11-26T10:{:02}:{:02}Z", i / 60, i % 60));
+    for i in 0..1000u32 {
+        let mut v = alert(&format!("svc{}", i % 50), "Down", "critical", 0);
+        v["occurred_at"] = json!(format!("2026-11-26T10:{:02}:{:02}Z", i / 60 % 60, i % 60));
         std::fs::write(inbox.join(format!("{i:04}.json")), serde_json::to_vec(&v).unwrap()).unwrap();
     }
     std::fs::write(inbox.join("zzz-bad.json"), "{").unwrap();
+    let mut child = kill(&repo, &inbox);
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    let start = Instant::now();
     let mut child = start_watch(&repo, &inbox);
-    // Kill it at once, mid-burst, then restart: nothing lost, nothing doubled.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_empty(&inbox, Duration::from_secs(120));
     let _ = child.kill();
     let _ = child.wait();
-    let mut child = start_watch(&repo, &inbox);
-    wait_empty(&inbox, Duration::from_secs(40));
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(count(&repo, "records/incidents"), 30);
-    assert_eq!(count(&repo, "records/events"), 300, "every event accounted for");
-    assert_eq!(std::fs::read_dir(inbox.join("processed")).unwrap().count(), 300);
+    eprintln!("restart drained the inbox in {:?}", start.elapsed());
+    assert_eq!(count(&repo, "records/incidents"), 50, "one incident per distinct alert");
+    assert_eq!(count(&repo, "records/events"), 1000, "every event recorded once");
+    assert_eq!(std::fs::read_dir(inbox.join("processed")).unwrap().count(), 1000);
     assert!(inbox.join("rejected/zzz-bad.json.reason").exists());
     let commits: usize = repo.git(&["rev-list", "--count", "HEAD", "--", "records/events"]).trim().parse().unwrap();
     assert!(commits <= 10, "a storm costs a handful of commits, not {commits}");
     let out = repo.run(&who("auditor"), &["verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+fn killed_at(point: &'static str) -> impl FnOnce(&Repo, &std::path::Path) -> std::process::Child {
+    move |repo, inbox| {
+        let child = start_watch_pausing(repo, inbox, point);
+        wait_for(point, Duration::from_secs(120), || log_says(inbox, "watch.log", &format!("paused at {point}")));
+        child
+    }
+}
+
+#[test]
+fn a_burst_survives_sigkill_mid_ingest() {
+    burst(|repo, inbox| {
+        let child = start_watch(repo, inbox);
+        std::thread::sleep(Duration::from_millis(300));
+        child
+    });
+}
+
+#[test]
+fn a_burst_survives_sigkill_after_the_commit_before_the_move() {
+    burst(killed_at("after-commit"));
+}
+
+#[test]
+fn a_burst_survives_sigkill_during_the_move() {
+    burst(killed_at("during-move"));
 }

@@ -209,3 +209,16 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// The path of an external program a test needs (installed by `.ci/run`), or `None`
+/// to skip the test on a machine without it. With `IMS_REQUIRE_EXTERNAL=1`, as in CI,
+/// a missing program fails the test instead.
+pub fn external(program: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()));
+    if found.is_none() {
+        assert!(std::env::var_os("IMS_REQUIRE_EXTERNAL").is_none(), "{program} is required but not installed");
+        eprintln!("skipped: {program} is not installed (see .ci/run)");
+    }
+    found
+}

@@ -30,6 +30,34 @@ use crate::model::Incident;
 pub struct Ingest;
 
 pub const KEYS: &str = "alerts";
+/// Recent firings of each alert, kept for rules with `count` and `window`.
+pub const FIRINGS: &str = "alert-firings";
+
+/// When an alert fired recently, for counting rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Firings {
+    pub key: String,
+    pub times: Vec<DateTime<Utc>>,
+}
+
+impl Firings {
+    /// Adds a firing and forgets those too old to count for any rule.
+    fn add(&mut self, at: DateTime<Utc>, window: i64) {
+        if let Err(i) = self.times.binary_search(&at) {
+            self.times.insert(i, at);
+        }
+        let newest = *self.times.last().expect("just added");
+        self.times.retain(|t| (newest - *t).num_seconds() <= window);
+        let excess = self.times.len().saturating_sub(1000);
+        self.times.drain(..excess);
+    }
+
+    /// Firings in the `window` seconds up to and including `at`.
+    fn within(&self, at: DateTime<Utc>, window: i64) -> usize {
+        self.times.iter().filter(|t| **t <= at && (at - **t).num_seconds() <= window).count()
+    }
+}
 
 /// One event as parsed from a payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,12 +129,16 @@ impl Procedure for Ingest {
         let mut holders: BTreeMap<String, String> = BTreeMap::new();
         let mut effect = Effect::new(String::new());
         let (mut recorded, mut opened, mut attached) = (0, 0, 0);
+        // Recent firings per fingerprint, kept only while some rule counts them.
+        let counting = config.intake.rules.iter().filter_map(|r| r.count_window().ok().flatten()).max_by_key(|c| c.1);
+        let mut firings: BTreeMap<String, Firings> = BTreeMap::new();
         for e in &input.events {
             let eid = event::event_id(&e.fingerprint, &e.occurred_at, e.status);
             let epath = record_path(RecordKind::Event, &eid);
-            if ctx.snap.read(&epath)?.is_some() || effect.writes.contains_key(&epath) {
-                continue; // already recorded: idempotent by identity
+            if effect.writes.contains_key(&epath) {
+                continue; // the same event twice in one payload
             }
+            let recorded_before: Option<Event> = crate::model::load(ctx.snap, &epath)?;
             // The fingerprint's open incident, if any.
             let holder = match holders.get(&e.fingerprint) {
                 Some(id) => Some(id.clone()),
@@ -124,6 +156,46 @@ impl Procedure for Ingest {
                 }
             }
             let matched = rule(&config, e);
+            if let Some(before) = &recorded_before {
+                // Already recorded: idempotent by identity. Only an alert that was too
+                // young for its rule's `for` is looked at again, as it may qualify now.
+                let waiting = e.status == AlertStatus::Firing
+                    && !before.qualified
+                    && before.incident_id.is_none()
+                    && open_incident.is_none()
+                    && matched.is_some_and(|r| r.firing_for.is_some());
+                if !waiting {
+                    continue;
+                }
+            } else if let (Some((_, window)), AlertStatus::Firing) = (counting, e.status) {
+                let tally = match firings.entry(e.fingerprint.clone()) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => v.insert(
+                        crate::model::load(ctx.snap, &keys::path(FIRINGS, &e.fingerprint))?
+                            .unwrap_or_else(|| Firings { key: e.fingerprint.clone(), times: vec![] }),
+                    ),
+                };
+                tally.add(e.occurred_at, window);
+            }
+            let qualifies = match matched {
+                None => false,
+                Some(r) => {
+                    let old_enough = match r.firing_for_secs()? {
+                        0 => true,
+                        secs => (ctx.now - e.occurred_at).num_seconds() >= secs,
+                    };
+                    let often_enough = match r.count_window()? {
+                        None => true,
+                        Some((n, window)) => {
+                            firings.get(&e.fingerprint).map_or(1, |f| f.within(e.occurred_at, window)) >= n as usize
+                        }
+                    };
+                    old_enough && often_enough
+                }
+            };
+            if recorded_before.is_some() && !qualifies {
+                continue; // still waiting for its `for`
+            }
             let mut incident_id = None;
             match (e.status, open_incident) {
                 (AlertStatus::Firing, Some(id)) => {
@@ -133,7 +205,7 @@ impl Procedure for Ingest {
                     incident_id = Some(id);
                     attached += 1;
                 }
-                (AlertStatus::Firing, None) if matched.is_some() => {
+                (AlertStatus::Firing, None) if qualifies => {
                     let r = matched.expect("matched");
                     let ids = input.new_ids.get(&e.fingerprint).ok_or_else(|| {
                         Error::invalid(format!("no new incident id for fingerprint {}", e.fingerprint))
@@ -212,6 +284,14 @@ impl Procedure for Ingest {
                 }
                 _ => {}
             }
+            if let Some(mut before) = recorded_before {
+                before.qualified = true;
+                before.incident_id = incident_id;
+                effect.write(&epath, &before)?;
+                effect = effect.action(AuditAction::Update, "event", &eid);
+                recorded += 1;
+                continue;
+            }
             let record = Event {
                 schema: event::SCHEMA.into(),
                 event_id: eid.clone(),
@@ -227,7 +307,7 @@ impl Procedure for Ingest {
                 ingested_at: ctx.now,
                 ingested_by: ctx.actor.into(),
                 incident_id,
-                qualified: matched.is_some(),
+                qualified: qualifies,
             };
             effect.write(&epath, &record)?;
             effect = effect.action(AuditAction::Create, "event", &eid);
@@ -235,6 +315,9 @@ impl Procedure for Ingest {
         }
         if recorded == 0 {
             return Err(Error::precondition("event ingest: nothing new (every event is already recorded)"));
+        }
+        for (fingerprint, tally) in &firings {
+            effect.write(&keys::path(FIRINGS, fingerprint), tally)?;
         }
         for (id, inc) in &touched {
             if inc.updated_at == ctx.now {
