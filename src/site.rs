@@ -235,6 +235,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     let (now_k, prev_k) = (crate::report::kpis(&facts, &ctxk, start, end), crate::report::kpis(&facts, &ctxk, ps, pe));
     let mut c = ctx_for("");
     c.insert("kpis", &now_k);
+    c.insert("period", &start.with_timezone(&tz).format("%B %Y").to_string());
     c.insert("kpi_rows", &kpi_rows(&now_k, &prev_k));
     let open: Vec<&Incident> = incidents
         .iter()
@@ -283,7 +284,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
             c.insert("kpi_rows", &kpi_rows(&k, &p));
             let file = format!("{}.html", label.replace(' ', "-"));
             pages.insert(format!("reports/{file}"), render("report.html", &c)?);
-            report_rows.push(json!({"id": label, "href": file, "cells": [label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()]}));
+            report_rows.push(json!({"id": format!("period-{label}"), "href": file, "cells": [label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()]}));
         }
     }
     pages.insert(
@@ -298,7 +299,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
         let rows: Vec<Value> = entries
             .iter()
             .take(2000)
-            .map(|a| json!({"id": format!("{}-{}", a.commit, a.ref_id), "href": format!("incidents/{}.html", a.ref_id), "cells": [a.ref_id, a.at, a.action, a.actor, a.commit, a.signature]}))
+            .enumerate()
+            .map(|(n, a)| json!({"id": format!("entry-{n}-{}", a.commit), "href": format!("incidents/{}.html", a.ref_id), "cells": [a.ref_id, a.at, a.action, a.actor, a.commit, a.signature]}))
             .collect();
         pages.insert(
             "audit.html".into(),

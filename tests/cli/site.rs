@@ -143,4 +143,33 @@ fn the_demo_is_reproducible_verifies_and_builds_its_sites() {
         .output()
         .unwrap();
     assert!(status.stdout.is_empty(), "{}", String::from_utf8_lossy(&status.stdout));
+    browser_checks(&tmp.path().join("a/site"), &tmp.path().join("a/dashboard.png"));
+    browser_checks(&tmp.path().join("a/site-public"), &tmp.path().join("a/dashboard-public.png"));
+}
+
+/// Every page valid HTML (html-validate), one page of each kind free of axe-core
+/// violations in headless Chromium, and a screenshot of the dashboard: the checks of
+/// `tests/browser/check.mjs`, whose npm packages `.ci/run` installs.
+fn browser_checks(site: &Path, screenshot: &Path) {
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if external("chromium").is_none() || external("node").is_none() {
+        return;
+    }
+    if !browser.join("node_modules/playwright-core").is_dir() {
+        assert!(std::env::var_os("IMS_REQUIRE_EXTERNAL").is_none(), "run `npm ci` in tests/browser");
+        eprintln!("skipped: tests/browser has no node_modules (npm ci)");
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .current_dir(&browser)
+        .arg("check.mjs")
+        .args([site, screenshot])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 7, "{doc}");
+    let png = std::fs::read(screenshot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of the dashboard");
 }

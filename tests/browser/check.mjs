@@ -1,0 +1,99 @@
+// Checks a built ims site the way a browser and a validator see it:
+//   node check.mjs SITE_DIR SCREENSHOT.png
+// 1. every .html file is valid HTML (html-validate, recommended rules);
+// 2. one page of each kind passes axe-core in headless Chromium (Debian's, driven by
+//    playwright-core), served over loopback HTTP;
+// 3. a screenshot of the dashboard is written to SCREENSHOT.png.
+// Prints one JSON line {ok, pages, axe_pages, problems}; exits 1 when anything fails.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { extname, join, normalize, relative } from "node:path";
+import { HtmlValidate } from "html-validate";
+import { chromium } from "playwright-core";
+
+const [siteDir, screenshot] = process.argv.slice(2);
+if (!siteDir || !screenshot) {
+  console.error("usage: node check.mjs SITE_DIR SCREENSHOT.png");
+  process.exit(2);
+}
+
+function htmlFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return htmlFiles(path);
+    return name.endsWith(".html") ? [path] : [];
+  });
+}
+
+const problems = [];
+const files = htmlFiles(siteDir).sort();
+
+// 1. Valid HTML.
+const validator = new HtmlValidate({
+  extends: ["html-validate:recommended"],
+  rules: {
+    // Inline SVG charts carry their own styles; long tables are fine.
+    "no-inline-style": "off",
+  },
+});
+for (const file of files) {
+  const report = await validator.validateFile(file);
+  for (const result of report.results) {
+    for (const m of result.messages) {
+      problems.push(`${relative(siteDir, file)}:${m.line}:${m.column} html ${m.ruleId}: ${m.message}`);
+    }
+  }
+}
+
+// 2. Accessibility: the first page of each kind (the folder it lives in).
+const kinds = new Map();
+for (const file of files) {
+  const rel = relative(siteDir, file);
+  const kind = rel.includes("/") ? rel.split("/")[0] : rel;
+  if (!kinds.has(kind)) kinds.set(kind, rel);
+}
+const types = { ".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".xml": "application/atom+xml" };
+const server = createServer((req, res) => {
+  const path = normalize(join(siteDir, decodeURIComponent(new URL(req.url, "http://x").pathname)));
+  try {
+    const body = readFileSync(path.endsWith("/") ? join(path, "index.html") : path);
+    res.writeHead(200, { "Content-Type": types[extname(path)] ?? "application/octet-stream" });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  for (const rel of kinds.values()) {
+    const response = await page.goto(base + rel);
+    if (!response || response.status() !== 200) {
+      problems.push(`${rel}: HTTP ${response?.status()}`);
+      continue;
+    }
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    for (const v of result.violations) {
+      const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
+      problems.push(`${rel} axe ${v.id} (${v.impact}): ${v.help} at ${where}`);
+    }
+  }
+  // 3. The dashboard as people see it.
+  await page.goto(base + "index.html");
+  await page.screenshot({ path: screenshot, fullPage: true });
+} finally {
+  await browser.close();
+  server.close();
+}
+
+console.log(JSON.stringify({ ok: problems.length === 0, pages: files.length, axe_pages: kinds.size, problems }));
+process.exit(problems.length === 0 ? 0 : 1);
