@@ -72,11 +72,14 @@ pub fn site(env: &Env, command: SiteCommand) -> Result<()> {
 }
 
 fn report(env: &Env, built: &site::Built) {
-    env.ui.data(json!({ "ok": true, "out": built.out, "pages": built.pages, "written": built.written }), || {
+    let doc = json!({ "ok": true, "out": built.out, "pages": built.pages, "written": built.written,
+                      "rendered_incident_pages": built.rendered });
+    env.ui.data(doc, || {
         format!(
-            "built {} pages ({} changed) in {}\nopen {}",
+            "built {} pages ({} changed, {} incident pages rendered) in {}\nopen {}",
             built.pages,
             built.written,
+            built.rendered,
             built.out.display(),
             built.out.join("index.html").display()
         )

@@ -100,6 +100,50 @@ fn the_internal_site_shows_everything_escaped_and_its_links_resolve() {
 }
 
 #[test]
+fn rebuilds_render_only_what_changed_and_remove_what_the_audience_may_no_longer_see() {
+    let (repo, _, open) = repo_with_secrets();
+    let other = repo.incident("Printer on fire");
+    let (auditor, l2) = (who("auditor"), who("L2"));
+    let build = |audience: &str, out: &str| {
+        let out = repo.tmp.path().join(out);
+        repo.ok(&auditor, &["site", "build", "--audience", audience, "--out", out.to_str().unwrap()])
+    };
+    let first = build("public", "pub");
+    assert_eq!(first["rendered_incident_pages"], 2, "{first}");
+    assert_eq!(build("public", "pub")["rendered_incident_pages"], 0, "nothing changed");
+    // One procedure: one incident page rendered again, and it shows the change.
+    repo.ok(&l2, &["incident", "log", &open, "--description", "CHANGED-DESCRIPTION-5521"]);
+    let again = build("public", "pub");
+    assert_eq!(again["rendered_incident_pages"], 1, "{again}");
+    let page = std::fs::read_to_string(repo.tmp.path().join(format!("pub/incidents/{open}.html"))).unwrap();
+    assert!(page.contains("CHANGED-DESCRIPTION-5521"));
+    // Reclassified as security: its public page goes away, as does any mention.
+    repo.ok(&l2, &["incident", "categorize", &other, "--category", "security"]);
+    build("public", "pub");
+    assert!(!repo.tmp.path().join(format!("pub/incidents/{other}.html")).exists());
+    for (path, text) in all_text(&repo.tmp.path().join("pub")) {
+        assert!(!text.contains(&other), "{path} still names the security incident");
+    }
+    // The internal site keeps its own caches: its audit trail shows the new commits.
+    let internal = build("internal", "int");
+    assert_eq!(internal["rendered_incident_pages"], 3);
+    let page = repo.tmp.path().join(format!("int/incidents/{other}.html"));
+    let entries = |page: &Path| std::fs::read_to_string(page).unwrap().matches("<td>good</td>").count();
+    let before = entries(&page);
+    repo.ok(&l2, &["incident", "log", &other, "--description", "contained"]);
+    assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
+    assert_eq!(entries(&page), before + 1, "the new commit is in the audit trail, signature good");
+    // A changed template renders every page again; a deleted page is made again.
+    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    let own = include_str!("../../templates/incident.html").replace("<h1>", "<h1 class=\"own\">");
+    std::fs::write(repo.path.join("templates/incident.html"), own).unwrap();
+    assert_eq!(build("internal", "int")["rendered_incident_pages"], 3);
+    std::fs::remove_file(repo.tmp.path().join(format!("int/incidents/{open}.html"))).unwrap();
+    assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
+    assert!(repo.tmp.path().join(format!("int/incidents/{open}.html")).exists());
+}
+
+#[test]
 fn the_demo_is_reproducible_verifies_and_builds_its_sites() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |name: &str| -> serde_json::Value {

@@ -17,20 +17,27 @@ use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
 use crate::ids::RecordKind;
-use crate::model::enums::{Category, Recipients};
+use crate::model::enums::Recipients;
 use crate::model::{self, Incident, Snapshot};
 use crate::repo::Repo;
 
+mod audit;
+mod incidents;
+
+use audit::AuditLine;
+
 const BUILTIN: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("index.html", include_str!("../templates/index.html")),
-    ("incidents.html", include_str!("../templates/incidents.html")),
-    ("incident.html", include_str!("../templates/incident.html")),
-    ("list.html", include_str!("../templates/list.html")),
-    ("article.html", include_str!("../templates/article.html")),
-    ("report.html", include_str!("../templates/report.html")),
+    ("base.html", include_str!("../../templates/base.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("incidents.html", include_str!("../../templates/incidents.html")),
+    ("incident.html", include_str!("../../templates/incident.html")),
+    ("list.html", include_str!("../../templates/list.html")),
+    ("article.html", include_str!("../../templates/article.html")),
+    ("report.html", include_str!("../../templates/report.html")),
 ];
-const STYLE: &str = include_str!("../templates/style.css");
+/// Incidents per page of the incident list.
+const PAGE_SIZE: usize = 1000;
+const STYLE: &str = include_str!("../../templates/style.css");
 const SEARCH_JS: &str = "fetch('search.json').then(r=>r.json()).then(items=>{const q=document.getElementById('q'),h=document.getElementById('hits');q.addEventListener('input',()=>{const t=q.value.toLowerCase();h.replaceChildren(...items.filter(i=>t&&i.title.toLowerCase().includes(t)).map(i=>{const li=document.createElement('li'),a=document.createElement('a');a.href=i.url;a.textContent=i.title;li.append(a);return li;}));});});\n";
 
 /// Who the site is for.
@@ -59,15 +66,19 @@ pub struct Built {
     pub out: PathBuf,
     pub pages: usize,
     pub written: usize,
+    /// Incident pages rendered (the others were unchanged since the last build).
+    pub rendered: usize,
 }
 
 fn fmt(t: &Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "—".into())
 }
 
-fn tera(root: &Path) -> Result<Tera> {
+/// The templates, and a digest of their sources (part of every page's render key).
+fn tera(root: &Path) -> Result<(Tera, String)> {
     let mut t = Tera::default();
     t.add_raw_templates(BUILTIN.to_vec()).map_err(|e| Error::internal(format!("built-in templates: {e}")))?;
+    let mut sources: Vec<String> = BUILTIN.iter().map(|(n, s)| format!("{n}\n{s}")).collect();
     // The repository's own templates override the built-in ones, file by file.
     let own = root.join("templates");
     if let Ok(entries) = std::fs::read_dir(&own) {
@@ -76,13 +87,29 @@ fn tera(root: &Path) -> Result<Tera> {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.ends_with(".html") {
                 let text = std::fs::read_to_string(e.path())?;
+                sources.push(format!("own {name}\n{text}"));
                 files.push((name, text));
             }
         }
         t.add_raw_templates(files).map_err(|e| Error::invalid(format!("templates/: {e}")))?;
     }
     t.autoescape_on(vec![".html"]);
-    Ok(t)
+    sources.sort();
+    let digest = incidents::render_key(&sources.iter().map(String::as_str).collect::<Vec<_>>());
+    Ok((t, digest))
+}
+
+/// Renders a template, naming it and every cause in the error.
+fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
+    tera.render(name, ctx).map_err(|e| {
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        Error::invalid(format!("template {name}: {msg}"))
+    })
 }
 
 /// Renders the site into `out`, writing only files whose bytes changed.
@@ -99,20 +126,14 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
         "audience": if internal { "internal" } else { "public" },
         "built_at": built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "commit": tip.to_string(),
+        "record": null,
     });
-    let tera = tera(repo.root())?;
+    // Reads records, does not prove them (that is `ims verify`'s job, which keeps
+    // libgit2's hash check on): skip re-hashing every object read.
+    git2::opts::strict_hash_verification(false);
+    let (tera, templates) = tera(repo.root())?;
     let mut pages: BTreeMap<String, String> = BTreeMap::new();
-    let render = |name: &str, ctx: &Context| -> Result<String> {
-        tera.render(name, ctx).map_err(|e| {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            Error::invalid(format!("template {name}: {msg}"))
-        })
-    };
+    let render = |name: &str, ctx: &Context| render(&tera, name, ctx);
     let ctx_for = |root: &str| {
         let mut c = Context::new();
         c.insert("site", &site);
@@ -120,34 +141,56 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
         c
     };
 
-    // Records, filtered for the audience before any template sees them.
-    let mut incidents: Vec<Incident> = Vec::new();
-    for (path, bytes) in model::all_records(&snap, RecordKind::Incident)? {
-        let inc: Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
-        if internal || inc.category != Some(Category::Security) {
-            incidents.push(inc);
+    // Incidents: summaries and pages, from the caches where nothing changed.
+    let audit = if internal { audit::index(repo)? } else { HashMap::new() };
+    let mut page_site = site.clone();
+    page_site["built_at"] = Value::Null;
+    page_site["commit"] = Value::Null;
+    let inputs =
+        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, audit: &audit };
+    let loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
+    let incidents = &loaded.visible;
+    let row = |i: &incidents::Summary| {
+        json!({"id": i.id, "title": i.title, "status": i.status.as_str(),
+               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": i.service,
+               "created_at": fmt(&Some(i.created_at))})
+    };
+    let chunks: Vec<&[incidents::Summary]> =
+        if incidents.is_empty() { vec![&[]] } else { incidents.chunks(PAGE_SIZE).collect() };
+    let page_name = |n: usize| if n == 1 { "index.html".to_string() } else { format!("page-{n}.html") };
+    let links: Vec<Value> = (1..=chunks.len()).map(|n| json!({"n": n, "href": page_name(n)})).collect();
+    // List pages that show the same rows as last time are not rendered again: a row is
+    // a function of its record, so the blob ids of a page's records stand for its rows.
+    let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
+    let on_disk = incidents::existing(&out.join("incidents"));
+    let common = incidents::render_key(&[
+        &templates,
+        &page_site.to_string(),
+        &links.len().to_string(),
+        &incidents.len().to_string(),
+    ]);
+    let mut list_pages = std::collections::HashSet::new();
+    let mut list_written = 0;
+    for (n, chunk) in chunks.iter().enumerate() {
+        let rel = format!("incidents/{}", page_name(n + 1));
+        let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
+        let key = incidents::render_key(&[&common, &(n + 1).to_string(), &blobs]);
+        list_pages.insert(rel.clone());
+        if list_manifest.fresh(&rel, &key, on_disk.contains(&page_name(n + 1))) {
+            continue;
         }
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", "../");
+        c.insert("incidents", &chunk.iter().map(row).collect::<Vec<_>>());
+        c.insert("total", &incidents.len());
+        c.insert("page", &(n + 1));
+        c.insert("pages", &if links.len() > 1 { links.clone() } else { vec![] });
+        list_written +=
+            usize::from(incidents::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
+        list_manifest.made(&rel, &key);
     }
-    incidents.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.incident_id.cmp(&b.incident_id)));
-    let audit = if internal { audit_index(repo)? } else { HashMap::new() };
-
-    // Incidents.
-    let rows: Vec<Value> = incidents
-        .iter()
-        .map(|i| {
-            json!({"id": i.incident_id, "title": i.title, "status": i.status.as_str(),
-                   "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": i.service,
-                   "created_at": fmt(&Some(i.created_at))})
-        })
-        .collect();
-    let mut c = ctx_for("../");
-    c.insert("incidents", &rows);
-    pages.insert("incidents/index.html".into(), render("incidents.html", &c)?);
-    for i in &incidents {
-        let mut c = ctx_for("../");
-        c.insert("i", &incident_view(i, internal, audit.get(&i.incident_id)));
-        pages.insert(format!("incidents/{}.html", i.incident_id), render("incident.html", &c)?);
-    }
+    list_manifest.save();
 
     // Problems and changes.
     let problems: Vec<model::problem::Problem> = load_all(&snap, RecordKind::Problem)?;
@@ -203,7 +246,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     pages.insert("kb/search.js".into(), SEARCH_JS.into());
 
     // Reviews.
-    let shown: std::collections::HashSet<&str> = incidents.iter().map(|i| i.incident_id.as_str()).collect();
+    let shown: std::collections::HashSet<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
     let reviews: Vec<model::pir::Review> = load_all::<model::pir::Review>(&snap, RecordKind::Pir)?
         .into_iter()
         .filter(|r| shown.contains(r.incident_id.as_str()))
@@ -228,7 +271,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     );
 
     // KPIs: the dashboard and report pages per month, week and day.
-    let facts: Vec<crate::report::Facts> = incidents.iter().map(crate::report::Facts::of).collect::<Result<_>>()?;
+    let facts: Vec<crate::report::Facts> =
+        incidents.iter().map(|i| crate::report::Facts::from_cache_line(&i.facts)).collect::<Result<_>>()?;
     let ctxk = crate::query::report_context(&snap)?;
     let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
     let ((start, end), (ps, pe)) = crate::report::bounds(crate::report::Period::Monthly, built_at, tz);
@@ -237,21 +281,16 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     c.insert("kpis", &now_k);
     c.insert("period", &start.with_timezone(&tz).format("%B %Y").to_string());
     c.insert("kpi_rows", &kpi_rows(&now_k, &prev_k));
-    let open: Vec<&Incident> = incidents
-        .iter()
-        .filter(|i| !matches!(i.status, model::enums::Status::Resolved | model::enums::Status::Closed))
-        .collect();
+    let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
     c.insert(
         "open_by_priority",
         &count_by(open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into()))),
     );
-    c.insert(
-        "open_by_team",
-        &count_by(open.iter().map(|i| i.assigned_team.clone().unwrap_or_else(|| "unassigned".into()))),
-    );
+    c.insert("open_by_team", &count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))));
     let mut sla = Vec::new();
-    for i in &open {
-        for clock in crate::sla::clocks(i, built_at, config.sla.warning_threshold)? {
+    for i in open.iter().filter(|i| i.has_sla) {
+        let i = incidents::parse(repo, i)?;
+        for clock in crate::sla::clocks(&i, built_at, config.sla.warning_threshold)? {
             if matches!(clock.state, "at_risk" | "breached") {
                 let left = if clock.remaining_seconds >= 0 {
                     format!("{} left", model::config::format_duration(clock.remaining_seconds))
@@ -314,23 +353,35 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
             )?,
         );
     }
-    pages.insert("feed.xml".into(), feed(&config.organization, &incidents, internal, built_at));
+    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, internal, built_at)?);
     pages.insert("style.css".into(), STYLE.into());
 
-    // Write what changed.
-    let mut written = 0;
+    // Write what changed, and remove pages this build no longer makes (an incident now
+    // hidden from this audience, a report period that moved).
+    let mut written = loaded.written + list_written;
     for (rel, text) in &pages {
-        let path = out.join(rel);
-        if std::fs::read(&path).ok().as_deref() == Some(text.as_bytes()) {
-            continue;
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, text)?;
-        written += 1;
+        written += usize::from(incidents::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
-    Ok(Built { out: out.to_path_buf(), pages: pages.len(), written })
+    let mut on_disk = Some(on_disk);
+    for dir in ["incidents", "kb", "reports"] {
+        let names = match dir {
+            "incidents" => on_disk.take().unwrap_or_default(),
+            _ => incidents::existing(&out.join(dir)),
+        };
+        for name in names {
+            let rel = format!("{dir}/{name}");
+            let made = pages.contains_key(&rel) || loaded.pages.contains(&rel) || list_pages.contains(&rel);
+            if rel.ends_with(".html") && !made {
+                std::fs::remove_file(out.join(&rel))?;
+            }
+        }
+    }
+    Ok(Built {
+        out: out.to_path_buf(),
+        pages: pages.len() + loaded.pages.len() + list_pages.len(),
+        written,
+        rendered: loaded.rendered,
+    })
 }
 
 fn list(
@@ -477,52 +528,34 @@ fn incident_view(i: &Incident, internal: bool, audit: Option<&Vec<AuditLine>>) -
     })
 }
 
-/// One audit entry about an incident, for its page and the audit log.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditLine {
-    pub commit: String,
-    pub ref_id: String,
-    pub action: String,
-    pub actor: String,
-    pub at: String,
-    pub signature: String,
-}
+const FEED_ENTRIES: usize = 200;
 
-/// One pass over history: every incident's audit entries, with signature status.
-fn audit_index(repo: &Repo) -> Result<HashMap<String, Vec<AuditLine>>> {
-    let git = &repo.git;
-    let mut walk = git.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL)?;
-    if let Some(tip) = repo.tip()? {
-        walk.push(tip)?;
-    }
-    let mut out: HashMap<String, Vec<AuditLine>> = HashMap::new();
-    for oid in walk {
-        let commit = git.find_commit(oid?)?;
-        let Some(t) = commit.message().ok().and_then(crate::engine::parse_trailers) else { continue };
-        let signature = crate::query::signature_status(git, &commit, &t.actor)?;
-        let at = Utc.timestamp_opt(commit.time().seconds(), 0).single().unwrap_or_default();
-        for a in t.actions.iter().filter(|a| a.ref_type == "incident") {
-            let Some(id) = &a.ref_id else { continue };
-            out.entry(id.clone()).or_default().push(AuditLine {
-                commit: commit.id().to_string()[..10].to_string(),
-                ref_id: id.clone(),
-                action: a.action.to_string(),
-                actor: t.actor.clone(),
-                at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                signature: serde_json::to_value(signature)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-            });
+/// An Atom feed of the newest communications the audience may see. Only the most
+/// recently updated incidents are read: a communication is never newer than its record.
+fn feed(
+    repo: &Repo,
+    org: &str,
+    incidents: &[incidents::Summary],
+    internal: bool,
+    updated: DateTime<Utc>,
+) -> Result<String> {
+    let mut by_update: Vec<&incidents::Summary> = incidents.iter().collect();
+    by_update.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    let mut read: Vec<Incident> = Vec::new();
+    let mut times: Vec<DateTime<Utc>> = Vec::new();
+    for s in by_update {
+        if times.len() >= FEED_ENTRIES {
+            times.sort_unstable_by(|a, b| b.cmp(a));
+            times.truncate(FEED_ENTRIES);
+            if s.updated_at < times[FEED_ENTRIES - 1] {
+                break;
+            }
         }
+        let i = incidents::parse(repo, s)?;
+        times.extend(i.communications.iter().filter(|c| internal || c.recipients != Recipients::ItStaff).map(|c| c.at));
+        read.push(i);
     }
-    Ok(out)
-}
-
-/// An Atom feed of the communications the audience may see, newest first.
-fn feed(org: &str, incidents: &[Incident], internal: bool, updated: DateTime<Utc>) -> String {
-    let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = incidents
+    let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = read
         .iter()
         .flat_map(|i| {
             i.communications
@@ -539,7 +572,7 @@ fn feed(org: &str, incidents: &[Incident], internal: bool, updated: DateTime<Utc
         escape(&org.replace(' ', "-")),
         ts(updated)
     );
-    for (at, i, c) in items.iter().take(200) {
+    for (at, i, c) in items.iter().take(FEED_ENTRIES) {
         x.push_str(&format!(
             "<entry><id>urn:ims:{}</id><title>{} ({})</title><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
             escape(&c.communication_id),
@@ -551,5 +584,5 @@ fn feed(org: &str, incidents: &[Incident], internal: bool, updated: DateTime<Utc
         ));
     }
     x.push_str("</feed>\n");
-    x
+    Ok(x)
 }

@@ -1,0 +1,353 @@
+//! Incident pages and what the other pages need of every incident, cached by git blob
+//! id: a rebuild parses and renders only the incidents whose record (or audit trail)
+//! changed since the last build, on every core.
+//!
+//! Two caches in `.git/ims/`: the summary of each incident blob (list row, dashboard
+//! fields, report facts), and per output folder a manifest of the incident pages written
+//! (page, render key, length). The render key digests everything the page shows: the
+//! templates, the audience, the record's blob id and its audit entries.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tera::{Context, Tera};
+
+use super::audit::Index;
+use crate::error::{Error, Result};
+use crate::model::enums::{Category, Level, Status};
+use crate::model::Incident;
+use crate::repo::Repo;
+
+/// What list pages, the dashboard, reports and the feed need of one incident.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub priority: Option<Level>,
+    pub service: String,
+    pub team: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub security: bool,
+    pub has_sla: bool,
+    /// The report facts, in their cache-line form.
+    pub facts: String,
+    #[serde(skip)]
+    pub blob: Option<git2::Oid>,
+}
+
+impl Summary {
+    fn of(i: &Incident) -> Result<Summary> {
+        Ok(Summary {
+            id: i.incident_id.clone(),
+            title: i.title.clone(),
+            status: i.status,
+            priority: i.priority,
+            service: i.service.clone(),
+            team: i.assigned_team.clone(),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            security: i.category == Some(Category::Security),
+            has_sla: i.sla.is_some(),
+            facts: crate::report::Facts::of(i)?.to_cache_line()?,
+            blob: None,
+        })
+    }
+
+    pub fn open(&self) -> bool {
+        !matches!(self.status, Status::Resolved | Status::Closed)
+    }
+}
+
+/// Digest of a page's inputs.
+pub fn render_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `bytes` to `path` unless it already holds them; whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes)?;
+    Ok(true)
+}
+
+fn cache_dir(repo: &Repo) -> PathBuf {
+    repo.git.path().join("ims")
+}
+
+fn summaries_path(repo: &Repo) -> PathBuf {
+    cache_dir(repo).join(format!("site-summaries-{}.tsv", env!("CARGO_PKG_VERSION")))
+}
+
+fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf {
+    let out = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    let key = render_key(&[&out.to_string_lossy(), if internal { "internal" } else { "public" }]);
+    cache_dir(repo).join(format!("site-{name}-{}.tsv", &key[..16]))
+}
+
+/// Replaces a cache file whole, so a crash leaves the old one or the new one.
+fn save(path: &Path, body: &str) {
+    let _ = std::fs::create_dir_all(path.parent().expect("a cache folder"));
+    let tmp = path.with_extension("tmp");
+    if std::fs::File::create(&tmp).and_then(|mut f| f.write_all(body.as_bytes())).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+/// Everything `render_page` needs besides the incident.
+pub struct PageInputs<'a> {
+    pub tera: &'a Tera,
+    /// The site object for incident pages: nothing in it changes from build to build.
+    pub site: &'a Value,
+    pub templates: &'a str,
+    pub internal: bool,
+    pub audit: &'a Index,
+}
+
+/// Pages already on disk in a folder of the site, by file name.
+pub fn existing(dir: &Path) -> HashSet<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Page manifests: which render key each page on disk was made from.
+pub struct Manifest {
+    file: PathBuf,
+    old: HashMap<String, String>,
+    new: Vec<(String, String)>,
+}
+
+impl Manifest {
+    pub fn load(repo: &Repo, out: &Path, internal: bool, name: &str) -> Manifest {
+        let file = manifest_path(repo, out, internal, name);
+        let old = std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(rel, key)| (rel.to_string(), key.to_string()))
+            .collect();
+        Manifest { file, old, new: Vec::new() }
+    }
+
+    /// Whether `rel` was made from `key` and is still there; remembers it either way.
+    pub fn fresh(&mut self, rel: &str, key: &str, on_disk: bool) -> bool {
+        let fresh = on_disk && self.old.get(rel).is_some_and(|k| k == key);
+        if fresh {
+            self.new.push((rel.to_string(), key.to_string()));
+        }
+        fresh
+    }
+
+    pub fn made(&mut self, rel: &str, key: &str) {
+        self.new.push((rel.to_string(), key.to_string()));
+    }
+
+    pub fn save(&self) {
+        let mut body = String::new();
+        for (rel, key) in &self.new {
+            body.push_str(&format!("{rel}\t{key}\n"));
+        }
+        save(&self.file, &body);
+    }
+}
+
+impl PageInputs<'_> {
+    /// The page's render key: `common` (templates and site, digested once per build),
+    /// the record's blob id, and a digest of its audit entries when it has any.
+    fn key(&self, common: &str, blob: git2::Oid, id: &str) -> String {
+        match self.audit.get(id) {
+            Some(a) => format!("{common}{blob}{}", render_key(&[&serde_json::to_string(a).unwrap_or_default()])),
+            None => format!("{common}{blob}"),
+        }
+    }
+
+    fn render(&self, i: &Incident, blob: git2::Oid) -> Result<String> {
+        let mut c = Context::new();
+        let mut site = self.site.clone();
+        site["record"] = json!({"id": i.incident_id, "version": blob.to_string()[..12],
+                                "updated_at": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+        c.insert("site", &site);
+        c.insert("root", "../");
+        c.insert("i", &super::incident_view(i, self.internal, self.audit.get(&i.incident_id)));
+        super::render(self.tera, "incident.html", &c)
+    }
+}
+
+/// The incidents of this build.
+pub struct Loaded {
+    /// Those the audience may see, newest first.
+    pub visible: Vec<Summary>,
+    /// Incident pages of this build (relative paths).
+    pub pages: HashSet<String>,
+    pub rendered: usize,
+    pub written: usize,
+}
+
+struct Job {
+    blob: git2::Oid,
+    path: String,
+    summary: Option<Summary>,
+    page: Option<String>,
+}
+
+struct Done {
+    blob: git2::Oid,
+    summary: Summary,
+    /// Whether the summary was made now (not taken from the cache).
+    new_summary: bool,
+    page: Option<(String, String, bool)>,
+}
+
+/// Reads every incident's summary (from the cache, or by parsing what it lacks) and
+/// renders the pages whose render key changed, in parallel.
+pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInputs) -> Result<Loaded> {
+    let snap = repo.snapshot(Some(tip))?;
+    let blobs = snap.blobs_under("records/incidents")?;
+    // The summary cache is a log: appended to, later lines winning, compacted when
+    // mostly stale. A torn last line does not parse and is ignored.
+    let mut cached: HashMap<git2::Oid, Summary> = HashMap::new();
+    let mut cache_lines = 0;
+    if let Ok(text) = std::fs::read_to_string(summaries_path(repo)) {
+        for line in text.lines() {
+            cache_lines += 1;
+            let Some((oid, json)) = line.split_once('\t') else { continue };
+            if let (Ok(oid), Ok(s)) = (git2::Oid::from_str(oid), serde_json::from_str::<Summary>(json)) {
+                cached.insert(oid, s);
+            }
+        }
+    }
+    let mut manifest = Manifest::load(repo, out, inputs.internal, "incident-pages");
+    let on_disk = existing(&out.join("incidents"));
+    let common = render_key(&[inputs.templates, &inputs.site.to_string()]);
+    // What each incident needs: nothing, its summary, and/or its page.
+    let mut jobs = Vec::new();
+    let mut ready = Vec::new();
+    for (path, blob) in blobs {
+        let summary = cached.remove(&blob);
+        let id = Path::new(&path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let shown = inputs.internal || summary.as_ref().is_none_or(|s| !s.security);
+        let name = format!("{id}.html");
+        let page = shown
+            .then(|| inputs.key(&common, blob, &id))
+            .filter(|key| !manifest.fresh(&format!("incidents/{name}"), key, on_disk.contains(&name)));
+        match (summary, page) {
+            (Some(mut s), None) => {
+                s.blob = Some(blob);
+                ready.push(s);
+            }
+            (summary, page) => jobs.push(Job { blob, path, summary, page }),
+        }
+    }
+    let done = run_jobs(repo, out, inputs, jobs)?;
+    let (mut rendered, mut written) = (0, 0);
+    let mut appended = String::new();
+    for d in done {
+        if let Some((rel, key, wrote)) = d.page {
+            rendered += 1;
+            written += usize::from(wrote);
+            manifest.made(&rel, &key);
+        }
+        if d.new_summary {
+            appended.push_str(&format!("{}\t{}\n", d.blob, serde_json::to_string(&d.summary)?));
+            cache_lines += 1;
+        }
+        let mut s = d.summary;
+        s.blob = Some(d.blob);
+        ready.push(s);
+    }
+    // Caches: the summaries of exactly this tip's blobs, and the pages now on disk.
+    if cache_lines > 2 * ready.len() + 1000 {
+        let mut body = String::new();
+        for s in &ready {
+            body.push_str(&format!("{}\t{}\n", s.blob.expect("set above"), serde_json::to_string(s)?));
+        }
+        save(&summaries_path(repo), &body);
+    } else if !appended.is_empty() {
+        let _ = std::fs::create_dir_all(cache_dir(repo));
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(summaries_path(repo))
+            .and_then(|mut f| f.write_all(appended.as_bytes()));
+    }
+    manifest.save();
+    let pages: HashSet<String> = manifest.new.iter().map(|(rel, _)| rel.clone()).collect();
+    let mut visible: Vec<Summary> = ready.into_iter().filter(|s| inputs.internal || !s.security).collect();
+    visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+    Ok(Loaded { visible, pages, rendered, written })
+}
+
+/// Parses and renders on every core; each worker opens the repository for itself.
+fn run_jobs(repo: &Repo, out: &Path, inputs: &PageInputs, jobs: Vec<Job>) -> Result<Vec<Done>> {
+    if jobs.is_empty() {
+        return Ok(vec![]);
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let git_dir = repo.git.path().to_path_buf();
+    let mut chunks: Vec<Vec<Job>> = (0..workers).map(|_| Vec::new()).collect();
+    for (n, job) in jobs.into_iter().enumerate() {
+        chunks[n % workers].push(job);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let git_dir = &git_dir;
+                scope.spawn(move || -> Result<Vec<Done>> {
+                    let git = git2::Repository::open(git_dir)?;
+                    chunk.into_iter().map(|job| run_job(&git, out, inputs, job)).collect()
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for h in handles {
+            done.extend(h.join().map_err(|_| Error::internal("a site worker panicked"))??);
+        }
+        Ok(done)
+    })
+}
+
+fn run_job(git: &git2::Repository, out: &Path, inputs: &PageInputs, job: Job) -> Result<Done> {
+    let bytes = git.find_blob(job.blob)?.content().to_vec();
+    let incident: Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &job.path)?;
+    let new_summary = job.summary.is_none();
+    let summary = match job.summary {
+        Some(s) => s,
+        None => Summary::of(&incident)?,
+    };
+    let shown = inputs.internal || !summary.security;
+    let page = match job.page.filter(|_| shown) {
+        Some(key) => {
+            let rel = format!("incidents/{}.html", incident.incident_id);
+            let html = inputs.render(&incident, job.blob)?;
+            let wrote = write_if_changed(&out.join(&rel), html.as_bytes())?;
+            Some((rel, key, wrote))
+        }
+        None => None,
+    };
+    Ok(Done { blob: job.blob, summary, new_summary, page })
+}
+
+/// Parses one incident by blob id (for the few pages that need the whole record).
+pub fn parse(repo: &Repo, s: &Summary) -> Result<Incident> {
+    let blob = s.blob.ok_or_else(|| Error::internal("a summary without its blob"))?;
+    let bytes = repo.git.find_blob(blob)?.content().to_vec();
+    crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &s.id)
+}
