@@ -58,6 +58,8 @@ fn main() {
         let (mut hugo, mut full, mut incr) = (vec![], vec![], vec![]);
         for round in 0..ROUNDS {
             let public = hugo_dir.join(format!("public-{round}"));
+            // Each tool starts with nothing of the other's still being written back.
+            run(&mut Command::new("sync"));
             hugo.push(measure(
                 Command::new("hugo").arg("--source").arg(&hugo_dir).args(["--quiet", "--destination"]).arg(&public),
             ));
@@ -67,6 +69,7 @@ fn main() {
             if cache.exists() {
                 std::fs::rename(&cache, tmp.path().join(format!("ims-cache-{round}"))).expect("move the cache aside");
             }
+            run(&mut Command::new("sync"));
             full.push(measure(&mut ims(&repo.path, &["site", "build", "--out", out.to_str().unwrap()])));
             // Incremental: one procedure, then a rebuild.
             let id = incident_id(round * 7 + 1);

@@ -4,7 +4,7 @@
 # adds its own bundle and keeps the old ones: every later ims must still read and replay
 # them (tests/cli/compat.rs).
 #
-#   scripts/make-fixture.sh tests/fixtures/history-v1.bundle
+#   scripts/make-fixture.sh tests/fixtures/history-v2.bundle
 set -euo pipefail
 out=$(realpath -m "${1:?usage: make-fixture.sh OUT.bundle}")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,6 +119,18 @@ printf '[{"service":"db","source":"monitoring_tool","alert_type":"DiskFull","sev
 ims event ingest ../alerts.json
 ims event ingest ../alerts.json
 as im im
+ims config set intake.rules "[{match: {alertname: Flap}, priority: low, severity: low, category: software, count: 2, window: 10m}, {match: {alertname: DiskFull}, priority: medium, severity: medium, category: hardware, for: 5m}]"
+as auto auto
+printf '{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Flap","service":"web","severity":"warning"},"annotations":{"summary":"health check failed"},"startsAt":"2026-12-04T14:56:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"},{"status":"firing","labels":{"alertname":"Flap","service":"web","severity":"warning"},"annotations":{"summary":"health check failed"},"startsAt":"2026-12-04T14:58:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"}]}' > ../flap.json
+ims event ingest ../flap.json
+as im im
+mkdir -p ../cstate
+printf -- '---\ntitle: Mirror outage\ndate: 2026-11-20 10:00:00\nresolved: true\nresolvedWhen: 2026-11-20T12:30:00-00:00\nseverity: down\naffected:\n  - mirrors\nsection: issue\n---\n\n[Final Message]\nMirrors are back.\n\n[Initial Message]\nMirrors are down.\n' > ../cstate/2026-11-20-mirrors.md
+printf -- '---\ntitle: Backwards\ndate: 2026-11-21T10:00:00Z\nresolved: true\nresolvedWhen: 2026-11-20T10:00:00Z\nseverity: notice\naffected: [ci]\n---\nOops.\n' > ../cstate/2026-11-21-backwards.md
+ims import cstate ../cstate
+printf 'number,at,state,group\nT1,2026-11-01 09:00:00,New,Desk\nT1,2026-11-01 09:10:00,Work,Desk\nT1,2026-11-01 09:30:00,Work,Network\nT1,2026-11-01 11:00:00,Done,Network\n' > ../export.csv
+printf 'rows: events\ncolumns: {id: number, time: at, state: state, group: group}\ntime_format: "%%Y-%%m-%%d %%H:%%M:%%S"\nstates: {New: open, Work: in_progress, Done: resolved}\nteams: {Desk: service_desk, Network: L2}\ndefault_service: network\n' > ../mapping.yaml
+ims import csv ../export.csv --mapping ../mapping.yaml
 ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
 ims kb retire "$wkb"
 as l2 l2

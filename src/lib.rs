@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod hygiene;
 pub mod ids;
+pub mod import;
 pub mod index_file;
 pub mod intake;
 pub mod model;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{build::TreeUpdateBuilder, FileMode, IndexEntry, IndexTime, ObjectType, Oid, Repository, Signature, Time};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
 use crate::index_file::{self, Held};
@@ -54,6 +54,31 @@ impl<'r> TreeSnapshot<'r> {
 }
 
 impl TreeSnapshot<'_> {
+    /// The blob ids at many paths: each folder is looked up once and its entries found by
+    /// name (a procedure that writes thousands of files into one folder must not read
+    /// that folder's tree once per file).
+    pub fn blob_ids(&self, paths: &[&str]) -> Result<HashMap<String, Option<Oid>>> {
+        let mut folders: HashMap<&str, Option<git2::Tree<'_>>> = HashMap::new();
+        let mut out = HashMap::with_capacity(paths.len());
+        for path in paths {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if !folders.contains_key(dir) {
+                let tree = match dir {
+                    "" => self.tree.clone(),
+                    _ => self.subtree(dir)?,
+                };
+                folders.insert(dir, tree);
+            }
+            let id = folders[dir]
+                .as_ref()
+                .and_then(|t| t.get_name(name))
+                .filter(|e| e.kind() == Some(ObjectType::Blob))
+                .map(|e| e.id());
+            out.insert(path.to_string(), id);
+        }
+        Ok(out)
+    }
+
     /// The folder at `dir`, if there is one.
     fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'_>>> {
         let Some(tree) = &self.tree else { return Ok(None) };
@@ -122,6 +147,15 @@ impl Snapshot for TreeSnapshot<'_> {
         Ok(Some(bytes))
     }
 
+    fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let Ok(oid) = Oid::from_str(id) else { return Ok(None) };
+        match self.repo.find_blob(oid) {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn list(&self, path: &str) -> Result<Vec<String>> {
         Ok(match self.subtree(path)? {
             Some(sub) => sub.iter().filter_map(|e| e.name().ok().map(String::from)).collect(),
@@ -140,6 +174,15 @@ pub struct Stamp<'a> {
 impl Repo {
     /// Finds the records repository at or above `start`, as git does.
     pub fn discover(start: &Path) -> Result<Repo> {
+        // Keep folders of thousands of records (keys, a day of a large import) in
+        // libgit2's object cache: by default it caches no tree over 4 KiB, and such a
+        // folder would be inflated again for every lookup.
+        static TREE_CACHE: std::sync::Once = std::sync::Once::new();
+        TREE_CACHE.call_once(|| {
+            // SAFETY: libgit2 global options are set once, before any other thread uses
+            // libgit2 (the first repository this process opens).
+            let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 16 << 20) };
+        });
         let git = Repository::discover(start).map_err(|_| {
             Error::invalid(format!("{}: not inside a git repository (run `ims init`)", start.display()))
         })?;
@@ -315,9 +358,9 @@ impl Repo {
                     .collect()
             }
         };
-        let snap = self.snapshot(tip)?;
+        let committed_ids = self.snapshot(tip)?.blob_ids(paths)?;
         for path in paths {
-            let committed = snap.blob_id(path)?;
+            let committed = committed_ids[*path];
             let staged = match held.get(*path) {
                 Some(Held::Staged(oid)) => Some(Oid::from_bytes(oid)?),
                 Some(Held::Conflict) => {
@@ -346,11 +389,11 @@ impl Repo {
     pub fn update_worktree(&self, lock: IndexLock, paths: &[&str]) -> Result<()> {
         let workdir = self.git.workdir().ok_or_else(|| Error::internal("no working tree"))?.to_path_buf();
         let tip = self.tip()?;
-        let snap = self.snapshot(tip)?;
+        let ids = self.snapshot(tip)?.blob_ids(paths)?;
         let mut updates = BTreeMap::new();
         for path in paths {
             let file = workdir.join(path);
-            match snap.blob_id(path)? {
+            match ids[*path] {
                 Some(oid) => {
                     let blob = self.git.find_blob(oid)?;
                     write_atomically(&file, blob.content())?;

@@ -22,10 +22,11 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("person/1", include_str!("../schemas/person.json")),
     ("proposal/1", include_str!("../schemas/proposal.json")),
     ("config/1", include_str!("../schemas/config.json")),
+    ("import/1", include_str!("../schemas/import.json")),
 ];
 
 /// The compiled validator for `name`, compiled on first use (a procedure needs one or
-/// two of the eleven) and kept for the rest of the process.
+/// two of them) and kept for the rest of the process.
 fn validator(name: &str) -> Option<&'static Validator> {
     static COMPILED: [OnceLock<Validator>; SCHEMAS.len()] = [const { OnceLock::new() }; SCHEMAS.len()];
     let i = SCHEMAS.iter().position(|(n, _)| *n == name)?;

@@ -2,6 +2,7 @@
 //! one module per command group, and the one place where errors become exit codes.
 
 mod admin;
+mod import;
 mod incident;
 mod intake;
 mod publish;
@@ -80,6 +81,9 @@ pub enum Command {
     /// Monitoring intake: record events; qualifying alerts open incidents.
     #[command(subcommand)]
     Event(intake::EventCommand),
+    /// Bring incident history from a status page or an ITSM export (incident manager).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Ingest each file that lands in DIR (moved to processed/ or rejected/ after).
     Watch {
         #[arg(value_name = "DIR")]
@@ -294,6 +298,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Event(c) => intake::event(env, c),
         Command::Watch { inbox } => intake::watch(env, inbox),
         Command::Intake(c) => intake::intake(env, c),
+        Command::Import(c) => import::import(env, c),
         Command::Show(args) => queries::show(env, args),
         Command::Find(args) => queries::find(env, args),
         Command::Audit(args) => queries::audit(env, args),

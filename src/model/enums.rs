@@ -156,6 +156,7 @@ policy_enum!(
         Ims => "ims",
         Email => "email",
         Meeting => "meeting",
+        StatusPage => "status_page",
     }
 );
 

@@ -32,6 +32,12 @@ pub trait Snapshot {
     /// The names of the entries in the folder at `path` (empty if none).
     fn list(&self, path: &str) -> Result<Vec<String>>;
 
+    /// A blob by its id (hex), whatever path holds it: content-addressed, so a replay
+    /// reads the same bytes. Only snapshots of a repository have blobs.
+    fn blob(&self, _id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+
     /// The file at `path`, which must exist.
     fn read_required(&self, path: &str) -> Result<Vec<u8>> {
         self.read(path)?.ok_or_else(|| Error::internal(format!("{path}: missing")))

@@ -87,6 +87,7 @@ registry!(
     incident::link_change::LinkChange,
     incident::review::Review,
     incident::sla_escalate::SlaEscalate,
+    incident::import::Import,
     pir::action::UpdateAction,
     problem::create::Create,
     problem::update::Update,

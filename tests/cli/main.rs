@@ -5,6 +5,7 @@
 mod admin;
 mod compat;
 mod engine;
+mod import;
 mod intake;
 mod lifecycle;
 mod queries;

@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod escalate;
 pub mod feedback;
 pub mod identify;
+pub mod import;
 pub mod link_change;
 pub mod log;
 pub mod notify;
