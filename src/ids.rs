@@ -90,6 +90,20 @@ impl RecordKind {
 }
 
 /// Makes a new id for `kind` at `now` from 50 random bits.
+/// Ten Crockford digits of a SHA-256 digest of `text`: the random part of an id that
+/// must be a function of what it names (an event's identity, an imported item's key).
+pub fn digest_suffix(text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let mut bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let mut suffix = String::with_capacity(10);
+    for _ in 0..10 {
+        suffix.push(CROCKFORD[(bits & 31) as usize] as char);
+        bits >>= 5;
+    }
+    suffix
+}
+
 pub fn new_id(kind: RecordKind, now: DateTime<Utc>) -> String {
     let random = uuid::Uuid::new_v4().as_u128();
     let mut suffix = String::with_capacity(10);

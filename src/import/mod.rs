@@ -8,7 +8,6 @@
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::Incident;
@@ -48,15 +47,7 @@ pub struct Read {
 /// The incident id of an imported item: its date, and ten Crockford digits of a digest
 /// of its source key — the same item always gets the same id.
 pub fn incident_id(key: &str, created: DateTime<Utc>) -> String {
-    const A: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let digest = Sha256::digest(key.as_bytes());
-    let mut bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    let mut suffix = String::with_capacity(10);
-    for _ in 0..10 {
-        suffix.push(A[(bits & 31) as usize] as char);
-        bits >>= 5;
-    }
-    format!("INC-{}-{suffix}", created.format("%Y%m%d"))
+    format!("INC-{}-{}", created.format("%Y%m%d"), crate::ids::digest_suffix(key))
 }
 
 /// A time as sources write them: RFC 3339, a space instead of `T`, a single-digit hour,

@@ -57,14 +57,7 @@ crate::model::enums::policy_enum!(
 /// An event's id is a function of its identity (fingerprint, time, status), so
 /// ingesting the same alert twice finds it already recorded.
 pub fn event_id(fingerprint: &str, occurred_at: &DateTime<Utc>, status: AlertStatus) -> String {
-    const A: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let digest = Sha256::digest(format!("{fingerprint}|{}|{status}", occurred_at.timestamp()).as_bytes());
-    let mut bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    let mut suffix = String::with_capacity(10);
-    for _ in 0..10 {
-        suffix.push(A[(bits & 31) as usize] as char);
-        bits >>= 5;
-    }
+    let suffix = crate::ids::digest_suffix(&format!("{fingerprint}|{}|{status}", occurred_at.timestamp()));
     format!("EVT-{}-{suffix}", occurred_at.format("%Y%m%d"))
 }
 

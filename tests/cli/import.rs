@@ -236,3 +236,63 @@ fn bad_mappings_and_bad_rows_are_refused_or_reported() {
     assert_eq!((i["status"].as_str(), i["resolved_at"].as_str()), (Some("closed"), Some("2025-01-01T12:00:00Z")));
     repo.fails(&im, &["import", "cstate", dir.join("nowhere").to_str().unwrap()], 3);
 }
+
+/// The YAML block that follows `heading` in the README.
+fn readme_yaml(heading: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let after = &readme[readme.find(heading).unwrap_or_else(|| panic!("README lacks {heading}"))..];
+    let start = after.find("```yaml\n").unwrap() + 8;
+    after[start..start + after[start..].find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readme_mappings_import_sample_exports() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let dir = repo.tmp.path();
+    let sn = dir.join("sn.yaml");
+    std::fs::write(&sn, readme_yaml("A ServiceNow incident audit export")).unwrap();
+    let audit = dir.join("audit.csv");
+    std::fs::write(
+        &audit,
+        "number,sys_updated_on,incident_state,priority,category,assignment_group,u_support_level,caller_id,assigned_to,sys_updated_by,short_description,description,cmdb_ci\n\
+         INC0000001,2025-03-01 09:00:00,New,2 - High,Network,Service Desk,L1,Ann Caller,,ann,VPN down,No VPN,vpn\n\
+         INC0000001,2025-03-01 09:20:00,In Progress,2 - High,Network,Service Desk,L1,Ann Caller,Sam,sam,VPN down,No VPN,vpn\n\
+         INC0000001,2025-03-01 10:00:00,In Progress,2 - High,Network,Network L2,L2,Ann Caller,Nia,sam,VPN down,No VPN,vpn\n\
+         INC0000001,2025-03-01 11:00:00,Resolved,2 - High,Network,Network L2,L2,Ann Caller,Nia,nia,VPN down,No VPN,vpn\n",
+    )
+    .unwrap();
+    let doc = repo.ok(&im, &["import", "csv", audit.to_str().unwrap(), "--mapping", sn.to_str().unwrap()]);
+    assert_eq!(doc["imported"], 1, "{doc}");
+    let i = find(&repo, "VPN down");
+    // 09:00 Amsterdam (UTC+1 in March) is 08:00Z; acknowledged 20 minutes later.
+    assert_eq!(
+        (i["created_at"].as_str(), i["acknowledged_at"].as_str()),
+        (Some("2025-03-01T08:00:00Z"), Some("2025-03-01T08:20:00Z"))
+    );
+    assert_eq!(
+        (i["status"].as_str(), i["assigned_team"].as_str(), i["priority"].as_str()),
+        (Some("resolved"), Some("L2"), Some("high"))
+    );
+    assert!(i["timeline"].as_array().unwrap().iter().any(|t| t["to"] == "escalated" && t["by"] == "sam"));
+    let tickets = dir.join("tickets.yaml");
+    std::fs::write(&tickets, readme_yaml("A generic ticket export")).unwrap();
+    let export = dir.join("tickets.csv");
+    std::fs::write(
+        &export,
+        "Ticket,Created,First response,Solved,Closed,Status,Priority,Team,Reassignments,Requester,Agent,Subject,Product\n\
+         T-1,03/02/2025 10:00,03/02/2025 10:30,03/02/2025 14:00,04/02/2025 09:00,Closed,Urgent,Engineering,2,Bo Buyer,Al Agent,Checkout broken,shop\n",
+    )
+    .unwrap();
+    let doc = repo.ok(&im, &["import", "csv", export.to_str().unwrap(), "--mapping", tickets.to_str().unwrap()]);
+    assert_eq!(doc["imported"], 1, "{doc}");
+    let i = find(&repo, "Checkout broken");
+    assert_eq!(i["resolved_at"], "2025-02-03T14:00:00Z");
+    assert_eq!(i["closed_at"], "2025-02-04T09:00:00Z");
+    assert!(i["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["to"] == "escalated" && t["at"] == "2025-02-03T10:30:00Z"));
+    assert_eq!((i["reporter"].as_str(), i["assignee"].as_str()), (Some("Bo Buyer"), Some("Al Agent")));
+}

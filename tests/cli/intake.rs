@@ -338,16 +338,24 @@ fn alertmanager_end_to_end() {
 }
 
 fn start_watch(repo: &Repo, inbox: &std::path::Path) -> std::process::Child {
-    Command::new(ims_bin())
-        .current_dir(&repo.path)
+    spawn_watch(repo, inbox, None)
+}
+
+/// `ims watch` as the automation identity, logging to `watch.log` beside the inbox;
+/// with a pause point, it stops there until killed (`IMS_PAUSE_AT`).
+fn spawn_watch(repo: &Repo, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
+    let mut cmd = Command::new(ims_bin());
+    cmd.current_dir(&repo.path)
         .args(["watch", inbox.to_str().unwrap()])
         .env("IMS_NOW", &repo.now)
         .env("IMS_ACTOR", who("automation"))
         .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
         .stdout(std::process::Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("watch.log")).unwrap())
-        .spawn()
-        .unwrap()
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("watch.log")).unwrap());
+    if let Some(point) = pause_at {
+        cmd.env("IMS_PAUSE_AT", point);
+    }
+    cmd.spawn().unwrap()
 }
 
 fn wait_empty(inbox: &std::path::Path, limit: Duration) {
@@ -357,20 +365,6 @@ fn wait_empty(inbox: &std::path::Path, limit: Duration) {
         assert!(start.elapsed() < limit, "the inbox did not empty in time: {log}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn start_watch_pausing(repo: &Repo, inbox: &std::path::Path, point: &str) -> std::process::Child {
-    Command::new(ims_bin())
-        .current_dir(&repo.path)
-        .args(["watch", inbox.to_str().unwrap()])
-        .env("IMS_NOW", &repo.now)
-        .env("IMS_ACTOR", who("automation"))
-        .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
-        .env("IMS_PAUSE_AT", point)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("watch.log")).unwrap())
-        .spawn()
-        .unwrap()
 }
 
 /// 1,000 alert files, many repeats of 50 distinct alerts (each repeat a separate firing),
@@ -407,7 +401,7 @@ fn burst(kill: impl FnOnce(&Repo, &std::path::Path) -> std::process::Child) {
 
 fn killed_at(point: &'static str) -> impl FnOnce(&Repo, &std::path::Path) -> std::process::Child {
     move |repo, inbox| {
-        let child = start_watch_pausing(repo, inbox, point);
+        let child = spawn_watch(repo, inbox, Some(point));
         wait_for(point, Duration::from_secs(120), || log_says(inbox, "watch.log", &format!("paused at {point}")));
         child
     }
