@@ -25,6 +25,12 @@ fn main() {
     let n: usize = std::env::var("IMS_BENCH_COMMITS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let tmp = tempfile::tempdir().expect("temp dir");
     let (repo_path, root, key) = generate(tmp.path(), n);
+    if let Ok(keep) = std::env::var("IMS_BENCH_KEEP") {
+        // For profiling by hand: a copy of the generated history and its key.
+        let status = std::process::Command::new("cp").arg("-a").arg(tmp.path()).arg(format!("{keep}-{n}")).status();
+        assert!(status.is_ok_and(|s| s.success()), "copy to {keep}-{n}");
+        println!("kept a copy in {keep}-{n} (trust root {root})");
+    }
     let repo = Repo::discover(&repo_path).expect("the generated repository");
     let count = git_out(&repo_path, &["rev-list", "--count", "HEAD"]);
     println!("history: {} commits", count.trim());

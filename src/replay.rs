@@ -38,18 +38,77 @@ pub fn governed_changes(
         Some(p) => Some(git.find_commit(p)?.tree()?),
         None => None,
     };
-    let diff = git.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)?;
+    let mut changed = Vec::new();
+    tree_changes(git, old_tree.as_ref(), Some(&new_tree), "", &mut changed)?;
     let mut out = BTreeMap::new();
-    for delta in diff.deltas() {
-        let file = delta.new_file();
-        let Some(path) = file.path().or_else(|| delta.old_file().path()).and_then(|p| p.to_str()) else { continue };
-        if !governed(path) {
+    for (path, id) in changed {
+        if !governed(&path) {
             continue;
         }
-        let bytes = if file.id().is_zero() { None } else { Some(git.find_blob(file.id())?.content().to_vec()) };
-        out.insert(path.to_string(), bytes);
+        let bytes = match id {
+            Some(id) => Some(git.find_blob(id)?.content().to_vec()),
+            None => None,
+        };
+        out.insert(path, bytes);
     }
     Ok(out)
+}
+
+/// The files that differ between two trees: `(path, new blob id)`, `None` for a file
+/// removed. A folder whose tree id is the same on both sides is skipped whole, so the
+/// cost is the size of the change, not of the repository (libgit2's tree-to-tree diff
+/// visits every file of both trees). A change of file mode counts as a change.
+fn tree_changes(
+    git: &Repository,
+    old: Option<&git2::Tree>,
+    new: Option<&git2::Tree>,
+    prefix: &str,
+    out: &mut Vec<(String, Option<Oid>)>,
+) -> Result<()> {
+    let is_tree = |e: &git2::TreeEntry| e.kind() == Some(git2::ObjectType::Tree);
+    let subtree = |e: &git2::TreeEntry| -> Result<Option<git2::Tree<'_>>> {
+        Ok(if is_tree(e) { Some(git.find_tree(e.id())?) } else { None })
+    };
+    if let Some(new) = new {
+        for entry in new.iter() {
+            let Ok(name) = entry.name() else { continue };
+            let path = format!("{prefix}{name}");
+            let before = old.and_then(|o| o.get_name(name));
+            if before.as_ref().is_some_and(|b| b.id() == entry.id() && b.filemode() == entry.filemode()) {
+                continue;
+            }
+            let old_sub = match &before {
+                Some(b) => subtree(b)?,
+                None => None,
+            };
+            if is_tree(&entry) {
+                tree_changes(git, old_sub.as_ref(), subtree(&entry)?.as_ref(), &format!("{path}/"), out)?;
+                if before.as_ref().is_some_and(|b| !is_tree(b)) {
+                    out.push((path, None)); // a file became a folder
+                }
+            } else {
+                if old_sub.is_some() {
+                    tree_changes(git, old_sub.as_ref(), None, &format!("{path}/"), out)?;
+                    // a folder became a file
+                }
+                out.push((path, Some(entry.id())));
+            }
+        }
+    }
+    if let Some(old) = old {
+        for entry in old.iter() {
+            let Ok(name) = entry.name() else { continue };
+            if new.is_some_and(|n| n.get_name(name).is_some()) {
+                continue;
+            }
+            let path = format!("{prefix}{name}");
+            match subtree(&entry)? {
+                Some(sub) => tree_changes(git, Some(&sub), None, &format!("{path}/"), out)?,
+                None => out.push((path, None)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Replays one commit on its first parent. `Ok(None)` for a commit that touches no
@@ -168,4 +227,79 @@ pub fn replay_outcome(
 /// A write that leaves a file as it was shows up in no diff.
 fn unchanged(snap: &dyn crate::model::Snapshot, path: &str, bytes: &Option<Vec<u8>>) -> Result<bool> {
     Ok(&snap.read(path)? == bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree from `(path, content, executable)` files.
+    fn tree(git: &Repository, files: &[(&str, &str, bool)]) -> Oid {
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for (path, content, exec) in files {
+            let mode = if *exec { git2::FileMode::BlobExecutable } else { git2::FileMode::Blob };
+            update.upsert(*path, git.blob(content.as_bytes()).unwrap(), mode);
+        }
+        let empty = git.treebuilder(None).unwrap().write().unwrap();
+        update.create_updated(git, &git.find_tree(empty).unwrap()).unwrap()
+    }
+
+    /// What libgit2's full diff says changed, for comparison.
+    fn libgit2_changes(git: &Repository, old: Oid, new: Oid) -> Vec<(String, Option<Oid>)> {
+        let (old, new) = (git.find_tree(old).unwrap(), git.find_tree(new).unwrap());
+        let diff = git.diff_tree_to_tree(Some(&old), Some(&new), None).unwrap();
+        let mut out: Vec<(String, Option<Oid>)> = diff
+            .deltas()
+            .map(|d| {
+                let file = d.new_file();
+                let path = file.path().or_else(|| d.old_file().path()).unwrap().to_str().unwrap().to_string();
+                (path, (!file.id().is_zero()).then(|| file.id()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn tree_changes_agree_with_a_full_diff() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Repository::init(dir.path()).unwrap();
+        let before = tree(
+            &git,
+            &[
+                ("ims.yaml", "a", false),
+                ("records/incidents/2026/01/01/A.yaml", "a", false),
+                ("records/incidents/2026/01/02/B.yaml", "b", false),
+                ("records/keys/x.yaml", "x", false),
+                ("people/p.yaml", "p", false),
+                ("gone/deep/file", "g", false),
+                ("becomes-folder", "f", false),
+                ("was/folder/file", "w", false),
+                ("script", "s", false),
+            ],
+        );
+        let after = tree(
+            &git,
+            &[
+                ("ims.yaml", "a", false),                             // same
+                ("records/incidents/2026/01/01/A.yaml", "a2", false), // changed
+                ("records/incidents/2026/01/02/B.yaml", "b", false),  // same folder, skipped
+                ("records/incidents/2026/01/03/C.yaml", "c", false),  // added
+                ("people/p.yaml", "p", false),
+                ("becomes-folder/inner", "i", false), // file → folder
+                ("was", "now a file", false),         // folder → file
+                ("script", "s", true),                // mode only
+            ],
+        );
+        for (old, new) in [(before, after), (after, before)] {
+            let mut ours = Vec::new();
+            let (o, n) = (git.find_tree(old).unwrap(), git.find_tree(new).unwrap());
+            tree_changes(&git, Some(&o), Some(&n), "", &mut ours).unwrap();
+            ours.sort();
+            assert_eq!(ours, libgit2_changes(&git, old, new));
+        }
+        let mut all = Vec::new();
+        tree_changes(&git, None, Some(&git.find_tree(before).unwrap()), "", &mut all).unwrap();
+        assert_eq!(all.len(), 9, "from nothing, every file is new");
+    }
 }

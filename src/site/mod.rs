@@ -474,9 +474,19 @@ fn bars(title: &str, data: &[(String, f64)]) -> String {
             escape(label)
         ));
         svg.push_str(&format!("<text x=\"{:.1}\" y=\"{:.1}\">{}</text>", x, h - 10.0, escape(label)));
+        svg.push_str(&format!("<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>", (h - pad - bh - 4.0).max(10.0), number(*v)));
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A chart value as people read it: whole numbers plain, others to one decimal.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn escape(s: &str) -> String {
