@@ -37,8 +37,17 @@ fn labels(v: Option<&Value>) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
-/// Parses a payload: Alertmanager's webhook, or native events (one or a list).
+/// Parses a payload: Alertmanager's webhook, or native events (one or a list), each
+/// passing the input checks of `event.ingest`.
 pub fn parse(bytes: &[u8], service_labels: &[String]) -> Result<Vec<EventInput>> {
+    let events = read(bytes, service_labels)?;
+    for e in &events {
+        crate::procedures::event::ingest::check(e)?;
+    }
+    Ok(events)
+}
+
+fn read(bytes: &[u8], service_labels: &[String]) -> Result<Vec<EventInput>> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::invalid(format!("payload: not JSON: {e}")))?;
     if value.get("alerts").is_some() {
         return alertmanager(&value, service_labels);

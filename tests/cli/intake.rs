@@ -268,7 +268,10 @@ fn the_http_endpoint_stores_before_it_answers_and_survives_sigkill_mid_write() {
             + ims::intake::pending(&inbox).unwrap().len()
     };
     let before = stored();
-    for bad in [&b"{"[..], br#"{"version": "3", "alerts": [{}]}"#, br#"{"service": "db"}"#] {
+    let mut secret = alert("db", "DiskFull", "critical", 2);
+    secret["summary"] = json!("password: hunter22hunter");
+    let secret = serde_json::to_vec(&secret).unwrap();
+    for bad in [&b"{"[..], br#"{"version": "3", "alerts": [{}]}"#, br#"{"service": "db"}"#, &secret] {
         let (code, body) = http(&addr, "POST", "/alerts", bad).unwrap();
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("error"), "{body}");
@@ -380,6 +383,10 @@ fn burst(kill: impl FnOnce(&Repo, &std::path::Path) -> std::process::Child) {
         std::fs::write(inbox.join(format!("{i:04}.json")), serde_json::to_vec(&v).unwrap()).unwrap();
     }
     std::fs::write(inbox.join("zzz-bad.json"), "{").unwrap();
+    // Well-formed, but its summary holds a secret: rejected alone, never blocking the rest.
+    let mut secret = alert("svc0", "Down", "critical", 0);
+    secret["summary"] = json!("token AKIAIOSFODNN7EXAMPLE leaked");
+    std::fs::write(inbox.join("zzz-secret.json"), serde_json::to_vec(&secret).unwrap()).unwrap();
     let mut child = kill(&repo, &inbox);
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -393,6 +400,8 @@ fn burst(kill: impl FnOnce(&Repo, &std::path::Path) -> std::process::Child) {
     assert_eq!(count(&repo, "records/events"), 1000, "every event recorded once");
     assert_eq!(std::fs::read_dir(inbox.join("processed")).unwrap().count(), 1000);
     assert!(inbox.join("rejected/zzz-bad.json.reason").exists());
+    let reason = std::fs::read_to_string(inbox.join("rejected/zzz-secret.json.reason")).unwrap();
+    assert!(reason.contains("AWS"), "{reason}");
     let commits: usize = repo.git(&["rev-list", "--count", "HEAD", "--", "records/events"]).trim().parse().unwrap();
     assert!(commits <= 10, "a storm costs a handful of commits, not {commits}");
     let out = repo.run(&who("auditor"), &["verify"]);

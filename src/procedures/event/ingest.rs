@@ -87,7 +87,9 @@ pub struct Input {
     pub new_ids: BTreeMap<String, NewIds>,
 }
 
-fn check(e: &EventInput) -> Result<()> {
+/// The input checks of one event (also run by the payload readers, so a payload the
+/// procedure would refuse is rejected on its own, never blocking the others).
+pub fn check(e: &EventInput) -> Result<()> {
     hygiene::text("service", &e.service, Shape::Line)?;
     hygiene::text("alert_type", &e.alert_type, Shape::Line)?;
     hygiene::text("summary", &e.summary, Shape::Text)?;
