@@ -187,6 +187,9 @@ pub enum IntakeCommand {
     },
 }
 
+/// Threads answering requests.
+const RECEIVERS: usize = 4;
+
 /// Payloads larger than this are refused (413): Alertmanager's are a few kilobytes.
 const MAX_PAYLOAD: u64 = 4 << 20;
 
@@ -210,13 +213,18 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
     let labels = service_labels(&repo)?;
     env.ui.status(&format!("listening on http://{listen}/ ; inbox {}", inbox.display()));
-    let dir = inbox.clone();
-    std::thread::spawn(move || {
-        for mut request in server.incoming_requests() {
-            let (code, body) = receive(&dir, &labels, &mut request);
-            let _ = answer(request, code, &body);
-        }
-    });
+    // A few receivers, so one slow sender does not hold up the others.
+    let server = std::sync::Arc::new(server);
+    let labels = std::sync::Arc::new(labels);
+    for _ in 0..RECEIVERS {
+        let (server, labels, dir) = (server.clone(), labels.clone(), inbox.clone());
+        std::thread::spawn(move || {
+            while let Ok(mut request) = server.recv() {
+                let (code, body) = receive(&dir, &labels, &mut request);
+                let _ = answer(request, code, &body);
+            }
+        });
+    }
     drain(env, &repo, &identity, &inbox)
 }
 
