@@ -36,6 +36,9 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
 }
 
+/// A mapping is a page of YAML; anything larger is not one.
+const MAPPING_MAX: u64 = 1 << 20;
+
 /// The cState files of a folder as a bundle, leaving out (with the reason) those that
 /// fail the input checks, so nothing unsafe reaches the archive.
 fn cstate_bundle(dir: &Path) -> Result<(Vec<u8>, Vec<Skipped>)> {
@@ -69,6 +72,9 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
     let (format, source, mapping, timezone) = match &command {
         ImportCommand::Cstate { source, timezone } => (Format::Cstate, source, None, timezone.clone()),
         ImportCommand::Csv { source, mapping } => {
+            if std::fs::metadata(mapping).is_ok_and(|m| m.len() > MAPPING_MAX) {
+                return Err(Error::invalid(format!("{}: over {MAPPING_MAX} bytes; not a mapping", mapping.display())));
+            }
             let text = String::from_utf8(read(mapping)?)
                 .map_err(|_| Error::invalid(format!("{}: not UTF-8", mapping.display())))?;
             let m = csv::Mapping::parse(&text)?;
@@ -81,8 +87,9 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
         (Some(m), Format::Csv) => csv::minimize(&read(&source)?, m)?,
         _ => cstate_bundle(&source)?,
     };
-    // The archive goes into the object database first: the procedure reads it by id.
-    let blob = repo.git.blob(&archive)?;
+    // The procedure reads the archive by id; it reaches the object database only with
+    // the import's commit, so a refused import leaves nothing behind.
+    let blob = crate::repo::stage_blob(archive)?;
     let input = Input {
         format,
         source_name: source.file_name().unwrap_or_default().to_string_lossy().into_owned(),

@@ -31,9 +31,10 @@ fn find(repo: &Repo, title: &str) -> Value {
 fn every_jenkins_status_incident_is_imported_or_reported() {
     let repo = Repo::with_everyone();
     let im = who("incident_manager");
-    let before = repo.state();
+    let (before, objects) = (repo.state(), repo.git(&["count-objects"]));
     repo.fails(&who("L2"), &["import", "cstate", jenkins().to_str().unwrap()], 4);
     assert_eq!(repo.state(), before, "refused: nothing changed");
+    assert_eq!(repo.git(&["count-objects"]), objects, "not even an object written");
     let doc = repo.ok(&im, &["import", "cstate", jenkins().to_str().unwrap()]);
     let imported = doc["imported"].as_u64().unwrap() as usize;
     let rejected = doc["rejected"].as_array().unwrap();
