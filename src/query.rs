@@ -324,7 +324,7 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
             continue;
         }
         let status = crate::sla::status_at(&inc, at);
-        if matches!(status, model::enums::Status::Resolved | model::enums::Status::Closed) {
+        if status.is_done() {
             continue;
         }
         let status = status.to_string();

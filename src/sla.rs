@@ -199,7 +199,7 @@ fn running_seconds(incident: &Incident, targets: &Targets, from: DateTime<Utc>, 
     }
     let mut total = 0;
     for (a, b, status) in intervals(incident, to) {
-        if targets.paused.contains(&status) || matches!(status, Status::Resolved | Status::Closed) {
+        if targets.paused.contains(&status) || status.is_done() {
             continue;
         }
         let (a, b) = (a.max(from), b.min(to));
@@ -253,7 +253,7 @@ pub fn clocks(incident: &Incident, at: DateTime<Utc>, warning: f64) -> Result<Ve
         since: None,
     });
     let status_now = status_at(incident, at);
-    let done = matches!(status_now, Status::Resolved | Status::Closed);
+    let done = status_now.is_done();
     let res_elapsed = running_seconds(incident, &t, incident.created_at, at);
     out.push(Clock {
         clock: "resolve",

@@ -357,7 +357,7 @@ fn incident(
                 }
             }
         }
-        let open = !matches!(inc.status, Status::Resolved | Status::Closed);
+        let open = !inc.status.is_done();
         if escalated && open && !inc.timeline.is_empty() && inc.status != Status::Escalated {
             inc.set_status(t, &by, Status::Escalated);
         }
@@ -409,9 +409,9 @@ fn incident(
                 inc.status = st;
                 inc.track(at, &by, "status", None, Some(st.to_string()));
             } else if st != inc.status {
-                let was_done = matches!(inc.status, Status::Resolved | Status::Closed);
+                let was_done = inc.status.is_done();
                 inc.set_status(at, &by, st);
-                if was_done && !matches!(st, Status::Resolved | Status::Closed) {
+                if was_done && !st.is_done() {
                     // Reopened: the resolution that counts is the final one.
                     inc.resolved_at = None;
                     inc.closed_at = None;

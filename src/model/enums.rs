@@ -140,6 +140,14 @@ policy_enum!(
     }
 );
 
+impl Status {
+    /// Resolved or closed: the incident's clocks have stopped and a repeat of its alert
+    /// opens a new one.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+}
+
 policy_enum!(
     /// Who a communication is for.
     Recipients, "recipients" {

@@ -61,7 +61,7 @@ impl Summary {
     }
 
     pub fn open(&self) -> bool {
-        !matches!(self.status, Status::Resolved | Status::Closed)
+        !self.status.is_done()
     }
 }
 

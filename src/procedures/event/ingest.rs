@@ -153,7 +153,7 @@ impl Procedure for Ingest {
                     let inc: Incident = crate::model::record(ctx.snap, &rid)?;
                     touched.insert(id.clone(), inc);
                 }
-                if !matches!(touched[&id].status, Status::Resolved | Status::Closed) {
+                if !touched[&id].status.is_done() {
                     open_incident = Some(id);
                 }
             }
