@@ -502,7 +502,9 @@ fn stale(lock: &Path) -> bool {
     pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
+/// Replaces a file whole (a temporary file renamed into place), so a crash leaves the
+/// old bytes or the new ones.
+pub fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = file.parent() {
         fs::create_dir_all(dir)?;
     }

@@ -3,7 +3,6 @@
 //! rebuild walks only the commits made since.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
@@ -100,18 +99,12 @@ pub fn index(repo: &Repo) -> Result<Index> {
     let mut all = if moved { walk(repo, tip, known)? } else { vec![] };
     all.extend(cached);
     if moved {
-        let _ = std::fs::create_dir_all(path.parent().expect("in .git/ims"));
-        let tmp = path.with_extension("tmp");
-        if let Ok(mut f) = std::fs::File::create(&tmp) {
-            let mut body = format!("tip {tip}\n");
-            for l in &all {
-                body.push_str(&l.to_line());
-                body.push('\n');
-            }
-            if f.write_all(body.as_bytes()).is_ok() {
-                let _ = std::fs::rename(&tmp, &path);
-            }
+        let mut body = format!("tip {tip}\n");
+        for l in &all {
+            body.push_str(&l.to_line());
+            body.push('\n');
         }
+        super::incidents::save(&path, &body);
     }
     let mut out = Index::new();
     for l in all {

@@ -101,13 +101,10 @@ fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf
     cache_dir(repo).join(format!("site-{name}-{}.tsv", &key[..16]))
 }
 
-/// Replaces a cache file whole, so a crash leaves the old one or the new one.
-fn save(path: &Path, body: &str) {
-    let _ = std::fs::create_dir_all(path.parent().expect("a cache folder"));
-    let tmp = path.with_extension("tmp");
-    if std::fs::File::create(&tmp).and_then(|mut f| f.write_all(body.as_bytes())).is_ok() {
-        let _ = std::fs::rename(&tmp, path);
-    }
+/// Replaces a cache file whole. A cache that cannot be written is only a slower next
+/// build, never a failed one.
+pub fn save(path: &Path, body: &str) {
+    let _ = crate::repo::write_atomically(path, body.as_bytes());
 }
 
 /// Everything `render_page` needs besides the incident.
@@ -198,6 +195,8 @@ pub struct Loaded {
     pub pages: HashSet<String>,
     pub rendered: usize,
     pub written: usize,
+    /// The names in the output's `incidents/` folder before this build wrote any.
+    pub on_disk: HashSet<String>,
 }
 
 struct Job {
@@ -291,7 +290,7 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     let pages: HashSet<String> = manifest.new.iter().map(|(rel, _)| rel.clone()).collect();
     let mut visible: Vec<Summary> = ready.into_iter().filter(|s| inputs.internal || !s.security).collect();
     visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    Ok(Loaded { visible, pages, rendered, written })
+    Ok(Loaded { visible, pages, rendered, written, on_disk })
 }
 
 /// Parses and renders on every core; each worker opens the repository for itself.

@@ -148,7 +148,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     page_site["commit"] = Value::Null;
     let inputs =
         incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, audit: &audit };
-    let loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
+    let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {
         json!({"id": i.id, "title": i.title, "status": i.status.as_str(),
@@ -162,7 +162,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
-    let on_disk = incidents::existing(&out.join("incidents"));
+    let on_disk = std::mem::take(&mut loaded.on_disk);
     let common = incidents::render_key(&[
         &templates,
         &page_site.to_string(),
