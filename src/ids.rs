@@ -89,27 +89,27 @@ impl RecordKind {
     }
 }
 
-/// Makes a new id for `kind` at `now` from 50 random bits.
+/// Ten Crockford digits from the low 50 bits of `bits`, lowest first.
+fn crockford10(mut bits: u128) -> String {
+    let mut out = String::with_capacity(10);
+    for _ in 0..10 {
+        out.push(CROCKFORD[(bits & 31) as usize] as char);
+        bits >>= 5;
+    }
+    out
+}
+
 /// Ten Crockford digits of a SHA-256 digest of `text`: the random part of an id that
 /// must be a function of what it names (an event's identity, an imported item's key).
 pub fn digest_suffix(text: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(text.as_bytes());
-    let mut bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    let mut suffix = String::with_capacity(10);
-    for _ in 0..10 {
-        suffix.push(CROCKFORD[(bits & 31) as usize] as char);
-        bits >>= 5;
-    }
-    suffix
+    crockford10(u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")).into())
 }
 
+/// Makes a new id for `kind` at `now` from 50 random bits.
 pub fn new_id(kind: RecordKind, now: DateTime<Utc>) -> String {
-    let random = uuid::Uuid::new_v4().as_u128();
-    let mut suffix = String::with_capacity(10);
-    for i in 0..10 {
-        suffix.push(CROCKFORD[((random >> (5 * i)) & 31) as usize] as char);
-    }
+    let suffix = crockford10(uuid::Uuid::new_v4().as_u128());
     format!("{}-{}-{}", kind.prefix(), now.format("%Y%m%d"), suffix)
 }
 

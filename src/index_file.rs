@@ -28,6 +28,29 @@ pub struct Entry {
     pub oid: [u8; 20],
 }
 
+impl Entry {
+    /// The entry of a regular file just written with the blob `oid`, as git records it
+    /// (the stat fields truncated to 32 bits, as the index format has them).
+    pub fn of_file(oid: [u8; 20], meta: &std::fs::Metadata) -> Entry {
+        use std::os::unix::fs::MetadataExt;
+        Entry {
+            stat: [
+                meta.ctime() as u32,
+                meta.ctime_nsec() as u32,
+                meta.mtime() as u32,
+                meta.mtime_nsec() as u32,
+                meta.dev() as u32,
+                meta.ino() as u32,
+                0o100644,
+                meta.uid(),
+                meta.gid(),
+                meta.size() as u32,
+            ],
+            oid,
+        }
+    }
+}
+
 /// What the index holds for a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
@@ -341,7 +364,6 @@ mod tests {
     }
 
     fn stat_entry(dir: &Path, path: &str, text: &str) -> Entry {
-        use std::os::unix::fs::MetadataExt;
         let file = dir.join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, text).unwrap();
@@ -351,21 +373,7 @@ mod tests {
         for (i, b) in bytes.iter_mut().enumerate() {
             *b = u8::from_str_radix(&oid.trim()[2 * i..2 * i + 2], 16).unwrap();
         }
-        Entry {
-            stat: [
-                m.ctime() as u32,
-                m.ctime_nsec() as u32,
-                m.mtime() as u32,
-                m.mtime_nsec() as u32,
-                m.dev() as u32,
-                m.ino() as u32,
-                0o100644,
-                m.uid(),
-                m.gid(),
-                m.size() as u32,
-            ],
-            oid: bytes,
-        }
+        Entry::of_file(bytes, &m)
     }
 
     #[test]

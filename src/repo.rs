@@ -8,7 +8,6 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -518,21 +517,7 @@ pub fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn entry(id: Oid, meta: &fs::Metadata) -> index_file::Entry {
-    index_file::Entry {
-        stat: [
-            meta.ctime() as u32,
-            meta.ctime_nsec() as u32,
-            meta.mtime() as u32,
-            meta.mtime_nsec() as u32,
-            meta.dev() as u32,
-            meta.ino() as u32,
-            0o100644,
-            meta.uid(),
-            meta.gid(),
-            meta.size() as u32,
-        ],
-        oid: oid_bytes(id),
-    }
+    index_file::Entry::of_file(oid_bytes(id), meta)
 }
 
 fn git_entry(path: &str, e: &index_file::Entry) -> IndexEntry {
