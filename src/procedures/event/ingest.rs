@@ -140,7 +140,19 @@ impl Procedure for Ingest {
             if effect.writes.contains_key(&epath) {
                 continue; // the same event twice in one payload
             }
-            let recorded_before: Option<Event> = crate::model::load(ctx.snap, &epath)?;
+            // Already recorded: idempotent by identity, decided with one path read. Only
+            // an alert that was too young for its rule's `for` is looked at again, as it
+            // may qualify now.
+            let matched = rule(&config, e);
+            let may_wait = e.status == AlertStatus::Firing && matched.is_some_and(|r| r.firing_for.is_some());
+            let recorded_before: Option<Event> = match ctx.snap.read(&epath)? {
+                None => None,
+                Some(_) if !may_wait => continue,
+                Some(_) => crate::model::load(ctx.snap, &epath)?,
+            };
+            if recorded_before.as_ref().is_some_and(|b| b.qualified || b.incident_id.is_some()) {
+                continue;
+            }
             // The fingerprint's open incident, if any.
             let holder = match holders.get(&e.fingerprint) {
                 Some(id) => Some(id.clone()),
@@ -157,16 +169,8 @@ impl Procedure for Ingest {
                     open_incident = Some(id);
                 }
             }
-            let matched = rule(&config, e);
-            if let Some(before) = &recorded_before {
-                // Already recorded: idempotent by identity. Only an alert that was too
-                // young for its rule's `for` is looked at again, as it may qualify now.
-                let waiting = e.status == AlertStatus::Firing
-                    && !before.qualified
-                    && before.incident_id.is_none()
-                    && open_incident.is_none()
-                    && matched.is_some_and(|r| r.firing_for.is_some());
-                if !waiting {
+            if recorded_before.is_some() {
+                if open_incident.is_some() {
                     continue;
                 }
             } else if let (Some((_, window)), AlertStatus::Firing) = (counting, e.status) {
