@@ -218,19 +218,32 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn start_serve(repo: &Repo, addr: &str, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
+/// A long-running ims command as the automation identity, its standard error appended
+/// to `log` beside the inbox; with a pause point it stops there until killed.
+fn automation(
+    repo: &Repo,
+    args: &[&str],
+    inbox: &std::path::Path,
+    log: &str,
+    pause_at: Option<&str>,
+) -> std::process::Child {
     let mut cmd = Command::new(ims_bin());
     cmd.current_dir(&repo.path)
-        .args(["intake", "serve", "--listen", addr, "--inbox", inbox.to_str().unwrap()])
+        .args(args)
         .env("IMS_NOW", &repo.now)
         .env("IMS_ACTOR", who("automation"))
         .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
         .stdout(std::process::Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("serve.log")).unwrap());
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name(log)).unwrap());
     if let Some(point) = pause_at {
         cmd.env("IMS_PAUSE_AT", point);
     }
-    let child = cmd.spawn().unwrap();
+    cmd.spawn().unwrap()
+}
+
+fn start_serve(repo: &Repo, addr: &str, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
+    let args = ["intake", "serve", "--listen", addr, "--inbox", inbox.to_str().unwrap()];
+    let child = automation(repo, &args, inbox, "serve.log", pause_at);
     wait_for("the endpoint to listen", Duration::from_secs(20), || http(addr, "GET", "/healthz", b"").is_ok());
     child
 }
@@ -344,21 +357,9 @@ fn start_watch(repo: &Repo, inbox: &std::path::Path) -> std::process::Child {
     spawn_watch(repo, inbox, None)
 }
 
-/// `ims watch` as the automation identity, logging to `watch.log` beside the inbox;
-/// with a pause point, it stops there until killed (`IMS_PAUSE_AT`).
+/// `ims watch` on the inbox, logging to `watch.log`.
 fn spawn_watch(repo: &Repo, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
-    let mut cmd = Command::new(ims_bin());
-    cmd.current_dir(&repo.path)
-        .args(["watch", inbox.to_str().unwrap()])
-        .env("IMS_NOW", &repo.now)
-        .env("IMS_ACTOR", who("automation"))
-        .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(inbox.with_file_name("watch.log")).unwrap());
-    if let Some(point) = pause_at {
-        cmd.env("IMS_PAUSE_AT", point);
-    }
-    cmd.spawn().unwrap()
+    automation(repo, &["watch", inbox.to_str().unwrap()], inbox, "watch.log", pause_at)
 }
 
 fn wait_empty(inbox: &std::path::Path, limit: Duration) {
