@@ -21,6 +21,11 @@ fn closed_incident(repo: &Repo, title: &str) -> String {
 }
 
 /// Runs `args` as `actor` expecting exit `code`, and checks nothing changed.
+/// `ims problem create` with a title, description, source and service.
+fn new_problem<'a>(title: &'a str, description: &'a str, source: &'a str, service: &'a str) -> [&'a str; 10] {
+    ["problem", "create", "--title", title, "--description", description, "--source", source, "--service", service]
+}
+
 fn refused(repo: &Repo, actor: &str, args: &[&str], code: i32, needle: &str) {
     let before = repo.state();
     let err = repo.fails(actor, args, code);
@@ -64,24 +69,7 @@ fn a_recurring_fault_from_three_incidents_to_a_closed_problem_and_a_review() {
     assert_eq!(repo.show(&prb)["incident_ids"].as_array().unwrap().len(), 3);
     assert_eq!(repo.show(&incidents[2])["problem_ids"][0], prb.as_str());
     // A similar problem on the same service is refused, naming the first.
-    refused(
-        &repo,
-        &who("L3"),
-        &[
-            "problem",
-            "create",
-            "--title",
-            "exhausted: the connection-pool!",
-            "--description",
-            "d",
-            "--source",
-            "user_report",
-            "--service",
-            "shop",
-        ],
-        6,
-        &prb,
-    );
+    refused(&repo, &who("L3"), &new_problem("exhausted: the connection-pool!", "d", "user_report", "shop"), 6, &prb);
     repo.ok(
         &l2,
         &[
@@ -323,61 +311,19 @@ fn problem_halts_leave_everything_unchanged() {
         3,
         "source",
     );
-    let prb = id_of(&repo.ok(
-        &l2,
-        &[
-            "problem",
-            "create",
-            "--title",
-            "Slow search",
-            "--description",
-            "d",
-            "--source",
-            "proactive",
-            "--service",
-            "search",
-        ],
-    ));
+    let prb = id_of(&repo.ok(&l2, &new_problem("Slow search", "d", "proactive", "search")));
     refused(&repo, &who("service_desk"), &["problem", "workaround", &prb, "--workaround", "w"], 4, "needs one of");
     refused(&repo, &l2, &["problem", "update", &prb, "--status", "closed"], 3, "own procedure");
     refused(&repo, &l2, &["problem", "close", &prb], 4, "needs one of");
     refused(&repo, &im, &["problem", "close", &prb], 5, "resolved");
     refused(&repo, &l2, &["problem", "link", &prb, "INC-20260101-0000000000"], 3, "no such incident");
     // Renaming a problem onto another active problem's key is a conflict too.
-    let other = id_of(&repo.ok(
-        &l2,
-        &[
-            "problem",
-            "create",
-            "--title",
-            "Search index stale",
-            "--description",
-            "d",
-            "--source",
-            "proactive",
-            "--service",
-            "search",
-        ],
-    ));
+    let other = id_of(&repo.ok(&l2, &new_problem("Search index stale", "d", "proactive", "search")));
     refused(&repo, &l2, &["problem", "update", &other, "--title", "slow SEARCH"], 6, &prb);
     // Once resolved, a recurrence may be raised as a new problem.
     repo.ok(&l2, &["problem", "resolve", &prb, "--evidence", "index rebuilt"]);
     refused(&repo, &l2, &["problem", "workaround", &prb, "--workaround", "w"], 5, "resolved");
-    repo.ok(
-        &l2,
-        &[
-            "problem",
-            "create",
-            "--title",
-            "Slow search",
-            "--description",
-            "again",
-            "--source",
-            "proactive",
-            "--service",
-            "search",
-        ],
-    );
+    repo.ok(&l2, &new_problem("Slow search", "again", "proactive", "search"));
     assert_eq!(
         repo.ok(&who("auditor"), &["find", "problem", "--service", "search", "--status", "new"])["matches"]
             .as_array()
