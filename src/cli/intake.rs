@@ -80,17 +80,16 @@ fn move_into(file: &Path, dir: &Path) -> Result<PathBuf> {
 
 /// One pass over the inbox: rejects what does not parse (with a reason file), ingests
 /// the rest in one commit, and only then moves it to `processed/`.
-pub fn sweep(repo: &Repo, identity: &Identity, dir: &Path) -> Result<(usize, usize, usize)> {
+fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Result<(usize, usize, usize)> {
     let files = crate::intake::pending(dir)?;
     if files.is_empty() {
         return Ok((0, 0, 0));
     }
-    let labels = service_labels(repo)?;
     let mut events = Vec::new();
     let mut good = Vec::new();
     let mut rejected = 0;
     for f in files {
-        let parsed = std::fs::read(&f).map_err(Error::from).and_then(|b| crate::intake::parse(&b, &labels));
+        let parsed = std::fs::read(&f).map_err(Error::from).and_then(|b| crate::intake::parse(&b, labels));
         match parsed {
             Ok(mut ev) => {
                 events.append(&mut ev);
@@ -138,11 +137,13 @@ pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {
     }
     let repo = env.repo()?;
     let identity = env.identity(&repo)?;
-    drain(env, &repo, &identity, &dir)
+    drain(env, &repo, &identity, &dir, None)
 }
 
-/// Ingests the inbox now and each time something lands in it, until killed.
-fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path) -> Result<()> {
+/// Ingests the inbox now and each time something lands in it, until killed. Each pass
+/// reads `intake.service_labels` afresh and shares it with the HTTP receivers, if any, so
+/// a payload is never judged by an older configuration than the one that ingests it.
+fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option<&Labels>) -> Result<()> {
     use notify::Watcher;
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
@@ -156,7 +157,13 @@ fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path) -> Result<()> 
     env.ui.status(&format!("watching {}; Ctrl-C to stop", dir.display()));
     loop {
         // Files that landed while ims was down, or since the last pass.
-        match sweep(repo, identity, dir) {
+        let pass = service_labels(repo).and_then(|labels| {
+            if let Some(shared) = shared {
+                *shared.write().unwrap_or_else(|e| e.into_inner()) = labels.clone();
+            }
+            sweep(repo, identity, dir, &labels)
+        });
+        match pass {
             Ok((0, 0, _)) => {}
             Ok((files, rejected, events)) => {
                 env.ui.status(&format!("ingested {events} events from {files} files; rejected {rejected} files"))
@@ -187,6 +194,9 @@ pub enum IntakeCommand {
     },
 }
 
+/// `intake.service_labels`, as the inbox's last pass read it.
+type Labels = std::sync::Arc<std::sync::RwLock<Vec<String>>>;
+
 /// Threads answering requests.
 const RECEIVERS: usize = 4;
 
@@ -211,21 +221,21 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
     }
     let server = tiny_http::Server::http(&listen)
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
-    let labels = service_labels(&repo)?;
+    let labels: Labels = std::sync::Arc::new(std::sync::RwLock::new(service_labels(&repo)?));
     env.ui.status(&format!("listening on http://{listen}/ ; inbox {}", inbox.display()));
     // A few receivers, so one slow sender does not hold up the others.
     let server = std::sync::Arc::new(server);
-    let labels = std::sync::Arc::new(labels);
     for _ in 0..RECEIVERS {
         let (server, labels, dir) = (server.clone(), labels.clone(), inbox.clone());
         std::thread::spawn(move || {
             while let Ok(mut request) = server.recv() {
-                let (code, body) = receive(&dir, &labels, &mut request);
+                let current = labels.read().map(|l| l.clone()).unwrap_or_default();
+                let (code, body) = receive(&dir, &current, &mut request);
                 let _ = answer(request, code, &body);
             }
         });
     }
-    drain(env, &repo, &identity, &inbox)
+    drain(env, &repo, &identity, &inbox, Some(&labels))
 }
 
 fn answer(request: tiny_http::Request, code: u16, body: &serde_json::Value) -> std::io::Result<()> {
