@@ -3,7 +3,15 @@
 //! Every text a user or an alert hands to a procedure passes through [`text`] before it
 //! can reach a record, so a pasted private key or a token in a URL halts with exit 3
 //! naming the field, and nothing is written.
+//!
+//! Two generations of rules. The *recorded* rules are the ones every released procedure
+//! version applied when its commits were made; replay ([`as_recorded`]) applies exactly
+//! those, so an old history replays byte for byte. The *screening* rules ([`screen`]) were
+//! added later — bidi controls and invisible characters in one-line fields, more secret
+//! forms — and apply to every new input (the default), never to a replayed one: a stricter
+//! check must not turn an old, valid history into a verify failure.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use regex::RegexSet;
@@ -43,6 +51,26 @@ const SECRET_PATTERNS: &[(&str, &str)] = &[
     (r"(?i)\b(password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*\S{6,}", "a password or key assignment"),
 ];
 
+/// Secret forms added after the first release: checked on new input only (see the module
+/// documentation), so histories recorded before them still replay.
+const SCREENED_SECRET_PATTERNS: &[(&str, &str)] = &[
+    (r"PuTTY-User-Key-File-\d+:", "a PuTTY private key"),
+    (r"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "a private key block"),
+    (r"(?i)\bauthorization\s*:\s*bearer\s+[A-Za-z0-9\-._~+/]{8,}", "an HTTP Authorization bearer token"),
+    (r"(?i)\bauthorization\s*:\s*basic\s+[A-Za-z0-9+/]{8,}", "HTTP Authorization basic credentials"),
+    (r"\bxapp-\d-[A-Za-z0-9\-]{10,}", "a Slack token"),
+    (r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{8,}", "a Slack webhook URL"),
+    (r"\bnpm_[A-Za-z0-9]{36}\b", "an npm token"),
+];
+
+fn screened_secrets() -> &'static RegexSet {
+    static SET: OnceLock<RegexSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        RegexSet::new(SCREENED_SECRET_PATTERNS.iter().map(|(p, _)| *p))
+            .expect("the screened secret patterns are valid regexes")
+    })
+}
+
 fn secrets() -> &'static RegexSet {
     static SET: OnceLock<RegexSet> = OnceLock::new();
     SET.get_or_init(|| {
@@ -72,13 +100,113 @@ const ANCHORS: &[&str] = &[
     "token",
 ];
 
-/// Names the kind of secret `text` contains, if any.
-pub fn find_secret(text: &str) -> Option<&'static str> {
+/// Names the kind of secret `text` contains under the recorded rules, if any.
+fn recorded_secret(text: &str) -> Option<&'static str> {
     let lower = text.to_ascii_lowercase();
     if !ANCHORS.iter().any(|a| lower.contains(a)) {
         return None;
     }
     secrets().matches(text).iter().next().map(|i| SECRET_PATTERNS[i].1)
+}
+
+/// Substrings at least one of which every screened secret pattern needs.
+const SCREENED_ANCHORS: &[&str] =
+    &["putty-user-key-file-", "---- begin ssh2", "authorization", "xapp-", "hooks.slack.com", "npm_"];
+
+/// Names the kind of secret `text` contains, if any: every form ims knows.
+pub fn find_secret(text: &str) -> Option<&'static str> {
+    if let Some(kind) = recorded_secret(text) {
+        return Some(kind);
+    }
+    let lower = text.to_ascii_lowercase();
+    if !SCREENED_ANCHORS.iter().any(|a| lower.contains(a)) {
+        return None;
+    }
+    screened_secrets().matches(text).iter().next().map(|i| SCREENED_SECRET_PATTERNS[i].1)
+}
+
+/// Bidirectional-text controls: they reorder what a reader sees (U+202E turns
+/// `exe.txt` around), so a one-line field may not hold them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Invisible characters that make two different names look the same. ZWNJ and ZWJ
+/// (U+200C, U+200D) are not among them: Persian, Indic scripts and emoji need them.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// The code point and name of the first character a one-line field may not hold.
+pub fn forbidden_in_line(value: &str) -> Option<(char, &'static str)> {
+    value.chars().find_map(|c| {
+        if is_bidi_control(c) {
+            Some((c, "a bidirectional-text control"))
+        } else if is_invisible(c) {
+            Some((c, "an invisible character"))
+        } else {
+            None
+        }
+    })
+}
+
+thread_local! {
+    static AS_RECORDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the recorded rules only: what replay of an existing commit uses, so a
+/// history made before the screening rules existed still replays.
+pub fn as_recorded<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            AS_RECORDED.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(AS_RECORDED.with(|r| r.replace(true)));
+    f()
+}
+
+/// Whether new input is being judged (not a recorded one replayed).
+pub fn screening() -> bool {
+    !AS_RECORDED.with(Cell::get)
+}
+
+/// [`screen`] on every string inside a settings value, each as a one-line field; nothing
+/// when replaying a recorded input.
+pub fn screen_value(field: &str, value: &serde_json::Value) -> Result<()> {
+    if !screening() {
+        return Ok(());
+    }
+    match value {
+        serde_json::Value::String(s) => screen(field, s, Shape::Line),
+        serde_json::Value::Array(items) => items.iter().try_for_each(|v| screen_value(field, v)),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            screen(field, k, Shape::Line)?;
+            screen_value(&format!("{field}.{k}"), v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The screening rules for new input: no bidi controls or invisible characters in a
+/// one-line field, and none of the secret forms ims knows. Usable on its own (the intake
+/// endpoint refuses a payload with it before answering).
+pub fn screen(field: &str, value: &str, shape: Shape) -> Result<()> {
+    if shape == Shape::Line {
+        if let Some((c, what)) = forbidden_in_line(value) {
+            return Err(Error::invalid(format!(
+                "{field}: contains U+{:04X}, {what}, which a one-line field may not hold",
+                c as u32
+            )));
+        }
+    }
+    if let Some(kind) = find_secret(value) {
+        return Err(Error::invalid(format!(
+            "{field}: looks like it contains {kind}; secrets must never enter the record (remove or redact it)"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a required free text; returns it trimmed of surrounding whitespace.
@@ -123,10 +251,13 @@ fn checked(field: &str, value: &str, shape: Shape) -> Result<String> {
             return Err(Error::invalid(format!("{field}: contains {what}, which is not allowed here")));
         }
     }
-    if let Some(kind) = find_secret(value) {
+    if let Some(kind) = recorded_secret(value) {
         return Err(Error::invalid(format!(
             "{field}: looks like it contains {kind}; secrets must never enter the record (remove or redact it)"
         )));
+    }
+    if screening() {
+        screen(field, value, shape)?;
     }
     Ok(value.to_string())
 }
@@ -159,5 +290,64 @@ mod tests {
         assert!(text("notes", "a\u{7}b", Shape::Text).unwrap_err().message.contains("U+0007"));
         assert_eq!(text("notes", " a\nb ", Shape::Text).unwrap(), "a\nb");
         assert_eq!(optional("x", Some(" "), Shape::Line).unwrap(), None);
+    }
+
+    /// Each form ims knows: a real-looking instance is named, a near miss is not.
+    #[test]
+    fn every_secret_form_has_a_hit_and_a_near_miss() {
+        let putty = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none";
+        let bearer = "curl -H 'Authorization: Bearer abcDEF123456.xyz-_~+/' https://api";
+        let basic = "Authorization: Basic dXNlcjpodW50ZXIy";
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV";
+        let forms: &[(&str, &str, &str)] = &[
+            (putty, "a PuTTY private key", "the PuTTY-User-Key-File format is documented"),
+            (bearer, "an HTTP Authorization bearer token", "the Authorization: Bearer header was missing"),
+            (basic, "HTTP Authorization basic credentials", "Authorization: Basic auth is disabled"),
+            (
+                "hdr authorization:bearer   tok3n_value_1234",
+                "an HTTP Authorization bearer token",
+                "authorization bearer",
+            ),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a GitHub token", "ghp_short123"),
+            ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuv", "a GitHub token", "github_pat_short"),
+            ("xoxb-123456789012-abcdefghijkl", "a Slack token", "xoxz-123456789012-abcdefghijkl"),
+            ("xapp-1-A0123456789-abcdefghijkl", "a Slack token", "xapp-x-short"),
+            (
+                "https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx",
+                "a Slack webhook URL",
+                "https://hooks.slack.com/services/",
+            ),
+            ("AIzaSyA1234567890abcdefghijklmnopqrstuv", "a Google API key", "AIzaSyA123 is truncated"),
+            (jwt, "a JSON web token", "eyJhbGciOiJIUzI1NiJ9 alone is a header"),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key block", "-----BEGIN OPENSSH PUBLIC KEY-----"),
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----", "a private key block", "-----BEGIN CERTIFICATE-----"),
+            ("-----BEGIN RSA PRIVATE KEY-----", "a private key block", "BEGIN RSA PRIVATE KEY without dashes"),
+            ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a private key block", "-----BEGIN PGP PUBLIC KEY BLOCK-----"),
+            ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "a private key block", "---- BEGIN SSH2 PUBLIC KEY ----"),
+            ("postgres://admin:s3cret@db.internal/app", "a password in a URL", "postgres://admin@db.internal/app"),
+            ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "an npm token", "npm_install failed"),
+        ];
+        for (hit, kind, miss) in forms {
+            assert_eq!(find_secret(hit), Some(*kind), "{hit}");
+            assert_eq!(find_secret(miss), None, "{miss}");
+        }
+    }
+
+    #[test]
+    fn one_line_fields_refuse_bidi_and_invisible_characters_but_keep_zwj() {
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{2060}'] {
+            let err = text("title", &format!("db{c}down"), Shape::Line).unwrap_err();
+            assert!(err.message.contains(&format!("U+{:04X}", c as u32)), "{}", err.message);
+            assert!(err.message.starts_with("title:"), "{}", err.message);
+        }
+        // ZWNJ in Persian, ZWJ in an emoji sequence: kept.
+        assert_eq!(text("title", "می\u{200C}خواهم", Shape::Line).unwrap(), "می\u{200C}خواهم");
+        assert_eq!(text("title", "👩\u{200D}💻 down", Shape::Line).unwrap(), "👩\u{200D}💻 down");
+        // Multi-line text keeps bidi controls (a quoted right-to-left log line may hold them).
+        assert!(text("notes", "a\u{202E}b", Shape::Text).is_ok());
+        // Replay judges a recorded input by the rules it was recorded under.
+        assert!(as_recorded(|| text("title", "a\u{202E}b", Shape::Line)).is_ok());
+        assert!(as_recorded(|| text("notes", "Authorization: Bearer abcdefgh12345", Shape::Text)).is_ok());
+        assert!(text("title", "a\u{202E}b", Shape::Line).is_err(), "screening is back on after as_recorded");
     }
 }

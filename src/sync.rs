@@ -155,13 +155,15 @@ fn replay_onto(repo: &Repo, identity: &Identity, remote: Oid, local: Oid) -> Res
         let snap = repo.snapshot(Some(tip))?;
         let ctx = Ctx { snap: &snap, actor: &trailers.actor, now };
         let subject = message.lines().next().unwrap_or("").to_string();
-        let effect = crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input).map_err(|e| {
-            Error::conflict(format!(
-                "{subject} ({}) no longer applies on the remote tip: {}",
-                &oid.to_string()[..10],
-                e.message
-            ))
-        })?;
+        // Re-applies a recorded input: the rules it was recorded under (hygiene::as_recorded).
+        let effect = crate::hygiene::as_recorded(|| crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input))
+            .map_err(|e| {
+                Error::conflict(format!(
+                    "{subject} ({}) no longer applies on the remote tip: {}",
+                    &oid.to_string()[..10],
+                    e.message
+                ))
+            })?;
         engine::validate_writes(&effect)?;
         let rendered = engine::render_message(&trailers.procedure, &trailers.actor, &trailers.input, &effect);
         let name = commit.author().name().unwrap_or(&trailers.actor).to_string();

@@ -199,6 +199,7 @@ impl ConfigSet {
             };
         }
         let old = slot.clone();
+        hygiene::screen_value(key, &input.value)?;
         *slot = input.value.clone();
         let updated: Config =
             serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;

@@ -14,4 +14,5 @@ mod schemas;
 mod service;
 mod site;
 mod support;
+mod terminal;
 mod verify;

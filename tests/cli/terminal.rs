@@ -1,0 +1,51 @@
+//! Hostile text at the terminal and at the door: control characters printed escaped,
+//! bidi controls and invisible characters refused in one-line fields, emails folded,
+//! the service allowlist on every way an incident opens, secret forms, and concurrent
+//! readers that never fail (issue 14).
+
+use crate::support::{who, Repo};
+
+#[test]
+fn a_bearer_token_in_a_description_is_refused_with_nothing_changed() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("checkout down");
+    let before = repo.state();
+    for text in [
+        "the hook sent Authorization: Bearer eyJ0eXAi0iJKV1QiLCJhbGciOiJIUzI1NiJ9xyz",
+        "curl -H 'Authorization: Basic dXNlcjpodW50ZXIy' https://api",
+        "PuTTY-User-Key-File-3: ssh-ed25519",
+    ] {
+        let err = repo.fails(&who("service_desk"), &["incident", "log", &id, "--description", text], 3);
+        assert!(err.contains("description") && err.contains("secrets must never"), "{err}");
+    }
+    assert_eq!(repo.state(), before, "a refused secret changes nothing");
+}
+
+#[test]
+fn one_line_fields_refuse_bidi_controls_and_invisible_characters_naming_the_code_point() {
+    let repo = Repo::with_everyone();
+    let before = repo.state();
+    let sd = who("service_desk");
+    let err = repo.fails(
+        &sd,
+        &["incident", "identify", "--title", "invoice\u{202E}fdp.exe", "--service", "shop", "--source", "user_report"],
+        3,
+    );
+    assert!(err.contains("title") && err.contains("U+202E"), "{err}");
+    let err = repo.fails(
+        &sd,
+        &["incident", "identify", "--title", "down", "--service", "sh\u{200B}op", "--source", "user_report"],
+        3,
+    );
+    assert!(err.contains("service") && err.contains("U+200B"), "{err}");
+    let im = who("incident_manager");
+    let err =
+        repo.fails(&im, &["person", "add", "--email", "eve@example.com", "--name", "Eve\u{2066}", "--role", "L1"], 3);
+    assert!(err.contains("name") && err.contains("U+2066"), "{err}");
+    let err = repo.fails(&im, &["config", "set", "services", "[\"shop\", \"pay\u{2060}\"]"], 3);
+    assert!(err.contains("services") && err.contains("U+2060"), "{err}");
+    assert_eq!(repo.state(), before, "a refusal changes nothing");
+    // ZWNJ (Persian) and ZWJ (emoji sequences) are letters of real text: kept.
+    let id = repo.incident("سرور\u{200C}ها down 👩\u{200D}💻");
+    assert_eq!(repo.show(&id)["title"], "سرور\u{200C}ها down 👩\u{200D}💻");
+}
