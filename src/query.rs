@@ -353,7 +353,11 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
     git2::opts::strict_hash_verification(false);
     let snap = repo.snapshot(tip)?;
     let ids = snap.blob_ids_under("records/incidents")?;
-    let cache_path = repo.git.path().join("ims").join(format!("report-cache-{}.tsv", env!("CARGO_PKG_VERSION")));
+    let cache_path = repo.git.path().join("ims").join(format!(
+        "report-cache-f{}-{}.tsv",
+        crate::report::FACTS_FORMAT,
+        env!("CARGO_PKG_VERSION")
+    ));
     // Keyed by the raw id bytes: comparing them is a memcmp, not a call into libgit2.
     let key = |o: &git2::Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap_or([0; 20]) };
     let mut cache: HashMap<[u8; 20], Facts> = HashMap::new();

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 use crate::model::enums::Status;
 use crate::model::incident::Incident;
 
+/// The version of the [`Facts`] cache-line format: part of every cache file's name, so a
+/// cache written by an older ims is never read as this one.
+pub const FACTS_FORMAT: u32 = 2;
+
 /// What a KPI needs from one incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
@@ -25,20 +29,38 @@ pub struct Facts {
     pub created: i64,
     pub acked: Option<i64>,
     pub resolved: Option<i64>,
+    /// Its status became `escalated` at least once.
     pub escalated: bool,
+    /// Its assigned team or assignee changed after the first assignment.
+    pub reassigned: bool,
+    /// Resolved by the first team assigned: never escalated, reassigned or reopened.
     pub first_contact: bool,
     pub sla_met: Option<bool>,
     pub feedback: Option<(u8, i64)>,
     pub problem_ids: Vec<String>,
     pub kb_ids: Vec<String>,
+    /// The groups of `ims report --by`: the service, the team holding it now (for a
+    /// resolved incident, the team that resolved it), the priority and the category.
+    pub service: String,
+    pub team: Option<String>,
+    pub priority: Option<String>,
+    pub category: Option<String>,
 }
 
 impl Facts {
     pub fn of(inc: &Incident) -> Result<Facts> {
         let status_changes = || inc.timeline.iter().filter(|e| e.field == "status");
         let escalated = status_changes().any(|e| e.to.as_deref() == Some(Status::Escalated.as_str()));
-        let reopened = status_changes().any(|e| e.from.as_deref() == Some(Status::Resolved.as_str()));
-        let team_changes = inc.timeline.iter().filter(|e| e.field == "assigned_team").count();
+        // Reopening is resolved → in progress; resolved → closed is the closure, not a reopen.
+        let reopened = status_changes().any(|e| {
+            e.from.as_deref() == Some(Status::Resolved.as_str()) && e.to.as_deref() != Some(Status::Closed.as_str())
+        });
+        // The first assignment sets the team (and the assignee) from nothing; any later
+        // change of either — assign again, escalate, an SLA escalation — is a reassignment.
+        let reassigned = inc
+            .timeline
+            .iter()
+            .any(|e| matches!(e.field.as_str(), "assigned_team" | "assignee") && e.from.is_some() && e.from != e.to);
         Ok(Facts {
             id: inc.incident_id.clone(),
             title: inc.title.clone(),
@@ -48,11 +70,16 @@ impl Facts {
             acked: inc.acknowledged_at.map(|t| t.timestamp()),
             resolved: inc.resolved_at.map(|t| t.timestamp()),
             escalated,
-            first_contact: inc.resolved_at.is_some() && !escalated && !reopened && team_changes <= 1,
+            reassigned,
+            first_contact: inc.resolved_at.is_some() && !escalated && !reopened && !reassigned,
             sla_met: crate::sla::met_both(inc)?,
             feedback: inc.feedback.as_ref().map(|f| (f.score, f.at.timestamp())),
             problem_ids: inc.problem_ids.clone(),
             kb_ids: inc.kb_ids.clone(),
+            service: inc.service.clone(),
+            team: inc.assigned_team.clone(),
+            priority: inc.priority.map(|p| p.to_string()),
+            category: inc.category.map(|c| c.to_string()),
         })
     }
 }
@@ -97,11 +124,16 @@ impl Facts {
             opt(self.acked),
             opt(self.resolved),
             flag(self.escalated).into(),
+            flag(self.reassigned).into(),
             flag(self.first_contact).into(),
             self.sla_met.map(|b| flag(b).to_string()).unwrap_or_default(),
             self.feedback.map(|(s, at)| format!("{s}@{at}")).unwrap_or_default(),
             self.problem_ids.join(","),
             self.kb_ids.join(","),
+            tsv_escape(&self.service),
+            tsv_escape(self.team.as_deref().unwrap_or("")),
+            self.priority.clone().unwrap_or_default(),
+            self.category.clone().unwrap_or_default(),
         ]
         .join("\t"))
     }
@@ -109,7 +141,7 @@ impl Facts {
     pub fn from_cache_line(text: &str) -> Result<Facts> {
         let bad = || Error::invalid("report cache: a malformed line");
         let f: Vec<&str> = text.split('\t').collect();
-        if f.len() != 13 {
+        if f.len() != 18 {
             return Err(bad());
         }
         let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
@@ -124,14 +156,19 @@ impl Facts {
             acked: opt(f[5])?,
             resolved: opt(f[6])?,
             escalated: f[7] == "1",
-            first_contact: f[8] == "1",
-            sla_met: if f[9].is_empty() { None } else { Some(f[9] == "1") },
-            feedback: match f[10].split_once('@') {
+            reassigned: f[8] == "1",
+            first_contact: f[9] == "1",
+            sla_met: if f[10].is_empty() { None } else { Some(f[10] == "1") },
+            feedback: match f[11].split_once('@') {
                 Some((s, at)) => Some((s.parse().map_err(|_| bad())?, int(at)?)),
                 None => None,
             },
-            problem_ids: list(f[11]),
-            kb_ids: list(f[12]),
+            problem_ids: list(f[12]),
+            kb_ids: list(f[13]),
+            service: tsv_unescape(f[14]),
+            team: if f[15].is_empty() { None } else { Some(tsv_unescape(f[15])) },
+            priority: if f[16].is_empty() { None } else { Some(f[16].to_string()) },
+            category: if f[17].is_empty() { None } else { Some(f[17].to_string()) },
         })
     }
 
@@ -197,6 +234,9 @@ fn lite(text: &str) -> Option<Incident> {
                 "incident_id" => inc.incident_id = scalar(value)??,
                 "title" => inc.title = scalar(value)??,
                 "priority" => inc.priority = scalar(value)?.and_then(|p| p.parse().ok()),
+                "category" => inc.category = scalar(value)?.and_then(|c| c.parse().ok()),
+                "service" => inc.service = scalar(value)??,
+                "assigned_team" => inc.assigned_team = scalar(value)?,
                 "created_at" => created = time(scalar(value)?)?,
                 "acknowledged_at" => inc.acknowledged_at = time(scalar(value)?)?,
                 "resolved_at" => inc.resolved_at = time(scalar(value)?)?,
@@ -313,24 +353,118 @@ pub fn bounds(period: Period, at: DateTime<Utc>, tz: Tz) -> (Span, Span) {
     ((utc(start), utc(next(start))), (utc(prev), utc(start)))
 }
 
-/// The KPIs of one period.
+/// The span a KPI figure is computed over: `[start, end)`, either end open for the whole
+/// history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Window {
+        Window { start: Some(start), end: Some(end) }
+    }
+
+    /// The whole history.
+    pub const ALL: Window = Window { start: None, end: None };
+
+    fn bounds(&self) -> (i64, i64) {
+        (self.start.map_or(i64::MIN, |t| t.timestamp()), self.end.map_or(i64::MAX, |t| t.timestamp()))
+    }
+}
+
+/// What one report is about: its window, and the one its figures are compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// `monthly`, `weekly`, `daily`, `range` or `all`.
+    pub kind: &'static str,
+    pub current: Window,
+    pub previous: Option<Window>,
+}
+
+impl Selection {
+    /// The calendar period containing `at` in `tz`, and the calendar period before it
+    /// (February is compared with January, whatever their lengths).
+    pub fn calendar(period: Period, at: DateTime<Utc>, tz: Tz) -> Selection {
+        let ((s, e), (ps, pe)) = bounds(period, at, tz);
+        let kind = match period {
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+        };
+        Selection { kind, current: Window::new(s, e), previous: Some(Window::new(ps, pe)) }
+    }
+
+    /// `[since, until)`, and the span of the same length just before it.
+    pub fn range(since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Selection> {
+        if until <= since {
+            return Err(Error::invalid(format!(
+                "--until {}: must be after --since {} (the span is [since, until))",
+                until.to_rfc3339(),
+                since.to_rfc3339()
+            )));
+        }
+        let len = until - since;
+        Ok(Selection {
+            kind: "range",
+            current: Window::new(since, until),
+            previous: Some(Window::new(since - len, since)),
+        })
+    }
+
+    /// The whole history, compared with nothing.
+    pub fn all() -> Selection {
+        Selection { kind: "all", current: Window::ALL, previous: None }
+    }
+}
+
+/// The KPIs of one window. Times in minutes; rates as fractions from 0 to 1; `None`
+/// (JSON null) when nothing was counted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpis {
-    pub start: String,
-    pub end: String,
+    /// The window, RFC 3339; null for an open end (`--all`).
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub incidents_opened: usize,
+    pub incidents_resolved: usize,
     pub mtta_minutes: Option<f64>,
-    pub mttr_minutes: Option<f64>,
     pub mtta_median_minutes: Option<f64>,
+    pub mtta_p90_minutes: Option<f64>,
+    pub mtta_p95_minutes: Option<f64>,
+    pub mttr_minutes: Option<f64>,
     pub mttr_median_minutes: Option<f64>,
+    pub mttr_p90_minutes: Option<f64>,
+    pub mttr_p95_minutes: Option<f64>,
     pub escalation_rate: Option<f64>,
+    pub reassignment_rate: Option<f64>,
     pub sla_compliance: Option<f64>,
     pub known_error_reuse_rate: Option<f64>,
     pub change_success_rate: Option<f64>,
     pub first_contact_resolution_rate: Option<f64>,
     pub stakeholder_satisfaction: Option<f64>,
-    pub incidents_opened: usize,
-    pub incidents_resolved: usize,
 }
+
+/// Every KPI key, in the order the text, CSV and site tables show them.
+pub const KPI_KEYS: &[&str] = &[
+    "incidents_opened",
+    "incidents_resolved",
+    "mtta_minutes",
+    "mtta_median_minutes",
+    "mtta_p90_minutes",
+    "mtta_p95_minutes",
+    "mttr_minutes",
+    "mttr_median_minutes",
+    "mttr_p90_minutes",
+    "mttr_p95_minutes",
+    "escalation_rate",
+    "reassignment_rate",
+    "sla_compliance",
+    "known_error_reuse_rate",
+    "change_success_rate",
+    "first_contact_resolution_rate",
+    "stakeholder_satisfaction",
+];
 
 /// What the other records contribute.
 #[derive(Debug, Clone, Default)]
@@ -347,14 +481,26 @@ fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
+/// The median of sorted values: the middle one, or the mean of the two middle ones.
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// The `p`th percentile of sorted values by the nearest-rank method: the value at rank
+/// ⌈p/100 × n⌉ (1-based), so always one of the values.
+fn percentile(sorted: &[f64], p: u32) -> Option<f64> {
+    if sorted.is_empty() {
         return None;
     }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    let n = s.len();
-    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
+    let n = sorted.len();
+    // Integer arithmetic: ⌈p·n/100⌉ without floating-point rounding at exact ranks.
+    let rank = (p as usize * n).div_ceil(100).clamp(1, n);
+    Some(sorted[rank - 1])
 }
 
 fn rate(hits: usize, of: usize) -> Option<f64> {
@@ -366,50 +512,138 @@ fn round(v: Option<f64>) -> Option<f64> {
     v.map(|x| (x * 10_000.0).round() / 10_000.0)
 }
 
-/// The KPIs over `[start, end)`.
-pub fn kpis(facts: &[Facts], ctx: &Context, start: DateTime<Utc>, end: DateTime<Utc>) -> Kpis {
-    let (s, e) = (start.timestamp(), end.timestamp());
+/// Mean, median, 90th and 95th percentile.
+fn spread(mut v: Vec<f64>) -> [Option<f64>; 4] {
+    v.sort_by(|a, b| a.total_cmp(b));
+    [round(mean(&v)), round(median(&v)), round(percentile(&v, 90)), round(percentile(&v, 95))]
+}
+
+/// The KPIs over `window`: the one engine behind `ims report` (text, JSON, CSV) and
+/// every KPI the site shows.
+pub fn kpis(facts: &[Facts], ctx: &Context, window: Window) -> Kpis {
+    let refs: Vec<&Facts> = facts.iter().collect();
+    kpis_of(&refs, ctx, window, true)
+}
+
+fn kpis_of(facts: &[&Facts], ctx: &Context, window: Window, with_changes: bool) -> Kpis {
+    let (s, e) = window.bounds();
     let within = |t: i64| t >= s && t < e;
-    let opened: Vec<&Facts> = facts.iter().filter(|f| within(f.created)).collect();
+    let opened: Vec<&Facts> = facts.iter().copied().filter(|f| within(f.created)).collect();
     let acked: Vec<f64> =
         facts.iter().filter_map(|f| f.acked.filter(|a| within(*a)).map(|a| (a - f.created) as f64 / 60.0)).collect();
-    let resolved: Vec<&Facts> = facts.iter().filter(|f| f.resolved.is_some_and(within)).collect();
-    let ttr: Vec<f64> = resolved.iter().map(|f| (f.resolved.unwrap_or(0) - f.created) as f64 / 60.0).collect();
-    let with_sla: Vec<bool> = resolved.iter().filter_map(|f| f.sla_met).collect();
+    let resolved: Vec<(&Facts, i64)> =
+        facts.iter().filter_map(|f| f.resolved.filter(|r| within(*r)).map(|r| (*f, r))).collect();
+    let ttr: Vec<f64> = resolved.iter().map(|(f, r)| (r - f.created) as f64 / 60.0).collect();
+    let with_sla: Vec<bool> = resolved.iter().filter_map(|(f, _)| f.sla_met).collect();
     let reused = resolved
         .iter()
-        .filter(|f| {
-            let at = f.resolved.unwrap_or(0);
-            f.problem_ids.iter().any(|p| ctx.known_errors.get(p).is_some_and(|k| *k <= at))
-                || f.kb_ids.iter().any(|k| ctx.published.get(k).is_some_and(|p| *p <= at))
+        .filter(|(f, at)| {
+            f.problem_ids.iter().any(|p| ctx.known_errors.get(p).is_some_and(|k| k <= at))
+                || f.kb_ids.iter().any(|k| ctx.published.get(k).is_some_and(|p| p <= at))
         })
         .count();
-    let reviews: Vec<bool> = ctx.change_reviews.iter().filter(|(t, _)| within(*t)).map(|(_, ok)| *ok).collect();
+    let reviews: Vec<bool> = if with_changes {
+        ctx.change_reviews.iter().filter(|(t, _)| within(*t)).map(|(_, ok)| *ok).collect()
+    } else {
+        vec![]
+    };
     let scores: Vec<f64> =
         facts.iter().filter_map(|f| f.feedback.filter(|(_, at)| within(*at)).map(|(s, _)| s as f64)).collect();
-    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let [mtta, mtta_median, mtta_p90, mtta_p95] = spread(acked);
+    let [mttr, mttr_median, mttr_p90, mttr_p95] = spread(ttr);
+    let count = |pred: fn(&Facts) -> bool| resolved.iter().filter(|(f, _)| pred(f)).count();
     Kpis {
-        start: fmt(start),
-        end: fmt(end),
-        mtta_minutes: round(mean(&acked)),
-        mttr_minutes: round(mean(&ttr)),
-        mtta_median_minutes: round(median(&acked)),
-        mttr_median_minutes: round(median(&ttr)),
+        start: fmt(window.start),
+        end: fmt(window.end),
+        incidents_opened: opened.len(),
+        incidents_resolved: resolved.len(),
+        mtta_minutes: mtta,
+        mtta_median_minutes: mtta_median,
+        mtta_p90_minutes: mtta_p90,
+        mtta_p95_minutes: mtta_p95,
+        mttr_minutes: mttr,
+        mttr_median_minutes: mttr_median,
+        mttr_p90_minutes: mttr_p90,
+        mttr_p95_minutes: mttr_p95,
         escalation_rate: round(rate(opened.iter().filter(|f| f.escalated).count(), opened.len())),
+        reassignment_rate: round(rate(count(|f| f.reassigned), resolved.len())),
         sla_compliance: round(rate(with_sla.iter().filter(|m| **m).count(), with_sla.len())),
         known_error_reuse_rate: round(rate(reused, resolved.len())),
         change_success_rate: round(rate(reviews.iter().filter(|ok| **ok).count(), reviews.len())),
-        first_contact_resolution_rate: round(rate(resolved.iter().filter(|f| f.first_contact).count(), resolved.len())),
+        first_contact_resolution_rate: round(rate(count(|f| f.first_contact), resolved.len())),
         stakeholder_satisfaction: round(mean(&scores)),
-        incidents_opened: opened.len(),
-        incidents_resolved: resolved.len(),
     }
 }
 
-/// Incidents resolved in the period whose resolution took longer than the period's
+/// What `ims report --by` groups incidents by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Service,
+    Team,
+    Priority,
+    Category,
+}
+
+impl std::str::FromStr for By {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<By> {
+        match s {
+            "service" => Ok(By::Service),
+            "team" => Ok(By::Team),
+            "priority" => Ok(By::Priority),
+            "category" => Ok(By::Category),
+            other => Err(Error::invalid(format!("--by: `{other}` is not one of service, team, priority, category"))),
+        }
+    }
+}
+
+impl By {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Service => "service",
+            By::Team => "team",
+            By::Priority => "priority",
+            By::Category => "category",
+        }
+    }
+
+    /// The group an incident belongs to: exactly one, `unset` when it has none.
+    pub fn group_of(self, f: &Facts) -> String {
+        let v = match self {
+            By::Service => Some(f.service.as_str()),
+            By::Team => f.team.as_deref(),
+            By::Priority => f.priority.as_deref(),
+            By::Category => f.category.as_deref(),
+        };
+        v.filter(|v| !v.is_empty()).unwrap_or("unset").to_string()
+    }
+}
+
+/// One row of KPIs per group that has anything in `window` (an incident opened,
+/// acknowledged, resolved or given feedback in it), sorted by group name. Each incident
+/// is in exactly one group, so the counts of the rows add up to the total; changes
+/// belong to no incident group, so `change_success_rate` is only in the total.
+pub fn by_group(facts: &[Facts], ctx: &Context, by: By, window: Window) -> Vec<(String, Kpis)> {
+    let (s, e) = window.bounds();
+    let within = |t: i64| t >= s && t < e;
+    let mut groups: std::collections::BTreeMap<String, Vec<&Facts>> = std::collections::BTreeMap::new();
+    for f in facts {
+        let touched = within(f.created)
+            || f.acked.is_some_and(within)
+            || f.resolved.is_some_and(within)
+            || f.feedback.is_some_and(|(_, at)| within(at));
+        if touched {
+            groups.entry(by.group_of(f)).or_default().push(f);
+        }
+    }
+    groups.into_iter().map(|(g, members)| (g, kpis_of(&members, ctx, window, false))).collect()
+}
+
+/// Incidents resolved in the window whose resolution took longer than the window's
 /// 95th percentile (nearest rank).
-pub fn outliers(facts: &[Facts], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<(String, f64)> {
-    let (s, e) = (start.timestamp(), end.timestamp());
+pub fn outliers(facts: &[Facts], window: Window) -> Vec<(String, f64)> {
+    let (s, e) = window.bounds();
     let mut ttr: Vec<(String, f64)> = facts
         .iter()
         .filter_map(|f| f.resolved.filter(|r| *r >= s && *r < e).map(|r| (f.id.clone(), (r - f.created) as f64 / 60.0)))
@@ -419,8 +653,7 @@ pub fn outliers(facts: &[Facts], start: DateTime<Utc>, end: DateTime<Utc>) -> Ve
     }
     let mut sorted: Vec<f64> = ttr.iter().map(|x| x.1).collect();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((0.95 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    let p95 = sorted[rank - 1];
+    let p95 = percentile(&sorted, 95).unwrap_or(f64::MAX);
     ttr.retain(|(_, m)| *m > p95);
     ttr
 }
@@ -465,8 +698,16 @@ mod tests {
 
     #[test]
     fn medians_and_percentiles() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[1.0, 2.0, 3.0]), Some(2.0));
+        assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
         assert_eq!(rate(0, 0), None);
+        // Nearest rank: ⌈p·n/100⌉. 10 values: p90 is the 9th, p95 the 10th.
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!((percentile(&ten, 90), percentile(&ten, 95)), (Some(9.0), Some(10.0)));
+        // 20 values: exactly at rank 18 and 19, no rounding up past them.
+        let twenty: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!((percentile(&twenty, 90), percentile(&twenty, 95)), (Some(18.0), Some(19.0)));
+        assert_eq!(percentile(&[7.0], 95), Some(7.0));
+        assert_eq!(percentile(&[], 90), None);
     }
 }

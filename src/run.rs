@@ -85,11 +85,36 @@ pub fn authenticate(repo: &Repo, identity: &Identity) -> Result<model::Person> {
     Ok(person)
 }
 
-/// Runs procedure `P` with `input` as the identity, on the branch HEAD names.
+/// The time of a command in `repo`: `IMS_NOW` in a simulated-clock repository, else the
+/// system clock, and never before the tip commit (DESIGN.md "Time"). The shell reads it
+/// once per command and uses it for new ids (whose date is the record's folder), for the
+/// procedure ([`run_at`]) and for every "now" a query shows, so they all agree.
+pub fn procedure_now(repo: &Repo) -> Result<DateTime<Utc>> {
+    let tip = repo.tip()?;
+    let config = model::config(&repo.snapshot(tip)?)?;
+    let now = clock(config.clock == Clock::Simulated)?;
+    Ok(match tip {
+        Some(t) => now.max(repo.commit_time(t)?),
+        None => now,
+    })
+}
+
+/// Runs procedure `P` with `input` as the identity, on the branch HEAD names, at the
+/// command's time ([`procedure_now`]).
 pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> Result<Outcome> {
+    let now = procedure_now(repo)?;
+    run_at::<P>(repo, identity, input, now)
+}
+
+/// Runs procedure `P` at `clock_now` (the command's time, which its new ids were made
+/// from); a tip that moved to a later commit time meanwhile moves it forward.
+pub fn run_at<P: Procedure>(
+    repo: &Repo,
+    identity: &Identity,
+    input: &P::Input,
+    clock_now: DateTime<Utc>,
+) -> Result<Outcome> {
     let person = authenticate(repo, identity)?;
-    let config = model::config(&repo.snapshot(repo.tip()?)?)?;
-    let clock_now = clock(config.clock == Clock::Simulated)?;
     let input_json = engine::canonical_json(input)?;
     // Apply exactly what replay will see: the input as read back from its canonical JSON.
     let input: P::Input = serde_json::from_str(&input_json)?;

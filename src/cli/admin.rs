@@ -107,14 +107,14 @@ pub fn config(env: &Env, command: ConfigCommand) -> Result<()> {
         }
         ConfigCommand::Set { key, value } => {
             let value: Value = crate::yaml::to_value(&value, "value")?;
-            let input = procs::ConfigSetInput { key, value, proposal_id: proposal_id() };
+            let input = procs::ConfigSetInput { key, value, proposal_id: proposal_id(env, &repo)? };
             env.run::<ConfigSet>(&repo, &input)
         }
     }
 }
 
-fn proposal_id() -> String {
-    new_id(RecordKind::Proposal, chrono::Utc::now())
+fn proposal_id(env: &Env, repo: &crate::repo::Repo) -> Result<String> {
+    Ok(new_id(RecordKind::Proposal, env.now(repo)?))
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,7 +179,7 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
                 roles: parse_list::<Role>(&role)?,
                 teams: team.as_deref().map(parse_list::<Team>).transpose()?.unwrap_or_default(),
                 key: read_key(key)?,
-                proposal_id: proposal_id(),
+                proposal_id: proposal_id(env, &repo)?,
             };
             env.run::<PersonAdd>(&repo, &input)
         }
@@ -190,7 +190,7 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
                 teams: team.as_deref().map(parse_list::<Team>).transpose()?,
                 key: read_key(key)?,
                 name,
-                proposal_id: proposal_id(),
+                proposal_id: proposal_id(env, &repo)?,
             };
             env.run::<PersonUpdate>(&repo, &input)
         }
@@ -207,7 +207,8 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
                 }
                 None => None,
             };
-            let input = procs::PersonRevokeInput { email, reason, compromised_since, proposal_id: proposal_id() };
+            let input =
+                procs::PersonRevokeInput { email, reason, compromised_since, proposal_id: proposal_id(env, &repo)? };
             env.run::<PersonRevoke>(&repo, &input)
         }
         PersonCommand::List => {

@@ -1,6 +1,5 @@
 //! `ims incident …`: parse the flags, resolve the id, make new sub-ids, run the procedure.
 
-use chrono::Utc;
 use clap::{Args, Subcommand};
 
 use super::{parse, parse_opt, resolve, Env};
@@ -188,17 +187,15 @@ pub struct ResolveArgs {
     altered_production: bool,
 }
 
-fn com_id() -> String {
-    new_id(RecordKind::Incident, Utc::now()).replacen("INC-", "COM-", 1)
-}
-
 pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
     let repo = env.repo()?;
     let id = |text: &str| resolve(&repo, text);
+    let now = env.now(&repo)?;
+    let com_id = || new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
     match command {
         IncidentCommand::Identify { title, service, source, reporter, description } => {
             let input = identify::Input {
-                id: new_id(RecordKind::Incident, Utc::now()),
+                id: new_id(RecordKind::Incident, now),
                 title,
                 service,
                 source: parse(&source)?,

@@ -27,16 +27,18 @@ pub enum EventCommand {
 
 /// Ingests events in one commit; `None` when every event was already recorded.
 pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Result<Option<crate::run::Outcome>> {
+    // One clock for the ids and the procedure: the ids' date is the record's folder.
+    let now = crate::run::procedure_now(repo)?;
     let mut new_ids = std::collections::BTreeMap::new();
     for e in events.iter().filter(|e| e.status == AlertStatus::Firing) {
         new_ids.entry(e.fingerprint.clone()).or_insert_with(|| {
-            let inc = new_id(RecordKind::Incident, Utc::now());
-            let com = new_id(RecordKind::Incident, Utc::now()).replacen("INC-", "COM-", 1);
-            let esc = new_id(RecordKind::Incident, Utc::now()).replacen("INC-", "COM-", 1);
+            let inc = new_id(RecordKind::Incident, now);
+            let com = new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
+            let esc = new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
             NewIds { incident_id: inc, communication_id: com, escalation_id: esc }
         });
     }
-    match crate::run::run::<Ingest>(repo, identity, &Input { events, new_ids }) {
+    match crate::run::run_at::<Ingest>(repo, identity, &Input { events, new_ids }, now) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(e) if e.kind == Kind::Precondition && e.message.contains("nothing new") => Ok(None),
         Err(e) => Err(e),

@@ -204,6 +204,8 @@ impl Ui {
 pub struct Env {
     pub ui: Ui,
     pub dir: PathBuf,
+    /// The command's time, read once ([`Env::now`]).
+    pub clock: std::cell::OnceCell<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Env {
@@ -215,10 +217,21 @@ impl Env {
         Identity::from_env(&repo.git)
     }
 
+    /// The command's one clock: the procedure's `now` (`IMS_NOW` in a simulated-clock
+    /// repository, else the system clock, never before the tip), read once, so the ids,
+    /// the record and every "now" a command shows agree.
+    pub fn now(&self, repo: &Repo) -> Result<chrono::DateTime<chrono::Utc>> {
+        if let Some(t) = self.clock.get() {
+            return Ok(*t);
+        }
+        let t = run::procedure_now(repo)?;
+        Ok(*self.clock.get_or_init(|| t))
+    }
+
     /// Runs a procedure and reports it.
     pub fn run<P: Procedure>(&self, repo: &Repo, input: &P::Input) -> Result<()> {
         let identity = self.identity(repo)?;
-        let outcome = run::run::<P>(repo, &identity, input)?;
+        let outcome = run::run_at::<P>(repo, &identity, input, self.now(repo)?)?;
         self.report(&outcome.effect, outcome.commit);
         Ok(())
     }
@@ -256,7 +269,7 @@ pub fn main() -> i32 {
         Some(d) => d.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let env = Env { ui: Ui { json, quiet: cli.quiet }, dir };
+    let env = Env { ui: Ui { json, quiet: cli.quiet }, dir, clock: Default::default() };
     match dispatch(&env, cli.command) {
         Ok(()) => 0,
         Err(e) => {

@@ -38,7 +38,7 @@ pub fn site(env: &Env, command: SiteCommand) -> Result<()> {
         Some(p) => env.dir.join(p),
         None => repo.root().join("site"),
     };
-    let built = site::build(&repo, &out, audience)?;
+    let built = site::build(&repo, &out, audience, crate::run::procedure_now(&repo)?)?;
     report(env, &built);
     if !args.watch {
         return Ok(());
@@ -64,7 +64,7 @@ pub fn site(env: &Env, command: SiteCommand) -> Result<()> {
         let tip = repo.tip()?;
         if tip != last {
             last = tip;
-            let built = site::build(&repo, &out, audience)?;
+            let built = site::build(&repo, &out, audience, crate::run::procedure_now(&repo)?)?;
             report(env, &built);
         }
     }

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -67,7 +66,7 @@ pub fn problem(env: &Env, command: ProblemCommand) -> Result<()> {
     match command {
         ProblemCommand::Create { title, description, source, service, incidents } => {
             let input = problem::create::Input {
-                id: new_id(RecordKind::Problem, Utc::now()),
+                id: new_id(RecordKind::Problem, env.now(&repo)?),
                 title,
                 description,
                 source: parse(&source)?,
@@ -91,7 +90,7 @@ pub fn problem(env: &Env, command: ProblemCommand) -> Result<()> {
         }
         ProblemCommand::Workaround { id: p, workaround } => {
             let input =
-                problem::workaround::Input { id: id(&p)?, workaround, kb_id: new_id(RecordKind::Kb, Utc::now()) };
+                problem::workaround::Input { id: id(&p)?, workaround, kb_id: new_id(RecordKind::Kb, env.now(&repo)?) };
             env.run::<problem::workaround::Workaround>(&repo, &input)
         }
         ProblemCommand::Resolve { id: p, evidence } => {
@@ -152,7 +151,7 @@ pub fn change(env: &Env, command: ChangeCommand) -> Result<()> {
     match command {
         ChangeCommand::Request { summary, kind, risk, incidents, problems } => {
             let input = change::request::Input {
-                id: new_id(RecordKind::Change, Utc::now()),
+                id: new_id(RecordKind::Change, env.now(&repo)?),
                 summary,
                 kind: parse_opt(kind.as_deref())?.unwrap_or(crate::model::change::ChangeType::Normal),
                 risk: parse_opt(risk.as_deref())?.unwrap_or(Level::Medium),
@@ -221,7 +220,7 @@ pub fn kb(env: &Env, command: KbCommand) -> Result<()> {
     match command {
         KbCommand::Draft { title, kind, body_file, incident, problem } => {
             let input = kb::draft::Input {
-                id: new_id(RecordKind::Kb, Utc::now()),
+                id: new_id(RecordKind::Kb, env.now(&repo)?),
                 title,
                 kind: parse(&kind)?,
                 body: read_body(&body_file)?,
@@ -274,7 +273,7 @@ pub fn pir(env: &Env, command: PirCommand) -> Result<()> {
         PirCommand::Overdue { at } => {
             let at = match at {
                 Some(t) => super::parse_time("--at", &t)?,
-                None => Utc::now(),
+                None => env.now(&repo)?,
             };
             let overdue = crate::query::overdue_reviews(&repo, at)?;
             let text: String = overdue
@@ -298,7 +297,7 @@ pub fn pir(env: &Env, command: PirCommand) -> Result<()> {
 pub fn tool(env: &Env, tool: String, summary: String, outcome: String, incident: Option<String>) -> Result<()> {
     let repo = env.repo()?;
     let input = activity::tool_record::Input {
-        id: new_id(RecordKind::Tool, Utc::now()),
+        id: new_id(RecordKind::Tool, env.now(&repo)?),
         tool: parse(&tool)?,
         summary,
         outcome,
@@ -310,7 +309,11 @@ pub fn tool(env: &Env, tool: String, summary: String, outcome: String, incident:
 /// `ims simulation record`.
 pub fn simulation(env: &Env, scenario: String, scope: String, outcome: String) -> Result<()> {
     let repo = env.repo()?;
-    let input =
-        activity::simulation_record::Input { id: new_id(RecordKind::Simulation, Utc::now()), scenario, scope, outcome };
+    let input = activity::simulation_record::Input {
+        id: new_id(RecordKind::Simulation, env.now(&repo)?),
+        scenario,
+        scope,
+        outcome,
+    };
     env.run::<activity::simulation_record::Record>(&repo, &input)
 }

@@ -92,7 +92,7 @@ fn cache_dir(repo: &Repo) -> PathBuf {
 }
 
 fn summaries_path(repo: &Repo) -> PathBuf {
-    cache_dir(repo).join(format!("site-summaries-{}.tsv", env!("CARGO_PKG_VERSION")))
+    cache_dir(repo).join(format!("site-summaries-f{}-{}.tsv", crate::report::FACTS_FORMAT, env!("CARGO_PKG_VERSION")))
 }
 
 fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf {

@@ -112,19 +112,23 @@ fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
     })
 }
 
-/// Renders the site into `out`, writing only files whose bytes changed.
-pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
+/// Renders the site into `out` as of `now` (the command's clock: the build time on a
+/// real clock, the simulated `now` on a simulated one), writing only files whose bytes
+/// changed. Only the pages that depend on the current time (the dashboard, with its SLA
+/// list) show it; the report pages depend on the records alone.
+pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) -> Result<Built> {
     let tip = repo.tip()?.ok_or_else(|| Error::invalid("nothing to build: the branch has no commits"))?;
     let snap = repo.snapshot(Some(tip))?;
     let config = model::config(&snap)?;
     let internal = audience == Audience::Internal;
-    let built_at = repo.commit_time(tip)?;
+    let tip_time = repo.commit_time(tip)?;
+    let as_of = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let site = json!({
         "organization": config.organization,
         "internal": internal,
         "simulated": config.clock == model::config::Clock::Simulated,
         "audience": if internal { "internal" } else { "public" },
-        "built_at": built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "built_at": as_of,
         "commit": tip.to_string(),
         "record": null,
     });
@@ -270,17 +274,24 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
         )?,
     );
 
-    // KPIs: the dashboard and report pages per month, week and day.
+    // KPIs: the dashboard and report pages per month, week and day, from the one KPI
+    // engine `ims report` uses, with the same periods and previous periods.
+    use crate::report::{Period, Selection};
     let facts: Vec<crate::report::Facts> =
         incidents.iter().map(|i| crate::report::Facts::from_cache_line(&i.facts)).collect::<Result<_>>()?;
     let ctxk = crate::query::report_context(&snap)?;
     let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let ((start, end), (ps, pe)) = crate::report::bounds(crate::report::Period::Monthly, built_at, tz);
-    let (now_k, prev_k) = (crate::report::kpis(&facts, &ctxk, start, end), crate::report::kpis(&facts, &ctxk, ps, pe));
+    let month = Selection::calendar(Period::Monthly, now, tz);
+    let now_k = crate::report::kpis(&facts, &ctxk, month.current);
+    let prev_k = month.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
     let mut c = ctx_for("");
     c.insert("kpis", &now_k);
-    c.insert("period", &start.with_timezone(&tz).format("%B %Y").to_string());
-    c.insert("kpi_rows", &kpi_rows(&now_k, &prev_k));
+    c.insert("as_of", &as_of);
+    let month_start = month.current.start.unwrap_or(now);
+    c.insert("period", &month_start.with_timezone(&tz).format("%B %Y").to_string());
+    c.insert("period_start", &now_k.start);
+    c.insert("period_end", &now_k.end);
+    c.insert("kpi_rows", &kpi_rows(&now_k, prev_k.as_ref()));
     let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
     c.insert(
         "open_by_priority",
@@ -290,7 +301,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     let mut sla = Vec::new();
     for i in open.iter().filter(|i| i.has_sla) {
         let i = incidents::parse(repo, i)?;
-        for clock in crate::sla::clocks(&i, built_at, config.sla.warning_threshold)? {
+        for clock in crate::sla::clocks(&i, now, config.sla.warning_threshold)? {
             if matches!(clock.state, "at_risk" | "breached") {
                 let left = if clock.remaining_seconds >= 0 {
                     format!("{} left", model::config::format_duration(clock.remaining_seconds))
@@ -302,9 +313,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
         }
     }
     c.insert("sla", &sla);
-    let months = periods(&facts, crate::report::Period::Monthly, tz);
-    let monthly: Vec<(String, crate::report::Kpis)> =
-        months.iter().map(|(label, s, e)| (label.clone(), crate::report::kpis(&facts, &ctxk, *s, *e))).collect();
+    let months = periods(&facts, Period::Monthly, tz);
+    let monthly: Vec<(String, crate::report::Kpis)> = months
+        .iter()
+        .map(|(label, s, e)| (label.clone(), crate::report::kpis(&facts, &ctxk, crate::report::Window::new(*s, *e))))
+        .collect();
     let charts = vec![
         json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", &monthly.iter().map(|(l, k)| (l.clone(), k.incidents_opened as f64)).collect::<Vec<_>>())}),
         json!({"title": "Mean time to resolve per month (minutes)", "svg": bars("Mean time to resolve per month", &monthly.iter().map(|(l, k)| (l.clone(), k.mttr_minutes.unwrap_or(0.0))).collect::<Vec<_>>())}),
@@ -312,15 +325,25 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     ];
     c.insert("charts", &charts);
     pages.insert("index.html".into(), render("index.html", &c)?);
+    // Report pages depend on the records only: no build time or commit on them, so a
+    // rebuild that changes no figure rewrites none of them.
+    let report_ctx = |root: &str| {
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", root);
+        c
+    };
     let mut report_rows = Vec::new();
-    for period in [crate::report::Period::Monthly, crate::report::Period::Weekly, crate::report::Period::Daily] {
-        for (label, s, e) in periods(&facts, period, tz) {
-            let len = e - s;
-            let k = crate::report::kpis(&facts, &ctxk, s, e);
-            let p = crate::report::kpis(&facts, &ctxk, s - len, s);
-            let mut c = ctx_for("../");
+    for period in [Period::Monthly, Period::Weekly, Period::Daily] {
+        for (label, s, _) in periods(&facts, period, tz) {
+            let sel = Selection::calendar(period, s, tz);
+            let k = crate::report::kpis(&facts, &ctxk, sel.current);
+            let p = sel.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
+            let mut c = report_ctx("../");
             c.insert("label", &label);
-            c.insert("kpi_rows", &kpi_rows(&k, &p));
+            c.insert("period_start", &k.start);
+            c.insert("period_end", &k.end);
+            c.insert("kpi_rows", &kpi_rows(&k, p.as_ref()));
             let file = format!("{}.html", label.replace(' ', "-"));
             pages.insert(format!("reports/{file}"), render("report.html", &c)?);
             report_rows.push(json!({"id": format!("period-{label}"), "href": file, "cells": [label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()]}));
@@ -328,7 +351,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
     }
     pages.insert(
         "reports/index.html".into(),
-        list(&render, ctx_for("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
+        list(&render, report_ctx("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
     );
 
     // The audit log (staff only) and the feed.
@@ -353,7 +376,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience) -> Result<Built> {
             )?,
         );
     }
-    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, internal, built_at)?);
+    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, internal, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
 
     // Write what changed, and remove pages this build no longer makes (an incident now
@@ -414,24 +437,38 @@ fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
     m.into_iter().collect()
 }
 
-fn kpi_rows(k: &crate::report::Kpis, p: &crate::report::Kpis) -> Vec<Value> {
-    let (kv, pv) = (serde_json::to_value(k).unwrap_or_default(), serde_json::to_value(p).unwrap_or_default());
+/// The KPI table of a page: every key of `ims report --json`, its value printed as that
+/// JSON prints it (so a reader can compare them digit for digit), "—" for null.
+fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Value> {
+    let kv = serde_json::to_value(k).unwrap_or_default();
+    let pv = p.map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
     let cell = |v: &Value| if v.is_null() { "—".to_string() } else { v.to_string() };
-    [
-        ("MTTA (minutes)", "mtta_minutes"),
-        ("MTTR (minutes)", "mttr_minutes"),
-        ("Escalation rate", "escalation_rate"),
-        ("SLA compliance", "sla_compliance"),
-        ("Known-error reuse", "known_error_reuse_rate"),
-        ("First contact resolution", "first_contact_resolution_rate"),
-        ("Change success", "change_success_rate"),
-        ("Stakeholder satisfaction", "stakeholder_satisfaction"),
-        ("Incidents opened", "incidents_opened"),
-        ("Incidents resolved", "incidents_resolved"),
-    ]
-    .iter()
-    .map(|(label, key)| json!({"label": label, "value": cell(&kv[*key]), "previous": cell(&pv[*key])}))
-    .collect()
+    let label = |key: &'static str| -> &'static str {
+        match key {
+            "incidents_opened" => "Incidents opened",
+            "incidents_resolved" => "Incidents resolved",
+            "mtta_minutes" => "MTTA, mean (minutes)",
+            "mtta_median_minutes" => "MTTA, median (minutes)",
+            "mtta_p90_minutes" => "MTTA, 90th percentile (minutes)",
+            "mtta_p95_minutes" => "MTTA, 95th percentile (minutes)",
+            "mttr_minutes" => "MTTR, mean (minutes)",
+            "mttr_median_minutes" => "MTTR, median (minutes)",
+            "mttr_p90_minutes" => "MTTR, 90th percentile (minutes)",
+            "mttr_p95_minutes" => "MTTR, 95th percentile (minutes)",
+            "escalation_rate" => "Escalation rate",
+            "reassignment_rate" => "Reassignment rate",
+            "sla_compliance" => "SLA compliance",
+            "known_error_reuse_rate" => "Known-error reuse",
+            "change_success_rate" => "Change success",
+            "first_contact_resolution_rate" => "First contact resolution",
+            "stakeholder_satisfaction" => "Stakeholder satisfaction",
+            other => other,
+        }
+    };
+    crate::report::KPI_KEYS
+        .iter()
+        .map(|key| json!({"key": key, "label": label(key), "value": cell(&kv[*key]), "previous": cell(&pv[*key])}))
+        .collect()
 }
 
 /// Every period of this length that holds an incident's creation, oldest first.
