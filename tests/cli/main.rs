@@ -7,6 +7,7 @@ mod compat;
 mod engine;
 mod import;
 mod intake;
+mod kpi;
 mod lifecycle;
 mod queries;
 mod records;
