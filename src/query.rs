@@ -73,6 +73,9 @@ pub fn find(snap: &dyn Snapshot, kind: RecordKind, filters: &Filters) -> Result<
     Ok(out)
 }
 
+/// How often an audited read retries a lost compare-and-swap on its ref before it halts.
+const READ_AUDIT_ATTEMPTS: usize = 64;
+
 /// The ref that holds `actor`'s audited reads.
 pub fn read_audit_ref(actor: &str) -> String {
     format!("refs/ims/audit/reads/{actor}")
@@ -105,7 +108,15 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
         Some(tip) => repo.git.find_commit(tip)?.tree_id(),
         None => return Err(Error::internal("no records to read")),
     };
-    for _ in 0..16 {
+    // Other processes of the same person append to the same ref: a lost compare-and-swap
+    // is retried on the new tip (as procedures do), with a short growing, jittered pause so
+    // that eight readers starting together do not keep colliding.
+    let jitter = u64::from(std::process::id() % 7);
+    for attempt in 0..READ_AUDIT_ATTEMPTS {
+        if attempt > 0 {
+            let pause = (1u64 << attempt.min(6)) + jitter * (attempt as u64 % 3);
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+        }
         let parent = repo.git.refname_to_id(&refname).ok();
         let at = match parent {
             Some(p) => now.max(repo.commit_time(p)?),

@@ -302,10 +302,11 @@ impl Repo {
     /// Moves `branch` from `old` to `new` only if it still points at `old`: returns false
     /// when it moved (or its lock was held) meanwhile.
     pub fn compare_and_swap(&self, branch: &str, old: Option<Oid>, new: Oid, log: &str) -> Result<bool> {
-        let result = match old {
-            Some(old) => self.git.reference_matching(branch, new, true, old, log).map(|_| ()),
-            None => self.git.reference(branch, new, false, log).map(|_| ()),
-        };
+        // "Must not exist yet" is the zero id, checked under the ref's lock: libgit2's
+        // non-forced create checks existence before locking, so two writers creating the
+        // same ref could both succeed and one write would be lost.
+        let expected = old.unwrap_or_else(Oid::zero);
+        let result = self.git.reference_matching(branch, new, true, expected, log).map(|_| ());
         match result {
             Ok(()) => Ok(true),
             Err(e)

@@ -3,6 +3,8 @@
 //! the service allowlist on every way an incident opens, secret forms, and concurrent
 //! readers that never fail (issue 14).
 
+use std::process::Command;
+
 use crate::support::{who, Repo};
 
 #[test]
@@ -48,4 +50,47 @@ fn one_line_fields_refuse_bidi_controls_and_invisible_characters_naming_the_code
     // ZWNJ (Persian) and ZWJ (emoji sequences) are letters of real text: kept.
     let id = repo.incident("سرور\u{200C}ها down 👩\u{200D}💻");
     assert_eq!(repo.show(&id)["title"], "سرور\u{200C}ها down 👩\u{200D}💻");
+}
+
+#[test]
+fn eight_concurrent_reads_of_one_person_all_succeed_and_are_all_audited() {
+    let repo = Repo::with_everyone();
+    repo.incident("checkout down");
+    let actor = who("L2");
+    let reads = format!("refs/ims/audit/reads/{actor}");
+    let count = |repo: &Repo| -> usize {
+        let out = Command::new("git").current_dir(&repo.path).args(["rev-list", "--count", &reads]).output().unwrap();
+        if out.status.success() {
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        } else {
+            0
+        }
+    };
+    for round in 0..4 {
+        if round % 2 == 0 {
+            // Every other round starts with no ref at all: the first write creates it, and
+            // eight creators at once must not overwrite each other.
+            let _ = Command::new("git").current_dir(&repo.path).args(["update-ref", "-d", &reads]).output();
+        }
+        let before = count(&repo);
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new(crate::support::ims_bin())
+                    .current_dir(&repo.path)
+                    .args(["find", "incident"])
+                    .env("IMS_NOW", &repo.now)
+                    .env("IMS_ACTOR", &actor)
+                    .env("IMS_SIGNING_KEY", &repo.keys[&actor])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert_eq!(count(&repo), before + 8, "round {round}: every read is audited once");
+    }
 }
