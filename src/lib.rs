@@ -26,5 +26,6 @@ pub mod signing;
 pub mod site;
 pub mod sla;
 pub mod sync;
+pub mod terminal;
 pub mod verify;
 pub mod yaml;

@@ -305,7 +305,7 @@ impl Repo {
         // "Must not exist yet" is the zero id, checked under the ref's lock: libgit2's
         // non-forced create checks existence before locking, so two writers creating the
         // same ref could both succeed and one write would be lost.
-        let expected = old.unwrap_or_else(Oid::zero);
+        let expected = old.unwrap_or(Oid::ZERO_SHA1);
         let result = self.git.reference_matching(branch, new, true, expected, log).map(|_| ());
         match result {
             Ok(()) => Ok(true),

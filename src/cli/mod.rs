@@ -189,13 +189,15 @@ impl Ui {
     /// Prints a query's document (JSON) or its human text.
     pub fn data(&self, doc: Value, human: impl FnOnce() -> String) {
         let mut out = std::io::stdout().lock();
-        let text = if self.json { doc.to_string() } else { human() };
+        // Human text is escaped here, once for every command: nothing a record or the
+        // history holds can steer the terminal (crate::terminal).
+        let text = if self.json { doc.to_string() } else { crate::terminal::escape(&human()) };
         let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
     }
 
     pub fn status(&self, line: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{line}");
+            eprintln!("{}", crate::terminal::escape(line));
         }
     }
 }
@@ -277,7 +279,7 @@ pub fn main() -> i32 {
             if json && e.kind != Kind::Verify {
                 println!("{}", json!({ "ok": false, "error": { "code": e.kind.name(), "message": e.message } }));
             }
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", crate::terminal::line(&e.message));
             e.kind.exit_code()
         }
     }

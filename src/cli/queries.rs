@@ -150,7 +150,15 @@ pub fn find(env: &Env, args: FindArgs) -> Result<()> {
         .map(|r| {
             let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
             let title = if r.get("title").is_some() { s("title") } else { s("summary") };
-            format!("{}  {:<14} {:<7} {:<16} {}\n", s(&id_field), s("status"), s("priority"), s("assigned_team"), title)
+            let s = |k: &str| crate::terminal::line(&s(k));
+            format!(
+                "{}  {:<14} {:<7} {:<16} {}\n",
+                s(&id_field),
+                s("status"),
+                s("priority"),
+                s("assigned_team"),
+                crate::terminal::line(&title)
+            )
         })
         .collect();
     let count = matches.len();
@@ -213,14 +221,18 @@ pub fn audit(env: &Env, args: AuditArgs) -> Result<()> {
                 &e.commit[..10],
                 e.at,
                 e.action,
-                target,
-                e.actor,
+                crate::terminal::line(&target),
+                crate::terminal::line(&e.actor),
                 signature.unwrap_or_default()
             );
             // A commit's deltas are shown once, under its first entry.
             if last_commit != e.commit {
                 for (field, delta) in &e.fields {
-                    line.push_str(&format!("    {field}: {}\n", describe(&delta["old"], &delta["new"])));
+                    line.push_str(&format!(
+                        "    {}: {}\n",
+                        crate::terminal::line(field),
+                        crate::terminal::line(&describe(&delta["old"], &delta["new"]))
+                    ));
                 }
             }
             last_commit = e.commit.clone();

@@ -94,3 +94,44 @@ fn eight_concurrent_reads_of_one_person_all_succeed_and_are_all_audited() {
         assert_eq!(count(&repo), before + 8, "round {round}: every read is audited once");
     }
 }
+
+/// A hand commit (unsigned, with an ims-looking message) that sets an incident's title to
+/// a terminal-steering sequence.
+fn hostile_hand_commit(repo: &Repo, id: &str, title: &str) {
+    let path = repo.git(&["ls-files", "records"]).lines().find(|p| p.contains(id)).unwrap().to_string();
+    let file = repo.path.join(&path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let old = text.lines().find(|l| l.starts_with("title:")).unwrap().to_string();
+    let new = format!("title: \"{}\"", title.replace('\u{1b}', "\\e").replace('\r', "\\r"));
+    std::fs::write(&file, text.replace(&old, &new)).unwrap();
+    // The last commit's message (an `incident log`), claiming the title as its field.
+    let message = repo.git(&["log", "-1", "--format=%B"]).replace("Ims-Fields: description", "Ims-Fields: title");
+    repo.git(&["-c", "commit.gpgsign=false", "commit", "-q", "-am", &message]);
+}
+
+#[test]
+fn records_and_history_are_printed_with_control_characters_escaped() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("checkout down");
+    repo.ok(&who("service_desk"), &["incident", "log", &id, "--description", "more detail"]);
+    let erase = "\u{1b}[1A\r\u{1b}[2K";
+    hostile_hand_commit(&repo, &id, &format!("fine{erase}"));
+    let auditor = who("auditor");
+    for args in [vec!["find", "incident"], vec!["audit"], vec!["audit", &id], vec!["show", &id]] {
+        let out = repo.run(&auditor, &args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&b'\r'), "{args:?} printed a raw control");
+        let text = String::from_utf8(out.stdout).unwrap();
+        if args[0] != "show" {
+            assert!(text.contains("fine\\e[1A\\r\\e[2K"), "{args:?} shows the escapes: {text}");
+        }
+        if args[0] == "audit" {
+            // The hand commit's entry keeps its marker, with the hostile delta on its own line.
+            let entry = text.lines().position(|l| l.contains("[unsigned]")).expect("an unsigned entry");
+            assert!(text.lines().nth(entry + 1).is_some_and(|l| l.contains("\\e[2K")), "{text}");
+        }
+    }
+    // JSON stays JSON: the title comes back exactly as stored.
+    let doc = repo.ok(&auditor, &["find", "incident"]);
+    assert_eq!(doc["matches"][0]["title"], format!("fine{erase}"));
+}
