@@ -25,12 +25,24 @@ pub struct Identity {
 impl Identity {
     /// `IMS_ACTOR` else `user.email`; `IMS_SIGNING_KEY` else `user.signingkey`.
     pub fn from_env(repo: &git2::Repository) -> Result<Identity> {
-        let actor = env_or_config("IMS_ACTOR", repo, "user.email")
+        let actor = actor_from_env(repo)
             .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
         let spec = env_or_config("IMS_SIGNING_KEY", repo, "user.signingkey")
             .ok_or_else(|| Error::forbidden("no signing key: set IMS_SIGNING_KEY or `git config user.signingkey`"))?;
         Ok(Identity { actor, signer: Signer::load(&spec)? })
     }
+}
+
+/// The acting person's email from `IMS_ACTOR` or `git config user.email`, in the spelling
+/// the registry at HEAD holds (emails are compared case-folded: `model::registered_email`).
+pub fn actor_from_env(repo: &git2::Repository) -> Option<String> {
+    let actor = env_or_config("IMS_ACTOR", repo, "user.email")?;
+    let head = repo.head().ok().and_then(|h| h.target());
+    let resolved = head.and_then(|oid| {
+        let snap = crate::repo::TreeSnapshot::new(repo, Some(oid)).ok()?;
+        model::registered_email(&snap, &actor).ok()
+    });
+    Some(resolved.unwrap_or(actor))
 }
 
 /// The environment variable, else the git setting (git's config is only read when needed).

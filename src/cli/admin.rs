@@ -173,8 +173,21 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
     let repo = env.repo()?;
     match command {
         PersonCommand::Add { email, name, role, team, key } => {
+            let snap = repo.snapshot(repo.tip()?)?;
+            let registered = model::registered_email(&snap, &email)?;
+            if registered != email.trim() {
+                if let Some(existing) = model::person(&snap, &registered)? {
+                    return Err(Error::conflict(format!(
+                        "email: {} is already registered as {} ({}); emails are compared case-insensitively",
+                        email.trim(),
+                        existing.email,
+                        existing.name
+                    )));
+                }
+            }
             let input = procs::PersonAddInput {
-                email: email.trim().to_string(),
+                // Stored folded: one person, however their email is capitalised.
+                email: email.trim().to_lowercase(),
                 name,
                 roles: parse_list::<Role>(&role)?,
                 teams: team.as_deref().map(parse_list::<Team>).transpose()?.unwrap_or_default(),
@@ -184,6 +197,7 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
             env.run::<PersonAdd>(&repo, &input)
         }
         PersonCommand::Update { email, role, team, name, key } => {
+            let email = model::registered_email(&repo.snapshot(repo.tip()?)?, &email)?;
             let input = procs::PersonUpdateInput {
                 email,
                 roles: role.as_deref().map(parse_list::<Role>).transpose()?,
@@ -195,6 +209,7 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
             env.run::<PersonUpdate>(&repo, &input)
         }
         PersonCommand::Revoke { email, reason, compromised_since } => {
+            let email = model::registered_email(&repo.snapshot(repo.tip()?)?, &email)?;
             let compromised_since = match compromised_since {
                 Some(c) => {
                     let oid = repo
@@ -286,7 +301,7 @@ pub fn proposal(env: &Env, command: ProposalCommand) -> Result<()> {
 pub fn migrate(env: &Env) -> Result<()> {
     let repo = env.repo()?;
     let snap = repo.snapshot(repo.tip()?)?;
-    let actor = crate::run::env_or_config("IMS_ACTOR", &repo.git, "user.email")
+    let actor = crate::run::actor_from_env(&repo.git)
         .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
     let person = model::person(&snap, &actor)?
         .ok_or_else(|| Error::forbidden(format!("actor {actor}: not a registered person")))?;

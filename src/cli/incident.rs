@@ -192,6 +192,10 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
     let id = |text: &str| resolve(&repo, text);
     let now = env.now(&repo)?;
     let com_id = || new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
+    // Emails name people case-insensitively: the registered spelling goes to the procedure.
+    let email = |e: Option<String>| -> Result<Option<String>> {
+        e.map(|e| crate::model::registered_email(&repo.snapshot(repo.tip()?)?, &e)).transpose()
+    };
     match command {
         IncidentCommand::Identify { title, service, source, reporter, description } => {
             let input = identify::Input {
@@ -199,7 +203,7 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
                 title,
                 service,
                 source: parse(&source)?,
-                reporter,
+                reporter: email(reporter)?,
                 description,
             };
             env.run::<identify::Identify>(&repo, &input)
@@ -225,8 +229,13 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
             env.run::<prioritize::Prioritize>(&repo, &input)
         }
         IncidentCommand::Assign { id: i, team, assignee, message } => {
-            let input =
-                assign::Input { id: id(&i)?, team: parse(&team)?, assignee, message, communication_id: com_id() };
+            let input = assign::Input {
+                id: id(&i)?,
+                team: parse(&team)?,
+                assignee: email(assignee)?,
+                message,
+                communication_id: com_id(),
+            };
             env.run::<assign::Assign>(&repo, &input)
         }
         IncidentCommand::Diagnose { id: i, steps, workaround } => {

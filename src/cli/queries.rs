@@ -36,7 +36,7 @@ pub fn show(env: &Env, args: ShowArgs) -> Result<()> {
     // Showing a security incident is an audited read.
     let identity_needed = record.get("category").and_then(Value::as_str) == Some("security");
     let registered = {
-        let actor = crate::run::env_or_config("IMS_ACTOR", &repo.git, "user.email");
+        let actor = crate::run::actor_from_env(&repo.git);
         let actor = actor.ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
         crate::model::person(&snap, actor.trim())?
             .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", actor.trim())))?
@@ -133,8 +133,10 @@ pub fn find(env: &Env, args: FindArgs) -> Result<()> {
     put("priority", parse_opt::<Level>(args.priority.as_deref())?.map(|s| s.to_string()));
     put("severity", parse_opt::<Level>(args.severity.as_deref())?.map(|s| s.to_string()));
     put("service", args.service.clone());
-    put("assignee", args.assignee.clone());
-    put("reporter", args.reporter.clone());
+    let tip_snap = repo.snapshot(repo.tip()?)?;
+    let email = |e: &Option<String>| e.as_deref().map(|e| crate::model::registered_email(&tip_snap, e)).transpose();
+    put("assignee", email(&args.assignee)?);
+    put("reporter", email(&args.reporter)?);
     put("type", args.kind.clone());
     put("risk", parse_opt::<Level>(args.risk.as_deref())?.map(|s| s.to_string()));
     filters.since = args.since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
@@ -203,7 +205,11 @@ pub fn audit(env: &Env, args: AuditArgs) -> Result<()> {
     let filter = AuditFilter {
         id,
         action: parse_opt(args.action.as_deref())?,
-        actor: args.actor,
+        actor: args
+            .actor
+            .as_deref()
+            .map(|a| crate::model::registered_email(&repo.snapshot(repo.tip()?)?, a))
+            .transpose()?,
         since: args.since.as_deref().map(|t| parse_time("--since", t)).transpose()?,
     };
     let entries = query::audit(&repo, &filter)?;

@@ -122,6 +122,26 @@ pub fn person(snap: &dyn Snapshot, email: &str) -> Result<Option<Person>> {
     Ok(Some(parsed))
 }
 
+/// The registered spelling of `email`: emails are compared case-folded, so
+/// `Bob@example.com` finds `bob@example.com`. A registry made before folding may hold a
+/// mixed-case file name; it is found as it is spelled there (files are never renamed).
+/// An email nobody holds comes back folded to lower case, the form new registrations use.
+pub fn registered_email(snap: &dyn Snapshot, email: &str) -> Result<String> {
+    let email = email.trim();
+    if valid_email(email) && snap.read(&person::path(email))?.is_some() {
+        return Ok(email.to_string());
+    }
+    let folded = email.to_lowercase();
+    for name in snap.list("people")? {
+        if let Some(registered) = name.strip_suffix(".yaml") {
+            if registered.to_lowercase() == folded {
+                return Ok(registered.to_string());
+            }
+        }
+    }
+    Ok(folded)
+}
+
 /// Every registered person.
 pub fn people(snap: &dyn Snapshot) -> Result<Vec<Person>> {
     let mut out = Vec::new();

@@ -253,6 +253,17 @@ impl PersonAdd {
         if model::person(ctx.snap, &input.email)?.is_some() {
             return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email)));
         }
+        // Emails name one person whatever their case. A check on new input only
+        // (hygiene::screening): a history recorded before it still replays.
+        if hygiene::screening() {
+            let folded = input.email.to_lowercase();
+            if let Some(existing) = model::people(ctx.snap)?.into_iter().find(|p| p.email.to_lowercase() == folded) {
+                return Err(Error::conflict(format!(
+                    "email: {} is already registered as {} ({}); emails are compared case-insensitively",
+                    input.email, existing.email, existing.name
+                )));
+            }
+        }
         if input.roles.is_empty() {
             return Err(Error::invalid("role: at least one role is required"));
         }

@@ -135,3 +135,45 @@ fn records_and_history_are_printed_with_control_characters_escaped() {
     let doc = repo.ok(&auditor, &["find", "incident"]);
     assert_eq!(doc["matches"][0]["title"], format!("fine{erase}"));
 }
+
+#[test]
+fn emails_are_one_person_whatever_their_case() {
+    let mut repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let key = crate::support::keygen(&repo.tmp.path().join("keys"), "bob", "ed25519");
+    let public = crate::support::pubkey(&key).to_string_lossy().into_owned();
+    repo.ok(&im, &["person", "add", "--email", "Bob@Example.com", "--name", "Bob", "--role", "L2", "--key", &public]);
+    assert!(repo.path.join("people/bob@example.com.yaml").exists(), "stored folded");
+    let before = repo.state();
+    let err = repo.fails(&im, &["person", "add", "--email", "bob@EXAMPLE.com", "--name", "Bobby", "--role", "L1"], 6);
+    assert!(err.contains("already registered as bob@example.com (Bob)"), "{err}");
+    assert_eq!(repo.state(), before);
+    // The actor, --reporter and --assignee resolve case-insensitively.
+    repo.keys.insert("BOB@example.COM".into(), key);
+    let sd = who("service_desk");
+    let doc = repo.ok(
+        &sd,
+        &[
+            "incident",
+            "identify",
+            "--title",
+            "vpn down",
+            "--service",
+            "vpn",
+            "--source",
+            "user_report",
+            "--reporter",
+            "BOB@example.com",
+        ],
+    );
+    let id = doc["id"].as_str().unwrap().to_string();
+    assert_eq!(doc["record"]["reporter"], "bob@example.com");
+    repo.ok(&sd, &["incident", "assign", &id, "--team", "L2", "--assignee", "Bob@example.COM"]);
+    assert_eq!(repo.show(&id)["assignee"], "bob@example.com");
+    repo.ok("BOB@example.COM", &["incident", "diagnose", &id, "--steps", "checked the tunnel"]);
+    let author = repo.git(&["log", "-1", "--format=%ae"]);
+    assert_eq!(author.trim(), "bob@example.com", "the commit names the registered person");
+    let found = repo.ok(&who("auditor"), &["find", "incident", "--assignee", "BOB@EXAMPLE.COM"]);
+    assert_eq!(found["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(repo.ok(&who("auditor"), &["verify"])["ok"], true);
+}
