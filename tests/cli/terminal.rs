@@ -177,3 +177,44 @@ fn emails_are_one_person_whatever_their_case() {
     assert_eq!(found["matches"].as_array().unwrap().len(), 1);
     assert_eq!(repo.ok(&who("auditor"), &["verify"])["ok"], true);
 }
+
+#[test]
+fn the_service_allowlist_holds_for_ingest_and_import() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    repo.ok(&im, &["config", "set", "services", "[\"db\", \"shop\"]"]);
+    let auto = who("automation");
+    let event = |service: &str| {
+        serde_json::json!({"service": service, "source": "monitoring_tool", "alert_type": "DiskFull",
+            "severity": "critical", "summary": "disk full", "occurred_at": "2026-11-26T08:59:00Z"})
+    };
+    let file = repo.tmp.path().join("events.json");
+    std::fs::write(&file, serde_json::to_vec(&serde_json::json!([event("db"), event("payroll")])).unwrap()).unwrap();
+    let before = repo.state();
+    let err = repo.fails(&auto, &["event", "ingest", file.to_str().unwrap()], 3);
+    assert!(err.contains("`payroll`") && err.contains("db, shop"), "{err}");
+    assert_eq!(repo.state(), before, "refused whole: nothing recorded, nothing opened");
+    std::fs::write(&file, serde_json::to_vec(&event("db")).unwrap()).unwrap();
+    let doc = repo.ok(&auto, &["event", "ingest", file.to_str().unwrap()]);
+    assert_eq!(repo.show(doc["id"].as_str().unwrap())["service"], "db", "a listed service still opens one");
+    // An import naming a service outside the list is refused, the item and service named.
+    let dir = repo.tmp.path();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "rows: tickets\ncolumns: {id: id, opened: opened, state: state, title: title, service: service}\n\
+         states: {open: open}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t.csv"),
+        "id,opened,state,title,service\nA1,2025-01-01T10:00:00Z,open,Disk full,db\nA2,2025-01-02T10:00:00Z,open,Pay run,payroll\n",
+    )
+    .unwrap();
+    let before = repo.state();
+    let (csv, mapping) = (dir.join("t.csv"), dir.join("m.yaml"));
+    let args = ["import", "csv", csv.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()];
+    let err = repo.fails(&im, &args, 3);
+    assert!(err.contains("A2") && err.contains("`payroll`"), "{err}");
+    assert_eq!(repo.state(), before);
+    assert_eq!(repo.ok(&auto, &["verify"])["ok"], true);
+}

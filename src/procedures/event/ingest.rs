@@ -104,6 +104,24 @@ pub fn check(e: &EventInput) -> Result<()> {
     Ok(())
 }
 
+/// The service allowlist of `ims.yaml`, as `incident identify` applies it: when the list is
+/// not empty, an event naming another service is refused with the service and the list,
+/// so a monitoring set-up that drifted from the catalogue is seen at once instead of
+/// opening incidents for services nobody registered. Checked on new input only
+/// (`hygiene::screening`): `event.ingest/1` commits recorded before the check replay as
+/// they were, and a refused ingest writes nothing, so no commit can differ.
+pub fn check_service(config: &crate::model::Config, e: &EventInput) -> Result<()> {
+    if hygiene::screening() && !config.services.is_empty() && !config.services.contains(&e.service) {
+        return Err(Error::invalid(format!(
+            "service: `{}` (alert {}) is not one of the services in ims.yaml ({}); nothing was ingested",
+            e.service,
+            e.alert_type,
+            config.services.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// The first intake rule whose label matchers all match (the event's severity counts
 /// as the label `severity` when the event has none).
 fn rule<'a>(config: &'a crate::model::Config, e: &EventInput) -> Option<&'a crate::model::config::IntakeRule> {
@@ -125,6 +143,7 @@ impl Procedure for Ingest {
         let config = crate::model::config(ctx.snap)?;
         for e in &input.events {
             check(e)?;
+            check_service(&config, e)?;
         }
         // Incidents touched by this ingest, by id; fingerprints opened here.
         let mut touched: BTreeMap<String, Incident> = BTreeMap::new();
