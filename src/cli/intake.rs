@@ -87,11 +87,19 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
     if files.is_empty() {
         return Ok((0, 0, 0));
     }
+    let config = crate::model::config(&repo.snapshot(repo.tip()?)?)?;
     let mut events = Vec::new();
     let mut good = Vec::new();
     let mut rejected = 0;
     for f in files {
-        let parsed = std::fs::read(&f).map_err(Error::from).and_then(|b| crate::intake::parse(&b, labels));
+        let parsed =
+            std::fs::read(&f).map_err(Error::from).and_then(|b| crate::intake::parse(&b, labels)).and_then(|ev| {
+                // A payload naming a service outside the allowlist is rejected on its own.
+                for e in &ev {
+                    crate::procedures::event::ingest::check_service(&config, e)?;
+                }
+                Ok(ev)
+            });
         match parsed {
             Ok(mut ev) => {
                 events.append(&mut ev);

@@ -66,13 +66,19 @@ fn eight_concurrent_reads_of_one_person_all_succeed_and_are_all_audited() {
             0
         }
     };
-    for round in 0..4 {
-        if round % 2 == 0 {
-            // Every other round starts with no ref at all: the first write creates it, and
-            // eight creators at once must not overwrite each other.
+    for round in 0..10 {
+        if round % 5 != 4 {
+            // Most rounds start with no ref at all: the first write creates it, and eight
+            // creators at once must not overwrite each other. The others append.
             let _ = Command::new("git").current_dir(&repo.path).args(["update-ref", "-d", &reads]).output();
         }
         let before = count(&repo);
+        // In the appending rounds another writer holds the ref's lock for a while (a slow
+        // disk, `git pack-refs`): the readers wait it out instead of failing.
+        let lock = repo.path.join(".git").join(format!("{reads}.lock"));
+        if round % 5 == 4 {
+            std::fs::write(&lock, b"").unwrap();
+        }
         let children: Vec<_> = (0..8)
             .map(|_| {
                 Command::new(crate::support::ims_bin())
@@ -87,6 +93,10 @@ fn eight_concurrent_reads_of_one_person_all_succeed_and_are_all_audited() {
                     .unwrap()
             })
             .collect();
+        if round % 5 == 4 {
+            std::thread::sleep(std::time::Duration::from_millis(4000));
+            std::fs::remove_file(&lock).unwrap();
+        }
         for child in children {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
@@ -197,6 +207,35 @@ fn the_service_allowlist_holds_for_ingest_and_import() {
     std::fs::write(&file, serde_json::to_vec(&event("db")).unwrap()).unwrap();
     let doc = repo.ok(&auto, &["event", "ingest", file.to_str().unwrap()]);
     assert_eq!(repo.show(doc["id"].as_str().unwrap())["service"], "db", "a listed service still opens one");
+    // `ims watch`: the file for an unlisted service goes to rejected/ with the reason; the
+    // other file of the same pass is ingested.
+    let inbox = repo.tmp.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let mut later = event("shop");
+    later["alert_type"] = serde_json::json!("Slow");
+    std::fs::write(inbox.join("a-shop.json"), serde_json::to_vec(&later).unwrap()).unwrap();
+    std::fs::write(inbox.join("b-payroll.json"), serde_json::to_vec(&event("payroll")).unwrap()).unwrap();
+    let mut watch = Command::new(crate::support::ims_bin())
+        .current_dir(&repo.path)
+        .args(["watch", inbox.to_str().unwrap()])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", &auto)
+        .env("IMS_SIGNING_KEY", &repo.keys[&auto])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !inbox.join("processed/a-shop.json").exists() || !inbox.join("rejected/b-payroll.json.reason").exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "ims watch did not sort the inbox");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let reason = std::fs::read_to_string(inbox.join("rejected/b-payroll.json.reason")).unwrap();
+    assert!(reason.contains("`payroll`"), "{reason}");
+    let shop = repo.ok(&who("auditor"), &["find", "incident", "--service", "shop"]);
+    assert_eq!(shop["matches"].as_array().unwrap().len(), 1, "the listed service's alert opened its incident");
     // An import naming a service outside the list is refused, the item and service named.
     let dir = repo.tmp.path();
     std::fs::write(
