@@ -110,3 +110,181 @@ registry!(
     activity::simulation_record::Record,
     event::ingest::Ingest,
 );
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Shared by the procedures' unit tests: a procedure runs for real against an
+    //! in-memory state and its writes are laid over it, so a test reaches any record
+    //! state through the procedures that make it rather than through literals.
+
+    use serde::de::DeserializeOwned;
+
+    pub use super::incident::testing::*;
+    use crate::engine::{Ctx, Effect, Procedure};
+    use crate::error::Result;
+    use crate::ids::{record_path, RecordKind};
+    pub use crate::model::testing::MemSnapshot;
+
+    pub const CHG: &str = "CHG-20261126-0000000001";
+    pub const PRB: &str = "PRB-20261126-0000000001";
+    pub const KB: &str = "KB-20261126-0000000001";
+
+    /// Applies `P` as `actor` at `at` to `snap`, checking the writes against the schemas.
+    pub fn try_apply_at<P: Procedure>(
+        snap: &MemSnapshot,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        input: &P::Input,
+    ) -> Result<Effect> {
+        let ctx = Ctx { snap, actor, now: at };
+        let effect = P::apply(&ctx, input)?;
+        crate::engine::validate_writes(&effect)?;
+        Ok(effect)
+    }
+
+    /// Applies `P` as `actor` at [`now`] to `snap`.
+    pub fn try_apply<P: Procedure>(snap: &MemSnapshot, actor: &str, input: &P::Input) -> Result<Effect> {
+        try_apply_at::<P>(snap, actor, now(), input)
+    }
+
+    /// Lays an effect's writes and deletions over `snap`, as a commit would.
+    pub fn lay(snap: &mut MemSnapshot, effect: &Effect) {
+        for (path, bytes) in &effect.writes {
+            match bytes {
+                Some(b) => snap.files.insert(path.clone(), b.clone()),
+                None => snap.files.remove(path),
+            };
+        }
+    }
+
+    /// Runs `P`, which must succeed, and lays its writes over `snap`.
+    pub fn step<P: Procedure>(snap: &mut MemSnapshot, actor: &str, input: &P::Input) -> Effect {
+        step_at::<P>(snap, actor, now(), input)
+    }
+
+    /// [`step`] at a given time.
+    pub fn step_at<P: Procedure>(
+        snap: &mut MemSnapshot,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        input: &P::Input,
+    ) -> Effect {
+        let effect = try_apply_at::<P>(snap, actor, at, input)
+            .unwrap_or_else(|e| panic!("{} should succeed: {}", P::ID, e.message));
+        lay(snap, &effect);
+        effect
+    }
+
+    /// The record of `kind` and `id` as an effect wrote it.
+    pub fn wrote<T: DeserializeOwned>(effect: &Effect, kind: RecordKind, id: &str) -> T {
+        let path = record_path(kind, id);
+        let bytes = effect.writes.get(&path).and_then(|b| b.clone()).unwrap_or_else(|| panic!("{path} was written"));
+        crate::yaml::from_str(std::str::from_utf8(&bytes).unwrap(), &path).unwrap()
+    }
+
+    /// The record of `kind` and `id` as `snap` holds it.
+    pub fn stored<T: DeserializeOwned>(snap: &MemSnapshot, kind: RecordKind, id: &str) -> T {
+        let path = record_path(kind, id);
+        let bytes = snap.files.get(&path).unwrap_or_else(|| panic!("{path} is stored"));
+        crate::yaml::from_str(std::str::from_utf8(bytes).unwrap(), &path).unwrap()
+    }
+
+    /// Checks that the registry routes each of `ids` (a group's procedures): an input
+    /// that does not fit is refused by the procedure, not as an unknown id.
+    pub fn routed(ids: &[&str]) {
+        let snap = snapshot(None);
+        let ctx = Ctx { snap: &snap, actor: "incident_manager@x.test", now: now() };
+        for id in ids {
+            assert!(super::IDS.contains(id), "{id} is in the registry");
+            halts(
+                super::apply_by_id(id, &ctx, &serde_json::json!(7)),
+                crate::error::Kind::Invalid,
+                "input does not fit",
+            );
+        }
+    }
+
+    /// Change `CHG` of `risk`, requested by L2 through `change.request`.
+    pub fn request_change(snap: &mut MemSnapshot, risk: crate::model::enums::Level) -> Effect {
+        use super::change::request::{Input, Request};
+        let input = Input {
+            id: CHG.into(),
+            summary: "Raise the connection pool limit".into(),
+            kind: crate::model::change::ChangeType::Normal,
+            risk,
+            incidents: vec![],
+            problems: vec![],
+        };
+        step::<Request>(snap, &as_role(crate::model::enums::Role::L2), &input)
+    }
+
+    /// Problem `PRB`, created by L2 through `problem.create` and linked to `incidents`.
+    pub fn create_problem(snap: &mut MemSnapshot, incidents: &[&str]) -> Effect {
+        use super::problem::create::{Create, Input};
+        let input = Input {
+            id: PRB.into(),
+            title: "Connection pool exhausted".into(),
+            description: "db pool runs dry at peak".into(),
+            source: crate::model::problem::ProblemSource::IncidentTrend,
+            service: Some("db".into()),
+            incidents: incidents.iter().map(|s| s.to_string()).collect(),
+        };
+        step::<Create>(snap, &as_role(crate::model::enums::Role::L2), &input)
+    }
+
+    /// Stores a record (for states no procedure reaches at [`now`]).
+    pub fn put<T: serde::Serialize>(snap: &mut MemSnapshot, kind: RecordKind, id: &str, record: &T) {
+        snap.files.insert(record_path(kind, id), crate::yaml::to_canonical(record).unwrap().into_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Status;
+
+    fn ctx(snap: &MemSnapshot) -> Ctx<'_> {
+        Ctx { snap, actor: "incident_manager@x.test", now: now() }
+    }
+
+    #[test]
+    fn load_names_the_entity_and_the_id() {
+        let snap = snapshot(Some(&incident(Status::Open)));
+        let (rid, inc) = load::<crate::model::Incident>(&ctx(&snap), ID, RecordKind::Incident).unwrap();
+        assert_eq!((rid.id.as_str(), inc.title.as_str()), (ID, "Checkout is down"));
+        halts(load::<crate::model::Incident>(&ctx(&snap), "nonsense", RecordKind::Incident), Kind::Invalid, "nonsense");
+        halts(load::<crate::model::Incident>(&ctx(&snap), ID, RecordKind::Change), Kind::Invalid, "not a change id");
+        halts(
+            load::<crate::model::change::Change>(&ctx(&snap), CHG, RecordKind::Change),
+            Kind::Invalid,
+            "no such change",
+        );
+    }
+
+    #[test]
+    fn new_id_is_of_the_kind_and_free() {
+        let snap = snapshot(Some(&incident(Status::Open)));
+        assert_eq!(new_id(&ctx(&snap), CHG, RecordKind::Change).unwrap().id, CHG);
+        halts(new_id(&ctx(&snap), CHG, RecordKind::Problem), Kind::Invalid, "is not a problem id");
+        halts(new_id(&ctx(&snap), ID, RecordKind::Incident), Kind::Conflict, "exists");
+        halts(new_id(&ctx(&snap), "CHG-x", RecordKind::Change), Kind::Invalid, "CHG-x");
+    }
+
+    #[test]
+    fn link_adds_once() {
+        let mut list = vec![];
+        assert!(link(&mut list, CHG));
+        assert!(!link(&mut list, CHG));
+        assert_eq!(list, vec![CHG.to_string()]);
+    }
+
+    #[test]
+    fn apply_by_id_refuses_unknown_procedures_and_ill_fitting_input() {
+        let snap = snapshot(Some(&incident(Status::Open)));
+        let input = serde_json::json!({"id": ID});
+        halts(apply_by_id("incident.fly/1", &ctx(&snap), &input), Kind::Invalid, "unknown procedure `incident.fly/1`");
+        halts(apply_by_id("change.close/1", &ctx(&snap), &serde_json::json!({})), Kind::Invalid, "input does not fit");
+    }
+}

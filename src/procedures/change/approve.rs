@@ -63,3 +63,95 @@ impl Procedure for Approve {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role};
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: CHG.into(), note: Some("Looks safe".into()) }
+    }
+
+    #[test]
+    fn a_high_risk_change_is_approved_at_the_second_distinct_approval() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::High);
+        let first: Change =
+            wrote(&step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &input()), RecordKind::Change, CHG);
+        assert_eq!(
+            (first.status, first.approval_status, first.approved_at),
+            (ChangeStatus::Requested, ApprovalStatus::Pending, None)
+        );
+        assert_eq!(first.approvals[0].note.as_deref(), Some("Looks safe"));
+        let e = step::<Approve>(&mut snap, &as_role(Role::IncidentManager), &Input { id: CHG.into(), note: None });
+        assert_eq!(e.subject, format!("change: approve {CHG} (2 of 2)"));
+        let c: Change = wrote(&e, RecordKind::Change, CHG);
+        assert_eq!(
+            (c.status, c.approval_status, c.approved_at),
+            (ChangeStatus::Approved, ApprovalStatus::Approved, Some(now()))
+        );
+        assert_eq!(
+            c.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(),
+            ["change_mgmt@x.test", "incident_manager@x.test"]
+        );
+        assert_eq!(c.approver.as_deref(), Some("incident_manager@x.test"));
+    }
+
+    #[test]
+    fn step1_only_governors() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(try_apply::<Approve>(&snap, &as_role(Role::L3), &input()), Kind::Forbidden, "change approve");
+    }
+
+    #[test]
+    fn step1_the_requester_cannot_approve_segregation_of_duties() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        let mut c: Change = stored(&snap, RecordKind::Change, CHG);
+        c.requester = as_role(Role::ChangeMgmt);
+        put(&mut snap, RecordKind::Change, CHG, &c);
+        halts(
+            try_apply::<Approve>(&snap, &as_role(Role::ChangeMgmt), &input()),
+            Kind::Forbidden,
+            "segregation of duties",
+        );
+    }
+
+    #[test]
+    fn step1_one_approval_per_person() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::High);
+        step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &input());
+        halts(
+            try_apply::<Approve>(&snap, &as_role(Role::ChangeMgmt), &input()),
+            Kind::Precondition,
+            "approved it already",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_requested_change() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &input());
+        halts(
+            try_apply::<Approve>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Precondition,
+            "needs status requested",
+        );
+    }
+
+    #[test]
+    fn step3_the_note_is_checked() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        let i = Input { id: CHG.into(), note: Some("bell\u{7}".into()) };
+        halts(try_apply::<Approve>(&snap, &as_role(Role::ChangeMgmt), &i), Kind::Invalid, "note");
+    }
+}

@@ -37,3 +37,54 @@ impl Procedure for Close {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role};
+    use crate::procedures::change::reject;
+    use crate::procedures::testing::*;
+
+    fn rejected() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        step::<reject::Reject>(
+            &mut snap,
+            &as_role(Role::ChangeMgmt),
+            &reject::Input { id: CHG.into(), reason: "Not needed".into() },
+        );
+        snap
+    }
+
+    #[test]
+    fn a_rejected_change_is_closed() {
+        let mut snap = rejected();
+        let e = step::<Close>(&mut snap, &as_role(Role::ChangeMgmt), &Input { id: CHG.into() });
+        let c: Change = wrote(&e, RecordKind::Change, CHG);
+        assert_eq!((c.status, c.closed_at), (ChangeStatus::Closed, Some(now())));
+        assert_eq!(e.actions[0].action, AuditAction::Close);
+    }
+
+    #[test]
+    fn step1_only_governors() {
+        halts(
+            try_apply::<Close>(&rejected(), &as_role(Role::L2), &Input { id: CHG.into() }),
+            Kind::Forbidden,
+            "change close",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_reviewed_or_rejected_change() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(
+            try_apply::<Close>(&snap, &as_role(Role::ChangeMgmt), &Input { id: CHG.into() }),
+            Kind::Precondition,
+            "needs status reviewed or rejected, it is requested",
+        );
+    }
+}

@@ -38,3 +38,51 @@ impl Procedure for Implement {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role};
+    use crate::procedures::change::approve::{self, Approve};
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn an_approved_change_is_implemented_by_whoever_ran_it() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &approve::Input { id: CHG.into(), note: None });
+        let c: Change = wrote(
+            &step::<Implement>(&mut snap, &as_role(Role::Devops), &Input { id: CHG.into() }),
+            RecordKind::Change,
+            CHG,
+        );
+        assert_eq!(c.status, ChangeStatus::Implemented);
+        assert_eq!((c.implemented_at, c.implemented_by.as_deref()), (Some(now()), Some("devops@x.test")));
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &approve::Input { id: CHG.into(), note: None });
+        halts(
+            try_apply::<Implement>(&snap, "user@x.test", &Input { id: CHG.into() }),
+            Kind::Forbidden,
+            "change implement",
+        );
+    }
+
+    #[test]
+    fn step2_only_an_approved_change() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(
+            try_apply::<Implement>(&snap, &as_role(Role::Devops), &Input { id: CHG.into() }),
+            Kind::Precondition,
+            "needs status approved, it is requested",
+        );
+    }
+}

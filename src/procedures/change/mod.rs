@@ -34,3 +34,24 @@ pub fn require_status(c: &Change, what: &str, allowed: &[ChangeStatus]) -> Resul
         c.status
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Level;
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn require_status_names_the_change_the_step_and_both_statuses() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        let c: Change = stored(&snap, RecordKind::Change, CHG);
+        assert!(require_status(&c, "approve", &[ChangeStatus::Requested]).is_ok());
+        halts(
+            require_status(&c, "close", &[ChangeStatus::Reviewed, ChangeStatus::Rejected]),
+            Kind::Precondition,
+            &format!("change {CHG}: close needs status reviewed or rejected, it is requested"),
+        );
+    }
+}

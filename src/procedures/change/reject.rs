@@ -49,3 +49,68 @@ impl Procedure for Reject {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role};
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: CHG.into(), reason: "No rollback plan".into() }
+    }
+
+    #[test]
+    fn a_requested_change_is_rejected_with_its_reason() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Medium);
+        let c: Change =
+            wrote(&step::<Reject>(&mut snap, &as_role(Role::ChangeMgmt), &input()), RecordKind::Change, CHG);
+        assert_eq!((c.status, c.approval_status), (ChangeStatus::Rejected, ApprovalStatus::Rejected));
+        assert_eq!(
+            (c.rejection_reason.as_deref(), c.approver.as_deref()),
+            (Some("No rollback plan"), Some("change_mgmt@x.test"))
+        );
+    }
+
+    #[test]
+    fn step1_only_governors() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(try_apply::<Reject>(&snap, &as_role(Role::Devops), &input()), Kind::Forbidden, "change reject");
+    }
+
+    #[test]
+    fn step1_the_requester_cannot_reject_segregation_of_duties() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        let mut c: Change = stored(&snap, RecordKind::Change, CHG);
+        c.requester = as_role(Role::IncidentManager);
+        put(&mut snap, RecordKind::Change, CHG, &c);
+        halts(
+            try_apply::<Reject>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Forbidden,
+            "segregation of duties",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_requested_change_and_a_reason() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(
+            try_apply::<Reject>(&snap, &as_role(Role::ChangeMgmt), &Input { id: CHG.into(), reason: "".into() }),
+            Kind::Invalid,
+            "reason",
+        );
+        step::<Reject>(&mut snap, &as_role(Role::ChangeMgmt), &input());
+        halts(
+            try_apply::<Reject>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Precondition,
+            "needs status requested",
+        );
+    }
+}

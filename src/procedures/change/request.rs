@@ -95,3 +95,85 @@ impl Procedure for Request {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::{Role, Status};
+    use crate::model::problem::Problem;
+    use crate::model::{Config, Incident};
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input {
+            id: CHG.into(),
+            summary: "Raise the connection pool limit".into(),
+            kind: ChangeType::Normal,
+            risk: Level::Medium,
+            incidents: vec![],
+            problems: vec![],
+        }
+    }
+
+    #[test]
+    fn a_normal_change_is_requested_and_linked_both_ways() {
+        let mut snap = snapshot(Some(&incident(Status::InProgress)));
+        create_problem(&mut snap, &[]);
+        let mut i = input();
+        i.incidents = vec![ID.into()];
+        i.problems = vec![PRB.into()];
+        let e = try_apply::<Request>(&snap, &as_role(Role::L2), &i).unwrap();
+        let c: Change = wrote(&e, RecordKind::Change, CHG);
+        assert_eq!(
+            (c.status, c.approval_status, c.approved_at),
+            (ChangeStatus::Requested, ApprovalStatus::Pending, None)
+        );
+        assert_eq!((c.requester.as_str(), c.risk), ("l2@x.test", Level::Medium));
+        assert_eq!((c.incident_ids, c.problem_ids), (vec![ID.to_string()], vec![PRB.to_string()]));
+        assert_eq!(wrote::<Incident>(&e, RecordKind::Incident, ID).change_ids, [CHG]);
+        assert_eq!(wrote::<Problem>(&e, RecordKind::Problem, PRB).change_ids, [CHG]);
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(try_apply::<Request>(&snapshot(None), "user@x.test", &input()), Kind::Forbidden, "change request");
+    }
+
+    #[test]
+    fn step1_the_id_is_new_and_the_summary_given() {
+        let mut snap = snapshot(None);
+        step::<Request>(&mut snap, &as_role(Role::L2), &input());
+        halts(try_apply::<Request>(&snap, &as_role(Role::L3), &input()), Kind::Conflict, "exists");
+        let mut i = input();
+        i.summary = "  ".into();
+        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "summary");
+    }
+
+    #[test]
+    fn step2_a_standard_change_comes_from_the_catalogue_and_is_pre_approved() {
+        let mut i = input();
+        i.kind = ChangeType::Standard;
+        let mut snap = snapshot(None);
+        halts(try_apply::<Request>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "standard_catalogue");
+        let mut config = crate::model::config(&snap).unwrap();
+        config.changes.standard_catalogue = vec![i.summary.clone()];
+        snap.files
+            .insert(crate::model::config::PATH.into(), crate::yaml::to_canonical::<Config>(&config).unwrap().into());
+        let c: Change = wrote(&try_apply::<Request>(&snap, &as_role(Role::L2), &i).unwrap(), RecordKind::Change, CHG);
+        assert_eq!(
+            (c.status, c.approval_status, c.approved_at),
+            (ChangeStatus::Approved, ApprovalStatus::Approved, Some(now()))
+        );
+    }
+
+    #[test]
+    fn step3_linked_records_must_exist() {
+        let mut i = input();
+        i.incidents = vec![ID.into()];
+        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such incident");
+        let mut i = input();
+        i.problems = vec![PRB.into()];
+        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such problem");
+    }
+}

@@ -42,3 +42,57 @@ impl Procedure for Review {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role};
+    use crate::procedures::change::{approve, implement};
+    use crate::procedures::testing::*;
+
+    fn implemented() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        step::<approve::Approve>(&mut snap, &as_role(Role::ChangeMgmt), &approve::Input { id: CHG.into(), note: None });
+        step::<implement::Implement>(&mut snap, &as_role(Role::Devops), &implement::Input { id: CHG.into() });
+        snap
+    }
+
+    fn input() -> Input {
+        Input { id: CHG.into(), outcome: Outcome::RolledBack, note: Some("Latency rose; rolled back".into()) }
+    }
+
+    #[test]
+    fn an_implemented_change_is_reviewed_with_its_outcome() {
+        let mut snap = implemented();
+        let c: Change =
+            wrote(&step::<Review>(&mut snap, &as_role(Role::IncidentManager), &input()), RecordKind::Change, CHG);
+        assert_eq!(
+            (c.status, c.outcome, c.reviewed_at),
+            (ChangeStatus::Reviewed, Some(Outcome::RolledBack), Some(now()))
+        );
+        assert_eq!(c.review_note.as_deref(), Some("Latency rose; rolled back"));
+    }
+
+    #[test]
+    fn step1_only_governors() {
+        halts(try_apply::<Review>(&implemented(), &as_role(Role::Devops), &input()), Kind::Forbidden, "change review");
+    }
+
+    #[test]
+    fn step2_only_an_implemented_change_and_a_clean_note() {
+        let mut snap = snapshot(None);
+        request_change(&mut snap, Level::Low);
+        halts(
+            try_apply::<Review>(&snap, &as_role(Role::ChangeMgmt), &input()),
+            Kind::Precondition,
+            "needs status implemented",
+        );
+        let mut i = input();
+        i.note = Some("AKIAIOSFODNN7EXAMPLE".into());
+        halts(try_apply::<Review>(&implemented(), &as_role(Role::ChangeMgmt), &i), Kind::Invalid, "note");
+    }
+}
