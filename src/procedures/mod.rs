@@ -127,7 +127,6 @@ pub(crate) mod testing {
 
     pub const CHG: &str = "CHG-20261126-0000000001";
     pub const PRB: &str = "PRB-20261126-0000000001";
-    pub const KB: &str = "KB-20261126-0000000001";
 
     /// Applies `P` as `actor` at `at` to `snap`, checking the writes against the schemas.
     pub fn try_apply_at<P: Procedure>(
