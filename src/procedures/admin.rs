@@ -536,3 +536,444 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
 
 pub type ProposalApprove = ProposalDecide<true>;
 pub type ProposalReject = ProposalDecide<false>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::procedures::testing::*;
+
+    const IM: &str = "incident_manager@x.test";
+    const IM2: &str = "im2@x.test";
+    const PRP: &str = "PRP-20261126-0000000001";
+
+    /// An OpenSSH public key line (no comment) from a fixed seed.
+    fn key(seed: u8) -> String {
+        let pair = ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]);
+        let public = ssh_key::PublicKey::new(ssh_key::public::KeyData::Ed25519(pair.public), "");
+        public.to_openssh().unwrap().trim().to_string()
+    }
+
+    fn registered(snap: &MemSnapshot, email: &str) -> Option<Person> {
+        model::person(snap, email).unwrap()
+    }
+
+    /// The test registry with a second incident manager, so changes become proposals.
+    fn two_managers() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        let text = crate::yaml::to_canonical(&person(IM2, &[Role::IncidentManager])).unwrap();
+        snap.files.insert(person::path(IM2), text.into_bytes());
+        snap
+    }
+
+    fn add(email: &str) -> PersonAddInput {
+        PersonAddInput {
+            email: email.into(),
+            name: "New Person".into(),
+            roles: vec![Role::L2, Role::L2],
+            teams: vec![Team::L2],
+            key: Some(key(7)),
+            proposal_id: PRP.into(),
+        }
+    }
+
+    fn update(email: &str) -> PersonUpdateInput {
+        PersonUpdateInput {
+            email: email.into(),
+            roles: None,
+            teams: None,
+            key: None,
+            name: None,
+            proposal_id: PRP.into(),
+        }
+    }
+
+    fn revoke(email: &str) -> PersonRevokeInput {
+        PersonRevokeInput {
+            email: email.into(),
+            reason: Some("left".into()),
+            compromised_since: None,
+            proposal_id: PRP.into(),
+        }
+    }
+
+    fn set(key: &str, value: Value) -> ConfigSetInput {
+        ConfigSetInput { key: key.into(), value, proposal_id: PRP.into() }
+    }
+
+    fn decide(reason: Option<&str>) -> ProposalDecideInput {
+        ProposalDecideInput { id: PRP.into(), reason: reason.map(String::from) }
+    }
+
+    // repo.init ------------------------------------------------------------------------
+
+    fn init() -> InitInput {
+        InitInput {
+            organization: "Example Org".into(),
+            email: "first@x.test".into(),
+            name: "First Manager".into(),
+            key: key(1),
+            clock: Clock::Simulated,
+        }
+    }
+
+    #[test]
+    fn init_writes_the_config_the_first_manager_and_allowed_signers() {
+        let mut snap = MemSnapshot::default();
+        let e = step::<Init>(&mut snap, "first@x.test", &init());
+        assert_eq!(model::config(&snap).unwrap().organization, "Example Org");
+        let first = registered(&snap, "first@x.test").expect("the first person is registered");
+        assert_eq!((first.roles, first.name.as_str()), (vec![Role::IncidentManager], "First Manager"));
+        assert_eq!(first.keys[0].key, key(1));
+        let signers = String::from_utf8(e.writes["allowed_signers"].clone().unwrap()).unwrap();
+        assert!(signers.contains(&key(1)), "{signers}");
+    }
+
+    #[test]
+    fn init_step1_not_over_an_existing_repository() {
+        halts(try_apply::<Init>(&snapshot(None), "first@x.test", &init()), Kind::Precondition, "ims.yaml exists");
+    }
+
+    #[test]
+    fn init_step2_organization_name_email_and_key() {
+        let empty = MemSnapshot::default();
+        let cases = [
+            ("organization", InitInput { organization: " ".into(), ..init() }),
+            ("name", InitInput { name: "".into(), ..init() }),
+            ("email: `first` is not an email address", InitInput { email: "first".into(), ..init() }),
+            ("key: not an OpenSSH public key", InitInput { key: "ssh-ed25519 nonsense".into(), ..init() }),
+        ];
+        for (needle, input) in cases {
+            halts(try_apply::<Init>(&empty, "first@x.test", &input), Kind::Invalid, needle);
+        }
+    }
+
+    // config.set -------------------------------------------------------------------------
+
+    #[test]
+    fn config_set_changes_one_setting() {
+        let mut snap = snapshot(None);
+        let e = step::<ConfigSet>(&mut snap, IM, &set("problems.stability_window", Value::from("3d")));
+        assert_eq!(model::config(&snap).unwrap().problems.stability_window, "3d");
+        assert_eq!(e.body, ["problems.stability_window: \"7d\" -> \"3d\""]);
+    }
+
+    #[test]
+    fn config_set_step1_only_incident_managers() {
+        halts(
+            try_apply::<ConfigSet>(
+                &snapshot(None),
+                &as_role(Role::ServiceDeskManager),
+                &set("problems.stability_window", Value::from("3d")),
+            ),
+            Kind::Forbidden,
+            "config set",
+        );
+    }
+
+    #[test]
+    fn config_set_step2_the_key_exists_and_may_be_set() {
+        let snap = snapshot(None);
+        for (key, needle) in [
+            ("clock", "fixed when the repository was made"),
+            ("schema", "fixed when the repository was made"),
+            ("problems.nope", "ims.yaml has no `nope` there"),
+            ("problems.stability_window.days", "is inside a value that is not a mapping"),
+        ] {
+            halts(try_apply::<ConfigSet>(&snap, IM, &set(key, Value::from("3d"))), Kind::Invalid, needle);
+        }
+    }
+
+    #[test]
+    fn config_set_step3_the_value_fits_its_type_the_schema_and_the_checks() {
+        let snap = snapshot(None);
+        halts(
+            try_apply::<ConfigSet>(&snap, IM, &set("problems.stability_window", Value::from(7))),
+            Kind::Invalid,
+            "config key `problems.stability_window`",
+        );
+        halts(
+            try_apply::<ConfigSet>(&snap, IM, &set("problems.stability_window", Value::from("soon"))),
+            Kind::Invalid,
+            "/problems/stability_window \"soon\" does not match",
+        );
+        halts(
+            try_apply::<ConfigSet>(&snap, IM, &set("sla.calendar", Value::from("office"))),
+            Kind::Invalid,
+            "sla.calendar: `office` is neither 24x7 nor a calendar",
+        );
+    }
+
+    #[test]
+    fn config_set_with_two_managers_is_a_proposal_until_the_second_approves() {
+        let mut snap = two_managers();
+        let e = step::<ConfigSet>(&mut snap, IM, &set("problems.stability_window", Value::from("3d")));
+        assert!(!e.writes.contains_key(config::PATH));
+        let p: Proposal = stored(&snap, RecordKind::Proposal, PRP);
+        assert_eq!(
+            (p.status, p.proposed_by.as_str(), p.procedure.as_str()),
+            (ProposalStatus::Pending, IM, ConfigSet::ID)
+        );
+        assert_eq!(model::config(&snap).unwrap().problems.stability_window, "7d");
+        step::<ProposalApprove>(&mut snap, IM2, &decide(None));
+        assert_eq!(model::config(&snap).unwrap().problems.stability_window, "3d");
+    }
+
+    // person.add ------------------------------------------------------------------------
+
+    #[test]
+    fn person_add_registers_roles_teams_and_key() {
+        let mut snap = snapshot(None);
+        let e = step::<PersonAdd>(&mut snap, IM, &add("new@x.test"));
+        let p = registered(&snap, "new@x.test").expect("registered");
+        assert_eq!((p.roles, p.teams, p.name.as_str()), (vec![Role::L2], vec![Team::L2], "New Person"));
+        assert_eq!(p.keys[0].key, key(7));
+        assert!(String::from_utf8(e.writes["allowed_signers"].clone().unwrap()).unwrap().contains(&key(7)));
+    }
+
+    #[test]
+    fn person_add_step1_only_incident_managers() {
+        halts(
+            try_apply::<PersonAdd>(&snapshot(None), &as_role(Role::L1), &add("new@x.test")),
+            Kind::Forbidden,
+            "person add",
+        );
+    }
+
+    #[test]
+    fn person_add_step2_a_new_valid_person() {
+        let snap = snapshot(None);
+        halts(try_apply::<PersonAdd>(&snap, IM, &add("new")), Kind::Invalid, "email: `new`");
+        halts(try_apply::<PersonAdd>(&snap, IM, &add("l1@x.test")), Kind::Precondition, "already registered");
+        halts(
+            try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { roles: vec![], ..add("new@x.test") }),
+            Kind::Invalid,
+            "at least one role",
+        );
+        halts(
+            try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { name: "".into(), ..add("new@x.test") }),
+            Kind::Invalid,
+            "name",
+        );
+        halts(
+            try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { key: Some("AAAA".into()), ..add("new@x.test") }),
+            Kind::Invalid,
+            "key: not an OpenSSH public key",
+        );
+    }
+
+    // person.update ---------------------------------------------------------------------
+
+    #[test]
+    fn person_update_changes_roles_and_rotates_the_key() {
+        let mut snap = snapshot(None);
+        step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { key: Some(key(2)), ..update("l1@x.test") });
+        let later = now() + chrono::Duration::hours(1);
+        let i = PersonUpdateInput { roles: Some(vec![Role::L2]), key: Some(key(3)), ..update("l1@x.test") };
+        step_at::<PersonUpdate>(&mut snap, IM, later, &i);
+        let p = registered(&snap, "l1@x.test").unwrap();
+        assert_eq!(p.roles, [Role::L2]);
+        assert_eq!((p.keys[0].key.clone(), p.keys[0].valid_before), (key(2), Some(later)));
+        assert_eq!((p.keys[1].key.clone(), p.keys[1].valid_before), (key(3), None));
+    }
+
+    #[test]
+    fn person_update_step1_only_incident_managers_never_their_own_roles() {
+        let snap = snapshot(None);
+        let i = PersonUpdateInput { roles: Some(vec![Role::L2]), ..update("l1@x.test") };
+        halts(try_apply::<PersonUpdate>(&snap, &as_role(Role::L2), &i), Kind::Forbidden, "person update");
+        let own = PersonUpdateInput { roles: Some(vec![Role::IncidentManager, Role::L3]), ..update(IM) };
+        halts(try_apply::<PersonUpdate>(&snap, IM, &own), Kind::Forbidden, "nobody changes their own roles");
+    }
+
+    #[test]
+    fn person_update_step2_an_active_registered_person() {
+        let mut snap = snapshot(None);
+        let i = PersonUpdateInput { teams: Some(vec![Team::L3]), ..update("ghost@x.test") };
+        halts(try_apply::<PersonUpdate>(&snap, IM, &i), Kind::Invalid, "ghost@x.test: no such person");
+        step::<PersonRevoke>(&mut snap, IM, &revoke("l1@x.test"));
+        let i = PersonUpdateInput { teams: Some(vec![Team::L3]), ..update("l1@x.test") };
+        halts(try_apply::<PersonUpdate>(&snap, IM, &i), Kind::Precondition, "revoked");
+    }
+
+    #[test]
+    fn person_update_step3_roles_keys_and_something_to_change() {
+        let mut snap = snapshot(None);
+        halts(
+            try_apply::<PersonUpdate>(&snap, IM, &PersonUpdateInput { roles: Some(vec![]), ..update("l1@x.test") }),
+            Kind::Invalid,
+            "at least one role",
+        );
+        halts(try_apply::<PersonUpdate>(&snap, IM, &update("l1@x.test")), Kind::Invalid, "nothing to change");
+        step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { key: Some(key(2)), ..update("l1@x.test") });
+        halts(
+            try_apply::<PersonUpdate>(&snap, IM, &PersonUpdateInput { key: Some(key(2)), ..update("l1@x.test") }),
+            Kind::Invalid,
+            "is already registered for l1@x.test",
+        );
+    }
+
+    #[test]
+    fn keep_a_manager_refuses_to_remove_the_last_one() {
+        let snap = snapshot(None);
+        let mut last = registered(&snap, IM).unwrap();
+        last.roles = vec![Role::L3];
+        halts(keep_a_manager(&snap, &last), Kind::Precondition, "would leave no incident manager");
+        assert!(keep_a_manager(&two_managers(), &last).is_ok());
+        last.roles = vec![Role::IncidentManager];
+        last.revoked = true;
+        halts(keep_a_manager(&snap, &last), Kind::Precondition, "would leave no incident manager");
+    }
+
+    // person.revoke ---------------------------------------------------------------------
+
+    #[test]
+    fn person_revoke_ends_the_keys_and_records_the_compromise() {
+        let mut snap = snapshot(None);
+        step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { key: Some(key(2)), ..update("l1@x.test") });
+        let since = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
+        let e = step::<PersonRevoke>(
+            &mut snap,
+            IM,
+            &PersonRevokeInput { compromised_since: Some(since.into()), ..revoke("l1@x.test") },
+        );
+        let p = registered(&snap, "l1@x.test").unwrap();
+        assert_eq!((p.revoked, p.revoked_at, p.revoked_reason.as_deref()), (true, Some(now()), Some("left")));
+        assert_eq!(p.compromised_since.as_deref(), Some(since.to_ascii_lowercase().as_str()));
+        assert_eq!(p.keys[0].valid_before, Some(now()));
+        assert_eq!(e.body, ["Reason: left"]);
+    }
+
+    #[test]
+    fn person_revoke_step1_only_incident_managers_never_themselves() {
+        halts(
+            try_apply::<PersonRevoke>(&snapshot(None), &as_role(Role::L1), &revoke("l2@x.test")),
+            Kind::Forbidden,
+            "person revoke",
+        );
+        halts(try_apply::<PersonRevoke>(&snapshot(None), IM, &revoke(IM)), Kind::Forbidden, "revocation included");
+    }
+
+    #[test]
+    fn person_revoke_step2_an_active_person_and_a_full_commit_id() {
+        let mut snap = snapshot(None);
+        halts(try_apply::<PersonRevoke>(&snap, IM, &revoke("ghost@x.test")), Kind::Invalid, "no such person");
+        halts(
+            try_apply::<PersonRevoke>(
+                &snap,
+                IM,
+                &PersonRevokeInput { compromised_since: Some("abc123".into()), ..revoke("l1@x.test") },
+            ),
+            Kind::Invalid,
+            "compromised-since: `abc123` is not a full commit id",
+        );
+        step::<PersonRevoke>(&mut snap, IM, &revoke("l1@x.test"));
+        halts(try_apply::<PersonRevoke>(&snap, IM, &revoke("l1@x.test")), Kind::Precondition, "already revoked");
+    }
+
+    // proposal.approve / proposal.reject --------------------------------------------------
+
+    /// Two managers; the first has proposed adding new@x.test.
+    fn proposed() -> MemSnapshot {
+        let mut snap = two_managers();
+        let e = step::<PersonAdd>(&mut snap, IM, &add("new@x.test"));
+        assert!(!e.writes.contains_key(&person::path("new@x.test")), "a proposal does not register anyone yet");
+        snap
+    }
+
+    #[test]
+    fn proposal_approve_applies_the_change_as_its_proposer() {
+        let mut snap = proposed();
+        let e = step::<ProposalApprove>(&mut snap, IM2, &decide(Some("checked with HR")));
+        assert_eq!(registered(&snap, "new@x.test").unwrap().roles, [Role::L2]);
+        let p: Proposal = stored(&snap, RecordKind::Proposal, PRP);
+        assert_eq!(
+            (p.status, p.decided_by.as_deref(), p.reason.as_deref()),
+            (ProposalStatus::Approved, Some(IM2), Some("checked with HR"))
+        );
+        assert_eq!(e.id.as_deref(), Some("new@x.test"));
+    }
+
+    #[test]
+    fn proposal_reject_changes_nothing_but_the_proposal() {
+        let mut snap = proposed();
+        let e = step::<ProposalReject>(&mut snap, IM2, &decide(Some("not yet")));
+        assert!(registered(&snap, "new@x.test").is_none());
+        assert_eq!(e.writes.len(), 1);
+        assert_eq!(stored::<Proposal>(&snap, RecordKind::Proposal, PRP).status, ProposalStatus::Rejected);
+    }
+
+    #[test]
+    fn proposal_step1_only_another_incident_manager() {
+        let snap = proposed();
+        halts(
+            try_apply::<ProposalApprove>(&snap, &as_role(Role::L3), &decide(None)),
+            Kind::Forbidden,
+            "proposal approve",
+        );
+        halts(
+            try_apply::<ProposalReject>(&snap, &as_role(Role::L3), &decide(None)),
+            Kind::Forbidden,
+            "proposal reject",
+        );
+        halts(
+            try_apply::<ProposalApprove>(&snap, IM, &decide(None)),
+            Kind::Forbidden,
+            "the proposer cannot approve it",
+        );
+        halts(try_apply::<ProposalReject>(&snap, IM, &decide(None)), Kind::Forbidden, "the proposer cannot reject it");
+    }
+
+    #[test]
+    fn proposal_step1_nobody_approves_a_change_to_themselves() {
+        let mut snap = two_managers();
+        step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { teams: Some(vec![Team::L3]), ..update(IM2) });
+        halts(
+            try_apply::<ProposalApprove>(&snap, IM2, &decide(None)),
+            Kind::Forbidden,
+            "cannot approve changes to themselves",
+        );
+        assert!(try_apply::<ProposalReject>(&snap, IM2, &decide(None)).is_ok());
+    }
+
+    #[test]
+    fn proposal_step2_a_pending_proposal() {
+        let mut snap = proposed();
+        halts(
+            try_apply::<ProposalApprove>(&snap, IM2, &ProposalDecideInput { id: "PRP-nope".into(), reason: None }),
+            Kind::Invalid,
+            "PRP-nope",
+        );
+        halts(
+            try_apply::<ProposalApprove>(
+                &snap,
+                IM2,
+                &ProposalDecideInput { id: "PRP-20261126-0000000009".into(), reason: None },
+            ),
+            Kind::Invalid,
+            "no such proposal",
+        );
+        step::<ProposalReject>(&mut snap, IM2, &decide(None));
+        halts(try_apply::<ProposalApprove>(&snap, IM2, &decide(None)), Kind::Precondition, "already rejected");
+    }
+
+    #[test]
+    fn proposal_step3_the_proposer_is_still_a_manager_and_the_input_still_fits() {
+        let base = proposed();
+        let mut snap = base.clone();
+        let demoted = crate::yaml::to_canonical(&person(IM, &[Role::L1])).unwrap();
+        snap.files.insert(person::path(IM), demoted.into_bytes());
+        halts(try_apply::<ProposalApprove>(&snap, IM2, &decide(None)), Kind::Forbidden, "has roles [L1]");
+        let p: Proposal = stored(&base, RecordKind::Proposal, PRP);
+        let mut snap = base.clone();
+        put(&mut snap, RecordKind::Proposal, PRP, &Proposal { input: serde_json::json!({"email": 7}), ..p.clone() });
+        halts(try_apply::<ProposalApprove>(&snap, IM2, &decide(None)), Kind::Invalid, "stored input does not fit");
+        let mut snap = base;
+        put(&mut snap, RecordKind::Proposal, PRP, &Proposal { procedure: "incident.fly/1".into(), ..p });
+        halts(
+            try_apply::<ProposalApprove>(&snap, IM2, &decide(None)),
+            Kind::Invalid,
+            "unknown procedure incident.fly/1",
+        );
+    }
+}

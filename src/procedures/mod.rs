@@ -127,6 +127,7 @@ pub(crate) mod testing {
 
     pub const CHG: &str = "CHG-20261126-0000000001";
     pub const PRB: &str = "PRB-20261126-0000000001";
+    pub const KB: &str = "KB-20261126-0000000001";
 
     /// Applies `P` as `actor` at `at` to `snap`, checking the writes against the schemas.
     pub fn try_apply_at<P: Procedure>(
@@ -229,6 +230,20 @@ pub(crate) mod testing {
             incidents: incidents.iter().map(|s| s.to_string()).collect(),
         };
         step::<Create>(snap, &as_role(crate::model::enums::Role::L2), &input)
+    }
+
+    /// Article `KB`, drafted by L2 through `kb.draft` and linked to nothing.
+    pub fn draft_article(snap: &mut MemSnapshot) -> Effect {
+        use super::kb::draft::{Draft, Input};
+        let input = Input {
+            id: KB.into(),
+            title: "Raise the pool when checkout stalls".into(),
+            kind: crate::model::kb::ArticleType::Workaround,
+            body: "1. Open the db console.\n2. Raise max_connections.".into(),
+            incident: None,
+            problem: None,
+        };
+        step::<Draft>(snap, &as_role(crate::model::enums::Role::L2), &input)
     }
 
     /// Stores a record (for states no procedure reaches at [`now`]).

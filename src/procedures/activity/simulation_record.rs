@@ -47,3 +47,55 @@ impl Procedure for Record {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::procedures::testing::*;
+
+    const SIM: &str = "SIM-20261126-0000000001";
+
+    fn input() -> Input {
+        Input {
+            id: SIM.into(),
+            scenario: "Primary database lost".into(),
+            scope: "checkout, payments".into(),
+            outcome: "Failover took 12 minutes".into(),
+        }
+    }
+
+    #[test]
+    fn records_the_drill_and_who_ran_it() {
+        let e = try_apply::<Record>(&snapshot(None), &as_role(Role::IncidentManager), &input()).unwrap();
+        let s: Simulation = wrote(&e, RecordKind::Simulation, SIM);
+        assert_eq!(
+            (s.simulated_by.as_str(), s.outcomes.as_str()),
+            ("incident_manager@x.test", "Failover took 12 minutes")
+        );
+        assert_eq!(s.scope, "checkout, payments");
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        halts(
+            try_apply::<Record>(&snapshot(None), &as_role(Role::ServiceDeskManager), &input()),
+            Kind::Forbidden,
+            "simulation record",
+        );
+    }
+
+    #[test]
+    fn step2_a_new_id_scenario_scope_and_outcome() {
+        let mut snap = snapshot(None);
+        step::<Record>(&mut snap, &as_role(Role::IncidentManager), &input());
+        halts(try_apply::<Record>(&snap, &as_role(Role::IncidentManager), &input()), Kind::Conflict, "exists");
+        for (field, i) in [
+            ("scenario", Input { scenario: "".into(), ..input() }),
+            ("scope", Input { scope: " ".into(), ..input() }),
+            ("outcome", Input { outcome: "".into(), ..input() }),
+        ] {
+            halts(try_apply::<Record>(&snapshot(None), &as_role(Role::IncidentManager), &i), Kind::Invalid, field);
+        }
+    }
+}

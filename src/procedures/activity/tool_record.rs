@@ -53,3 +53,72 @@ impl Procedure for Record {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::{Role, Status};
+    use crate::procedures::testing::*;
+
+    const TOOL: &str = "TOOL-20261126-0000000001";
+
+    fn input() -> Input {
+        Input {
+            id: TOOL.into(),
+            tool: Tool::AiOps,
+            summary: "Correlated the pool alerts".into(),
+            outcome: "Root cause narrowed to db".into(),
+            incident: Some(ID.into()),
+        }
+    }
+
+    #[test]
+    fn records_the_use_and_its_incident() {
+        let snap = snapshot(Some(&incident(Status::InProgress)));
+        let u: ToolUsage =
+            wrote(&try_apply::<Record>(&snap, &as_role(Role::Devops), &input()).unwrap(), RecordKind::Tool, TOOL);
+        assert_eq!(
+            (u.tool_used, u.executor.as_str(), u.incident_id.as_deref()),
+            (Tool::AiOps, "devops@x.test", Some(ID))
+        );
+        assert_eq!(u.outcome, "Root cause narrowed to db");
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(
+            try_apply::<Record>(&snapshot(Some(&incident(Status::Open))), "user@x.test", &input()),
+            Kind::Forbidden,
+            "tool record",
+        );
+    }
+
+    #[test]
+    fn step2_a_new_tool_id() {
+        let mut snap = snapshot(Some(&incident(Status::Open)));
+        halts(
+            try_apply::<Record>(&snap, &as_role(Role::L1), &Input { id: CHG.into(), ..input() }),
+            Kind::Invalid,
+            "is not a tool id",
+        );
+        step::<Record>(&mut snap, &as_role(Role::L1), &input());
+        halts(try_apply::<Record>(&snap, &as_role(Role::L1), &input()), Kind::Conflict, "exists");
+    }
+
+    #[test]
+    fn step2_the_incident_exists_and_summary_and_outcome_are_given() {
+        halts(try_apply::<Record>(&snapshot(None), &as_role(Role::L1), &input()), Kind::Invalid, "no such incident");
+        let snap = snapshot(Some(&incident(Status::Open)));
+        halts(
+            try_apply::<Record>(&snap, &as_role(Role::L1), &Input { summary: "".into(), ..input() }),
+            Kind::Invalid,
+            "summary",
+        );
+        halts(
+            try_apply::<Record>(&snap, &as_role(Role::L1), &Input { outcome: "".into(), ..input() }),
+            Kind::Invalid,
+            "outcome",
+        );
+    }
+}

@@ -51,3 +51,66 @@ impl Procedure for LinkChange {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::change::Change;
+    use crate::model::enums::{Level, Role, Status};
+    use crate::model::Incident;
+    use crate::procedures::change::approve;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: ID.into(), change: CHG.into() }
+    }
+
+    fn approved_change(status: Status) -> MemSnapshot {
+        let mut snap = snapshot(Some(&incident(status)));
+        request_change(&mut snap, Level::Low);
+        step::<approve::Approve>(&mut snap, &as_role(Role::ChangeMgmt), &approve::Input { id: CHG.into(), note: None });
+        snap
+    }
+
+    #[test]
+    fn links_an_approved_change_both_ways() {
+        let e = try_apply::<LinkChange>(&approved_change(Status::InProgress), &as_role(Role::L2), &input()).unwrap();
+        assert_eq!(wrote::<Incident>(&e, RecordKind::Incident, ID).change_ids, [CHG]);
+        assert_eq!(wrote::<Change>(&e, RecordKind::Change, CHG).incident_ids, [ID]);
+        assert_eq!(e.actions[0].action, AuditAction::Update);
+    }
+
+    #[test]
+    fn step1_only_staff_on_an_open_incident() {
+        halts(
+            try_apply::<LinkChange>(&approved_change(Status::InProgress), "user@x.test", &input()),
+            Kind::Forbidden,
+            "link-change",
+        );
+        halts(
+            try_apply::<LinkChange>(&approved_change(Status::Closed), &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "not allowed on a closed incident",
+        );
+    }
+
+    #[test]
+    fn step2_the_change_is_approved() {
+        let mut snap = snapshot(Some(&incident(Status::InProgress)));
+        request_change(&mut snap, Level::Low);
+        halts(
+            try_apply::<LinkChange>(&snap, &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "needs an approved change, it is requested (pending)",
+        );
+    }
+
+    #[test]
+    fn step3_not_twice() {
+        let mut snap = approved_change(Status::InProgress);
+        step::<LinkChange>(&mut snap, &as_role(Role::L2), &input());
+        halts(try_apply::<LinkChange>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "already linked");
+    }
+}

@@ -112,3 +112,95 @@ impl Procedure for Review {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input {
+            id: ID.into(),
+            timeline: "Pool exhausted at 09:00; raised at 10:30".into(),
+            factors: "No alert on pool saturation".into(),
+            residual_risk: Some("Peak season traffic".into()),
+            actions: vec![ActionInput {
+                action: "Alert on pool saturation".into(),
+                owner: Some("l2@x.test".into()),
+                due: Some("2026-12-10".into()),
+            }],
+            kb: vec![KB.into()],
+        }
+    }
+
+    fn resolved() -> MemSnapshot {
+        let mut snap = snapshot(Some(&incident(Status::Resolved)));
+        draft_article(&mut snap);
+        snap
+    }
+
+    #[test]
+    fn the_review_is_recorded_with_its_actions_and_kb_links() {
+        let e = try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &input()).unwrap();
+        let pir_id = pir::id_for(ID);
+        let r: Pir = wrote(&e, RecordKind::Pir, &pir_id);
+        assert_eq!((r.incident_id.as_str(), r.reviewed_by.as_str()), (ID, "incident_manager@x.test"));
+        assert_eq!(r.contributing_factors, "No alert on pool saturation");
+        assert_eq!(r.action_items[0].owner.as_deref(), Some("l2@x.test"));
+        assert_eq!((r.action_items[0].status, r.kb_ids), (ActionStatus::Open, vec![KB.to_string()]));
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        halts(
+            try_apply::<Review>(&resolved(), &as_role(Role::ServiceDeskManager), &input()),
+            Kind::Forbidden,
+            "incident review",
+        );
+    }
+
+    #[test]
+    fn step1_only_a_resolved_or_closed_incident_reviewed_once() {
+        let mut snap = snapshot(Some(&incident(Status::InProgress)));
+        draft_article(&mut snap);
+        halts(
+            try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Precondition,
+            "needs status resolved or closed",
+        );
+        let mut snap = resolved();
+        step::<Review>(&mut snap, &as_role(Role::IncidentManager), &input());
+        halts(
+            try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Precondition,
+            "already reviewed",
+        );
+    }
+
+    #[test]
+    fn step2_timeline_and_factors_are_required() {
+        let mut i = input();
+        i.timeline = "".into();
+        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "timeline");
+        let mut i = input();
+        i.factors = " ".into();
+        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "factors");
+    }
+
+    #[test]
+    fn step2_action_owners_are_registered_and_due_dates_real() {
+        let mut i = input();
+        i.actions[0].owner = Some("ghost@x.test".into());
+        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action owner");
+        let mut i = input();
+        i.actions[0].due = Some("2026-02-30".into());
+        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action due");
+    }
+
+    #[test]
+    fn step2_the_kb_articles_exist() {
+        let snap = snapshot(Some(&incident(Status::Resolved)));
+        halts(try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()), Kind::Invalid, "no such kb");
+    }
+}

@@ -83,3 +83,105 @@ impl Procedure for SlaEscalate {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Recipients;
+    use crate::model::incident::{Incident, TimelineEntry};
+    use crate::procedures::testing::*;
+
+    fn with_sla(status: Status) -> Incident {
+        let mut i = incident(status);
+        let spec = crate::sla::Targets::spec("15m", "4h", "1h", &[Status::PendingVendor], "24x7");
+        let entry = |field: &str, to: String| TimelineEntry {
+            at: now(),
+            by: "x".into(),
+            field: field.into(),
+            from: None,
+            to: Some(to),
+        };
+        i.timeline = vec![entry("status", "open".into()), entry("sla", spec)];
+        i
+    }
+
+    fn input() -> Input {
+        Input { id: ID.into(), clock: "acknowledge".into(), communication_id: "COM-20261126-0000000001".into() }
+    }
+
+    fn late() -> chrono::DateTime<chrono::Utc> {
+        now() + chrono::Duration::minutes(20)
+    }
+
+    #[test]
+    fn a_breached_clock_escalates_once_and_notifies_it_staff() {
+        let snap = snapshot(Some(&with_sla(Status::Open)));
+        let e = try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), late(), &input()).unwrap();
+        let i = written(&e);
+        let target = crate::model::config(&snap).unwrap().sla.breach_escalation;
+        assert_eq!((i.status, i.assigned_team.as_deref()), (Status::Escalated, Some(target.as_str())));
+        assert_eq!(i.communications[0].recipients, Recipients::ItStaff);
+        assert!(
+            i.communications[0].message.contains("acknowledge target of 15m is exceeded by 5m"),
+            "{}",
+            i.communications[0].message
+        );
+        assert!(e.writes.contains_key(&keys::path(KEYS, &breach_key(ID, "acknowledge", None))));
+    }
+
+    #[test]
+    fn step1_only_automation_or_the_incident_manager() {
+        let snap = snapshot(Some(&with_sla(Status::Open)));
+        halts(
+            try_apply_at::<SlaEscalate>(&snap, &as_role(Role::L1), late(), &input()),
+            Kind::Forbidden,
+            "sla escalate",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_running_incident() {
+        let snap = snapshot(Some(&with_sla(Status::PendingVendor)));
+        halts(
+            try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), late(), &input()),
+            Kind::Precondition,
+            "it is pending_vendor",
+        );
+    }
+
+    #[test]
+    fn step2_the_named_clock_runs_and_is_breached() {
+        let snap = snapshot(Some(&with_sla(Status::Open)));
+        let mut i = input();
+        i.clock = "lunch".into();
+        halts(
+            try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), late(), &i),
+            Kind::Invalid,
+            "`lunch` is not a running SLA clock",
+        );
+        let no_sla = snapshot(Some(&incident(Status::Open)));
+        halts(
+            try_apply_at::<SlaEscalate>(&no_sla, &as_role(Role::Automation), late(), &input()),
+            Kind::Invalid,
+            "clock",
+        );
+        let early = now() + chrono::Duration::minutes(5);
+        halts(
+            try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), early, &input()),
+            Kind::Precondition,
+            "the acknowledge clock is ok, not breached",
+        );
+    }
+
+    #[test]
+    fn step3_a_breach_escalates_only_once() {
+        let mut snap = snapshot(Some(&with_sla(Status::Open)));
+        step_at::<SlaEscalate>(&mut snap, &as_role(Role::Automation), late(), &input());
+        halts(
+            try_apply_at::<SlaEscalate>(&snap, &as_role(Role::IncidentManager), late(), &input()),
+            Kind::Conflict,
+            "escalated already",
+        );
+    }
+}

@@ -77,3 +77,74 @@ impl Procedure for Draft {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Role;
+    use crate::model::problem::Problem;
+    use crate::model::Incident;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input {
+            id: KB.into(),
+            title: "Raise the pool when checkout stalls".into(),
+            kind: ArticleType::Resolution,
+            body: "Raise max_connections to 200.".into(),
+            incident: Some(ID.into()),
+            problem: Some(PRB.into()),
+        }
+    }
+
+    #[test]
+    fn a_draft_is_written_and_linked_to_its_closed_incident_and_problem() {
+        let mut snap = snapshot(Some(&incident(Status::Closed)));
+        create_problem(&mut snap, &[]);
+        let e = try_apply::<Draft>(&snap, &as_role(Role::L3), &input()).unwrap();
+        let a: Article = wrote(&e, RecordKind::Kb, KB);
+        assert_eq!((a.status, a.version, a.author.as_str()), (ArticleStatus::Draft, 0, "l3@x.test"));
+        assert_eq!((a.incident_ids, a.problem_ids), (vec![ID.to_string()], vec![PRB.to_string()]));
+        assert_eq!(wrote::<Incident>(&e, RecordKind::Incident, ID).kb_ids, [KB]);
+        assert_eq!(wrote::<Problem>(&e, RecordKind::Problem, PRB).kb_ids, [KB]);
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(try_apply::<Draft>(&snapshot(None), "user@x.test", &input()), Kind::Forbidden, "kb draft");
+    }
+
+    #[test]
+    fn step1_a_new_id_a_title_and_a_body() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        let mut i = input();
+        (i.incident, i.problem) = (None, None);
+        halts(try_apply::<Draft>(&snap, &as_role(Role::L2), &i), Kind::Conflict, "exists");
+        let mut i = input();
+        i.title = "two\nlines".into();
+        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "title");
+        let mut i = input();
+        i.body = "".into();
+        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "body");
+    }
+
+    #[test]
+    fn step2_the_incident_is_closed_policy_15() {
+        let mut i = input();
+        i.problem = None;
+        halts(
+            try_apply::<Draft>(&snapshot(Some(&incident(Status::Resolved))), &as_role(Role::L2), &i),
+            Kind::Precondition,
+            "needs status closed, it is resolved",
+        );
+    }
+
+    #[test]
+    fn step3_the_problem_exists() {
+        let mut i = input();
+        i.incident = None;
+        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such problem");
+    }
+}

@@ -23,3 +23,23 @@ pub fn require_status(a: &Article, what: &str, allowed: &[ArticleStatus]) -> Res
     let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
     Err(Error::precondition(format!("kb {}: {what} needs status {}, it is {}", a.kb_id, names.join(" or "), a.status)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn require_status_names_the_article_the_step_and_both_statuses() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        let a: Article = stored(&snap, RecordKind::Kb, KB);
+        assert!(require_status(&a, "submit", &[ArticleStatus::Draft]).is_ok());
+        halts(
+            require_status(&a, "publish", &[ArticleStatus::InReview]),
+            Kind::Precondition,
+            &format!("kb {KB}: publish needs status in_review, it is draft"),
+        );
+    }
+}

@@ -46,3 +46,65 @@ impl Procedure for Publish {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::kb::Article;
+    use crate::procedures::kb::submit::{self, Submit};
+    use crate::procedures::testing::*;
+
+    fn in_review() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        step::<Submit>(&mut snap, &as_role(Role::L2), &submit::Input { id: KB.into() });
+        snap
+    }
+
+    #[test]
+    fn an_article_in_review_is_published_as_version_1() {
+        let mut snap = in_review();
+        let a: Article = wrote(
+            &step::<Publish>(&mut snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
+            RecordKind::Kb,
+            KB,
+        );
+        assert_eq!((a.status, a.version, a.published_at), (ArticleStatus::Published, 1, Some(now())));
+        assert_eq!(a.approver.as_deref(), Some("incident_manager@x.test"));
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        halts(
+            try_apply::<Publish>(&in_review(), &as_role(Role::ServiceDeskManager), &Input { id: KB.into() }),
+            Kind::Forbidden,
+            "kb publish",
+        );
+    }
+
+    #[test]
+    fn step1_the_author_cannot_publish_segregation_of_duties() {
+        let mut snap = in_review();
+        let mut a: Article = stored(&snap, RecordKind::Kb, KB);
+        a.author = as_role(Role::IncidentManager);
+        put(&mut snap, RecordKind::Kb, KB, &a);
+        halts(
+            try_apply::<Publish>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
+            Kind::Forbidden,
+            "segregation of duties",
+        );
+    }
+
+    #[test]
+    fn step2_only_an_article_in_review() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        halts(
+            try_apply::<Publish>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
+            Kind::Precondition,
+            "needs status in_review, it is draft",
+        );
+    }
+}

@@ -40,3 +40,43 @@ impl Procedure for Retire {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::kb::Article;
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn a_draft_is_retired() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        let a: Article = wrote(
+            &step::<Retire>(&mut snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
+            RecordKind::Kb,
+            KB,
+        );
+        assert_eq!((a.status, a.retired_at), (ArticleStatus::Retired, Some(now())));
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        halts(try_apply::<Retire>(&snap, &as_role(Role::L2), &Input { id: KB.into() }), Kind::Forbidden, "kb retire");
+    }
+
+    #[test]
+    fn step2_not_twice() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        step::<Retire>(&mut snap, &as_role(Role::IncidentManager), &Input { id: KB.into() });
+        halts(
+            try_apply::<Retire>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
+            Kind::Precondition,
+            "it is retired",
+        );
+    }
+}

@@ -35,3 +35,41 @@ impl Procedure for Submit {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::enums::Role;
+    use crate::model::kb::Article;
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn a_draft_goes_to_review() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        let a: Article =
+            wrote(&step::<Submit>(&mut snap, &as_role(Role::L2), &Input { id: KB.into() }), RecordKind::Kb, KB);
+        assert_eq!((a.status, a.version), (ArticleStatus::InReview, 0));
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        halts(try_apply::<Submit>(&snap, "user@x.test", &Input { id: KB.into() }), Kind::Forbidden, "kb submit");
+    }
+
+    #[test]
+    fn step2_only_a_draft() {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        step::<Submit>(&mut snap, &as_role(Role::L2), &Input { id: KB.into() });
+        halts(
+            try_apply::<Submit>(&snap, &as_role(Role::L2), &Input { id: KB.into() }),
+            Kind::Precondition,
+            "needs status draft, it is in_review",
+        );
+    }
+}

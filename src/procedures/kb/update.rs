@@ -56,3 +56,59 @@ impl Procedure for Update {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::enums::Role;
+    use crate::model::kb::Article;
+    use crate::procedures::kb::{publish, retire, submit};
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: KB.into(), body: "Raise max_connections to 300.".into(), title: None }
+    }
+
+    fn published() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        draft_article(&mut snap);
+        step::<submit::Submit>(&mut snap, &as_role(Role::L2), &submit::Input { id: KB.into() });
+        step::<publish::Publish>(&mut snap, &as_role(Role::IncidentManager), &publish::Input { id: KB.into() });
+        snap
+    }
+
+    #[test]
+    fn editing_a_published_article_sends_it_back_to_review() {
+        let mut snap = published();
+        let mut i = input();
+        i.title = Some("Raise the pool to 300".into());
+        let a: Article = wrote(&step::<Update>(&mut snap, &as_role(Role::L3), &i), RecordKind::Kb, KB);
+        assert_eq!((a.status, a.version), (ArticleStatus::InReview, 1));
+        assert_eq!((a.body.as_str(), a.title.as_str()), ("Raise max_connections to 300.", "Raise the pool to 300"));
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(try_apply::<Update>(&published(), "user@x.test", &input()), Kind::Forbidden, "kb update");
+    }
+
+    #[test]
+    fn step2_not_a_retired_article() {
+        let mut snap = published();
+        step::<retire::Retire>(&mut snap, &as_role(Role::IncidentManager), &retire::Input { id: KB.into() });
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "it is retired");
+    }
+
+    #[test]
+    fn step3_a_body_and_a_change() {
+        let snap = published();
+        let mut i = input();
+        i.body = " ".into();
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Invalid, "body");
+        let a: Article = stored(&snap, RecordKind::Kb, KB);
+        let same = Input { id: KB.into(), body: a.body.clone(), title: Some(a.title.clone()) };
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &same), Kind::Invalid, "already has this content");
+    }
+}

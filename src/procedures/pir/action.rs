@@ -66,3 +66,99 @@ impl Procedure for UpdateAction {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Status;
+    use crate::procedures::incident::review::{self, ActionInput};
+    use crate::procedures::testing::*;
+
+    fn pir_id() -> String {
+        crate::model::pir::id_for(ID)
+    }
+
+    fn reviewed() -> MemSnapshot {
+        let mut snap = snapshot(Some(&incident(Status::Resolved)));
+        let input = review::Input {
+            id: ID.into(),
+            timeline: "Pool exhausted".into(),
+            factors: "No alert".into(),
+            residual_risk: None,
+            actions: vec![ActionInput {
+                action: "Alert on pool saturation".into(),
+                owner: Some("l2@x.test".into()),
+                due: Some("2026-12-10".into()),
+            }],
+            kb: vec![],
+        };
+        step::<review::Review>(&mut snap, &as_role(Role::IncidentManager), &input);
+        snap
+    }
+
+    fn input() -> Input {
+        Input { id: pir_id(), item: 1, status: Some(ActionStatus::Done), owner: None, due: None }
+    }
+
+    #[test]
+    fn the_owner_marks_the_item_done() {
+        let e = try_apply::<UpdateAction>(&reviewed(), &as_role(Role::L2), &input()).unwrap();
+        let r: Review = wrote(&e, RecordKind::Pir, &pir_id());
+        assert_eq!(r.action_items[0].status, ActionStatus::Done);
+        assert_eq!(
+            (r.action_items[0].owner.as_deref(), r.action_items[0].due.as_deref()),
+            (Some("l2@x.test"), Some("2026-12-10"))
+        );
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager_or_the_owner() {
+        halts(try_apply::<UpdateAction>(&reviewed(), &as_role(Role::L3), &input()), Kind::Forbidden, "is neither");
+        halts(
+            try_apply::<UpdateAction>(&reviewed(), "ghost@x.test", &input()),
+            Kind::Forbidden,
+            "not a registered person",
+        );
+    }
+
+    #[test]
+    fn step2_the_review_and_the_item_exist() {
+        let snap = snapshot(Some(&incident(Status::Resolved)));
+        halts(
+            try_apply::<UpdateAction>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Invalid,
+            "no such pir",
+        );
+        for item in [0, 2] {
+            let i = Input { item, ..input() };
+            halts(
+                try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
+                Kind::Invalid,
+                &format!("action items 1 to 1, not {item}"),
+            );
+        }
+    }
+
+    #[test]
+    fn step2_owner_and_due_are_checked() {
+        let i = Input { owner: Some("ghost@x.test".into()), ..input() };
+        halts(
+            try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "action owner",
+        );
+        let i = Input { due: Some("next week".into()), ..input() };
+        halts(try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action due");
+    }
+
+    #[test]
+    fn step3_something_changes() {
+        let i = Input { status: Some(ActionStatus::Open), ..input() };
+        halts(
+            try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "nothing changes",
+        );
+    }
+}

@@ -52,3 +52,67 @@ impl Procedure for Close {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::problem::Problem;
+    use crate::procedures::problem::resolve;
+    use crate::procedures::testing::*;
+
+    fn resolved() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        step::<resolve::Resolve>(
+            &mut snap,
+            &as_role(Role::L2),
+            &resolve::Input { id: PRB.into(), evidence: "Stable".into() },
+        );
+        snap
+    }
+
+    #[test]
+    fn closes_once_the_stability_window_is_over() {
+        let at = now() + chrono::Duration::days(7);
+        let e =
+            try_apply_at::<Close>(&resolved(), &as_role(Role::IncidentManager), at, &Input { id: PRB.into() }).unwrap();
+        let p: Problem = wrote(&e, RecordKind::Problem, PRB);
+        assert_eq!(
+            (p.status, p.closed_at, p.closed_by.as_deref()),
+            (ProblemStatus::Closed, Some(at), Some("incident_manager@x.test"))
+        );
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        let at = now() + chrono::Duration::days(8);
+        halts(
+            try_apply_at::<Close>(&resolved(), &as_role(Role::L2), at, &Input { id: PRB.into() }),
+            Kind::Forbidden,
+            "problem close",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_resolved_problem() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        halts(
+            try_apply::<Close>(&snap, &as_role(Role::IncidentManager), &Input { id: PRB.into() }),
+            Kind::Precondition,
+            "needs status resolved, it is new",
+        );
+    }
+
+    #[test]
+    fn step3_not_before_the_stability_window_is_over() {
+        let at = now() + chrono::Duration::days(7) - chrono::Duration::seconds(1);
+        halts(
+            try_apply_at::<Close>(&resolved(), &as_role(Role::IncidentManager), at, &Input { id: PRB.into() }),
+            Kind::Precondition,
+            "stability window (7d) is not over; it can close from 2026-12-03T12:00:00Z",
+        );
+    }
+}

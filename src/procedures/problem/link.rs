@@ -53,3 +53,55 @@ impl Procedure for Link {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::enums::{Role, Status};
+    use crate::model::problem::Problem;
+    use crate::model::Incident;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { problem: PRB.into(), incident: ID.into() }
+    }
+
+    fn with_problem() -> MemSnapshot {
+        let mut snap = snapshot(Some(&incident(Status::InProgress)));
+        create_problem(&mut snap, &[]);
+        snap
+    }
+
+    #[test]
+    fn links_both_ways() {
+        let e = try_apply::<Link>(&with_problem(), &as_role(Role::L1), &input()).unwrap();
+        assert_eq!(wrote::<Problem>(&e, RecordKind::Problem, PRB).incident_ids, [ID]);
+        assert_eq!(wrote::<Incident>(&e, RecordKind::Incident, ID).problem_ids, [PRB]);
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(try_apply::<Link>(&with_problem(), "user@x.test", &input()), Kind::Forbidden, "problem link");
+    }
+
+    #[test]
+    fn step2_not_a_closed_problem() {
+        let mut snap = with_problem();
+        let mut p: Problem = stored(&snap, RecordKind::Problem, PRB);
+        p.status = ProblemStatus::Closed;
+        put(&mut snap, RecordKind::Problem, PRB, &p);
+        halts(try_apply::<Link>(&snap, &as_role(Role::L1), &input()), Kind::Precondition, "it is closed");
+    }
+
+    #[test]
+    fn step3_an_existing_incident_not_linked_yet() {
+        let mut i = input();
+        i.incident = "INC-20261126-0000000009".into();
+        halts(try_apply::<Link>(&with_problem(), &as_role(Role::L1), &i), Kind::Invalid, "no such incident");
+        let mut snap = with_problem();
+        step::<Link>(&mut snap, &as_role(Role::L1), &input());
+        halts(try_apply::<Link>(&snap, &as_role(Role::L1), &input()), Kind::Precondition, "already linked");
+    }
+}

@@ -65,3 +65,39 @@ pub fn release_key(ctx: &Ctx, effect: &mut Effect, problem: &Problem) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::enums::Role;
+    use crate::procedures::testing::*;
+
+    #[test]
+    fn require_status_names_the_problem_the_step_and_both_statuses() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let p: Problem = stored(&snap, RecordKind::Problem, PRB);
+        assert!(require_status(&p, "link", &[ProblemStatus::New]).is_ok());
+        halts(
+            require_status(&p, "close", &[ProblemStatus::Resolved]),
+            Kind::Precondition,
+            &format!("problem {PRB}: close needs status resolved, it is new"),
+        );
+    }
+
+    #[test]
+    fn check_dedupe_halts_on_another_active_holder_only() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let p: Problem = stored(&snap, RecordKind::Problem, PRB);
+        let ctx = Ctx { snap: &snap, actor: &as_role(Role::L2), now: now() };
+        halts(
+            check_dedupe(&ctx, &p.dedupe_key, None),
+            Kind::Conflict,
+            &format!("similar active problem exists: {PRB}"),
+        );
+        assert!(check_dedupe(&ctx, &p.dedupe_key, Some(PRB)).is_ok());
+        assert!(check_dedupe(&ctx, "another key", None).is_ok());
+    }
+}

@@ -49,3 +49,54 @@ impl Procedure for Resolve {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::enums::Role;
+    use crate::model::problem::Problem;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: PRB.into(), evidence: "Pool stable for a week after CHG".into() }
+    }
+
+    fn with_problem() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        snap
+    }
+
+    #[test]
+    fn resolves_with_evidence_and_frees_the_dedupe_key() {
+        let snap = with_problem();
+        let e = try_apply::<Resolve>(&snap, &as_role(Role::L3), &input()).unwrap();
+        let p: Problem = wrote(&e, RecordKind::Problem, PRB);
+        assert_eq!(
+            (p.status, p.resolved_at, p.resolved_by.as_deref()),
+            (ProblemStatus::Resolved, Some(now()), Some("l3@x.test"))
+        );
+        assert_eq!(p.evidence.as_deref(), Some("Pool stable for a week after CHG"));
+        assert_eq!(e.writes.get(&crate::model::keys::path(super::super::KEYS, &p.dedupe_key)), Some(&None));
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        halts(try_apply::<Resolve>(&with_problem(), "user@x.test", &input()), Kind::Forbidden, "problem resolve");
+    }
+
+    #[test]
+    fn step2_only_an_active_problem() {
+        let mut snap = with_problem();
+        step::<Resolve>(&mut snap, &as_role(Role::L2), &input());
+        halts(try_apply::<Resolve>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "it is resolved");
+    }
+
+    #[test]
+    fn step3_validation_evidence_is_required() {
+        let i = Input { id: PRB.into(), evidence: " ".into() };
+        halts(try_apply::<Resolve>(&with_problem(), &as_role(Role::L2), &i), Kind::Invalid, "evidence");
+    }
+}

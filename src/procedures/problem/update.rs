@@ -89,3 +89,99 @@ impl Procedure for Update {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::ids::RecordKind;
+    use crate::model::enums::Role;
+    use crate::model::problem::Problem;
+    use crate::procedures::problem::{create, resolve};
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: PRB.into(), title: None, description: None, service: None, status: None }
+    }
+
+    #[test]
+    fn updates_fields_and_moves_the_dedupe_key() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let old: Problem = stored(&snap, RecordKind::Problem, PRB);
+        let mut i = input();
+        i.title = Some("Connection pool leaks".into());
+        i.status = Some(ProblemStatus::UnderInvestigation);
+        let e = step::<Update>(&mut snap, &as_role(Role::L3), &i);
+        let p: Problem = wrote(&e, RecordKind::Problem, PRB);
+        assert_eq!((p.title.as_str(), p.status), ("Connection pool leaks", ProblemStatus::UnderInvestigation));
+        assert_ne!(p.dedupe_key, old.dedupe_key);
+        assert_eq!(e.writes.get(&crate::model::keys::path(super::super::KEYS, &old.dedupe_key)), Some(&None));
+        assert!(e.writes.contains_key(&crate::model::keys::path(super::super::KEYS, &p.dedupe_key)));
+    }
+
+    #[test]
+    fn step1_only_staff() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let mut i = input();
+        i.title = Some("x".into());
+        halts(try_apply::<Update>(&snap, "user@x.test", &i), Kind::Forbidden, "problem update");
+    }
+
+    #[test]
+    fn step2_only_an_active_problem() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        step::<resolve::Resolve>(
+            &mut snap,
+            &as_role(Role::L2),
+            &resolve::Input { id: PRB.into(), evidence: "Stable for a week".into() },
+        );
+        let mut i = input();
+        i.title = Some("x".into());
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "it is resolved");
+    }
+
+    #[test]
+    fn step3_status_moves_only_from_new_to_under_investigation() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let mut i = input();
+        i.status = Some(ProblemStatus::Resolved);
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Invalid, "status: problem update only moves");
+        i.status = Some(ProblemStatus::UnderInvestigation);
+        step::<Update>(&mut snap, &as_role(Role::L2), &i);
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "already under_investigation");
+    }
+
+    #[test]
+    fn step3_something_changes() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &input()), Kind::Invalid, "nothing changes");
+        let p: Problem = stored(&snap, RecordKind::Problem, PRB);
+        let mut same = input();
+        same.title = Some(p.title);
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &same), Kind::Invalid, "nothing changes");
+    }
+
+    #[test]
+    fn step4_the_new_title_does_not_duplicate_an_active_problem() {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        let other = create::Input {
+            id: "PRB-20261126-0000000002".into(),
+            title: "Disk fills up".into(),
+            description: "logs".into(),
+            source: crate::model::problem::ProblemSource::IncidentTrend,
+            service: Some("db".into()),
+            incidents: vec![],
+        };
+        step::<create::Create>(&mut snap, &as_role(Role::L2), &other);
+        let mut i = input();
+        i.id = other.id;
+        i.title = Some("Connection pool exhausted".into());
+        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Conflict, PRB);
+    }
+}

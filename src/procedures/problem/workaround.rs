@@ -72,3 +72,63 @@ impl Procedure for Workaround {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::problem::Problem;
+    use crate::procedures::testing::*;
+
+    fn input() -> Input {
+        Input { id: PRB.into(), workaround: "Restart the pool every hour".into(), kb_id: KB.into() }
+    }
+
+    fn with_problem() -> MemSnapshot {
+        let mut snap = snapshot(None);
+        create_problem(&mut snap, &[]);
+        snap
+    }
+
+    #[test]
+    fn a_known_error_with_its_workaround_article_in_review() {
+        let e = try_apply::<Workaround>(&with_problem(), &as_role(Role::Devops), &input()).unwrap();
+        let p: Problem = wrote(&e, RecordKind::Problem, PRB);
+        assert_eq!((p.status, p.known_error, p.known_error_at), (ProblemStatus::KnownError, true, Some(now())));
+        assert_eq!((p.workaround.as_deref(), p.kb_ids), (Some("Restart the pool every hour"), vec![KB.to_string()]));
+        let a: Article = wrote(&e, RecordKind::Kb, KB);
+        assert_eq!(
+            (a.status, a.kind, a.problem_ids),
+            (ArticleStatus::InReview, ArticleType::Workaround, vec![PRB.to_string()])
+        );
+        assert!(a.body.contains("Restart the pool every hour"), "{}", a.body);
+    }
+
+    #[test]
+    fn step1_only_resolver_groups_and_the_incident_manager() {
+        halts(
+            try_apply::<Workaround>(&with_problem(), &as_role(Role::L1), &input()),
+            Kind::Forbidden,
+            "problem workaround",
+        );
+    }
+
+    #[test]
+    fn step2_only_a_new_or_investigated_problem() {
+        let mut snap = with_problem();
+        step::<Workaround>(&mut snap, &as_role(Role::L2), &input());
+        let mut i = input();
+        i.kb_id = "KB-20261126-0000000002".into();
+        halts(try_apply::<Workaround>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "it is known_error");
+    }
+
+    #[test]
+    fn step3_a_workaround_and_a_free_kb_id() {
+        let mut i = input();
+        i.workaround = "".into();
+        halts(try_apply::<Workaround>(&with_problem(), &as_role(Role::L2), &i), Kind::Invalid, "workaround");
+        let mut snap = with_problem();
+        draft_article(&mut snap);
+        halts(try_apply::<Workaround>(&snap, &as_role(Role::L2), &input()), Kind::Conflict, "exists");
+    }
+}
