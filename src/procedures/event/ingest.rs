@@ -356,3 +356,130 @@ impl Procedure for Ingest {
         Ok(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::procedures::testing::*;
+
+    const FP: &str = "checkout-latency";
+
+    fn event(severity: AlertSeverity, minutes_ago: i64) -> EventInput {
+        EventInput {
+            service: "shop".into(),
+            source: EventSource::MonitoringTool,
+            alert_type: "HighLatency".into(),
+            severity,
+            status: AlertStatus::Firing,
+            summary: "p99 above 2s".into(),
+            occurred_at: now() - chrono::Duration::minutes(minutes_ago),
+            fingerprint: FP.into(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    fn input(events: Vec<EventInput>) -> Input {
+        let ids = NewIds {
+            incident_id: ID.into(),
+            communication_id: "COM-20261126-0000000001".into(),
+            escalation_id: "COM-20261126-0000000002".into(),
+        };
+        Input { events, new_ids: BTreeMap::from([(FP.to_string(), ids)]) }
+    }
+
+    fn automation() -> String {
+        as_role(Role::Automation)
+    }
+
+    #[test]
+    fn a_qualifying_alert_opens_an_incident_and_a_repeat_attaches_to_it() {
+        let mut snap = snapshot(None);
+        let e = step::<Ingest>(&mut snap, &automation(), &input(vec![event(AlertSeverity::Warning, 10)]));
+        let inc: Incident = wrote(&e, RecordKind::Incident, ID);
+        assert_eq!((inc.status, inc.source, inc.service.as_str()), (Status::Open, Source::MonitoringTool, "shop"));
+        assert_eq!(inc.priority, Some(crate::model::enums::Level::Medium));
+        assert_eq!(inc.communications[0].recipients, Recipients::ItStaff);
+        let eid = event::event_id(FP, &(now() - chrono::Duration::minutes(10)), AlertStatus::Firing);
+        let ev: Event = wrote(&e, RecordKind::Event, &eid);
+        assert_eq!((ev.qualified, ev.incident_id.as_deref()), (true, Some(ID)));
+        assert!(e.writes.contains_key(&keys::path(KEYS, FP)));
+        let later = now() + chrono::Duration::minutes(5);
+        let e = step_at::<Ingest>(&mut snap, &automation(), later, &input(vec![event(AlertSeverity::Warning, 1)]));
+        assert_eq!(e.subject, "event: ingest 1 events (0 incidents opened, 1 repeats attached)");
+        let inc: Incident = wrote(&e, RecordKind::Incident, ID);
+        assert!(inc
+            .timeline
+            .iter()
+            .any(|t| t.field == "alert" && t.to.as_deref().is_some_and(|s| s.starts_with("repeat "))));
+    }
+
+    #[test]
+    fn step1_only_staff_or_automation() {
+        halts(
+            try_apply::<Ingest>(&snapshot(None), "user@x.test", &input(vec![event(AlertSeverity::Warning, 10)])),
+            Kind::Forbidden,
+            "event ingest",
+        );
+    }
+
+    #[test]
+    fn step1_every_event_is_checked() {
+        let snap = snapshot(None);
+        let bad = EventInput { service: " ".into(), ..event(AlertSeverity::Warning, 10) };
+        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![bad])), Kind::Invalid, "service");
+        let mut many = event(AlertSeverity::Warning, 10);
+        many.labels = (0..65).map(|i| (format!("l{i}"), "v".to_string())).collect();
+        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![many])), Kind::Invalid, "labels: more than 64");
+        let mut broken = event(AlertSeverity::Warning, 10);
+        broken.labels.insert("team".into(), "a\nb".into());
+        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![broken])), Kind::Invalid, "label team");
+    }
+
+    #[test]
+    fn step2_the_same_payload_twice_is_nothing_new() {
+        let mut snap = snapshot(None);
+        let payload = input(vec![event(AlertSeverity::Warning, 10)]);
+        step::<Ingest>(&mut snap, &automation(), &payload);
+        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::Precondition, "nothing new");
+    }
+
+    #[test]
+    fn step3_an_event_no_rule_matches_is_recorded_unqualified() {
+        let e =
+            try_apply::<Ingest>(&snapshot(None), &automation(), &input(vec![event(AlertSeverity::Info, 10)])).unwrap();
+        let eid = event::event_id(FP, &(now() - chrono::Duration::minutes(10)), AlertStatus::Firing);
+        let ev: Event = wrote(&e, RecordKind::Event, &eid);
+        assert_eq!((ev.qualified, ev.incident_id), (false, None));
+        assert!(!e.writes.contains_key(&record_path(RecordKind::Incident, ID)));
+    }
+
+    #[test]
+    fn step4_an_opened_incident_needs_a_free_id_from_the_shell() {
+        let payload = Input { new_ids: BTreeMap::new(), ..input(vec![event(AlertSeverity::Warning, 10)]) };
+        halts(
+            try_apply::<Ingest>(&snapshot(None), &automation(), &payload),
+            Kind::Invalid,
+            "no new incident id for fingerprint checkout-latency",
+        );
+        let taken = snapshot(Some(&incident(Status::Closed)));
+        halts(
+            try_apply::<Ingest>(&taken, &automation(), &input(vec![event(AlertSeverity::Warning, 10)])),
+            Kind::Conflict,
+            "exists",
+        );
+    }
+
+    #[test]
+    fn step1_the_service_is_in_the_allowlist() {
+        let mut snap = snapshot(None);
+        let mut config = crate::model::config(&snap).unwrap();
+        config.services = vec!["db".into()];
+        snap.files.insert(crate::model::config::PATH.into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
+        halts(
+            try_apply::<Ingest>(&snap, &automation(), &input(vec![event(AlertSeverity::Warning, 10)])),
+            Kind::Invalid,
+            "service: `shop` (alert HighLatency) is not one of the services in ims.yaml (db)",
+        );
+    }
+}
