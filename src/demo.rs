@@ -461,11 +461,12 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
         }
     }
     let _ = (l3.as_str(), &im2);
-    let site = path.join("site");
+    use crate::site::Audience;
+    let site = Audience::Internal.default_out(path);
     std::env::set_var("IMS_NOW", s.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let now = crate::run::procedure_now(&s.repo)?;
-    crate::site::build(&s.repo, &site, crate::site::Audience::Internal, now)?;
-    crate::site::build(&s.repo, &path.join("site-public"), crate::site::Audience::Public, now)?;
+    crate::site::build(&s.repo, &site, Audience::Internal, now)?;
+    crate::site::build(&s.repo, &Audience::Public.default_out(path), Audience::Public, now)?;
     // Keep the generated sites out of `git status`.
     let exclude = s.repo.git.path().join("info").join("exclude");
     std::fs::create_dir_all(exclude.parent().expect("info"))?;

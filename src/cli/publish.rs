@@ -18,12 +18,17 @@ pub enum SiteCommand {
 
 #[derive(Debug, Args)]
 pub struct SiteArgs {
-    /// Where to write it (default: `site` in the repository).
+    /// Where to write it (default: `site` in the repository for internal, `site-public`
+    /// for public).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// internal (default) or public.
     #[arg(long)]
     pub audience: Option<String>,
+    /// Empty the folder first (needed to build into a folder holding the other
+    /// audience's build).
+    #[arg(long)]
+    pub clean: bool,
     /// Rebuild after each procedure (each move of the branch).
     #[arg(long)]
     pub watch: bool,
@@ -36,8 +41,11 @@ pub fn site(env: &Env, command: SiteCommand) -> Result<()> {
     let out = match args.out {
         Some(p) if p.is_absolute() => p,
         Some(p) => env.dir.join(p),
-        None => repo.root().join("site"),
+        None => audience.default_out(repo.root()),
     };
+    if args.clean {
+        site::clean(&repo, &out)?;
+    }
     let built = site::build(&repo, &out, audience, crate::run::procedure_now(&repo)?)?;
     report(env, &built);
     if !args.watch {

@@ -19,7 +19,7 @@ use tera::{Context, Tera};
 
 use super::audit::Index;
 use crate::error::{Error, Result};
-use crate::model::enums::{Category, Level, Status};
+use crate::model::enums::{Level, Status};
 use crate::model::Incident;
 use crate::repo::Repo;
 
@@ -34,7 +34,8 @@ pub struct Summary {
     pub team: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub security: bool,
+    /// Whether the public may see it (`audience::is_public`).
+    pub public: bool,
     pub has_sla: bool,
     /// The report facts, in their cache-line form.
     pub facts: String,
@@ -53,7 +54,7 @@ impl Summary {
             team: i.assigned_team.clone(),
             created_at: i.created_at,
             updated_at: i.updated_at,
-            security: i.category == Some(Category::Security),
+            public: super::audience::is_public(super::audience::Record::Incident(i), &Default::default()),
             has_sla: i.sla.is_some(),
             facts: crate::report::Facts::of(i)?.to_cache_line()?,
             blob: None,
@@ -114,6 +115,7 @@ pub struct PageInputs<'a> {
     pub site: &'a Value,
     pub templates: &'a str,
     pub internal: bool,
+    pub view: super::View<'a>,
     pub audit: &'a Index,
 }
 
@@ -182,7 +184,7 @@ impl PageInputs<'_> {
                                 "updated_at": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
         c.insert("site", &site);
         c.insert("root", "../");
-        c.insert("i", &super::incident_view(i, self.internal, self.audit.get(&i.incident_id)));
+        c.insert("i", &super::incident_view(i, self.view, self.audit.get(&i.incident_id)));
         super::render(self.tera, "incident.html", &c)
     }
 }
@@ -241,7 +243,7 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     for (path, blob) in blobs {
         let summary = cached.remove(&blob);
         let id = Path::new(&path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let shown = inputs.internal || summary.as_ref().is_none_or(|s| !s.security);
+        let shown = inputs.internal || summary.as_ref().is_none_or(|s| s.public);
         let name = format!("{id}.html");
         let page = shown
             .then(|| inputs.key(&common, blob, &id))
@@ -288,7 +290,7 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     }
     manifest.save();
     let pages: HashSet<String> = manifest.new.iter().map(|(rel, _)| rel.clone()).collect();
-    let mut visible: Vec<Summary> = ready.into_iter().filter(|s| inputs.internal || !s.security).collect();
+    let mut visible: Vec<Summary> = ready.into_iter().filter(|s| inputs.internal || s.public).collect();
     visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
     Ok(Loaded { visible, pages, rendered, written, on_disk })
 }
@@ -331,7 +333,7 @@ fn run_job(git: &git2::Repository, out: &Path, inputs: &PageInputs, job: Job) ->
         Some(s) => s,
         None => Summary::of(&incident)?,
     };
-    let shown = inputs.internal || !summary.security;
+    let shown = inputs.internal || summary.public;
     let page = match job.page.filter(|_| shown) {
         Some(key) => {
             let rel = format!("incidents/{}.html", incident.incident_id);

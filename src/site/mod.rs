@@ -7,7 +7,7 @@
 //! name) cannot show what the audience may not see. Every value is HTML-escaped by tera;
 //! Markdown is rendered with pulldown-cmark and sanitized with ammonia.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -17,13 +17,14 @@ use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
 use crate::ids::RecordKind;
-use crate::model::enums::Recipients;
 use crate::model::{self, Incident, Snapshot};
 use crate::repo::Repo;
 
+pub mod audience;
 mod audit;
 mod incidents;
 
+use audience::{is_public, public_text, Links, Record};
 use audit::AuditLine;
 
 const BUILTIN: &[(&str, &str)] = &[
@@ -56,6 +57,125 @@ impl std::str::FromStr for Audience {
             "internal" => Ok(Audience::Internal),
             "public" => Ok(Audience::Public),
             other => Err(Error::invalid(format!("audience: `{other}` is not public or internal"))),
+        }
+    }
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Internal => "internal",
+            Audience::Public => "public",
+        }
+    }
+
+    /// Where a build for this audience goes unless told otherwise: never the same folder
+    /// for both, so a public build cannot inherit an internal one's pages.
+    pub fn default_out(self, root: &Path) -> PathBuf {
+        root.join(match self {
+            Audience::Internal => "site",
+            Audience::Public => "site-public",
+        })
+    }
+}
+
+/// The file in a build's folder that names its audience.
+pub const MARKER: &str = ".ims-site-audience";
+
+/// Whose build a folder holds: nobody's (missing or empty), an audience's, or files of
+/// unknown origin. A folder without the marker holding `audit.html` is an internal build
+/// made before the marker existed; one with the other pages of a build, a public one.
+fn folder_audience(out: &Path) -> Result<Option<std::result::Result<Audience, String>>> {
+    let Ok(mut entries) = std::fs::read_dir(out) else { return Ok(None) };
+    if entries.next().is_none() {
+        return Ok(None);
+    }
+    let found = match std::fs::read_to_string(out.join(MARKER)) {
+        Ok(text) => text.trim().parse::<Audience>().map_err(|_| format!("a build marked `{}`", text.trim())),
+        Err(_) if out.join("audit.html").exists() => Ok(Audience::Internal),
+        Err(_) if ["index.html", "style.css", "feed.xml"].iter().all(|f| out.join(f).exists()) => Ok(Audience::Public),
+        Err(_) => Err("files that are not a site build".to_string()),
+    };
+    Ok(Some(found))
+}
+
+/// Refuses (exit 5) to build for `audience` into a folder holding another audience's
+/// build or other files, naming what it found.
+fn check_folder(out: &Path, audience: Audience) -> Result<()> {
+    let what = match folder_audience(out)? {
+        None => return Ok(()),
+        Some(Ok(found)) if found == audience => return Ok(()),
+        Some(Ok(found)) => format!("an {} site build", found.as_str()).replace("an public", "a public"),
+        Some(Err(what)) => what,
+    };
+    Err(Error::precondition(format!(
+        "{}: holds {what}; a {} build will not write there (pass --clean to empty it first, or choose another --out)",
+        out.display(),
+        audience.as_str()
+    )))
+}
+
+/// Empties `out` for a clean build. Refuses a folder that is or holds the repository.
+pub fn clean(repo: &Repo, out: &Path) -> Result<()> {
+    let Ok(dir) = std::fs::canonicalize(out) else { return Ok(()) };
+    let root = std::fs::canonicalize(repo.root()).unwrap_or_else(|_| repo.root().to_path_buf());
+    if root.starts_with(&dir) || dir.join(".git").exists() {
+        return Err(Error::precondition(format!(
+            "{}: holds the repository; --clean empties only a site folder",
+            out.display()
+        )));
+    }
+    for e in std::fs::read_dir(&dir)? {
+        let path = e?.path();
+        if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// What a page may show: everything, or what [`audience::is_public`] allows.
+#[derive(Clone, Copy)]
+pub enum View<'a> {
+    Internal,
+    Public {
+        links: &'a Links,
+        /// The problems, changes and articles the public may see, by id.
+        shown: &'a HashSet<String>,
+    },
+}
+
+impl View<'_> {
+    fn internal(&self) -> bool {
+        matches!(self, View::Internal)
+    }
+
+    /// A free-text field as this audience may read it: whole, or withheld.
+    fn text<'s>(&self, text: &'s str) -> &'s str {
+        match self {
+            View::Internal => text,
+            View::Public { links, .. } => public_text(text, links),
+        }
+    }
+
+    fn opt_text(&self, text: &Option<String>) -> Option<String> {
+        text.as_deref().map(|t| self.text(t).to_string())
+    }
+
+    /// Whether a linked problem, change or article may be named.
+    fn linked(&self, id: &str) -> bool {
+        match self {
+            View::Internal => true,
+            View::Public { shown, .. } => shown.contains(id),
+        }
+    }
+
+    fn communication(&self, c: &model::incident::Communication) -> bool {
+        match self {
+            View::Internal => true,
+            View::Public { links, .. } => is_public(Record::Communication(c), links),
         }
     }
 }
@@ -118,6 +238,8 @@ fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
 /// list) show it; the report pages depend on the records alone.
 pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) -> Result<Built> {
     let tip = repo.tip()?.ok_or_else(|| Error::invalid("nothing to build: the branch has no commits"))?;
+    check_folder(out, audience)?;
+    incidents::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
     let snap = repo.snapshot(Some(tip))?;
     let config = model::config(&snap)?;
     let internal = audience == Audience::Internal;
@@ -136,6 +258,30 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // libgit2's hash check on): skip re-hashing every object read.
     git2::opts::strict_hash_verification(false);
     let (tera, templates) = tera(repo.root())?;
+    // The records besides incidents, and of them what this audience may see: for the
+    // public, what `audience::is_public` allows, following links.
+    let problems: Vec<model::problem::Problem> = load_all(&snap, RecordKind::Problem)?;
+    let changes: Vec<model::change::Change> = load_all(&snap, RecordKind::Change)?;
+    let articles: Vec<model::kb::Article> = load_all(&snap, RecordKind::Kb)?;
+    let reviews: Vec<model::pir::Review> = load_all(&snap, RecordKind::Pir)?;
+    let links = if internal {
+        Links::default()
+    } else {
+        Links::load(&snap, &problems, &changes, &articles, &reviews, &model::people(&snap)?)?
+    };
+    let mut shown: Vec<String> = Vec::new();
+    if !internal {
+        let public = |r: Record| is_public(r, &links);
+        shown.extend(problems.iter().filter(|p| public(Record::Problem(p))).map(|p| p.problem_id.clone()));
+        shown.extend(changes.iter().filter(|c| public(Record::Change(c))).map(|c| c.change_id.clone()));
+        shown.extend(articles.iter().filter(|a| public(Record::Kb(a))).map(|a| a.kb_id.clone()));
+        shown.extend(reviews.iter().filter(|r| public(Record::Pir(r))).map(|r| r.pir_id.clone()));
+    }
+    // Cached public pages depend on these decisions too: they are part of the render key.
+    let templates =
+        if internal { templates } else { incidents::render_key(&[&templates, &links.digest(), &shown.join(" ")]) };
+    let shown: HashSet<String> = shown.into_iter().collect();
+    let view = if internal { View::Internal } else { View::Public { links: &links, shown: &shown } };
     let mut pages: BTreeMap<String, String> = BTreeMap::new();
     let render = |name: &str, ctx: &Context| render(&tera, name, ctx);
     let ctx_for = |root: &str| {
@@ -151,11 +297,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     page_site["built_at"] = Value::Null;
     page_site["commit"] = Value::Null;
     let inputs =
-        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, audit: &audit };
+        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, view, audit: &audit };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {
-        json!({"id": i.id, "title": i.title, "status": i.status.as_str(),
+        json!({"id": i.id, "title": view.text(&i.title), "status": i.status.as_str(),
                "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": i.service,
                "created_at": fmt(&Some(i.created_at))})
     };
@@ -197,10 +343,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     list_manifest.save();
 
     // Problems and changes.
-    let problems: Vec<model::problem::Problem> = load_all(&snap, RecordKind::Problem)?;
     let rows: Vec<Value> = problems
         .iter()
-        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, p.title, p.status.as_str(), if p.known_error { "yes" } else { "no" }, p.service.clone().unwrap_or_default(), p.incident_ids.len().to_string()]}))
+        .filter(|p| view.linked(&p.problem_id))
+        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, p.service.clone().unwrap_or_default(), p.incident_ids.len().to_string()]}))
         .collect();
     pages.insert(
         "problems/index.html".into(),
@@ -213,24 +359,21 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             false,
         )?,
     );
-    let changes: Vec<model::change::Change> = load_all(&snap, RecordKind::Change)?;
     let rows: Vec<Value> = changes
         .iter()
-        .map(|c| json!({"id": c.change_id, "href": Value::Null, "cells": [c.change_id, c.summary, c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
+        .filter(|c| view.linked(&c.change_id))
+        .map(|c| json!({"id": c.change_id, "href": Value::Null, "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
         .collect();
     pages.insert(
         "changes/index.html".into(),
         list(&render, ctx_for("../"), "Changes", &["Id", "Summary", "Type", "Risk", "Status", "Outcome"], rows, false)?,
     );
 
-    // Knowledge base: published articles only for the public.
-    let articles: Vec<model::kb::Article> = load_all::<model::kb::Article>(&snap, RecordKind::Kb)?
-        .into_iter()
-        .filter(|a| internal || a.status == model::kb::ArticleStatus::Published)
-        .collect();
+    // Knowledge base: for the public, published articles about public incidents only.
+    let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
     let rows: Vec<Value> = articles
         .iter()
-        .map(|a| json!({"id": a.kb_id, "href": format!("{}.html", a.kb_id), "cells": [a.kb_id, a.title, a.kind.as_str(), a.status.as_str(), a.version.to_string()]}))
+        .map(|a| json!({"id": a.kb_id, "href": format!("{}.html", a.kb_id), "cells": [a.kb_id, view.text(&a.title), a.kind.as_str(), a.status.as_str(), a.version.to_string()]}))
         .collect();
     pages.insert(
         "kb/index.html".into(),
@@ -239,39 +382,45 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut search = Vec::new();
     for a in &articles {
         let mut c = ctx_for("../");
-        let html = markdown(&a.body);
-        c.insert("a", &json!({"id": a.kb_id, "title": a.title, "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
+        let body = view.text(&a.body);
+        let html = if body == a.body { markdown(&a.body) } else { format!("<p>{}</p>", escape(body)) };
+        c.insert("a", &json!({"id": a.kb_id, "title": view.text(&a.title), "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
         pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
         if a.status == model::kb::ArticleStatus::Published {
-            search.push(json!({"id": a.kb_id, "title": a.title, "url": format!("{}.html", a.kb_id)}));
+            search.push(json!({"id": a.kb_id, "title": view.text(&a.title), "url": format!("{}.html", a.kb_id)}));
         }
     }
     pages.insert("kb/search.json".into(), serde_json::to_string(&search)?);
     pages.insert("kb/search.js".into(), SEARCH_JS.into());
 
-    // Reviews.
-    let shown: std::collections::HashSet<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
-    let reviews: Vec<model::pir::Review> = load_all::<model::pir::Review>(&snap, RecordKind::Pir)?
-        .into_iter()
-        .filter(|r| shown.contains(r.incident_id.as_str()))
-        .collect();
-    let rows: Vec<Value> = reviews
-        .iter()
-        .map(|r| {
-            let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-            json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
-        })
-        .collect();
+    // Reviews: for staff, of every incident with its factors and action items; for the
+    // public, reviews of public incidents that ended, without their internals.
+    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
+    let (columns, rows): (&[&str], Vec<Value>) = if internal {
+        let rows = reviews
+            .iter()
+            .filter(|r| titles.contains_key(r.incident_id.as_str()))
+            .map(|r| {
+                let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
+                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
+            })
+            .collect();
+        (&["Incident", "Contributing factors", "Action items"], rows)
+    } else {
+        let rows = reviews
+            .iter()
+            .filter(|r| view.linked(&r.pir_id))
+            .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
+            .map(|(r, t)| {
+                let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
+                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
+            })
+            .collect();
+        (&["Incident", "Title", "Reviewed", "Articles"], rows)
+    };
     pages.insert(
         "pir/index.html".into(),
-        list(
-            &render,
-            ctx_for("../"),
-            "Post-incident reviews",
-            &["Incident", "Contributing factors", "Action items"],
-            rows,
-            false,
-        )?,
+        list(&render, ctx_for("../"), "Post-incident reviews", columns, rows, false)?,
     );
 
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
@@ -279,7 +428,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     use crate::report::{Period, Selection};
     let facts: Vec<crate::report::Facts> =
         incidents.iter().map(|i| crate::report::Facts::from_cache_line(&i.facts)).collect::<Result<_>>()?;
-    let ctxk = crate::query::report_context(&snap)?;
+    let mut ctxk = crate::query::report_context(&snap)?;
+    if !internal {
+        // The public's KPIs count only the problems, articles and changes it may see.
+        ctxk.known_errors.retain(|id, _| view.linked(id));
+        ctxk.published.retain(|id, _| view.linked(id));
+        ctxk.change_reviews = changes
+            .iter()
+            .filter(|c| view.linked(&c.change_id))
+            .filter_map(|c| Some((c.reviewed_at?.timestamp(), c.outcome? == model::change::Outcome::Successful)))
+            .collect();
+    }
     let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
     let month = Selection::calendar(Period::Monthly, now, tz);
     let now_k = crate::report::kpis(&facts, &ctxk, month.current);
@@ -376,7 +535,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             )?,
         );
     }
-    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, internal, tip_time)?);
+    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
 
     // Write what changed, and remove pages this build no longer makes (an incident now
@@ -538,12 +697,13 @@ pub fn markdown(text: &str) -> String {
     ammonia::clean(&html)
 }
 
-fn incident_view(i: &Incident, internal: bool, audit: Option<&Vec<AuditLine>>) -> Value {
+fn incident_view(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>) -> Value {
+    let internal = view.internal();
     let communications: Vec<Value> = i
         .communications
         .iter()
-        .filter(|c| internal || c.recipients != Recipients::ItStaff)
-        .map(|c| json!({"at": fmt(&Some(c.at)), "to": c.recipients.as_str(), "message": c.message}))
+        .filter(|c| view.communication(c))
+        .map(|c| json!({"at": fmt(&Some(c.at)), "to": c.recipients.as_str(), "message": view.text(&c.message)}))
         .collect();
     let timeline: Vec<Value> = i
         .timeline
@@ -557,8 +717,9 @@ fn incident_view(i: &Incident, internal: bool, audit: Option<&Vec<AuditLine>>) -
         notes.extend(i.workaround.iter().map(|w| format!("Workaround: {w}")));
         notes.extend(i.closure_notes.iter().map(|n| format!("Closure: {n}")));
     }
+    let linked = |ids: &[String]| ids.iter().filter(|id| view.linked(id)).cloned().collect::<Vec<_>>();
     json!({
-        "id": i.incident_id, "title": i.title, "status": i.status.as_str(),
+        "id": i.incident_id, "title": view.text(&i.title), "status": i.status.as_str(),
         "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"),
         "severity": i.severity.map(|p| p.as_str()).unwrap_or("—"),
         "category": i.category.map(|p| p.as_str()).unwrap_or("—"),
@@ -566,10 +727,10 @@ fn incident_view(i: &Incident, internal: bool, audit: Option<&Vec<AuditLine>>) -
         "created_at": fmt(&Some(i.created_at)), "acknowledged_at": fmt(&i.acknowledged_at),
         "resolved_at": fmt(&i.resolved_at), "closed_at": fmt(&i.closed_at),
         "reporter": if internal { Value::from(i.reporter.clone()) } else { Value::Null },
-        "description": i.description, "resolution": i.resolution_summary,
-        "notes": notes, "problems": i.problem_ids, "changes": i.change_ids, "kb": i.kb_ids,
+        "description": view.opt_text(&i.description), "resolution": view.opt_text(&i.resolution_summary),
+        "notes": notes, "problems": linked(&i.problem_ids), "changes": linked(&i.change_ids), "kb": linked(&i.kb_ids),
         "communications": communications,
-        "vendors": i.vendor_engagements.iter().map(|v| format!("{} via {} at {}", v.vendor, v.contact_method.as_str(), fmt(&Some(v.engaged_at)))).collect::<Vec<_>>(),
+        "vendors": i.vendor_engagements.iter().map(|v| view.text(&format!("{} via {} at {}", v.vendor, v.contact_method.as_str(), fmt(&Some(v.engaged_at)))).to_string()).collect::<Vec<_>>(),
         "timeline": timeline,
         "audit": if internal { json!(audit.cloned().unwrap_or_default()) } else { json!([]) },
     })
@@ -583,7 +744,7 @@ fn feed(
     repo: &Repo,
     org: &str,
     incidents: &[incidents::Summary],
-    internal: bool,
+    view: View,
     updated: DateTime<Utc>,
 ) -> Result<String> {
     let mut by_update: Vec<&incidents::Summary> = incidents.iter().collect();
@@ -599,16 +760,13 @@ fn feed(
             }
         }
         let i = incidents::parse(repo, s)?;
-        times.extend(i.communications.iter().filter(|c| internal || c.recipients != Recipients::ItStaff).map(|c| c.at));
+        times.extend(i.communications.iter().filter(|c| view.communication(c)).map(|c| c.at));
         read.push(i);
     }
     let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = read
         .iter()
         .flat_map(|i| {
-            i.communications
-                .iter()
-                .filter(|c| internal || c.recipients != Recipients::ItStaff)
-                .map(move |c| (c.at, i, c))
+            i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c))
         })
         .collect();
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
@@ -623,11 +781,11 @@ fn feed(
         x.push_str(&format!(
             "<entry><id>urn:ims:{}</id><title>{} ({})</title><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
             escape(&c.communication_id),
-            escape(&i.title),
+            escape(view.text(&i.title)),
             escape(c.recipients.as_str()),
             ts(*at),
             escape(&i.incident_id),
-            escape(&c.message)
+            escape(view.text(&c.message))
         ));
     }
     x.push_str("</feed>\n");

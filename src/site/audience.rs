@@ -1,0 +1,301 @@
+//! Who may see a record: one decision, [`is_public`], for every page, index, feed, chart
+//! and count of the public site (and anything else that publishes, such as a status page).
+//!
+//! A record is public only when its own state allows it **and** every incident it touches
+//! may be public, following links: a problem whose incidents are all security incidents is
+//! as secret as they are, and so are its workaround article and the changes made for it.
+//! Free text shown publicly goes through [`public_text`]: a field holding an email address,
+//! a phone number or a registered person's name is withheld whole, never mangled.
+
+use std::collections::{HashMap, HashSet};
+
+use regex::Regex;
+
+use crate::error::Result;
+use crate::ids::RecordKind;
+use crate::model::change::{Change, ChangeStatus};
+use crate::model::enums::{Category, Recipients};
+use crate::model::incident::Communication;
+use crate::model::kb::{Article, ArticleStatus};
+use crate::model::person::Person;
+use crate::model::pir::Review;
+use crate::model::problem::{Problem, ProblemStatus};
+use crate::model::{self, Incident, Snapshot};
+
+/// What the public site shows in place of a field it withholds.
+pub const WITHHELD: &str = "(withheld from the public site)";
+
+/// A record (or part of one) whose publicity is decided.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    Incident(&'a Incident),
+    Problem(&'a Problem),
+    Change(&'a Change),
+    Kb(&'a Article),
+    Pir(&'a Review),
+    Communication(&'a Communication),
+}
+
+/// What an incident contributes to the decisions about the records linked to it.
+#[derive(Debug, Clone, Copy)]
+struct IncidentFacts {
+    public: bool,
+    done: bool,
+}
+
+/// What [`is_public`] needs besides the record: which incidents may be public, the links
+/// between problems, changes and articles, and the names of registered people.
+#[derive(Debug, Default)]
+pub struct Links {
+    incidents: HashMap<String, IncidentFacts>,
+    /// Problem or change id → the incidents, problems and changes it links to.
+    edges: HashMap<String, Vec<String>>,
+    names: Option<Regex>,
+}
+
+impl Links {
+    /// The links of a repository: every problem, change, article and review, the
+    /// incidents they name (read by id, not all incidents), and the people.
+    pub fn load(
+        snap: &dyn Snapshot,
+        problems: &[Problem],
+        changes: &[Change],
+        articles: &[Article],
+        reviews: &[Review],
+        people: &[Person],
+    ) -> Result<Links> {
+        let mut links = Links::default();
+        for p in problems {
+            links.edges.insert(p.problem_id.clone(), p.incident_ids.iter().chain(&p.change_ids).cloned().collect());
+        }
+        for c in changes {
+            links.edges.insert(c.change_id.clone(), c.incident_ids.iter().chain(&c.problem_ids).cloned().collect());
+        }
+        let named: HashSet<&String> = problems
+            .iter()
+            .flat_map(|p| &p.incident_ids)
+            .chain(changes.iter().flat_map(|c| &c.incident_ids))
+            .chain(articles.iter().flat_map(|a| &a.incident_ids))
+            .chain(reviews.iter().map(|r| &r.incident_id))
+            .collect();
+        for id in named {
+            let path = crate::ids::record_path(RecordKind::Incident, id);
+            if let Some(i) = model::load::<Incident>(snap, &path)? {
+                links.incident(&i);
+            }
+        }
+        links.people(people);
+        Ok(links)
+    }
+
+    /// Adds what an incident contributes.
+    pub fn incident(&mut self, i: &Incident) {
+        let facts = IncidentFacts { public: incident_may_be_public(i), done: i.status.is_done() };
+        self.incidents.insert(i.incident_id.clone(), facts);
+    }
+
+    /// The names whose mention withholds a field.
+    pub fn people(&mut self, people: &[Person]) {
+        let names: Vec<String> = people
+            .iter()
+            .map(|p| p.name.split_whitespace().collect::<Vec<_>>())
+            .filter(|words| words.concat().chars().count() >= 3)
+            .map(|words| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join(r"\s+"))
+            .collect();
+        self.names = if names.is_empty() {
+            None
+        } else {
+            Regex::new(&format!(r"(?i)\b(?:{})\b", names.join("|"))).ok()
+        };
+    }
+
+    /// A digest of everything these links decide, for render keys of cached pages.
+    pub fn digest(&self) -> String {
+        let mut facts: Vec<String> =
+            self.incidents.iter().map(|(id, f)| format!("{id}:{}:{}", f.public, f.done)).collect();
+        facts.sort();
+        let mut edges: Vec<String> = self.edges.iter().map(|(id, to)| format!("{id}>{}", to.join(","))).collect();
+        edges.sort();
+        let names = self.names.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
+        super::incidents::render_key(&[&facts.join(" "), &edges.join(" "), &names])
+    }
+
+    /// Whether every incident reachable from `start` (through problems and changes) may be
+    /// public. A link to a record that does not exist counts as not public.
+    fn all_incidents_public<'a>(&self, start: impl IntoIterator<Item = &'a String>) -> bool {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut todo: Vec<&str> = start.into_iter().map(String::as_str).collect();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if id.starts_with("INC-") {
+                if !self.incidents.get(id).is_some_and(|f| f.public) {
+                    return false;
+                }
+            } else {
+                match self.edges.get(id) {
+                    Some(to) => todo.extend(to.iter().map(String::as_str)),
+                    None => return false,
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The incident rule: everything but security incidents.
+fn incident_may_be_public(i: &Incident) -> bool {
+    i.category != Some(Category::Security)
+}
+
+/// Whether `record` may be shown to the public. The one place this is decided.
+pub fn is_public(record: Record, links: &Links) -> bool {
+    match record {
+        Record::Incident(i) => incident_may_be_public(i),
+        Record::Problem(p) => {
+            matches!(p.status, ProblemStatus::KnownError | ProblemStatus::Resolved | ProblemStatus::Closed)
+                && links.all_incidents_public(p.incident_ids.iter().chain(&p.change_ids))
+        }
+        Record::Change(c) => {
+            matches!(c.status, ChangeStatus::Implemented | ChangeStatus::Reviewed | ChangeStatus::Closed)
+                && links.all_incidents_public(c.incident_ids.iter().chain(&c.problem_ids))
+        }
+        Record::Kb(a) => {
+            a.status == ArticleStatus::Published
+                && links.all_incidents_public(a.incident_ids.iter().chain(&a.problem_ids).chain(&a.change_ids))
+        }
+        Record::Pir(r) => links.incidents.get(&r.incident_id).is_some_and(|f| f.public && f.done),
+        Record::Communication(c) => c.recipients == Recipients::EndUsers,
+    }
+}
+
+/// `text` when it may be shown publicly, else [`WITHHELD`].
+pub fn public_text<'s>(text: &'s str, links: &Links) -> &'s str {
+    if personal_data(text, links) {
+        WITHHELD
+    } else {
+        text
+    }
+}
+
+fn email() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+").expect("a valid pattern"))
+}
+
+fn phone() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:\+|\(\d|\d)[\d \t().\-/]{5,}\d").expect("a valid pattern"))
+}
+
+fn date_like() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,3}(?:[ .,]\d{3})+|\d{1,3}(?:\.\d{1,3}){3})(?:[ \t]|$)")
+            .expect("a valid pattern")
+    })
+}
+
+/// Whether a phone-number-looking run of digits is one: 7 to 15 digits, not glued to
+/// letters (record ids), and not a date, a thousands-grouped count or an IPv4 address.
+fn is_phone(text: &str, m: regex::Match) -> bool {
+    let before = text[..m.start()].chars().next_back();
+    let after = text[m.end()..].chars().next();
+    if before.is_some_and(|c| c.is_alphanumeric() || "-_/.".contains(c)) || after.is_some_and(char::is_alphanumeric) {
+        return false;
+    }
+    let s = m.as_str();
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !(7..=15).contains(&digits) {
+        return false;
+    }
+    if s.starts_with('+') {
+        return true;
+    }
+    let separated = s.chars().any(|c| !c.is_ascii_digit());
+    if !separated {
+        return digits >= 9;
+    }
+    !date_like().is_match(s.trim_start_matches('('))
+}
+
+/// Whether `text` holds an email address, a phone number or a registered person's name.
+pub fn personal_data(text: &str, links: &Links) -> bool {
+    email().is_match(text)
+        || phone().find_iter(text).any(|m| is_phone(text, m))
+        || links.names.as_ref().is_some_and(|n| n.is_match(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people(names: &[&str]) -> Links {
+        let mut l = Links::default();
+        let people: Vec<Person> = names
+            .iter()
+            .map(|n| Person {
+                schema: "person/1".into(),
+                email: "x@example.com".into(),
+                name: (*n).into(),
+                roles: vec![],
+                teams: vec![],
+                keys: vec![],
+                revoked: false,
+                revoked_at: None,
+                revoked_reason: None,
+                compromised_since: None,
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+            })
+            .collect();
+        l.people(&people);
+        l
+    }
+
+    #[test]
+    fn emails_phones_and_names_are_found_and_ids_dates_and_counts_are_not() {
+        let l = people(&["Ada Lovelace", "Bo"]);
+        for text in [
+            "write to ops@example.com",
+            "call +44 20 7946 0958",
+            "call 555-867-5309 now",
+            "call (555) 867-5309",
+            "ring 020 7946 0958",
+            "ring 4915112345678",
+            "ask ada  LOVELACE about it",
+        ] {
+            assert!(personal_data(text, &l), "{text}");
+        }
+        for text in [
+            "INC-20261126-6W5AF0GX7W is linked",
+            "since 2026-11-27 10:00 UTC",
+            "on 27.11.2026 at noon",
+            "1 000 000 requests, pool of 20",
+            "host 192.168.100.200 down",
+            "version 1.2.3, build 20260101",
+            "Bo is too short a name to withhold; Adalovelace is someone else",
+            "Checkout is slow",
+        ] {
+            assert!(!personal_data(text, &l), "{text}");
+        }
+        assert_eq!(public_text("mail bob@example.org", &l), WITHHELD);
+        assert_eq!(public_text("Checkout is slow", &l), "Checkout is slow");
+    }
+
+    #[test]
+    fn a_problem_is_as_public_as_every_incident_it_reaches() {
+        let mut l = Links::default();
+        l.incidents.insert("INC-1".into(), IncidentFacts { public: true, done: true });
+        l.incidents.insert("INC-2".into(), IncidentFacts { public: false, done: true });
+        l.edges.insert("PRB-1".into(), vec!["INC-1".into()]);
+        l.edges.insert("PRB-2".into(), vec!["INC-2".into()]);
+        l.edges.insert("CHG-1".into(), vec!["PRB-1".into(), "PRB-2".into()]);
+        assert!(l.all_incidents_public([&"PRB-1".to_string()]));
+        assert!(!l.all_incidents_public([&"PRB-2".to_string()]));
+        assert!(!l.all_incidents_public([&"CHG-1".to_string()]), "through the change");
+        assert!(!l.all_incidents_public([&"INC-404".to_string()]), "unknown counts as not public");
+        assert!(!l.all_incidents_public([&"PRB-404".to_string()]));
+    }
+}
