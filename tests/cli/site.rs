@@ -37,6 +37,112 @@ fn repo_with_secrets() -> (Repo, String, String) {
     (repo, secret, open)
 }
 
+fn id_of(doc: &serde_json::Value) -> String {
+    doc["id"].as_str().expect("an id").to_string()
+}
+
+/// What `repo_with_linked_secrets` made: the restricted markers, and what the public
+/// site must still show (so that leaving everything out cannot pass).
+struct Secrets {
+    markers: Vec<String>,
+    public_problem: String,
+    public_kb: String,
+    public_change: String,
+    open: String,
+    closed: String,
+}
+
+/// `repo_with_secrets`, plus what leaked through links and free text: a problem whose
+/// incidents are all security incidents, with its workaround article published and a
+/// change made for it; messages to executives, stakeholders and IT staff; a review's
+/// factors and action items; an email, a phone number and a person's name typed into
+/// free text. Beside each, a public counterpart.
+fn repo_with_linked_secrets() -> (Repo, Secrets) {
+    let (repo, secret, open) = repo_with_secrets();
+    let (l2, im, cm) = (who("L2"), who("incident_manager"), who("change_mgmt"));
+    let known_error = |title: &str, incidents: &[&str], workaround: &str| -> (String, String) {
+        let mut args = vec!["problem", "create", "--title", title, "--description", "seen twice", "--source"];
+        args.extend(["incident_trend", "--service", "shop", "--incident", incidents[0]]);
+        let prb = id_of(&repo.ok(&l2, &args));
+        for id in &incidents[1..] {
+            repo.ok(&l2, &["problem", "link", &prb, id]);
+        }
+        let doc = repo.ok(&l2, &["problem", "workaround", &prb, "--workaround", workaround]);
+        let kb = doc["record"]["kb_ids"][0].as_str().unwrap().to_string();
+        repo.ok(&im, &["kb", "publish", &kb]);
+        (prb, kb)
+    };
+    let change = |summary: &str, prb: &str| -> String {
+        let chg = id_of(&repo.ok(&l2, &["change", "request", "--summary", summary, "--risk", "low", "--problem", prb]));
+        repo.ok(&cm, &["change", "approve", &chg]);
+        repo.ok(&l2, &["change", "implement", &chg]);
+        repo.ok(&cm, &["change", "review", &chg, "--outcome", "successful"]);
+        chg
+    };
+    // A problem of security incidents only: as secret as they are, with everything linked.
+    let second = repo.incident("Admin console login from an unknown network");
+    repo.ok(&l2, &["incident", "categorize", &second, "--category", "security"]);
+    let (bad_prb, bad_kb) =
+        known_error("Suspicious admin login", &[&secret, &second], "Lock-the-console-WORKAROUND-8810");
+    let bad_chg = change("Block-the-console-CHANGE-6620", &bad_prb);
+    // Its public counterpart.
+    let (public_problem, public_kb) = known_error("Checkout pool runs dry", &[&open], "Restart the app servers");
+    let public_change = change("Raise the pool to 80", &public_problem);
+
+    // Messages: to end users public, to everyone else internal; free text with personal data.
+    for (to, message) in [
+        ("executives", "EXEC-MESSAGE-3301"),
+        ("stakeholders", "STAKEHOLDER-MESSAGE-3302"),
+        ("IT_staff", "ITSTAFF-MESSAGE-3303"),
+        ("end_users", "Checkout is back to normal"),
+        ("end_users", "Questions? Write to ops-lead@corp.example"),
+        ("end_users", "Questions? Call +44 20 7946 0958"),
+    ] {
+        repo.ok(&l2, &["incident", "notify", &open, "--to", to, "--message", message]);
+    }
+    repo.ok(&l2, &["incident", "log", &open, "--description", "Ines Manager restarted the pool"]);
+    let phone_title = repo.incident("Outage, call 555-867-5309 for updates");
+    // A closed incident with a review: its factors and action items stay internal.
+    let closed = repo.incident("Search returns nothing");
+    repo.ok(&im, &["incident", "assign", &closed, "--team", "L2"]);
+    repo.ok(&im, &["incident", "resolve", &closed, "--summary", "index rebuilt", "--fix-applied", "--service-restored"]);
+    repo.ok(&im, &["incident", "close", &closed, "--notes", "ok"]);
+    let mut review = vec!["incident", "review", &closed, "--timeline", "One report", "--factors"];
+    review.extend(["PIR-FACTOR-5501", "--action", "PIR-ACTION-5502"]);
+    repo.ok(&im, &review);
+
+    let mut markers: Vec<String> = [
+        secret.as_str(),
+        &second,
+        "Attacker on the admin console",
+        "Admin console login",
+        "INTERNAL-NOTE-7731",
+        "UNPUBLISHED-TEXT-4410",
+        "@example.com",
+        "Suspicious admin login",
+        &bad_prb,
+        &bad_kb,
+        &bad_chg,
+        "WORKAROUND-8810",
+        "CHANGE-6620",
+        "EXEC-MESSAGE-3301",
+        "STAKEHOLDER-MESSAGE-3302",
+        "ITSTAFF-MESSAGE-3303",
+        "ops-lead@corp.example",
+        "7946 0958",
+        "Ines Manager",
+        "555-867-5309",
+        "PIR-FACTOR-5501",
+        "PIR-ACTION-5502",
+    ]
+    .iter()
+    .map(|m| m.to_string())
+    .collect();
+    markers.sort();
+    let _ = phone_title;
+    (repo, Secrets { markers, public_problem, public_kb, public_change, open, closed })
+}
+
 fn assert_nothing_restricted(dir: &Path, secret: &str) {
     for (path, text) in all_text(dir) {
         for needle in
@@ -47,23 +153,119 @@ fn assert_nothing_restricted(dir: &Path, secret: &str) {
     }
 }
 
+/// Greps every file of the public tree (pages, JSON index, feed, SVGs in pages) for every
+/// marker; returns how many files it read.
+fn assert_no_marker(dir: &Path, markers: &[String]) -> usize {
+    let files = all_text(dir);
+    for (path, text) in &files {
+        for needle in markers {
+            assert!(!text.contains(needle.as_str()), "{path} leaks {needle}");
+        }
+    }
+    files.len()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn what_links_to_security_incidents_and_personal_data_stay_off_the_public_site() {
+    let (repo, s) = repo_with_linked_secrets();
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    assert_no_marker(&out, &s.markers);
+    // The public counterparts are there: the problem, its article, its change, the review.
+    let problems = read(&out.join("problems/index.html"));
+    assert!(problems.contains(&s.public_problem) && problems.contains("Checkout pool runs dry"), "{problems}");
+    let index = read(&out.join("kb/search.json"));
+    assert!(index.contains(&s.public_kb), "{index}");
+    assert!(read(&out.join(format!("kb/{}.html", s.public_kb))).contains("Restart the app servers"));
+    assert!(read(&out.join("changes/index.html")).contains(&s.public_change));
+    assert!(read(&out.join("pir/index.html")).contains(&s.closed));
+    let feed = read(&out.join("feed.xml"));
+    assert!(feed.contains("Checkout is back to normal"), "{feed}");
+    // Free text with personal data is withheld whole, with a note where it was.
+    let withheld = "(withheld from the public site)";
+    assert_eq!(feed.matches(withheld).count(), 2, "{feed}");
+    let page = read(&out.join(format!("incidents/{}.html", s.open)));
+    assert_eq!(page.matches(withheld).count(), 3, "two messages and the description: {page}");
+    assert!(read(&out.join("incidents/index.html")).contains(withheld), "the title with a phone number");
+    // The staff site still shows all of it.
+    let internal = repo.tmp.path().join("internal");
+    repo.ok(&who("auditor"), &["site", "build", "--out", internal.to_str().unwrap()]);
+    let all: String = all_text(&internal).into_iter().map(|(_, t)| t).collect();
+    for needle in ["Suspicious admin login", "EXEC-MESSAGE-3301", "PIR-FACTOR-5501", "Ines Manager", "555-867-5309"] {
+        assert!(all.contains(needle), "the internal site shows {needle}");
+    }
+}
+
+#[test]
+fn a_build_refuses_a_folder_holding_the_other_audience_unless_cleaned() {
+    let (repo, _, _) = repo_with_secrets();
+    let auditor = who("auditor");
+    let internal = repo.ok(&auditor, &["site", "build"]);
+    assert!(internal["out"].as_str().unwrap().ends_with("/site"), "{internal}");
+    let public = repo.ok(&auditor, &["site", "build", "--audience", "public"]);
+    assert!(public["out"].as_str().unwrap().ends_with("/site-public"), "a folder of its own: {public}");
+    let site = repo.path.join("site");
+    assert!(site.join("audit.html").exists());
+    let before = all_text(&site);
+    // The public build refuses the internal folder, and the internal one the public folder.
+    let err = repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", "site"], 5);
+    assert!(err.contains(site.to_str().unwrap()) && err.contains("an internal site build"), "{err}");
+    assert_eq!(all_text(&site), before, "nothing changed");
+    let err = repo.fails(&auditor, &["site", "build", "--out", "site-public"], 5);
+    assert!(err.contains("site-public") && err.contains("a public site build"), "{err}");
+    // An internal build from before the marker (no marker, but its audit log) is one too.
+    std::fs::remove_file(site.join(".ims-site-audience")).unwrap();
+    repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", "site"], 5);
+    // --clean empties it first: nothing internal is left behind.
+    repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", "site", "--clean"]);
+    assert!(!site.join("audit.html").exists());
+    assert_eq!(read(&site.join(".ims-site-audience")), "public\n");
+    assert_nothing_restricted(&site, "Attacker");
+    // --clean never empties the repository itself.
+    let err = repo.fails(&auditor, &["site", "build", "--out", ".", "--clean"], 5);
+    assert!(err.contains("repository"), "{err}");
+    assert!(repo.path.join("ims.yaml").exists());
+}
+
 #[test]
 fn the_public_site_leaves_out_what_the_public_may_not_see() {
-    let (repo, secret, open) = repo_with_secrets();
+    let (repo, s) = repo_with_linked_secrets();
     let out = repo.tmp.path().join("public");
     repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
     assert!(out.join("index.html").exists());
-    assert!(out.join(format!("incidents/{open}.html")).exists());
-    assert_nothing_restricted(&out, &secret);
-    // A hostile override gets the same filtered view models: still nothing leaks.
+    assert!(out.join(format!("incidents/{}.html", s.open)).exists());
+    assert_no_marker(&out, &s.markers);
+    // A hostile override of every template gets the same filtered view models: every page
+    // kind, the JSON index, the feed and the charts' SVGs still leak nothing.
     std::fs::create_dir_all(repo.path.join("templates")).unwrap();
-    std::fs::write(repo.path.join("templates/incidents.html"), "{{ __tera_context }}").unwrap();
-    std::fs::write(repo.path.join("templates/incident.html"), "{{ __tera_context }}").unwrap();
+    for name in ["base", "index", "incidents", "incident", "list", "article", "report"] {
+        std::fs::write(repo.path.join(format!("templates/{name}.html")), "{{ __tera_context }}").unwrap();
+    }
     let hostile = repo.tmp.path().join("hostile");
     repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", hostile.to_str().unwrap()]);
-    let listing = std::fs::read_to_string(hostile.join("incidents/index.html")).unwrap();
-    assert!(listing.contains(&open), "the override was used: {listing}");
-    assert_nothing_restricted(&hostile, &secret);
+    let month = &repo.now[..7];
+    for (page, shows) in [
+        ("incidents/index.html".to_string(), s.open.clone()),
+        (format!("incidents/{}.html", s.open), "Checkout is back to normal".into()),
+        ("problems/index.html".into(), s.public_problem.clone()),
+        ("changes/index.html".into(), s.public_change.clone()),
+        ("kb/index.html".into(), s.public_kb.clone()),
+        (format!("kb/{}.html", s.public_kb), "Restart the app servers".into()),
+        ("kb/search.json".into(), s.public_kb.clone()),
+        ("pir/index.html".into(), s.closed.clone()),
+        ("index.html".into(), "svg".into()),
+        ("reports/index.html".into(), month.to_string()),
+        (format!("reports/{month}.html"), "MTTR".into()),
+        ("feed.xml".into(), "Checkout is back to normal".into()),
+    ] {
+        let text = read(&hostile.join(&page));
+        assert!(text.contains(&shows), "{page}: the override was used and shows {shows}: {text}");
+    }
+    assert!(assert_no_marker(&hostile, &s.markers) >= 15);
 }
 
 #[test]
