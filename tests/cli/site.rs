@@ -157,11 +157,13 @@ fn assert_nothing_restricted(dir: &Path, secret: &str) {
 /// marker; returns how many files it read.
 fn assert_no_marker(dir: &Path, markers: &[String]) -> usize {
     let files = all_text(dir);
+    let mut leaks = std::collections::BTreeMap::<&str, Vec<&str>>::new();
     for (path, text) in &files {
-        for needle in markers {
-            assert!(!text.contains(needle.as_str()), "{path} leaks {needle}");
+        for needle in markers.iter().filter(|m| text.contains(m.as_str())) {
+            leaks.entry(needle).or_default().push(path);
         }
     }
+    assert!(leaks.is_empty(), "leaks (marker → files): {leaks:#?}");
     files.len()
 }
 
