@@ -102,11 +102,8 @@ impl Links {
             .filter(|words| words.concat().chars().count() >= 3)
             .map(|words| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join(r"\s+"))
             .collect();
-        self.names = if names.is_empty() {
-            None
-        } else {
-            Regex::new(&format!(r"(?i)\b(?:{})\b", names.join("|"))).ok()
-        };
+        self.names =
+            if names.is_empty() { None } else { Regex::new(&format!(r"(?i)\b(?:{})\b", names.join("|"))).ok() };
     }
 
     /// A digest of everything these links decide, for render keys of cached pages.

@@ -418,10 +418,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .collect();
         (&["Incident", "Title", "Reviewed", "Articles"], rows)
     };
-    pages.insert(
-        "pir/index.html".into(),
-        list(&render, ctx_for("../"), "Post-incident reviews", columns, rows, false)?,
-    );
+    pages
+        .insert("pir/index.html".into(), list(&render, ctx_for("../"), "Post-incident reviews", columns, rows, false)?);
 
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
     // engine `ims report` uses, with the same periods and previous periods.
@@ -765,9 +763,7 @@ fn feed(
     }
     let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = read
         .iter()
-        .flat_map(|i| {
-            i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c))
-        })
+        .flat_map(|i| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c)))
         .collect();
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

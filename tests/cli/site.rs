@@ -105,7 +105,10 @@ fn repo_with_linked_secrets() -> (Repo, Secrets) {
     // A closed incident with a review: its factors and action items stay internal.
     let closed = repo.incident("Search returns nothing");
     repo.ok(&im, &["incident", "assign", &closed, "--team", "L2"]);
-    repo.ok(&im, &["incident", "resolve", &closed, "--summary", "index rebuilt", "--fix-applied", "--service-restored"]);
+    repo.ok(
+        &im,
+        &["incident", "resolve", &closed, "--summary", "index rebuilt", "--fix-applied", "--service-restored"],
+    );
     repo.ok(&im, &["incident", "close", &closed, "--notes", "ok"]);
     let mut review = vec!["incident", "review", &closed, "--timeline", "One report", "--factors"];
     review.extend(["PIR-FACTOR-5501", "--action", "PIR-ACTION-5502"]);
