@@ -17,7 +17,7 @@ use crate::model::incident::Incident;
 
 /// The version of the [`Facts`] cache-line format: part of every cache file's name, so a
 /// cache written by an older ims is never read as this one.
-pub const FACTS_FORMAT: u32 = 2;
+pub const FACTS_FORMAT: u32 = 3;
 
 /// What a KPI needs from one incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,8 @@ pub struct Facts {
     /// Resolved by the first team assigned: never escalated, reassigned or reopened.
     pub first_contact: bool,
     pub sla_met: Option<bool>,
+    /// The SLA verdict is the source system's own, as an import recorded it.
+    pub sla_from_source: bool,
     pub feedback: Option<(u8, i64)>,
     pub problem_ids: Vec<String>,
     pub kb_ids: Vec<String>,
@@ -72,7 +74,12 @@ impl Facts {
             escalated,
             reassigned,
             first_contact: inc.resolved_at.is_some() && !escalated && !reopened && !reassigned,
-            sla_met: crate::sla::met_both(inc)?,
+            // An imported incident's SLA verdict as reported by its source, if it gave one.
+            sla_met: match inc.source_sla_met {
+                Some(met) => Some(met),
+                None => crate::sla::met_both(inc)?,
+            },
+            sla_from_source: inc.source_sla_met.is_some(),
             feedback: inc.feedback.as_ref().map(|f| (f.score, f.at.timestamp())),
             problem_ids: inc.problem_ids.clone(),
             kb_ids: inc.kb_ids.clone(),
@@ -126,7 +133,9 @@ impl Facts {
             flag(self.escalated).into(),
             flag(self.reassigned).into(),
             flag(self.first_contact).into(),
-            self.sla_met.map(|b| flag(b).to_string()).unwrap_or_default(),
+            self.sla_met
+                .map(|b| format!("{}{}", flag(b), if self.sla_from_source { "s" } else { "" }))
+                .unwrap_or_default(),
             self.feedback.map(|(s, at)| format!("{s}@{at}")).unwrap_or_default(),
             self.problem_ids.join(","),
             self.kb_ids.join(","),
@@ -158,7 +167,8 @@ impl Facts {
             escalated: f[7] == "1",
             reassigned: f[8] == "1",
             first_contact: f[9] == "1",
-            sla_met: if f[10].is_empty() { None } else { Some(f[10] == "1") },
+            sla_met: if f[10].is_empty() { None } else { Some(f[10].starts_with('1')) },
+            sla_from_source: f[10].ends_with('s'),
             feedback: match f[11].split_once('@') {
                 Some((s, at)) => Some((s.parse().map_err(|_| bad())?, int(at)?)),
                 None => None,
@@ -241,6 +251,7 @@ fn lite(text: &str) -> Option<Incident> {
                 "acknowledged_at" => inc.acknowledged_at = time(scalar(value)?)?,
                 "resolved_at" => inc.resolved_at = time(scalar(value)?)?,
                 "closed_at" => inc.closed_at = time(scalar(value)?)?,
+                "source_sla_met" => inc.source_sla_met = Some(value.parse().ok()?),
                 _ => {}
             }
             continue;
@@ -439,6 +450,9 @@ pub struct Kpis {
     pub escalation_rate: Option<f64>,
     pub reassignment_rate: Option<f64>,
     pub sla_compliance: Option<f64>,
+    /// How many of the SLA verdicts behind `sla_compliance` are the source system's
+    /// own, as reported on import.
+    pub sla_verdicts_from_source: usize,
     pub known_error_reuse_rate: Option<f64>,
     pub change_success_rate: Option<f64>,
     pub first_contact_resolution_rate: Option<f64>,
@@ -535,6 +549,7 @@ fn kpis_of(facts: &[&Facts], ctx: &Context, window: Window, with_changes: bool) 
         facts.iter().filter_map(|f| f.resolved.filter(|r| within(*r)).map(|r| (*f, r))).collect();
     let ttr: Vec<f64> = resolved.iter().map(|(f, r)| (r - f.created) as f64 / 60.0).collect();
     let with_sla: Vec<bool> = resolved.iter().filter_map(|(f, _)| f.sla_met).collect();
+    let sla_from_source = resolved.iter().filter(|(f, _)| f.sla_met.is_some() && f.sla_from_source).count();
     let reused = resolved
         .iter()
         .filter(|(f, at)| {
@@ -569,6 +584,7 @@ fn kpis_of(facts: &[&Facts], ctx: &Context, window: Window, with_changes: bool) 
         escalation_rate: round(rate(opened.iter().filter(|f| f.escalated).count(), opened.len())),
         reassignment_rate: round(rate(count(|f| f.reassigned), resolved.len())),
         sla_compliance: round(rate(with_sla.iter().filter(|m| **m).count(), with_sla.len())),
+        sla_verdicts_from_source: sla_from_source,
         known_error_reuse_rate: round(rate(reused, resolved.len())),
         change_success_rate: round(rate(reviews.iter().filter(|ok| **ok).count(), reviews.len())),
         first_contact_resolution_rate: round(rate(count(|f| f.first_contact), resolved.len())),

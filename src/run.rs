@@ -160,6 +160,22 @@ pub fn run_at<P: Procedure>(
     Err(Error::conflict(format!("{branch}: kept moving; {} could not be applied, try again", P::ID)))
 }
 
+/// Calls `f` with the context a procedure run now would get (the identity checked, the
+/// tip's snapshot, the procedure's `now`) without committing anything: what `--dry-run`
+/// previews.
+pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Result<T>) -> Result<T> {
+    authenticate(repo, identity)?;
+    let config = model::config(&repo.snapshot(repo.tip()?)?)?;
+    let clock_now = clock(config.clock == Clock::Simulated)?;
+    let tip = repo.tip()?;
+    let now = match tip {
+        Some(t) => clock_now.max(repo.commit_time(t)?),
+        None => clock_now,
+    };
+    let snap = repo.snapshot(tip)?;
+    f(&Ctx { snap: &snap, actor: &identity.actor, now })
+}
+
 /// Makes a new records repository at `path` with its root commit.
 pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &Signer) -> Result<(Repo, Outcome)> {
     if path.exists() && std::fs::read_dir(path)?.next().is_some() {

@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::Env;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::import::{cstate, csv, Skipped};
-use crate::procedures::incident::import::{Format, Import, Input};
+use crate::procedures::incident::import::{self, Format, Import2, Input, Plan, Redo, RedoInput};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -21,12 +21,27 @@ pub enum ImportCommand {
         /// The time zone of times written without a UTC offset.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// Print what the import would do and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// A CSV export (one row per incident, or one per state change), read by a mapping.
     Csv {
         #[arg(value_name = "FILE")]
         source: PathBuf,
         /// The mapping file: which column holds what, and how values map (see README).
+        #[arg(long, value_name = "MAPPING.yaml")]
+        mapping: PathBuf,
+        /// Print what the import would do and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-derive an import's incidents from its archived source with a corrected mapping.
+    Redo {
+        /// The import (`IMP-…`, the folder under records/imports/).
+        #[arg(value_name = "IMP-ID")]
+        import_id: String,
+        /// The corrected mapping.
         #[arg(long, value_name = "MAPPING.yaml")]
         mapping: PathBuf,
     },
@@ -66,20 +81,148 @@ fn cstate_bundle(dir: &Path) -> Result<(Vec<u8>, Vec<Skipped>)> {
     Ok((serde_json::to_vec(&files)?, excluded))
 }
 
+/// Reads a mapping file: a page of YAML, checked.
+fn mapping_file(path: &Path) -> Result<csv::Mapping> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAPPING_MAX) {
+        return Err(Error::invalid(format!("{}: over {MAPPING_MAX} bytes; not a mapping", path.display())));
+    }
+    let text = String::from_utf8(read(path)?).map_err(|_| Error::invalid(format!("{}: not UTF-8", path.display())))?;
+    csv::Mapping::parse(&text)
+}
+
+/// A reason with what differs from item to item (line numbers, quoted values, times)
+/// taken out, so rejections group by cause.
+fn reason_kind(reason: &str) -> String {
+    static PATTERNS: std::sync::OnceLock<[regex::Regex; 3]> = std::sync::OnceLock::new();
+    let [line, quoted, time] = PATTERNS.get_or_init(|| {
+        [
+            regex::Regex::new(r"line \d+").expect("a valid pattern"),
+            regex::Regex::new(r"`[^`]*`").expect("a valid pattern"),
+            regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+                .expect("a valid pattern"),
+        ]
+    });
+    let r = line.replace_all(reason, "line N");
+    let r = r.strip_prefix("line N: ").unwrap_or(&r);
+    let r = quoted.replace_all(r, "`…`");
+    time.replace_all(&r, "<time>").into_owned()
+}
+
+/// Rejections grouped by cause, largest group first, with up to 3 examples each.
+fn grouped(lists: &[(&str, &[Skipped])]) -> Vec<Value> {
+    let mut groups: Vec<(String, &str, Vec<&Skipped>)> = Vec::new();
+    for (what, list) in lists {
+        for s in *list {
+            let kind = reason_kind(&s.reason);
+            match groups.iter_mut().find(|g| g.0 == kind && g.1 == *what) {
+                Some(g) => g.2.push(s),
+                None => groups.push((kind, what, vec![s])),
+            }
+        }
+    }
+    groups.sort_by(|a, b| b.2.len().cmp(&a.2.len()));
+    groups
+        .into_iter()
+        .map(|(kind, what, items)| {
+            json!({ "outcome": what, "reason": kind, "count": items.len(),
+                    "examples": items.iter().take(3).map(|s| json!({"item": s.item, "reason": s.reason})).collect::<Vec<_>>() })
+        })
+        .collect()
+}
+
+fn grouped_text(groups: &[Value]) -> String {
+    let mut text = String::new();
+    for g in groups {
+        text.push_str(&format!(
+            "  {} {}: {}\n",
+            g["count"],
+            g["outcome"].as_str().unwrap_or(""),
+            g["reason"].as_str().unwrap_or("")
+        ));
+        for e in g["examples"].as_array().into_iter().flatten() {
+            text.push_str(&format!(
+                "    e.g. {}: {}\n",
+                e["item"].as_str().unwrap_or(""),
+                e["reason"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    text
+}
+
+/// What the reader made of the source: counts, grouped reasons, dates, samples.
+fn summary(plan: &Plan, excluded: &[Skipped]) -> Value {
+    let new: Vec<&crate::model::Incident> = plan.new.iter().map(|n| &plan.read.imported[*n].incident).collect();
+    let times = || new.iter().map(|i| i.created_at);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let span = match (times().min(), times().max()) {
+        (Some(a), Some(b)) => json!({ "first_opened": fmt(a), "last_opened": fmt(b) }),
+        _ => Value::Null,
+    };
+    let samples: Vec<Value> = if plan.read.samples.is_empty() {
+        new.iter()
+            .take(3)
+            .map(|i| json!({ "item": i.incident_id, "reason": format!("opened {}", fmt(i.created_at)) }))
+            .collect()
+    } else {
+        plan.read.samples.iter().map(|s| json!({ "item": s.item, "reason": s.reason })).collect()
+    };
+    json!({
+        "imported": new.len(),
+        "already_imported": plan.already,
+        "rejected": plan.read.rejected,
+        "excluded": excluded,
+        "notes": plan.read.notes,
+        "reasons": grouped(&[("rejected", &plan.read.rejected), ("left out", excluded), ("note", &plan.read.notes)]),
+        "span": span,
+        "samples": samples,
+    })
+}
+
+fn summary_text(doc: &Value) -> String {
+    let mut text = grouped_text(doc["reasons"].as_array().map(Vec::as_slice).unwrap_or(&[]));
+    if let Some(span) = doc["span"].as_object() {
+        text.push_str(&format!(
+            "  dates: opened from {} to {}\n",
+            span["first_opened"].as_str().unwrap_or(""),
+            span["last_opened"].as_str().unwrap_or("")
+        ));
+    }
+    for s in doc["samples"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "  time read: {}: {}\n",
+            s["item"].as_str().unwrap_or(""),
+            s["reason"].as_str().unwrap_or("")
+        ));
+    }
+    text
+}
+
+/// Exit 3 with the document already printed (so `--json` gives one document).
+fn refuse(env: &Env, mut doc: Value, message: String) -> Result<()> {
+    doc["ok"] = json!(false);
+    doc["error"] = json!({ "code": "invalid", "message": message });
+    let text = summary_text(&doc);
+    env.ui.data(doc, || format!("{message}\n{text}"));
+    super::document_printed();
+    Err(Error::invalid(message))
+}
+
 pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
     let repo = env.repo()?;
     let identity = env.identity(&repo)?;
-    let (format, source, mapping, timezone) = match &command {
-        ImportCommand::Cstate { source, timezone } => (Format::Cstate, source, None, timezone.clone()),
-        ImportCommand::Csv { source, mapping } => {
-            if std::fs::metadata(mapping).is_ok_and(|m| m.len() > MAPPING_MAX) {
-                return Err(Error::invalid(format!("{}: over {MAPPING_MAX} bytes; not a mapping", mapping.display())));
-            }
-            let text = String::from_utf8(read(mapping)?)
-                .map_err(|_| Error::invalid(format!("{}: not UTF-8", mapping.display())))?;
-            let m = csv::Mapping::parse(&text)?;
+    let (format, source, mapping, timezone, dry_run) = match &command {
+        ImportCommand::Cstate { source, timezone, dry_run } => {
+            (Format::Cstate, source, None, timezone.clone(), *dry_run)
+        }
+        ImportCommand::Csv { source, mapping, dry_run } => {
+            let m = mapping_file(mapping)?;
             let zone = m.timezone.clone();
-            (Format::Csv, source, Some(m), zone)
+            (Format::Csv, source, Some(m), zone, *dry_run)
+        }
+        ImportCommand::Redo { import_id, mapping } => {
+            let input = RedoInput { import_id: import_id.clone(), mapping: mapping_file(mapping)? };
+            return env.run::<Redo>(&repo, &input);
         }
     };
     let source = if source.is_absolute() { source.clone() } else { env.dir.join(source) };
@@ -98,41 +241,57 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
         timezone,
         excluded,
     };
-    match crate::run::run::<Import>(&repo, &identity, &input) {
-        Ok(outcome) => {
-            let record = outcome.effect.record.clone().unwrap_or_default();
-            let doc = json!({ "ok": true, "id": outcome.effect.id, "commit": outcome.commit.to_string(),
-                              "imported": record["imported"], "already_imported": record["already_imported"],
-                              "rejected": record["rejected"], "excluded": record["excluded"],
-                              "notes": record["notes"], "record": record });
-            env.ui.data(doc, || {
-                let mut text = format!(
-                    "{}\n  id:     {}\n  commit: {}\n",
-                    outcome.effect.subject,
-                    outcome.effect.id.as_deref().unwrap_or(""),
-                    outcome.commit
-                );
-                for (what, list) in
-                    [("rejected", &record["rejected"]), ("left out", &record["excluded"]), ("note", &record["notes"])]
-                {
-                    for s in list.as_array().into_iter().flatten() {
-                        text.push_str(&format!(
-                            "  {what}: {}: {}\n",
-                            s["item"].as_str().unwrap_or(""),
-                            s["reason"].as_str().unwrap_or("")
-                        ));
-                    }
-                }
-                text
-            });
-            Ok(())
-        }
-        Err(e) if e.kind == Kind::Precondition && e.message.starts_with("import: nothing new") => {
-            env.ui.data(json!({ "ok": true, "id": null, "commit": null, "imported": 0, "message": e.message }), || {
-                format!("{}\n", e.message)
-            });
-            Ok(())
-        }
-        Err(e) => Err(e),
+    let plan = crate::run::preview(&repo, &identity, |ctx| import::plan(ctx, &input, import::VERSION))?;
+    let mut doc = summary(&plan, &input.excluded);
+    doc["ok"] = json!(true);
+    doc["dry_run"] = json!(dry_run);
+    doc["id"] = json!(plan.import_id);
+    if plan.all_rejected(input.excluded.len()) {
+        let n = plan.read.rejected.len() + input.excluded.len();
+        return refuse(env, doc, format!("import: every one of the {n} incidents in the source was rejected"));
     }
+    if dry_run {
+        doc["commit"] = Value::Null;
+        let text = summary_text(&doc);
+        let head = format!(
+            "dry run: would import {} incidents ({} already imported, {} rejected, {} left out); nothing changed\n",
+            plan.new.len(),
+            plan.already,
+            plan.read.rejected.len(),
+            input.excluded.len()
+        );
+        env.ui.data(doc, || head + &text);
+        return Ok(());
+    }
+    if plan.new.is_empty() {
+        let message = format!(
+            "import: nothing new ({} already imported, {} rejected)",
+            plan.already,
+            plan.read.rejected.len() + input.excluded.len()
+        );
+        doc["id"] = Value::Null;
+        doc["commit"] = Value::Null;
+        doc["message"] = json!(message);
+        let text = summary_text(&doc);
+        env.ui.data(doc, || format!("{message}\n{text}"));
+        return Ok(());
+    }
+    drop(plan);
+    let outcome = crate::run::run::<Import2>(&repo, &identity, &input)?;
+    let record = outcome.effect.record.clone().unwrap_or_default();
+    doc["commit"] = json!(outcome.commit.to_string());
+    for key in ["imported", "already_imported", "rejected", "excluded", "notes"] {
+        doc[key] = record[key].clone();
+    }
+    doc["record"] = record;
+    env.ui.data(doc.clone(), || {
+        format!(
+            "{}\n  id:     {}\n  commit: {}\n{}",
+            outcome.effect.subject,
+            outcome.effect.id.as_deref().unwrap_or(""),
+            outcome.commit,
+            summary_text(&doc)
+        )
+    });
+    Ok(())
 }

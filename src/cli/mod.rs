@@ -256,6 +256,14 @@ impl Env {
     }
 }
 
+static DOCUMENT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A command that fails after printing its own `--json` document (with `ok: false` and
+/// the error in it) says so, so only the exit code follows.
+pub fn document_printed() {
+    DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -276,7 +284,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             // `ims verify` printed its own document; the error only sets the exit code.
-            if json && e.kind != Kind::Verify {
+            if json && e.kind != Kind::Verify && !DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
                 println!("{}", json!({ "ok": false, "error": { "code": e.kind.name(), "message": e.message } }));
             }
             eprintln!("error: {}", crate::terminal::line(&e.message));

@@ -293,6 +293,12 @@ pub fn report(env: &Env, args: ReportArgs) -> Result<()> {
                 t.push_str(&format!("{k:<32} {:>12}\n", cell(&doc[*k])));
             }
         }
+        if current.sla_verdicts_from_source > 0 {
+            t.push_str(&format!(
+                "sla_compliance: {} of its SLA verdicts as reported by the source (imported)\n",
+                current.sla_verdicts_from_source
+            ));
+        }
         t.push_str(&format!("outliers (resolution above the 95th percentile): {}\n", outliers.len()));
         t.push_str(&format!(
             "PIR action items: {open_actions} open, {overdue_actions} overdue; reviews overdue: {}\n",

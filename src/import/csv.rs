@@ -48,6 +48,109 @@ pub struct Columns {
     pub description: Option<String>,
     pub service: Option<String>,
     pub source: Option<String>,
+    /// The source's own SLA verdict: a column whose value says the SLA was met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_met: Option<Verdict>,
+    /// The same verdict from a column that says the SLA was breached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_breached: Option<Verdict>,
+}
+
+/// A yes/no column: its name alone (the words `true`, `yes`, `y`, `t`, `1`, `met` and
+/// `false`, `no`, `n`, `f`, `0`, `breached`, `missed`, in any case), or `{column, true: [...], false: [...]}` with the source's
+/// own words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Verdict {
+    Column(String),
+    Words {
+        column: String,
+        #[serde(rename = "true")]
+        yes: Vec<String>,
+        #[serde(rename = "false")]
+        no: Vec<String>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Verdict {
+    /// By hand: in YAML the keys `true` and `false` are booleans, in the canonical JSON
+    /// of a procedure's input they are strings; both mean the same.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Verdict, D::Error> {
+        use serde::de::Error as _;
+        use serde_yaml_ng::Value as Y;
+        let words = |v: &Y, key: &str| -> std::result::Result<Vec<String>, D::Error> {
+            let list = v.as_sequence().ok_or_else(|| D::Error::custom(format!("`{key}` must be a list of words")))?;
+            list.iter()
+                .map(|w| match w {
+                    Y::String(s) => Ok(s.clone()),
+                    Y::Bool(b) => Ok(b.to_string()),
+                    Y::Number(n) => Ok(n.to_string()),
+                    _ => Err(D::Error::custom(format!("`{key}` must be a list of words"))),
+                })
+                .collect()
+        };
+        match Y::deserialize(d)? {
+            Y::String(column) => Ok(Verdict::Column(column)),
+            Y::Mapping(map) => {
+                let (mut column, mut yes, mut no) = (None, None, None);
+                for (k, v) in &map {
+                    match k {
+                        Y::String(k) if k == "column" => {
+                            column =
+                                Some(v.as_str().ok_or_else(|| D::Error::custom("`column` must be a name"))?.to_string())
+                        }
+                        Y::Bool(true) => yes = Some(words(v, "true")?),
+                        Y::String(k) if k == "true" => yes = Some(words(v, "true")?),
+                        Y::Bool(false) => no = Some(words(v, "false")?),
+                        Y::String(k) if k == "false" => no = Some(words(v, "false")?),
+                        other => {
+                            return Err(D::Error::custom(format!(
+                                "unknown key {other:?}: expected `column`, `true` and `false`"
+                            )))
+                        }
+                    }
+                }
+                match (column, yes, no) {
+                    (Some(column), Some(yes), Some(no)) => Ok(Verdict::Words { column, yes, no }),
+                    _ => Err(D::Error::custom("an SLA column needs `column`, `true` and `false`")),
+                }
+            }
+            _ => Err(D::Error::custom("an SLA column is a column name or {column, true: [...], false: [...]}")),
+        }
+    }
+}
+
+impl Verdict {
+    pub fn column(&self) -> &str {
+        match self {
+            Verdict::Column(c) | Verdict::Words { column: c, .. } => c,
+        }
+    }
+
+    /// The value as a yes or a no; an error names the words it accepts.
+    fn read(&self, what: &str, v: &str) -> std::result::Result<bool, String> {
+        const YES: &[&str] = &["true", "yes", "y", "t", "1", "met"];
+        const NO: &[&str] = &["false", "no", "n", "f", "0", "breached", "missed"];
+        let (yes, no): (Vec<&str>, Vec<&str>) = match self {
+            Verdict::Column(_) => (YES.to_vec(), NO.to_vec()),
+            Verdict::Words { yes, no, .. } => {
+                (yes.iter().map(String::as_str).collect(), no.iter().map(String::as_str).collect())
+            }
+        };
+        let is = |words: &[&str]| match self {
+            Verdict::Column(_) => words.iter().any(|w| w.eq_ignore_ascii_case(v)),
+            Verdict::Words { .. } => words.contains(&v),
+        };
+        match (is(&yes), is(&no)) {
+            (true, false) => Ok(true),
+            (false, true) => Ok(false),
+            _ => Err(format!(
+                "{what} `{v}` is neither a true word ({}) nor a false word ({})",
+                yes.join(", "),
+                no.join(", ")
+            )),
+        }
+    }
 }
 
 impl Columns {
@@ -76,12 +179,23 @@ impl Columns {
         ]
         .into_iter()
         .flatten()
+        .map(String::as_str)
+        .chain([&self.sla_met, &self.sla_breached].into_iter().flatten().map(Verdict::column))
         {
-            if !out.contains(&c.as_str()) {
+            if !out.contains(&c) {
                 out.push(c);
             }
         }
         out
+    }
+
+    /// The columns that hold times.
+    fn times(&self) -> Vec<&str> {
+        [&self.time, &self.opened, &self.acknowledged, &self.resolved, &self.closed]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -112,6 +226,37 @@ pub struct Mapping {
     pub sources: BTreeMap<String, Source>,
     /// The service of incidents whose row names none.
     pub default_service: Option<String>,
+    /// Values that mean "no value" in any column (as an empty cell does): `?`, `NULL`,
+    /// `-`… Such a value is never a service, an assignee or a team.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The order of a numeric day and month before the year (`%d/%m/%Y` is day first,
+    /// `%m/%d/%Y` month first): required when both orders would read every value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_first: Option<bool>,
+}
+
+/// Where a numeric day and a numeric month both come before the year in a time format:
+/// `Some(day first?)` and the format with the two swapped; `None` when the format cannot
+/// be read the other way round (`%Y-%m-%d`, `%d %b %Y`, RFC 3339).
+pub fn day_month(format: &str) -> Option<(bool, String)> {
+    fn find(format: &str, specs: &[&'static str]) -> Option<(usize, &'static str)> {
+        specs.iter().filter_map(|s| format.find(s).map(|i| (i, *s))).min()
+    }
+    let (d, dspec) = find(format, &["%d", "%e", "%-d"])?;
+    let (m, mspec) = find(format, &["%m", "%-m"])?;
+    let (y, _) = find(format, &["%Y", "%y"])?;
+    if d > y || m > y {
+        return None;
+    }
+    let (first, second) = if d < m { ((d, dspec), (m, mspec)) } else { ((m, mspec), (d, dspec)) };
+    let mut swapped = String::new();
+    swapped.push_str(&format[..first.0]);
+    swapped.push_str(second.1);
+    swapped.push_str(&format[first.0 + first.1.len()..second.0]);
+    swapped.push_str(first.1);
+    swapped.push_str(&format[second.0 + second.1.len()..]);
+    Some((d < m, swapped))
 }
 
 fn rfc3339() -> String {
@@ -125,11 +270,44 @@ fn utc() -> String {
 impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping> {
         let m: Mapping = crate::yaml::from_str(text, "mapping")?;
-        m.check()?;
+        m.check(crate::procedures::incident::import::VERSION)?;
         Ok(m)
     }
 
-    pub fn check(&self) -> Result<()> {
+    /// The mapping is one the reader of `version` (the procedure's) understands.
+    pub fn check(&self, version: u8) -> Result<()> {
+        let newer = [
+            ("missing", !self.missing.is_empty()),
+            ("day_first", self.day_first.is_some()),
+            ("columns.sla_met", self.columns.sla_met.is_some()),
+            ("columns.sla_breached", self.columns.sla_breached.is_some()),
+        ];
+        if version < 2 {
+            if let Some((key, _)) = newer.iter().find(|(_, used)| *used) {
+                return Err(Error::invalid(format!("mapping: `{key}` needs incident.import/2")));
+            }
+        }
+        if self.columns.sla_met.is_some() && self.columns.sla_breached.is_some() {
+            return Err(Error::invalid("mapping: give columns.sla_met or columns.sla_breached, not both"));
+        }
+        if let Some(Verdict::Words { yes, no, column }) =
+            self.columns.sla_met.as_ref().or(self.columns.sla_breached.as_ref())
+        {
+            if yes.is_empty() || no.is_empty() || yes.iter().any(|w| no.contains(w)) {
+                return Err(Error::invalid(format!(
+                    "mapping: the SLA column `{column}` needs true and false words, none of them in both lists"
+                )));
+            }
+        }
+        if let (Some(first), Some((day, _))) = (self.day_first, day_month(&self.time_format)) {
+            if first != day {
+                return Err(Error::invalid(format!(
+                    "mapping: day_first: {first}, but time_format `{}` puts the {} first",
+                    self.time_format,
+                    if day { "day" } else { "month" }
+                )));
+            }
+        }
         match self.rows {
             Rows::Events if self.columns.time.is_none() => {
                 return Err(Error::invalid("mapping: rows: events needs columns.time"));
@@ -168,12 +346,19 @@ struct Row<'a> {
     line: usize,
     cells: &'a HashMap<&'a str, usize>,
     record: &'a csv::StringRecord,
+    /// The mapping's missing markers.
+    missing: &'a [String],
 }
 
-impl Row<'_> {
-    fn get(&self, column: &Option<String>) -> Option<&str> {
-        let i = *self.cells.get(column.as_deref()?)?;
-        self.record.get(i).map(str::trim).filter(|v| !v.is_empty())
+impl<'a> Row<'a> {
+    fn get(&self, column: &Option<String>) -> Option<&'a str> {
+        self.cell(column.as_deref()?)
+    }
+
+    fn cell(&self, column: &str) -> Option<&'a str> {
+        let i = *self.cells.get(column)?;
+        let (record, missing): (&'a csv::StringRecord, &'a [String]) = (self.record, self.missing);
+        record.get(i).map(str::trim).filter(|v| !v.is_empty() && !missing.iter().any(|m| m.trim() == *v))
     }
 }
 
@@ -225,29 +410,48 @@ pub fn minimize(source: &[u8], mapping: &Mapping) -> Result<(Vec<u8>, Vec<Skippe
     Ok((out.into_inner().map_err(|e| Error::internal(format!("csv: {e}")))?, skipped))
 }
 
-/// Reads a minimized source with its mapping.
-pub fn read(source: &[u8], mapping: &Mapping, actor: &str, now: DateTime<Utc>) -> Result<Read> {
+/// Reads a minimized source with its mapping, as the reader of `version` of
+/// `incident.import` does (1: as first released; 2: missing markers, the source's
+/// resolved/closed/SLA columns in both row modes, one team change per row, day/month
+/// order checked).
+pub fn read(source: &[u8], mapping: &Mapping, actor: &str, now: DateTime<Utc>, version: u8) -> Result<Read> {
     let zone = mapping.zone()?;
     let mut reader = csv::ReaderBuilder::new().from_reader(source);
     let headers = reader.headers().map_err(|e| Error::invalid(format!("csv: {e}")))?.clone();
     let cells: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
     let records: Vec<csv::StringRecord> =
         reader.records().collect::<std::result::Result<_, _>>().map_err(|e| Error::invalid(format!("csv: {e}")))?;
+    let missing: &[String] = if version >= 2 { &mapping.missing } else { &[] };
+    let row = |n: usize, record| Row { line: n + 2, cells: &cells, record, missing };
+    if version >= 2 {
+        ambiguity(mapping, records.iter().enumerate().map(|(n, r)| row(n, r)))?;
+    }
     // Rows by incident, in file order.
     let mut order: Vec<&str> = Vec::new();
     let mut rows: HashMap<&str, Vec<Row>> = HashMap::new();
     let mut read = Read::default();
     for (n, record) in records.iter().enumerate() {
-        let row = Row { line: n + 2, cells: &cells, record };
-        let id = cells
-            .get(mapping.columns.id.as_str())
-            .and_then(|i| record.get(*i))
-            .map(str::trim)
-            .filter(|v| !v.is_empty());
+        let row = row(n, record);
+        let id = match version {
+            1 => cells
+                .get(mapping.columns.id.as_str())
+                .and_then(|i| record.get(*i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty()),
+            _ => row.cell(&mapping.columns.id),
+        };
         let Some(id) = id else {
             read.rejected.push(Skipped { item: format!("line {}", n + 2), reason: "no incident id".into() });
             continue;
         };
+        if read.samples.len() < 3 {
+            let column = if mapping.rows == Rows::Events { &mapping.columns.time } else { &mapping.columns.opened };
+            if let Some(text) = row.get(column) {
+                let parsed = mapping.time(zone, text).map_or_else(|e| e, |t| t.to_rfc3339());
+                read.samples
+                    .push(Skipped { item: format!("line {}", n + 2), reason: format!("`{text}` → {parsed}") });
+            }
+        }
         if !rows.contains_key(id) {
             order.push(id);
         }
@@ -255,12 +459,42 @@ pub fn read(source: &[u8], mapping: &Mapping, actor: &str, now: DateTime<Utc>) -
     }
     for id in order {
         let group = rows.remove(id).unwrap_or_default();
-        match incident(id, group, mapping, zone, actor, now) {
+        match incident(id, group, mapping, zone, actor, now, version) {
             Ok(i) => read.imported.push(i),
             Err(reason) => read.rejected.push(Skipped { item: id.to_string(), reason }),
         }
     }
     Ok(read)
+}
+
+/// Refuses a time format whose day and month could be either way round for this file
+/// (every value of every time column reads both ways) unless the mapping says which.
+fn ambiguity<'a>(m: &Mapping, rows: impl Iterator<Item = Row<'a>>) -> Result<()> {
+    let Some((day, swapped)) = day_month(&m.time_format) else { return Ok(()) };
+    if m.day_first.is_some() {
+        return Ok(());
+    }
+    let columns = m.columns.times();
+    let mut example = None;
+    let mut values = 0;
+    for row in rows {
+        for c in &columns {
+            let Some(v) = row.cell(c) else { continue };
+            if NaiveDateTime::parse_from_str(v, &swapped).is_err() {
+                return Ok(());
+            }
+            values += 1;
+            example.get_or_insert_with(|| v.to_string());
+        }
+    }
+    let Some(example) = example else { return Ok(()) };
+    Err(Error::invalid(format!(
+        "mapping: time_format `{}` is ambiguous for this file: all {values} times also read as `{swapped}` \
+         (is `{example}` {} first?); say which with `day_first: true` (day/month) or `day_first: false` \
+         (month/day)",
+        m.time_format,
+        if day { "day" } else { "month" },
+    )))
 }
 
 fn incident(
@@ -270,6 +504,7 @@ fn incident(
     zone: chrono_tz::Tz,
     actor: &str,
     now: DateTime<Utc>,
+    version: u8,
 ) -> std::result::Result<Imported, String> {
     let c = &m.columns;
     let time = |row: &Row, column: &Option<String>| -> std::result::Result<Option<DateTime<Utc>>, String> {
@@ -311,6 +546,8 @@ fn incident(
     let mut team_name: Option<String> = None;
     let mut level_name: Option<String> = None;
     let mut service = None;
+    // The source's own resolution and closure times (`rows: events`, version 2).
+    let (mut source_resolved, mut source_closed) = (None, None);
     for (t, row) in &timed {
         let t = (*t).max(created);
         let by = row.get(&c.actor).unwrap_or(UNKNOWN).to_string();
@@ -346,14 +583,51 @@ fn incident(
         }
         // Reassignment to another group, or another support level: an escalation.
         let mut escalated = false;
-        for (column, current) in [(&c.group, &mut team_name), (&c.level, &mut level_name)] {
-            let Some(v) = row.get(column) else { continue };
-            if current.as_deref() != Some(v) {
-                inc.track(t, &by, "assigned_team", current.clone(), Some(v.to_string()));
-                escalated |= current.is_some();
-                *current = Some(v.to_string());
-                if let Some(team) = m.teams.get(v) {
-                    inc.assigned_team = Some(team.to_string());
+        if version == 1 {
+            for (column, current) in [(&c.group, &mut team_name), (&c.level, &mut level_name)] {
+                let Some(v) = row.get(column) else { continue };
+                if current.as_deref() != Some(v) {
+                    inc.track(t, &by, "assigned_team", current.clone(), Some(v.to_string()));
+                    escalated |= current.is_some();
+                    *current = Some(v.to_string());
+                    if let Some(team) = m.teams.get(v) {
+                        inc.assigned_team = Some(team.to_string());
+                    }
+                }
+            }
+        } else {
+            // A group and a level given together are one assignment: one team change.
+            let label = |g: &Option<String>, l: &Option<String>| {
+                let parts: Vec<&str> = [g, l].into_iter().flatten().map(String::as_str).collect();
+                (!parts.is_empty()).then(|| parts.join(" / "))
+            };
+            let before = label(&team_name, &level_name);
+            let mut changed = false;
+            for (column, current) in [(&c.group, &mut team_name), (&c.level, &mut level_name)] {
+                let Some(v) = row.get(column) else { continue };
+                if current.as_deref() != Some(v) {
+                    changed = true;
+                    *current = Some(v.to_string());
+                    if let Some(team) = m.teams.get(v) {
+                        inc.assigned_team = Some(team.to_string());
+                    }
+                }
+            }
+            if changed {
+                escalated = before.is_some();
+                inc.track(t, &by, "assigned_team", before, label(&team_name, &level_name));
+            }
+        }
+        if version >= 2 {
+            for (column, at) in [(&c.resolved, &mut source_resolved), (&c.closed, &mut source_closed)] {
+                if let Some(v) = time(row, column)? {
+                    *at = Some(v);
+                }
+            }
+            if let Some(verdict) = c.sla_met.as_ref().or(c.sla_breached.as_ref()) {
+                if let Some(v) = row.cell(verdict.column()) {
+                    let yes = verdict.read(verdict.column(), v).map_err(|e| format!("line {}: {e}", row.line))?;
+                    inc.source_sla_met = Some(if c.sla_met.is_some() { yes } else { !yes });
                 }
             }
         }
@@ -432,6 +706,34 @@ fn incident(
         }
         inc.updated_at = inc.updated_at.max(t);
     }
+    if m.rows == Rows::Events && version >= 2 {
+        // The times the source recorded, in preference to the rows' own.
+        let check = |what: &str, at: DateTime<Utc>| {
+            if at < created {
+                Err(format!("{what} {} is before it was opened", at.to_rfc3339()))
+            } else if at > now {
+                Err(format!("{what} {} is in the future", at.to_rfc3339()))
+            } else {
+                Ok(at)
+            }
+        };
+        if inc.status.is_done() {
+            if let Some(at) = source_resolved {
+                inc.resolved_at = Some(check("resolved", at)?);
+            }
+        }
+        if inc.status == Status::Closed {
+            if let Some(at) = source_closed {
+                inc.closed_at = Some(check("closed", at)?);
+            }
+        }
+        if let (Some(r), Some(c)) = (inc.resolved_at, inc.closed_at) {
+            if r > c {
+                return Err(format!("resolved {} is after closed {}", r.to_rfc3339(), c.to_rfc3339()));
+            }
+        }
+        inc.updated_at = [inc.resolved_at, inc.closed_at].into_iter().flatten().fold(inc.updated_at, DateTime::max);
+    }
     if inc.title.is_empty() {
         inc.title = format!("Imported incident {id}");
     }
@@ -443,4 +745,42 @@ fn incident(
         return Err("no state: the mapping's states do not cover any of its rows".into());
     }
     Ok(Imported { key, incident: inc })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_and_month_before_the_year_can_be_swapped() {
+        assert_eq!(day_month("%d/%m/%Y %H:%M"), Some((true, "%m/%d/%Y %H:%M".into())));
+        assert_eq!(day_month("%m/%d/%Y"), Some((false, "%d/%m/%Y".into())));
+        assert_eq!(day_month("%d.%m.%y %H:%M:%S"), Some((true, "%m.%d.%y %H:%M:%S".into())));
+        assert_eq!(day_month("%Y-%m-%d %H:%M:%S"), None, "the year first is never ambiguous");
+        assert_eq!(day_month("%d %b %Y"), None, "a month name is not a number");
+        assert_eq!(day_month("rfc3339"), None);
+    }
+
+    #[test]
+    fn sla_columns_take_a_name_or_the_sources_words() {
+        let m = Mapping::parse(
+            "rows: tickets\ncolumns: {id: i, opened: o, sla_breached: {column: made_sla, true: [\"false\"], false: [\"true\"]}}\nstates: {}\nmissing: [\"?\", NULL]\nday_first: true\n",
+        )
+        .unwrap();
+        let v = m.columns.sla_breached.clone().unwrap();
+        assert_eq!(v.column(), "made_sla");
+        assert_eq!((v.read("x", "false"), v.read("x", "true")), (Ok(true), Ok(false)));
+        assert!(v.read("x", "maybe").unwrap_err().contains("neither"));
+        assert_eq!(m.missing, ["?", "NULL"]);
+        assert!(m.columns.used().contains(&"made_sla"));
+        let plain = Verdict::Column("c".into());
+        assert_eq!((plain.read("c", "YES"), plain.read("c", "0")), (Ok(true), Ok(false)));
+        // A day_first that contradicts the format is refused; /1 knows none of the new keys.
+        let err = Mapping::parse(
+            "rows: tickets\ncolumns: {id: i, opened: o}\nstates: {}\ntime_format: '%m/%d/%Y'\nday_first: true\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("puts the month first"), "{}", err.message);
+        assert!(m.check(1).unwrap_err().message.contains("incident.import/2"));
+    }
 }

@@ -42,6 +42,9 @@ pub struct Read {
     pub rejected: Vec<Skipped>,
     /// Assumptions the reader made (a time without an offset read in the given zone).
     pub notes: Vec<Skipped>,
+    /// A few source times and what they were read as (`item`: where; `reason`: the
+    /// text and the time), for a person to check the format before committing.
+    pub samples: Vec<Skipped>,
 }
 
 /// The incident id of an imported item: its date, and ten Crockford digits of a digest

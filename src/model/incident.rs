@@ -50,6 +50,11 @@ pub struct Incident {
     pub closure_notes: Option<String>,
     pub feedback: Option<Feedback>,
     pub updated_at: DateTime<Utc>,
+    /// Whether the SLA was met, as reported by the source system of an imported
+    /// incident (its own verdict, e.g. a `made_sla` column). Absent on every other
+    /// incident, so records written before it existed stay byte for byte the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sla_met: Option<bool>,
 }
 
 /// One diagnostic step recorded by `diagnose` or `log`.

@@ -88,6 +88,8 @@ registry!(
     incident::review::Review,
     incident::sla_escalate::SlaEscalate,
     incident::import::Import,
+    incident::import::Import2,
+    incident::import::Redo,
     pir::action::UpdateAction,
     problem::create::Create,
     problem::update::Update,

@@ -257,11 +257,11 @@ fn the_readme_mappings_import_sample_exports() {
     let audit = dir.join("audit.csv");
     std::fs::write(
         &audit,
-        "number,sys_updated_on,incident_state,priority,category,assignment_group,u_support_level,caller_id,assigned_to,sys_updated_by,short_description,description,cmdb_ci\n\
-         INC0000001,2025-03-01 09:00:00,New,2 - High,Network,Service Desk,L1,Ann Caller,,ann,VPN down,No VPN,vpn\n\
-         INC0000001,2025-03-01 09:20:00,In Progress,2 - High,Network,Service Desk,L1,Ann Caller,Sam,sam,VPN down,No VPN,vpn\n\
-         INC0000001,2025-03-01 10:00:00,In Progress,2 - High,Network,Network L2,L2,Ann Caller,Nia,sam,VPN down,No VPN,vpn\n\
-         INC0000001,2025-03-01 11:00:00,Resolved,2 - High,Network,Network L2,L2,Ann Caller,Nia,nia,VPN down,No VPN,vpn\n",
+        "number,sys_updated_on,incident_state,priority,category,assignment_group,u_support_level,caller_id,assigned_to,sys_updated_by,short_description,description,cmdb_ci,resolved_at,closed_at,made_sla\n\
+         INC0000001,2025-03-01 09:00:00,New,2 - High,Network,Service Desk,L1,Ann Caller,?,ann,VPN down,No VPN,vpn,NULL,NULL,?\n\
+         INC0000001,2025-03-01 09:20:00,In Progress,2 - High,Network,Service Desk,L1,Ann Caller,Sam,sam,VPN down,No VPN,vpn,NULL,NULL,?\n\
+         INC0000001,2025-03-01 10:00:00,In Progress,2 - High,Network,Network L2,L2,Ann Caller,Nia,sam,VPN down,No VPN,vpn,NULL,NULL,?\n\
+         INC0000001,2025-03-01 11:00:00,Resolved,2 - High,Network,Network L2,L2,Ann Caller,Nia,nia,VPN down,No VPN,vpn,2025-03-01 10:55:00,NULL,true\n",
     )
     .unwrap();
     let doc = repo.ok(&im, &["import", "csv", audit.to_str().unwrap(), "--mapping", sn.to_str().unwrap()]);
@@ -277,13 +277,25 @@ fn the_readme_mappings_import_sample_exports() {
         (Some("resolved"), Some("L2"), Some("high"))
     );
     assert!(i["timeline"].as_array().unwrap().iter().any(|t| t["to"] == "escalated" && t["by"] == "sam"));
+    // The source's own resolution time (10:55 Amsterdam), not the 11:00 row's; its SLA verdict.
+    assert_eq!((i["resolved_at"].as_str(), &i["source_sla_met"]), (Some("2025-03-01T09:55:00Z"), &Value::Bool(true)));
+    assert_eq!(i["assignee"], "Nia", "`?` is missing, never an assignee");
+    // A group and a level given together are one team change.
+    let teams: Vec<&str> = i["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["field"] == "assigned_team")
+        .map(|t| t["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(teams, ["Service Desk / L1", "Network L2 / L2"]);
     let tickets = dir.join("tickets.yaml");
     std::fs::write(&tickets, readme_yaml("A generic ticket export")).unwrap();
     let export = dir.join("tickets.csv");
     std::fs::write(
         &export,
-        "Ticket,Created,First response,Solved,Closed,Status,Priority,Team,Reassignments,Requester,Agent,Subject,Product\n\
-         T-1,03/02/2025 10:00,03/02/2025 10:30,03/02/2025 14:00,04/02/2025 09:00,Closed,Urgent,Engineering,2,Bo Buyer,Al Agent,Checkout broken,shop\n",
+        "Ticket,Created,First response,Solved,Closed,Status,Priority,Team,Reassignments,Requester,Agent,Subject,Product,SLA breached\n\
+         T-1,03/02/2025 10:00,03/02/2025 10:30,03/02/2025 14:00,04/02/2025 09:00,Closed,Urgent,Engineering,2,Bo Buyer,Al Agent,Checkout broken,shop,Yes\n",
     )
     .unwrap();
     let doc = repo.ok(&im, &["import", "csv", export.to_str().unwrap(), "--mapping", tickets.to_str().unwrap()]);
@@ -297,4 +309,5 @@ fn the_readme_mappings_import_sample_exports() {
         .iter()
         .any(|t| t["to"] == "escalated" && t["at"] == "2025-02-03T10:30:00Z"));
     assert_eq!((i["reporter"].as_str(), i["assignee"].as_str()), (Some("Bo Buyer"), Some("Al Agent")));
+    assert_eq!(i["source_sla_met"], false, "breached, as the source reported");
 }

@@ -1,5 +1,10 @@
-//! `incident.import/1` — bringing history from another tool: cState status pages and
+//! `incident.import/2` — bringing history from another tool: cState status pages and
 //! CSV exports become incidents, with their original times, in one commit.
+//! `incident.import/1` replays exactly as released; /2 reads CSV with the mapping's
+//! missing markers, the source's resolved/closed/SLA columns in both row modes, one team
+//! change for a group and a level given together, and refuses an ambiguous day/month
+//! order the mapping does not settle. `incident.import_redo/1` (below) re-derives an
+//! import's incidents from its archive with a corrected mapping.
 //!
 //! Steps:
 //! 1. Validate the actor: an incident manager.
@@ -18,14 +23,18 @@ use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene;
 use crate::ids::{record_path, RecordKind};
-use crate::import::{self, csv::Mapping, Skipped};
+use crate::import::{self, csv::Mapping, Read, Skipped};
 use crate::model::enums::{AuditAction, Role};
 use crate::model::keys::{self, KeyFile};
 
 pub struct Import;
 
+pub struct Import2;
+
 pub const KEYS: &str = "imports";
 pub const SCHEMA: &str = "import/1";
+/// The reader version new imports use.
+pub const VERSION: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +77,22 @@ pub struct ImportRecord {
     pub excluded: Vec<Skipped>,
     pub notes: Vec<Skipped>,
     pub incident_ids: Vec<String>,
+    /// The version of `incident.import` whose reader made the incidents (absent: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u8>,
+    /// Each `ims import redo`, oldest first: the mapping and incidents it replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redone: Vec<Redone>,
+}
+
+/// One correction of an import.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redone {
+    pub redone_at: chrono::DateTime<chrono::Utc>,
+    pub redone_by: String,
+    pub previous_mapping: Mapping,
+    pub previous_incident_ids: Vec<String>,
 }
 
 /// The import's folder name: a digest of the source and how it is read.
@@ -77,110 +102,347 @@ pub fn import_id(input: &Input) -> Result<String> {
     Ok(format!("IMP-{}", digest.iter().take(10).map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
+/// What an import would do on a snapshot: what the reader made of the source, which
+/// of its incidents are new, and how many an earlier import already brought.
+pub struct Plan {
+    pub import_id: String,
+    pub read: Read,
+    /// Indexes into `read.imported` of the incidents to write.
+    pub new: Vec<usize>,
+    pub already: usize,
+    pub bytes: Vec<u8>,
+    pub extension: &'static str,
+}
+
+impl Plan {
+    /// Every item of the source was rejected or left out: none could be imported.
+    pub fn all_rejected(&self, excluded: usize) -> bool {
+        self.read.imported.is_empty() && self.read.rejected.len() + excluded > 0
+    }
+}
+
+/// The service allowlist applies to imported incidents as to every other way an
+/// incident opens: an import naming a service outside it is refused, each such item
+/// named with its service. New input only (hygiene::screening): an import recorded
+/// before the check replays as it was.
+fn allowed_services(ctx: &Ctx, read: &Read) -> Result<()> {
+    let services = crate::model::config(ctx.snap)?.services;
+    if hygiene::screening() && !services.is_empty() {
+        let outside: Vec<String> = read
+            .imported
+            .iter()
+            .filter(|i| !services.contains(&i.incident.service))
+            .map(|i| format!("{}: service `{}`", i.key, i.incident.service))
+            .collect();
+        if !outside.is_empty() {
+            return Err(Error::invalid(format!(
+                "import: {} incident(s) name a service that is not one of the services in ims.yaml ({}): {}; nothing was imported",
+                outside.len(),
+                services.join(", "),
+                outside.join("; ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Steps 1–3 of the procedure, shared by `--dry-run`.
+pub fn plan(ctx: &Ctx, input: &Input, version: u8) -> Result<Plan> {
+    // 1. The actor.
+    ctx.require(&[Role::IncidentManager], "import")?;
+    // 2. The source, as archived.
+    let bytes = ctx
+        .snap
+        .blob(&input.source)?
+        .ok_or_else(|| Error::invalid(format!("source: blob {} is not in the repository", input.source)))?;
+    let zone: chrono_tz::Tz =
+        input.timezone.parse().map_err(|_| Error::invalid(format!("timezone: `{}` is unknown", input.timezone)))?;
+    let (read, extension) = match (input.format, &input.mapping) {
+        (Format::Cstate, None) => (import::cstate::read(&bytes, zone, ctx.actor, ctx.now)?, "json"),
+        (Format::Csv, Some(m)) => {
+            m.check(version)?;
+            (import::csv::read(&bytes, m, ctx.actor, ctx.now, version)?, "csv")
+        }
+        (Format::Csv, None) => return Err(Error::invalid("a CSV import needs a mapping")),
+        (Format::Cstate, Some(_)) => return Err(Error::invalid("a cState import takes no mapping")),
+    };
+    allowed_services(ctx, &read)?;
+    // 3. What is new.
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut new, mut already) = (Vec::new(), 0);
+    for (n, item) in read.imported.iter().enumerate() {
+        let key_path = keys::path(KEYS, &item.key);
+        let path = record_path(RecordKind::Incident, &item.incident.incident_id);
+        if ctx.snap.read(&key_path)?.is_some() || ctx.snap.read(&path)?.is_some() {
+            already += 1;
+            continue;
+        }
+        if !seen.insert(key_path) {
+            return Err(Error::invalid(format!("source: `{}` appears twice", item.key)));
+        }
+        new.push(n);
+    }
+    Ok(Plan { import_id: import_id(input)?, read, new, already, bytes, extension })
+}
+
+fn apply(ctx: &Ctx, input: &Input, version: u8) -> Result<Effect> {
+    let plan = plan(ctx, input, version)?;
+    let id = plan.import_id.clone();
+    let mut effect = Effect::new(String::new());
+    // 4. Each incident and its key.
+    let mut new = Vec::new();
+    for n in &plan.new {
+        let item = &plan.read.imported[*n];
+        let path = record_path(RecordKind::Incident, &item.incident.incident_id);
+        effect.write(&path, &item.incident)?;
+        effect.write(
+            &keys::path(KEYS, &item.key),
+            &KeyFile { key: item.key.clone(), record: item.incident.incident_id.clone() },
+        )?;
+        new.push(item.incident.incident_id.clone());
+    }
+    if new.is_empty() {
+        return Err(Error::precondition(format!(
+            "import: nothing new ({} already imported, {} rejected)",
+            plan.already,
+            plan.read.rejected.len()
+        )));
+    }
+    let folder = format!("records/imports/{id}");
+    let source_file = format!("{folder}/source.{}", plan.extension);
+    effect.write_raw(&source_file, plan.bytes);
+    let record = ImportRecord {
+        schema: SCHEMA.into(),
+        import_id: id.clone(),
+        format: input.format,
+        source_name: input.source_name.clone(),
+        source_blob: input.source.clone(),
+        source_file,
+        mapping: input.mapping.clone(),
+        timezone: input.timezone.clone(),
+        imported_at: ctx.now,
+        imported_by: ctx.actor.into(),
+        imported: new.len(),
+        already_imported: plan.already,
+        rejected: plan.read.rejected,
+        excluded: input.excluded.clone(),
+        notes: plan.read.notes,
+        incident_ids: new.clone(),
+        version: (version > 1).then_some(version),
+        redone: vec![],
+    };
+    effect.write_main(&format!("{folder}/import.yaml"), &id, &record)?;
+    for i in &new {
+        effect = effect.action(AuditAction::Create, "incident", i);
+    }
+    effect.subject = format!(
+        "incident: import {} incidents from {} ({}; {} rejected)",
+        new.len(),
+        input.source_name,
+        match input.format {
+            Format::Cstate => "cstate",
+            Format::Csv => "csv",
+        },
+        record.rejected.len() + record.excluded.len()
+    );
+    Ok(effect.fields(&["incidents"]))
+}
+
 impl Procedure for Import {
     const ID: &'static str = "incident.import/1";
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        apply(ctx, input, 1)
+    }
+}
+
+impl Procedure for Import2 {
+    const ID: &'static str = "incident.import/2";
+    type Input = Input;
+
+    fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
+        apply(ctx, input, 2)
+    }
+}
+
+/// `incident.import_redo/1` — correcting an import: its incidents re-derived from its
+/// archived source with a corrected mapping, in one commit.
+///
+/// Steps:
+/// 1. Validate the actor: an incident manager.
+/// 2. Read the import record and its archived source (a CSV import's; a cState import
+///    has no mapping to correct); the corrected mapping may name only archived columns.
+/// 3. Re-derive what the import wrote (its reader version, mapping and time) and refuse,
+///    naming them, incidents whose record differs: a later procedure touched them.
+/// 4. Derive the incidents with the corrected mapping: rewrite each of the import's
+///    (moved when its date, and so its id, changed; its key file follows), add those the
+///    old mapping rejected and no other import brought; refuse if the corrected mapping
+///    rejects one the import made. Update the import record (the previous mapping and
+///    incidents kept under `redone`). Audit: `update` per rewritten incident, `create`
+///    per new one.
+pub struct Redo;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedoInput {
+    pub import_id: String,
+    pub mapping: Mapping,
+}
+
+impl Procedure for Redo {
+    const ID: &'static str = "incident.import_redo/1";
+    type Input = RedoInput;
+
+    fn apply(ctx: &Ctx, input: &RedoInput) -> Result<Effect> {
         // 1. The actor.
-        ctx.require(&[Role::IncidentManager], "import")?;
-        // 2. The source, as archived.
+        ctx.require(&[Role::IncidentManager], "redo an import")?;
+        // 2. The import and its archive.
+        let id = &input.import_id;
+        let well_formed = id.len() == 24
+            && id.starts_with("IMP-")
+            && id[4..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !well_formed {
+            return Err(Error::invalid(format!("import: `{id}` is not an import id (IMP- and 20 hex digits)")));
+        }
+        let folder = format!("records/imports/{id}");
+        let record_path_ = format!("{folder}/import.yaml");
+        let mut record: ImportRecord = crate::model::load(ctx.snap, &record_path_)?
+            .ok_or_else(|| Error::invalid(format!("import: {id} is not in the repository")))?;
+        let Some(old_mapping) = record.mapping.clone().filter(|_| record.format == Format::Csv) else {
+            return Err(Error::invalid(format!("import: {id} is a cState import; it has no mapping to correct")));
+        };
+        input.mapping.check(VERSION)?;
         let bytes = ctx
             .snap
-            .blob(&input.source)?
-            .ok_or_else(|| Error::invalid(format!("source: blob {} is not in the repository", input.source)))?;
-        let zone: chrono_tz::Tz =
-            input.timezone.parse().map_err(|_| Error::invalid(format!("timezone: `{}` is unknown", input.timezone)))?;
-        let (read, extension) = match (input.format, &input.mapping) {
-            (Format::Cstate, None) => (import::cstate::read(&bytes, zone, ctx.actor, ctx.now)?, "json"),
-            (Format::Csv, Some(m)) => {
-                m.check()?;
-                (import::csv::read(&bytes, m, ctx.actor, ctx.now)?, "csv")
-            }
-            (Format::Csv, None) => return Err(Error::invalid("a CSV import needs a mapping")),
-            (Format::Cstate, Some(_)) => return Err(Error::invalid("a cState import takes no mapping")),
-        };
-        // The service allowlist applies to imported incidents as to every other way an
-        // incident opens: an import naming a service outside it is refused, each such
-        // item named with its service. New input only (hygiene::screening): an import
-        // recorded before the check replays as it was.
-        let services = crate::model::config(ctx.snap)?.services;
-        if hygiene::screening() && !services.is_empty() {
-            let outside: Vec<String> = read
-                .imported
-                .iter()
-                .filter(|i| !services.contains(&i.incident.service))
-                .map(|i| format!("{}: service `{}`", i.key, i.incident.service))
-                .collect();
-            if !outside.is_empty() {
+            .read(&record.source_file)?
+            .ok_or_else(|| Error::invalid(format!("import: {} is missing", record.source_file)))?;
+        let header: Vec<String> = ::csv::ReaderBuilder::new()
+            .from_reader(bytes.as_slice())
+            .headers()
+            .map_err(|e| Error::invalid(format!("{}: {e}", record.source_file)))?
+            .iter()
+            .map(String::from)
+            .collect();
+        for c in input.mapping.columns.used() {
+            if !header.iter().any(|h| h == c) {
                 return Err(Error::invalid(format!(
-                    "import: {} incident(s) name a service that is not one of the services in ims.yaml ({}): {}; nothing was imported",
-                    outside.len(),
-                    services.join(", "),
-                    outside.join("; ")
+                    "mapping: the column `{c}` is not in the archived source of {id} (it keeps only the columns \
+                     the import's mapping used: {})",
+                    header.join(", ")
                 )));
             }
         }
-        // 3. What is new.
-        let id = import_id(input)?;
-        let mut effect = Effect::new(String::new());
-        let (mut new, mut already) = (Vec::new(), 0);
-        for item in &read.imported {
-            let key_path = keys::path(KEYS, &item.key);
-            let path = record_path(RecordKind::Incident, &item.incident.incident_id);
-            if ctx.snap.read(&key_path)?.is_some() || ctx.snap.read(&path)?.is_some() {
-                already += 1;
+        // 3. What the import wrote, and which of it is still as written.
+        let derived_at = record.redone.last().map_or(record.imported_at, |r| r.redone_at);
+        let old_version = record.version.unwrap_or(1);
+        let old = import::csv::read(&bytes, &old_mapping, &record.imported_by, derived_at, old_version)?;
+        let mine: std::collections::BTreeSet<&str> = record.incident_ids.iter().map(String::as_str).collect();
+        let mut old_by_key = std::collections::BTreeMap::new();
+        let mut touched = Vec::new();
+        for item in &old.imported {
+            let iid = item.incident.incident_id.as_str();
+            if !mine.contains(iid) {
                 continue;
             }
-            if effect.writes.contains_key(&key_path) {
-                return Err(Error::invalid(format!("source: `{}` appears twice", item.key)));
+            let path = record_path(RecordKind::Incident, iid);
+            let written = crate::yaml::to_canonical(&item.incident)?;
+            if ctx.snap.read(&path)?.as_deref() != Some(written.as_bytes()) {
+                touched.push(iid.to_string());
             }
-            // 4. The incident and its key.
-            effect.write(&path, &item.incident)?;
-            effect.write(&key_path, &KeyFile { key: item.key.clone(), record: item.incident.incident_id.clone() })?;
-            new.push(item.incident.incident_id.clone());
+            old_by_key.insert(item.key.clone(), item.incident.incident_id.clone());
         }
-        if new.is_empty() {
+        if let Some(lost) = record.incident_ids.iter().find(|i| !old_by_key.values().any(|v| v == *i)) {
             return Err(Error::precondition(format!(
-                "import: nothing new ({already} already imported, {} rejected)",
-                read.rejected.len()
+                "import: {lost} of {id} is not what its archive and mapping make; it cannot be re-derived"
             )));
         }
-        let folder = format!("records/imports/{id}");
-        let source_file = format!("{folder}/source.{extension}");
-        effect.write_raw(&source_file, bytes);
-        let record = ImportRecord {
-            schema: SCHEMA.into(),
-            import_id: id.clone(),
-            format: input.format,
-            source_name: input.source_name.clone(),
-            source_blob: input.source.clone(),
-            source_file,
-            mapping: input.mapping.clone(),
-            timezone: input.timezone.clone(),
-            imported_at: ctx.now,
-            imported_by: ctx.actor.into(),
-            imported: new.len(),
-            already_imported: already,
-            rejected: read.rejected,
-            excluded: input.excluded.clone(),
-            notes: read.notes,
-            incident_ids: new.clone(),
-        };
-        effect.write_main(&format!("{folder}/import.yaml"), &id, &record)?;
-        for i in &new {
+        if !touched.is_empty() {
+            return Err(Error::precondition(format!(
+                "import redo: {} changed since {id} imported {}: later procedures touched them, so they \
+                 cannot be re-derived",
+                touched.join(", "),
+                if touched.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        // 4. The corrected derivation.
+        let new = import::csv::read(&bytes, &input.mapping, &record.imported_by, ctx.now, VERSION)?;
+        allowed_services(ctx, &new)?;
+        let mut effect = Effect::new(String::new());
+        let (mut ids, mut rewritten, mut created) = (Vec::new(), Vec::new(), Vec::new());
+        for item in &new.imported {
+            let iid = item.incident.incident_id.clone();
+            let path = record_path(RecordKind::Incident, &iid);
+            let key_path = keys::path(KEYS, &item.key);
+            let bytes = crate::yaml::to_canonical(&item.incident)?;
+            match old_by_key.get(&item.key) {
+                Some(old_id) => {
+                    let old_path = record_path(RecordKind::Incident, old_id);
+                    if old_path != path {
+                        if ctx.snap.read(&path)?.is_some() {
+                            return Err(Error::conflict(format!("import redo: {iid} already exists")));
+                        }
+                        effect.writes.insert(old_path, None);
+                        effect.write(&key_path, &KeyFile { key: item.key.clone(), record: iid.clone() })?;
+                    }
+                    if ctx.snap.read(&path)?.as_deref() != Some(bytes.as_bytes()) {
+                        effect.write(&path, &item.incident)?;
+                        rewritten.push(iid.clone());
+                    }
+                }
+                None => {
+                    if ctx.snap.read(&key_path)?.is_some() || ctx.snap.read(&path)?.is_some() {
+                        continue;
+                    }
+                    effect.write(&path, &item.incident)?;
+                    effect.write(&key_path, &KeyFile { key: item.key.clone(), record: iid.clone() })?;
+                    created.push(iid.clone());
+                }
+            }
+            ids.push(iid);
+        }
+        let kept: std::collections::BTreeSet<&str> = new.imported.iter().map(|i| i.key.as_str()).collect();
+        let dropped: Vec<String> = old_by_key
+            .iter()
+            .filter(|(k, _)| !kept.contains(k.as_str()))
+            .map(|(k, i)| {
+                let why = new
+                    .rejected
+                    .iter()
+                    .find(|r| format!("csv:{}", r.item) == *k)
+                    .map_or("not in the source".into(), |r| r.reason.clone());
+                format!("{i} ({why})")
+            })
+            .collect();
+        if !dropped.is_empty() {
+            return Err(Error::invalid(format!(
+                "import redo: the corrected mapping rejects what {id} imported: {}",
+                dropped.join("; ")
+            )));
+        }
+        if rewritten.is_empty() && created.is_empty() {
+            return Err(Error::precondition(format!("import redo: the mapping changes none of {id}'s incidents")));
+        }
+        record.redone.push(Redone {
+            redone_at: ctx.now,
+            redone_by: ctx.actor.into(),
+            previous_mapping: old_mapping,
+            previous_incident_ids: std::mem::take(&mut record.incident_ids),
+        });
+        record.mapping = Some(input.mapping.clone());
+        record.version = Some(VERSION);
+        record.imported = ids.len();
+        record.incident_ids = ids;
+        record.rejected = new.rejected;
+        record.notes = new.notes;
+        effect.write_main(&record_path_, id, &record)?;
+        for i in &rewritten {
+            effect = effect.action(AuditAction::Update, "incident", i);
+        }
+        for i in &created {
             effect = effect.action(AuditAction::Create, "incident", i);
         }
-        effect.subject = format!(
-            "incident: import {} incidents from {} ({}; {} rejected)",
-            new.len(),
-            input.source_name,
-            match input.format {
-                Format::Cstate => "cstate",
-                Format::Csv => "csv",
-            },
-            record.rejected.len() + record.excluded.len()
-        );
+        effect.subject =
+            format!("incident: redo import {id} ({} incidents re-derived, {} new)", rewritten.len(), created.len());
         Ok(effect.fields(&["incidents"]))
     }
 }

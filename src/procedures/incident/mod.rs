@@ -140,6 +140,7 @@ pub fn blank() -> crate::model::Incident {
         closed_by: None,
         closure_notes: None,
         feedback: None,
+        source_sla_met: None,
         updated_at: epoch,
     }
 }
