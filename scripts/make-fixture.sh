@@ -4,7 +4,7 @@
 # adds its own bundle and keeps the old ones: every later ims must still read and replay
 # them (tests/cli/compat.rs).
 #
-#   scripts/make-fixture.sh tests/fixtures/history-v2.bundle
+#   scripts/make-fixture.sh tests/fixtures/history-v3.bundle
 set -euo pipefail
 out=$(realpath -m "${1:?usage: make-fixture.sh OUT.bundle}")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,6 +131,12 @@ ims import cstate ../cstate
 printf 'number,at,state,group\nT1,2026-11-01 09:00:00,New,Desk\nT1,2026-11-01 09:10:00,Work,Desk\nT1,2026-11-01 09:30:00,Work,Network\nT1,2026-11-01 11:00:00,Done,Network\n' > ../export.csv
 printf 'rows: events\ncolumns: {id: number, time: at, state: state, group: group}\ntime_format: "%%Y-%%m-%%d %%H:%%M:%%S"\nstates: {New: open, Work: in_progress, Done: resolved}\nteams: {Desk: service_desk, Network: L2}\ndefault_service: network\n' > ../mapping.yaml
 ims import csv ../export.csv --mapping ../mapping.yaml
+# An import read with the wrong day/month order, then redone with the right one.
+printf 'number,opened,state,made_sla\nW1,03/02/2026 09:00,Done,yes\nW2,?,Done,?\n' > ../wrong.csv
+printf 'rows: tickets\ncolumns: {id: number, opened: opened, state: state, sla_met: made_sla}\ntime_format: "%%m/%%d/%%Y %%H:%%M"\nday_first: false\nstates: {Done: resolved}\ndefault_service: network\nmissing: ["?"]\n' > ../wrong.yaml
+imp=$("$bin" import csv ../wrong.csv --mapping ../wrong.yaml --json | sed -n 's/.*"import_id":"\(IMP-[0-9a-f]*\)".*/\1/p')
+sed 's|%m/%d/%Y|%d/%m/%Y|; s/day_first: false/day_first: true/' ../wrong.yaml > ../right.yaml
+ims import redo "$imp" --mapping ../right.yaml
 ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
 ims kb retire "$wkb"
 as l2 l2

@@ -248,7 +248,18 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
     doc["id"] = json!(plan.import_id);
     if plan.all_rejected(input.excluded.len()) {
         let n = plan.read.rejected.len() + input.excluded.len();
-        return refuse(env, doc, format!("import: every one of the {n} incidents in the source was rejected"));
+        let causes: Vec<String> = doc["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|g| g["outcome"] != "note")
+            .map(|g| format!("{} × {}", g["count"], g["reason"].as_str().unwrap_or("")))
+            .collect();
+        return refuse(
+            env,
+            doc,
+            format!("import: every one of the {n} incidents in the source was rejected ({})", causes.join("; ")),
+        );
     }
     if dry_run {
         doc["commit"] = Value::Null;

@@ -21,7 +21,7 @@ fn clone_fixture(name: &str) -> (tempfile::TempDir, git2::Repository) {
 }
 
 /// Every fixture: each release adds one (scripts/make-fixture.sh) and keeps the old.
-const FIXTURES: &[&str] = &["history-v1.bundle", "history-v2.bundle"];
+const FIXTURES: &[&str] = &["history-v1.bundle", "history-v2.bundle", "history-v3.bundle"];
 
 #[test]
 fn every_fixture_replays_byte_for_byte_and_every_signature_is_good() {

@@ -311,3 +311,280 @@ fn the_readme_mappings_import_sample_exports() {
     assert_eq!((i["reporter"].as_str(), i["assignee"].as_str()), (Some("Bo Buyer"), Some("Al Agent")));
     assert_eq!(i["source_sla_met"], false, "breached, as the source reported");
 }
+
+/// Writes `text` to `name` in the test's folder; returns its path.
+fn put(repo: &Repo, name: &str, text: &str) -> String {
+    let path = repo.tmp.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn incident_in(repo: &Repo, title: &str) -> Value {
+    find(repo, title)
+}
+
+#[test]
+fn group_and_level_imports_can_be_first_contact_resolutions_and_missing_values_are_absent() {
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T09:00:00Z".into();
+    let im = who("incident_manager");
+    let mapping = put(
+        &repo,
+        "m.yaml",
+        "rows: events\ncolumns: {id: n, time: at, state: st, group: grp, level: lvl, assignee: who, title: t, service: svc}\n\
+         time_format: '%Y-%m-%d %H:%M:%S'\nstates: {New: open, Work: in_progress, Done: resolved}\n\
+         teams: {Desk: service_desk, L1: L1, Net: L2}\nmissing: ['?', 'NULL', '-']\n",
+    );
+    // By hand: A1 stays with Desk/L1 (first contact), A2 moves to Net/L2 (escalated),
+    // A4 names no group or level (`?`, `-`: first contact); A3's service is `?` (no
+    // service: rejected), A5's only time is NULL (rejected).
+    let csv = put(
+        &repo,
+        "e.csv",
+        "n,at,st,grp,lvl,who,t,svc\n\
+         A1,2025-03-03 09:00:00,New,Desk,L1,?,One,web\n\
+         A1,2025-03-03 09:10:00,Work,Desk,L1,Sam,One,web\n\
+         A1,2025-03-03 10:00:00,Done,Desk,L1,Sam,One,web\n\
+         A2,2025-03-04 09:00:00,New,Desk,L1,-,Two,web\n\
+         A2,2025-03-04 09:30:00,Work,Net,L2,Nia,Two,web\n\
+         A2,2025-03-04 11:00:00,Done,Net,L2,Nia,Two,web\n\
+         A3,2025-03-05 09:00:00,New,Desk,L1,Sam,Three,?\n\
+         A3,2025-03-05 10:00:00,Done,Desk,L1,Sam,Three,?\n\
+         A4,2025-03-06 09:00:00,New,?,-,NULL,Four,web\n\
+         A4,2025-03-06 09:45:00,Done,?,-,NULL,Four,web\n\
+         A5,NULL,New,Desk,L1,Sam,Five,web\n",
+    );
+    let doc = repo.ok(&im, &["import", "csv", &csv, "--mapping", &mapping]);
+    assert_eq!(doc["imported"], 3, "{doc}");
+    let rejected: Vec<(String, String)> = doc["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["item"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(rejected.iter().any(|(i, r)| i == "A3" && r.contains("no service")), "{rejected:?}");
+    assert!(rejected.iter().any(|(i, r)| i == "A5" && r.contains("no time")), "{rejected:?}");
+    let one = incident_in(&repo, "One");
+    let teams = |i: &Value| i["timeline"].as_array().unwrap().iter().filter(|t| t["field"] == "assigned_team").count();
+    assert_eq!((teams(&one), one["assigned_team"].as_str(), one["assignee"].as_str()), (1, Some("L1"), Some("Sam")));
+    assert!(one["timeline"].as_array().unwrap().iter().all(|t| t["to"] != "?"), "`?` is never a value");
+    let four = incident_in(&repo, "Four");
+    assert_eq!((teams(&four), &four["assigned_team"], &four["assignee"]), (0, &Value::Null, &Value::Null));
+    // FCR over March: resolved A1, A2, A4; first contact A1 and A4 → 2/3.
+    let report = repo.ok(&who("auditor"), &["report", "--period", "monthly", "--at", "2025-03-15"]);
+    assert_eq!(report["incidents_resolved"], 3, "{report}");
+    assert_eq!(report["first_contact_resolution_rate"], 0.6667, "{report}");
+    assert_eq!(report["escalation_rate"], 0.3333, "{report}");
+    let out = repo.run(&who("auditor"), &["verify", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_sources_own_sla_verdicts_and_times_are_what_sla_compliance_counts() {
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T09:00:00Z".into();
+    let im = who("incident_manager");
+    let mapping = put(
+        &repo,
+        "t.yaml",
+        "rows: tickets\n\
+         columns:\n  id: id\n  opened: opened\n  resolved: solved\n  state: st\n  title: t\n  \
+         sla_breached: {column: made_sla, true: ['false'], false: ['true']}\n\
+         states: {open: open, solved: resolved}\ndefault_service: shop\nmissing: ['?']\n",
+    );
+    // By hand: T1 and T3 made their SLA, T2 did not, T4's verdict is `?` (none); all four
+    // resolved in March → SLA compliance 2 of 3 = 0.6667, three verdicts from the source.
+    // MTTR from the source's solved times: 60, 120, 30, 90 minutes → mean 75.
+    let csv = put(
+        &repo,
+        "t.csv",
+        "id,opened,solved,st,t,made_sla\n\
+         T1,2025-03-03T09:00:00Z,2025-03-03T10:00:00Z,solved,One,true\n\
+         T2,2025-03-04T09:00:00Z,2025-03-04T11:00:00Z,solved,Two,false\n\
+         T3,2025-03-05T09:00:00Z,2025-03-05T09:30:00Z,solved,Three,true\n\
+         T4,2025-03-06T09:00:00Z,2025-03-06T10:30:00Z,solved,Four,?\n",
+    );
+    let doc = repo.ok(&im, &["import", "csv", &csv, "--mapping", &mapping]);
+    assert_eq!(doc["imported"], 4, "{doc}");
+    assert_eq!(incident_in(&repo, "Two")["source_sla_met"], false);
+    assert_eq!(incident_in(&repo, "Four").get("source_sla_met"), None, "no verdict, no field");
+    let args = ["report", "--period", "monthly", "--at", "2025-03-15"];
+    let report = repo.ok(&who("auditor"), &args);
+    assert_eq!(report["sla_compliance"], 0.6667, "{report}");
+    assert_eq!(report["sla_verdicts_from_source"], 3, "{report}");
+    assert_eq!(report["mttr_minutes"], 75.0, "{report}");
+    let text = String::from_utf8_lossy(&repo.run(&who("auditor"), &args).stdout).into_owned();
+    assert!(text.contains("3 of its SLA verdicts as reported by the source"), "{text}");
+    let out = repo.run(&who("auditor"), &["verify", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_dry_run_shows_what_would_happen_and_changes_nothing() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let mapping = put(
+        &repo,
+        "m.yaml",
+        "rows: tickets\ncolumns: {id: id, opened: opened, state: st, title: t}\n\
+         time_format: '%Y-%m-%d %H:%M'\nstates: {open: open, done: resolved}\ndefault_service: shop\n",
+    );
+    let csv = put(
+        &repo,
+        "d.csv",
+        "id,opened,st,t\n\
+         D1,2025-01-02 10:00,open,Good one\nD2,2025-01-09 11:30,done,Good two\n\
+         D3,2025-01-03 10:00,weird,Bad\nD4,2025-01-03 10:00,odd,Bad\nD5,2025-01-03 10:00,strange,Bad\n\
+         D6,2025-01-03 10:00,off,Bad\nD7,2025-13-03 10:00,open,Bad time\n",
+    );
+    let args = ["import", "csv", csv.as_str(), "--mapping", mapping.as_str(), "--dry-run"];
+    let (state, objects, status) = (repo.state(), repo.git(&["count-objects"]), repo.git(&["status", "--porcelain"]));
+    let doc = repo.ok(&im, &args);
+    assert_eq!(repo.state(), state, "no ref, index or file changed");
+    assert_eq!(repo.git(&["count-objects"]), objects, "no object written");
+    assert_eq!(repo.git(&["status", "--porcelain"]), status);
+    assert_eq!(
+        (doc["dry_run"].as_bool(), doc["imported"].as_u64(), doc["commit"].is_null()),
+        (Some(true), Some(2), true)
+    );
+    let reasons = doc["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(
+        (reasons[0]["count"].as_u64(), reasons[0]["reason"].as_str()),
+        (Some(4), Some("state `…` is not in the mapping"))
+    );
+    assert_eq!(reasons[0]["examples"].as_array().unwrap().len(), 3, "three examples of four");
+    assert_eq!(reasons[1]["count"], 1);
+    assert_eq!(doc["span"]["first_opened"], "2025-01-02T10:00:00Z");
+    assert_eq!(doc["span"]["last_opened"], "2025-01-09T11:30:00Z");
+    assert_eq!(doc["samples"][0]["reason"], "`2025-01-02 10:00` → 2025-01-02T10:00:00+00:00");
+    let text = String::from_utf8_lossy(&repo.run(&im, &args[..6]).stdout).into_owned();
+    assert!(text.contains("dry run: would import 2 incidents (0 already imported, 5 rejected, 0 left out)"), "{text}");
+    assert!(text.contains("4 rejected: state `…` is not in the mapping") && text.contains("e.g. D3:"), "{text}");
+    assert_eq!(repo.state(), state);
+    // A dry run by someone who may not import is refused as the import would be.
+    repo.fails(&who("L2"), &args, 4);
+    // The real run prints the same grouped reasons, and commits.
+    let out = repo.run(&im, &args[..5]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && text.contains("4 rejected: state `…` is not in the mapping"), "{text}");
+    assert_eq!(count(&repo, "records/incidents"), 2);
+    // Again: nothing new, exit 0, still with the reasons.
+    let again = repo.ok(&im, &args[..5]);
+    assert_eq!((again["imported"].as_u64(), again["already_imported"].as_u64()), (Some(0), Some(2)), "{again}");
+    assert_eq!(again["reasons"][0]["count"], 4);
+}
+
+#[test]
+fn an_import_whose_every_incident_is_rejected_exits_3_with_the_reasons() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let mapping = put(
+        &repo,
+        "m.yaml",
+        "rows: tickets\ncolumns: {id: id, opened: opened, state: st}\nstates: {open: open}\ndefault_service: shop\n",
+    );
+    let csv = put(
+        &repo,
+        "r.csv",
+        "id,opened,st\nR1,2025-01-02T10:00:00Z,New\nR2,2025-01-02T11:00:00Z,New\nR3,yesterday,open\n",
+    );
+    let (state, objects) = (repo.state(), repo.git(&["count-objects"]));
+    let err = repo.fails(&im, &["import", "csv", &csv, "--mapping", &mapping], 3);
+    assert!(err.contains("every one of the 3 incidents"), "{err}");
+    assert!(err.contains("2 × state `…` is not in the mapping"), "{err}");
+    let out = repo.run(&im, &["import", "csv", &csv, "--mapping", &mapping, "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one document");
+    assert_eq!((doc["ok"].as_bool(), doc["error"]["code"].as_str()), (Some(false), Some("invalid")));
+    assert_eq!(doc["reasons"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(repo.state(), state);
+    assert_eq!(repo.git(&["count-objects"]), objects);
+}
+
+#[test]
+fn an_ambiguous_day_month_order_is_refused_unless_the_mapping_says_which() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let mapping = |extra: &str| {
+        put(
+            &repo,
+            "m.yaml",
+            &format!(
+                "rows: tickets\ncolumns: {{id: id, opened: opened, state: st}}\ntime_format: '%d/%m/%Y %H:%M'\n\
+                 states: {{open: open}}\ndefault_service: shop\n{extra}"
+            ),
+        )
+    };
+    let csv = put(&repo, "a.csv", "id,opened,st\nA1,03/02/2025 10:00,open\nA2,12/01/2025 10:00,open\n");
+    let state = repo.state();
+    let err = repo.fails(&im, &["import", "csv", &csv, "--mapping", &mapping("")], 3);
+    assert!(err.contains("ambiguous") && err.contains("day_first"), "{err}");
+    repo.fails(&im, &["import", "csv", &csv, "--mapping", &mapping(""), "--dry-run"], 3);
+    assert_eq!(repo.state(), state, "refused: nothing changed");
+    // A day above 12 settles it: only one order reads every value.
+    let settled = put(&repo, "b.csv", "id,opened,st\nB1,25/02/2025 10:00,open\nB2,03/02/2025 10:00,open\n");
+    repo.ok(&im, &["import", "csv", &settled, "--mapping", &mapping(""), "--dry-run"]);
+    // Said: read as the mapping says.
+    let doc = repo.ok(&im, &["import", "csv", &csv, "--mapping", &mapping("day_first: true\n")]);
+    assert_eq!(doc["imported"], 2);
+    let ids = doc["record"]["incident_ids"].as_array().unwrap();
+    assert!(ids.iter().any(|i| i.as_str().unwrap().starts_with("INC-20250203-")), "{ids:?}");
+    assert!(ids.iter().any(|i| i.as_str().unwrap().starts_with("INC-20250112-")), "{ids:?}");
+}
+
+#[test]
+fn an_import_with_the_wrong_day_month_order_is_redone_as_one_signed_replayable_commit() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let write_mapping = |name: &str, format: &str, day_first: bool| {
+        put(
+            &repo,
+            name,
+            &format!(
+                "rows: tickets\ncolumns: {{id: id, opened: opened, resolved: solved, state: st, title: t}}\n\
+                 time_format: '{format}'\nday_first: {day_first}\nstates: {{open: open, solved: resolved}}\n\
+                 default_service: shop\n"
+            ),
+        )
+    };
+    let wrong = write_mapping("wrong.yaml", "%m/%d/%Y %H:%M", false);
+    let right = write_mapping("right.yaml", "%d/%m/%Y %H:%M", true);
+    // Meant: 3 February and 11 January 2025.
+    let csv = put(
+        &repo,
+        "w.csv",
+        "id,opened,solved,st,t\nW1,03/02/2025 10:00,03/02/2025 12:00,solved,Feb third\nW2,11/01/2025 09:00,,open,Jan eleventh\n",
+    );
+    let doc = repo.ok(&im, &["import", "csv", &csv, "--mapping", &wrong]);
+    let imp = doc["id"].as_str().unwrap().to_string();
+    assert_eq!(incident_in(&repo, "Feb third")["created_at"], "2025-03-02T10:00:00Z", "read month first: wrong");
+    // Someone who may not import may not redo.
+    repo.fails(&who("L2"), &["import", "redo", &imp, "--mapping", &right], 4);
+    let redo = repo.ok(&im, &["import", "redo", &imp, "--mapping", &right]);
+    assert_eq!(redo["record"]["redone"][0]["previous_mapping"]["time_format"], "%m/%d/%Y %H:%M");
+    let feb = incident_in(&repo, "Feb third");
+    assert_eq!(
+        (feb["created_at"].as_str(), feb["resolved_at"].as_str()),
+        (Some("2025-02-03T10:00:00Z"), Some("2025-02-03T12:00:00Z"))
+    );
+    assert!(feb["incident_id"].as_str().unwrap().starts_with("INC-20250203-"));
+    assert_eq!(incident_in(&repo, "Jan eleventh")["created_at"], "2025-01-11T09:00:00Z");
+    assert_eq!(count(&repo, "records/incidents"), 2, "moved, not copied");
+    let log = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(log.contains("incident.import_redo/1"), "{log}");
+    repo.verify_all_commits();
+    let out = repo.run(&who("auditor"), &["verify", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // Re-importing the file with the right mapping finds nothing new.
+    assert_eq!(repo.ok(&im, &["import", "csv", &csv, "--mapping", &right])["imported"], 0);
+    // An incident a later procedure touched is not re-derived: refused by name.
+    let jan = incident_in(&repo, "Jan eleventh")["incident_id"].as_str().unwrap().to_string();
+    repo.ok(&im, &["incident", "log", &jan, "--diagnosis", "checked by hand"]);
+    let state = repo.state();
+    let err = repo.fails(&im, &["import", "redo", &imp, "--mapping", &wrong], 5);
+    assert!(err.contains(&jan) && err.contains("touched"), "{err}");
+    assert!(!err.contains(feb["incident_id"].as_str().unwrap()), "only the touched one is named: {err}");
+    assert_eq!(repo.state(), state);
+}
