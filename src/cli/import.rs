@@ -120,7 +120,7 @@ fn grouped(lists: &[(&str, &[Skipped])]) -> Vec<Value> {
             }
         }
     }
-    groups.sort_by(|a, b| b.2.len().cmp(&a.2.len()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.2.len()));
     groups
         .into_iter()
         .map(|(kind, what, items)| {
