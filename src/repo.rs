@@ -502,6 +502,39 @@ fn stale(lock: &Path) -> bool {
     pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Caps on what ims reads from files given to it, in bytes: a file over its cap is
+/// refused whole (exit 3, naming the file and the limit), never read to the end, so
+/// `/dev/zero` or a runaway export cannot exhaust memory.
+pub mod caps {
+    /// `--body-file` (a KB article is at most 256 KiB of Markdown).
+    pub const BODY: u64 = 1 << 20;
+    /// One monitoring payload: `ims event ingest FILE|-`, an inbox file, an HTTP POST.
+    pub const PAYLOAD: u64 = 4 << 20;
+    /// A CSV export to import.
+    pub const IMPORT: u64 = 256 << 20;
+    /// One cState incident file, a mapping, a site template.
+    pub const PAGE: u64 = 1 << 20;
+    /// A public key or a token file.
+    pub const KEY: u64 = 64 << 10;
+}
+
+/// Reads a file of at most `limit` bytes; `what` names it in errors (e.g. `--body-file`).
+pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let file = fs::File::open(path).map_err(|e| Error::invalid(format!("{what} {}: {e}", path.display())))?;
+    read_capped_from(file, limit, &format!("{what} {}", path.display()))
+}
+
+/// Reads at most `limit` bytes from a stream (standard input), refusing a longer one.
+pub fn read_capped_from(reader: impl std::io::Read, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut bytes).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::invalid(format!("{what}: larger than the limit of {limit} bytes")));
+    }
+    Ok(bytes)
+}
+
 /// Replaces a file whole (a temporary file renamed into place), so a crash leaves the
 /// old bytes or the new ones.
 pub fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {

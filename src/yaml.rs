@@ -17,9 +17,139 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+/// The largest YAML text ims parses: records, `ims.yaml`, people and mappings are a
+/// few kilobytes; an incident with thousands of timeline entries stays far below this.
+pub const MAX_BYTES: usize = 8 << 20;
+/// The deepest nesting ims parses. Records nest a handful of levels; `serde_yaml_ng`
+/// refuses 128 anyway, but only after its parser has read the whole document, which is
+/// quadratic in the nesting (40,000 levels cost seconds, 200,000 over a minute).
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses YAML text into a typed value; `what` names the file in errors.
 pub fn from_str<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    guard(text, what)?;
     serde_yaml_ng::from_str(text).map_err(|e| Error::invalid(format!("{what}: {e}")))
+}
+
+/// Refuses, in one linear pass, YAML text over [`MAX_BYTES`] or nested deeper than
+/// [`MAX_DEPTH`], before any parser sees it.
+pub fn guard(text: &str, what: &str) -> Result<()> {
+    if text.len() > MAX_BYTES {
+        return Err(Error::invalid(format!(
+            "{what}: {} bytes of YAML is over the limit of {MAX_BYTES} bytes",
+            text.len()
+        )));
+    }
+    let depth = nesting(text);
+    if depth > MAX_DEPTH {
+        return Err(Error::invalid(format!("{what}: YAML nested {depth} levels deep, over the limit of {MAX_DEPTH}")));
+    }
+    Ok(())
+}
+
+/// An upper bound on the nesting of a YAML text, stopping once past [`MAX_DEPTH`]: block
+/// nesting from the indentation levels open on each line plus its leading `- `/`? `
+/// indicators, plus the flow collections (`[`, `{`) open at each point, counted outside
+/// quoted scalars, comments and block scalars.
+fn nesting(text: &str) -> usize {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut quote = Quote::None;
+    let mut deepest = 0usize;
+    // The indentation of a line that opened a block scalar (`|`, `>`): more indented
+    // lines after it are its text.
+    let mut block_scalar: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let body = &line[indent..];
+        if let Some(parent) = block_scalar {
+            if body.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let mut block = 0;
+        if flow == 0 && quote == Quote::None && !body.is_empty() && !body.starts_with('#') {
+            while indents.last().is_some_and(|&top| top > indent) {
+                indents.pop();
+            }
+            if indents.last().is_none_or(|&top| top < indent) {
+                indents.push(indent);
+            }
+            block = indents.len();
+        }
+        // Where a value may begin: a quote or a bracket there opens a scalar or a
+        // collection; elsewhere it is part of a plain scalar.
+        let mut value_start = true;
+        let mut last = ' ';
+        // Still among the line's leading `- `/`? ` indicators.
+        let mut head = true;
+        let mut chars = body.chars().peekable();
+        while let Some(c) = chars.next() {
+            match quote {
+                Quote::Double => {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => quote = Quote::None,
+                        _ => {}
+                    }
+                    last = c;
+                    continue;
+                }
+                Quote::Single => {
+                    if c == '\'' {
+                        quote = Quote::None;
+                    }
+                    last = c;
+                    continue;
+                }
+                Quote::None => {}
+            }
+            match c {
+                '#' if last == ' ' || last == '\t' => break,
+                '"' if value_start => quote = Quote::Double,
+                '\'' if value_start => quote = Quote::Single,
+                '[' | '{' if value_start || flow > 0 => {
+                    flow += 1;
+                    deepest = deepest.max(block + flow);
+                }
+                ']' | '}' if flow > 0 => flow -= 1,
+                '-' | '?' if head && flow == 0 && chars.peek().is_none_or(|n| *n == ' ') => {
+                    block += 1;
+                    last = c;
+                    continue;
+                }
+                '|' | '>' if value_start && flow == 0 => {
+                    let rest: String = chars.clone().collect();
+                    let rest = rest.split(" #").next().unwrap_or("").trim();
+                    if rest.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-') {
+                        block_scalar = Some(indent);
+                    }
+                }
+                _ => {}
+            }
+            head &= c == ' ';
+            value_start = match c {
+                ' ' | '\t' => value_start || matches!(last, ':' | '-' | '?' | ',' | '[' | '{'),
+                '[' | '{' | ',' => flow > 0,
+                _ => false,
+            };
+            last = c;
+        }
+        deepest = deepest.max(block + flow);
+        if deepest > MAX_DEPTH {
+            return deepest;
+        }
+    }
+    deepest
 }
 
 /// Parses YAML text into a JSON value.
@@ -280,6 +410,33 @@ timeline:
         ] {
             round_trip(&json!({ "k": s, "list": [s], "nested": [{ "a": s, "b": s }] }));
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_parsing() {
+        let ok = [
+            ("a: 1\nb:\n  c: [1, [2, {x: y}]]\n  d:\n    - e: f\n      g: [h]\n", 5),
+            ("t: \"[[[[[[\"\nu: '[[[[ it''s'\nv: x[[[[[[[\n", 1),
+            ("body: |\n  [[[[[[[[[[\n  {{{{{{{{{{\nnext: 1\n", 1),
+            ("# [[[[[[[[[[\n- - - a\n", 4),
+        ];
+        for (text, depth) in ok {
+            assert_eq!(nesting(text), depth, "{text}");
+            guard(text, "t").unwrap();
+        }
+        let deep = format!("a: {}{}\n", "[".repeat(40_000), "]".repeat(40_000));
+        let start = std::time::Instant::now();
+        let e = from_str::<Value>(&deep, "ims.yaml").unwrap_err();
+        assert!(e.message.contains("ims.yaml: YAML nested") && e.message.contains("limit of 64"), "{}", e.message);
+        assert!(start.elapsed() < std::time::Duration::from_millis(500));
+        let mut block = String::from("a:\n");
+        for i in 0..200 {
+            block.push_str(&format!("{}- \n", " ".repeat(i + 1)));
+        }
+        assert!(guard(&block, "r").is_err());
+        assert!(guard(&format!("a: b {}", "- ".repeat(100)), "r").is_ok(), "dashes inside a plain scalar");
+        assert!(guard(&"- ".repeat(100), "r").is_err());
+        assert!(guard(&"x".repeat(MAX_BYTES + 1), "r").unwrap_err().message.contains("over the limit"));
     }
 
     #[test]

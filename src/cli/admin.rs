@@ -43,8 +43,8 @@ pub fn init(env: &Env, args: InitArgs) -> Result<()> {
         Some(p) => env.dir.join(p),
         None => env.dir.clone(),
     };
-    let key_text = std::fs::read_to_string(&args.key)
-        .map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", args.key.display())))?;
+    let key_text = String::from_utf8(crate::repo::read_capped(&args.key, crate::repo::caps::KEY, "--key")?)
+        .map_err(|_| Error::invalid(format!("--key {}: not UTF-8 text", args.key.display())))?;
     let public = signing::parse_public(&key_text, "--key")?;
     let signer = match std::env::var("IMS_SIGNING_KEY") {
         Ok(spec) if !spec.trim().is_empty() => Signer::load(spec.trim())?,
@@ -162,8 +162,8 @@ pub enum PersonCommand {
 
 fn read_key(path: Option<PathBuf>) -> Result<Option<String>> {
     path.map(|p| {
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| Error::invalid(format!("--key {}: cannot read it: {e}", p.display())))?;
+        let text = String::from_utf8(crate::repo::read_capped(&p, crate::repo::caps::KEY, "--key")?)
+            .map_err(|_| Error::invalid(format!("--key {}: not UTF-8 text", p.display())))?;
         signing::key_line(&signing::parse_public(&text, "--key")?)
     })
     .transpose()

@@ -48,11 +48,8 @@ pub enum ImportCommand {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+    crate::repo::read_capped(path, crate::repo::caps::IMPORT, "import")
 }
-
-/// A mapping is a page of YAML; anything larger is not one.
-const MAPPING_MAX: u64 = 1 << 20;
 
 /// The cState files of a folder as a bundle, leaving out (with the reason) those that
 /// fail the input checks, so nothing unsafe reaches the archive.
@@ -83,10 +80,9 @@ fn cstate_bundle(dir: &Path) -> Result<(Vec<u8>, Vec<Skipped>)> {
 
 /// Reads a mapping file: a page of YAML, checked.
 fn mapping_file(path: &Path) -> Result<csv::Mapping> {
-    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAPPING_MAX) {
-        return Err(Error::invalid(format!("{}: over {MAPPING_MAX} bytes; not a mapping", path.display())));
-    }
-    let text = String::from_utf8(read(path)?).map_err(|_| Error::invalid(format!("{}: not UTF-8", path.display())))?;
+    // A mapping is a page of YAML; anything larger is not one.
+    let text = String::from_utf8(crate::repo::read_capped(path, crate::repo::caps::PAGE, "--mapping")?)
+        .map_err(|_| Error::invalid(format!("{}: not UTF-8", path.display())))?;
     csv::Mapping::parse(&text)
 }
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Kind, Result};
 use crate::ids::{new_id, RecordKind};
 use crate::model::event::AlertStatus;
 use crate::procedures::event::ingest::{EventInput, Ingest, Input, NewIds};
-use crate::repo::Repo;
+use crate::repo::{caps, Repo};
 use crate::run::Identity;
 
 #[derive(Debug, Subcommand)]
@@ -54,11 +54,9 @@ pub fn event(env: &Env, command: EventCommand) -> Result<()> {
     let repo = env.repo()?;
     let identity = env.identity(&repo)?;
     let bytes = if file == "-" {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)?;
-        b
+        crate::repo::read_capped_from(std::io::stdin(), caps::PAYLOAD, "standard input")?
     } else {
-        std::fs::read(&file).map_err(|e| Error::invalid(format!("{file}: {e}")))?
+        crate::repo::read_capped(Path::new(&file), caps::PAYLOAD, "event file")?
     };
     let events = crate::intake::parse(&bytes, &service_labels(&repo)?)?;
     let count = events.len();
@@ -92,8 +90,9 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
     let mut good = Vec::new();
     let mut rejected = 0;
     for f in files {
-        let parsed =
-            std::fs::read(&f).map_err(Error::from).and_then(|b| crate::intake::parse(&b, labels)).and_then(|ev| {
+        let parsed = crate::repo::read_capped(&f, caps::PAYLOAD, "inbox file")
+            .and_then(|b| crate::intake::parse(&b, labels))
+            .and_then(|ev| {
                 // A payload naming a service outside the allowlist is rejected on its own.
                 for e in &ev {
                     crate::procedures::event::ingest::check_service(&config, e)?;

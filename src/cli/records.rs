@@ -209,8 +209,8 @@ pub enum KbCommand {
     Retire { id: String },
 }
 
-fn read_body(path: &PathBuf) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::invalid(format!("--body-file {}: {e}", path.display())))?;
+fn read_body(path: &std::path::Path) -> Result<String> {
+    let bytes = crate::repo::read_capped(path, crate::repo::caps::BODY, "--body-file")?;
     String::from_utf8(bytes).map_err(|_| Error::invalid(format!("--body-file {}: not UTF-8 text", path.display())))
 }
 

@@ -86,6 +86,7 @@ fn one(
     read: &mut Read,
 ) -> std::result::Result<Imported, String> {
     let (front, body) = split(&f.text)?;
+    crate::yaml::guard(front, "front matter").map_err(|e| e.message)?;
     let front: Front = serde_yaml_ng::from_str(front).map_err(|e| format!("front matter: {e}"))?;
     if front.informational == Some(true) {
         return Err("an informational notice, not an incident".into());

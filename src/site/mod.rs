@@ -206,7 +206,9 @@ fn tera(root: &Path) -> Result<(Tera, String)> {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.ends_with(".html") {
-                let text = std::fs::read_to_string(e.path())?;
+                let bytes = crate::repo::read_capped(&e.path(), crate::repo::caps::PAGE, "template")?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Error::invalid(format!("templates/{name}: not UTF-8 text")))?;
                 sources.push(format!("own {name}\n{text}"));
                 files.push((name, text));
             }

@@ -435,3 +435,81 @@ fn a_burst_survives_sigkill_after_the_commit_before_the_move() {
 fn a_burst_survives_sigkill_during_the_move() {
     burst(killed_at("during-move"));
 }
+
+/// Issue 14: `--body-file /dev/zero` and `ims event ingest /dev/zero` read until memory
+/// ran out. Now each file is read up to its cap and refused, naming the file and the limit.
+#[test]
+fn endless_files_are_refused_at_their_cap() {
+    let repo = Repo::with_everyone();
+    let before = repo.state();
+    let start = Instant::now();
+    let err = repo.fails(&who("automation"), &["event", "ingest", "/dev/zero"], 3);
+    assert!(err.contains("/dev/zero") && err.contains("limit of 4194304 bytes"), "{err}");
+    let err =
+        repo.fails(&who("L2"), &["kb", "draft", "--title", "t", "--type", "resolution", "--body-file", "/dev/zero"], 3);
+    assert!(err.contains("--body-file /dev/zero") && err.contains("limit of 1048576 bytes"), "{err}");
+    // Standard input too.
+    let mut child = Command::new(ims_bin())
+        .current_dir(&repo.path)
+        .args(["event", "ingest", "-"])
+        .env("IMS_ACTOR", who("automation"))
+        .env("IMS_SIGNING_KEY", &repo.keys[&who("automation")])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let chunk = vec![b' '; 1 << 16];
+        while stdin.write_all(&chunk).is_ok() {}
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input: larger than the limit"));
+    assert!(start.elapsed() < Duration::from_secs(20), "refused fast: {:?}", start.elapsed());
+    assert_eq!(repo.state(), before);
+}
+
+/// Issue 14: a hand-committed `ims.yaml` or record with flow sequences nested 40,000 deep
+/// cost 5 s on every command, 200,000 deep over a minute. Now it is refused at once.
+#[test]
+fn pathologically_nested_yaml_is_refused_quickly() {
+    for depth in [40_000, 200_000] {
+        let repo = Repo::with_everyone();
+        let id = repo.incident("t");
+        let deep = format!("x: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        // A record: `show` and `find` refuse it, `verify` names it.
+        let path = repo.git(&["ls-files", "records/incidents"]).lines().next().unwrap().to_string();
+        let mut text = std::fs::read_to_string(repo.path.join(&path)).unwrap();
+        text.push_str(&deep);
+        std::fs::write(repo.path.join(&path), &text).unwrap();
+        repo.git(&["commit", "-qam", "hand edit"]);
+        for (args, code) in [(vec!["show", id.as_str()], 3), (vec!["verify"], 7)] {
+            let start = Instant::now();
+            let out = repo.run(&who("auditor"), &args);
+            let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{args:?}: {said}");
+            // `show` names the limit; `verify` names the file (a hand commit is already a
+            // violation, and the nesting must not stall it on its way there).
+            assert!(said.contains(&path) || said.contains(&id), "{args:?}: {said}");
+            assert!(code == 7 || said.contains("nested") && said.contains("limit of 64"), "{args:?}: {said}");
+            assert!(start.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", start.elapsed());
+        }
+        // ims.yaml: every command reads it.
+        let mut config = std::fs::read_to_string(repo.path.join("ims.yaml")).unwrap();
+        config.push_str(&deep);
+        std::fs::write(repo.path.join("ims.yaml"), &config).unwrap();
+        repo.git(&["commit", "-qam", "hand edit"]);
+        for (args, code) in [(vec!["find", "incident"], 3), (vec!["verify"], 7)] {
+            let start = Instant::now();
+            let out = repo.run(&who("auditor"), &args);
+            let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{args:?}: {said}");
+            assert!(said.contains("ims.yaml"), "{args:?}: {said}");
+            assert!(code == 7 || said.contains("nested"), "{args:?}: {said}");
+            assert!(start.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", start.elapsed());
+        }
+    }
+}
