@@ -1,6 +1,7 @@
 //! Monitoring intake throughput: a burst of 1,000 alert files (50 distinct alerts, each
 //! firing 20 times) dropped into a watched inbox, and the same burst posted one by one to
-//! `ims intake serve`; events per second from the first file to the last commit.
+//! `ims intake serve` with its bearer token; events per second from the first file to the
+//! last commit.
 //!
 //! ```text
 //! cargo bench --bench intake
@@ -16,6 +17,8 @@ mod common;
 
 const FILES: usize = 1000;
 const DISTINCT: usize = 50;
+/// The endpoint runs with authentication on, as it would when exposed.
+const TOKEN: &str = "bench-intake-token-0123456789abcdef";
 
 fn alert(i: usize) -> String {
     format!(
@@ -64,8 +67,12 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 fn post(addr: &str, body: &str) -> u16 {
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "POST /alerts HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-        .expect("send");
+    write!(
+        s,
+        "POST /alerts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
     let mut out = String::new();
     s.read_to_string(&mut out).expect("answer");
     out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
@@ -97,7 +104,10 @@ fn main() {
     let inbox = tmp.path().join("http-inbox");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr").port();
     let addr = format!("127.0.0.1:{port}");
-    let mut serve = ims(&repo, &["intake", "serve", "--listen", &addr, "--inbox", inbox.to_str().unwrap()]);
+    let token = tmp.path().join("token");
+    std::fs::write(&token, format!("{TOKEN}\n")).expect("token file");
+    let args = ["intake", "serve", "--listen", &addr, "--inbox", inbox.to_str().unwrap(), "--token-file"];
+    let mut serve = ims(&repo, &[&args[..], &[token.to_str().unwrap()]].concat());
     wait_for("the endpoint", || std::net::TcpStream::connect(&addr).is_ok());
     let start = Instant::now();
     for i in 0..FILES {

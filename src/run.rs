@@ -176,6 +176,18 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
     f(&Ctx { snap: &snap, actor: &identity.actor, now })
 }
 
+/// What `P` would do at the tip at `now` ([`procedure_now`]), without signing or committing: the checks a later
+/// [`run`] makes (the procedure's own and the schemas of what it writes), so a caller can
+/// refuse an input before it promises to apply it.
+pub fn dry_run<P: Procedure>(repo: &Repo, actor: &str, input: &P::Input, now: DateTime<Utc>) -> Result<engine::Effect> {
+    let snap = repo.snapshot(repo.tip()?)?;
+    let input: P::Input = serde_json::from_str(&engine::canonical_json(input)?)?;
+    let ctx = Ctx { snap: &snap, actor, now };
+    let effect = P::apply(&ctx, &input)?;
+    engine::validate_writes(&effect)?;
+    Ok(effect)
+}
+
 /// Makes a new records repository at `path` with its root commit.
 pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &Signer) -> Result<(Repo, Outcome)> {
     if path.exists() && std::fs::read_dir(path)?.next().is_some() {

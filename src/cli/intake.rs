@@ -10,6 +10,8 @@ use serde_json::json;
 use super::Env;
 use crate::error::{Error, Kind, Result};
 use crate::ids::{new_id, RecordKind};
+use crate::intake::http;
+use crate::model::config::Intake;
 use crate::model::event::AlertStatus;
 use crate::procedures::event::ingest::{EventInput, Ingest, Input, NewIds};
 use crate::repo::{caps, Repo};
@@ -25,10 +27,9 @@ pub enum EventCommand {
     },
 }
 
-/// Ingests events in one commit; `None` when every event was already recorded.
-pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Result<Option<crate::run::Outcome>> {
-    // One clock for the ids and the procedure: the ids' date is the record's folder.
-    let now = crate::run::procedure_now(repo)?;
+/// The procedure's input for these events, with ids (made at `now`, the procedure's
+/// clock) for the incidents it may open.
+fn ingest_input(events: Vec<EventInput>, now: chrono::DateTime<Utc>) -> Input {
     let mut new_ids = std::collections::BTreeMap::new();
     for e in events.iter().filter(|e| e.status == AlertStatus::Firing) {
         new_ids.entry(e.fingerprint.clone()).or_insert_with(|| {
@@ -38,15 +39,26 @@ pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Resu
             NewIds { incident_id: inc, communication_id: com, escalation_id: esc }
         });
     }
-    match crate::run::run_at::<Ingest>(repo, identity, &Input { events, new_ids }, now) {
+    Input { events, new_ids }
+}
+
+/// Ingests events in one commit; `None` when every event was already recorded.
+pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Result<Option<crate::run::Outcome>> {
+    // One clock for the ids and the procedure: the ids' date is the record's folder.
+    let now = crate::run::procedure_now(repo)?;
+    match crate::run::run_at::<Ingest>(repo, identity, &ingest_input(events, now), now) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(e) if e.kind == Kind::Precondition && e.message.contains("nothing new") => Ok(None),
         Err(e) => Err(e),
     }
 }
 
+fn intake_settings(repo: &Repo) -> Result<Intake> {
+    Ok(crate::model::config(&repo.snapshot(repo.tip()?)?)?.intake)
+}
+
 fn service_labels(repo: &Repo) -> Result<Vec<String>> {
-    Ok(crate::model::config(&repo.snapshot(repo.tip()?)?)?.intake.service_labels)
+    Ok(intake_settings(repo)?.service_labels)
 }
 
 pub fn event(env: &Env, command: EventCommand) -> Result<()> {
@@ -79,15 +91,16 @@ fn move_into(file: &Path, dir: &Path) -> Result<PathBuf> {
 }
 
 /// One pass over the inbox: rejects what does not parse (with a reason file), ingests
-/// the rest in one commit, and only then moves it to `processed/`.
+/// the rest in one commit, and only then moves it to `processed/`. When the procedure
+/// refuses the batch, each file is ingested alone and the one it refuses is rejected,
+/// so one poison payload never blocks the inbox.
 fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Result<(usize, usize, usize)> {
     let files = crate::intake::pending(dir)?;
     if files.is_empty() {
         return Ok((0, 0, 0));
     }
     let config = crate::model::config(&repo.snapshot(repo.tip()?)?)?;
-    let mut events = Vec::new();
-    let mut good = Vec::new();
+    let mut good: Vec<(PathBuf, Vec<EventInput>)> = Vec::new();
     let mut rejected = 0;
     for f in files {
         let parsed = crate::repo::read_capped(&f, caps::PAYLOAD, "inbox file")
@@ -100,32 +113,52 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
                 Ok(ev)
             });
         match parsed {
-            Ok(mut ev) => {
-                events.append(&mut ev);
-                good.push(f);
-            }
+            Ok(ev) => good.push((f, ev)),
             Err(e) => {
-                let reject = dir.join("rejected");
-                std::fs::create_dir_all(&reject)?;
-                let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
-                std::fs::write(reject.join(format!("{name}.reason")), format!("{}\n", e.message))?;
-                move_into(&f, &reject)?;
+                reject(dir, &f, &e.message)?;
                 rejected += 1;
             }
         }
     }
+    let events: Vec<EventInput> = good.iter().flat_map(|(_, ev)| ev.iter().cloned()).collect();
     let count = events.len();
     if !events.is_empty() {
-        ingest(repo, identity, events)?;
-        pause_point("after-commit");
+        match ingest(repo, identity, events) {
+            Ok(_) => pause_point("after-commit"),
+            Err(e) if e.kind == Kind::Invalid => {
+                let mut kept = Vec::new();
+                for (f, ev) in good {
+                    match ingest(repo, identity, ev) {
+                        Ok(_) => kept.push((f, vec![])),
+                        Err(e) if e.kind == Kind::Invalid => {
+                            reject(dir, &f, &e.message)?;
+                            rejected += 1;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                good = kept;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    for (i, f) in good.iter().enumerate() {
+    for (i, (f, _)) in good.iter().enumerate() {
         move_into(f, &dir.join("processed"))?;
         if i == 0 && good.len() > 1 {
             pause_point("during-move");
         }
     }
     Ok((good.len(), rejected, count))
+}
+
+/// Moves a file the intake refuses to `rejected/`, the reason beside it.
+fn reject(dir: &Path, file: &Path, reason: &str) -> Result<()> {
+    let reject = dir.join("rejected");
+    std::fs::create_dir_all(&reject)?;
+    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    std::fs::write(reject.join(format!("{name}.reason")), format!("{reason}\n"))?;
+    move_into(file, &reject)?;
+    Ok(())
 }
 
 /// A fault-injection point for the crash tests: with `IMS_PAUSE_AT=<name>` the process
@@ -152,7 +185,7 @@ pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {
 /// Ingests the inbox now and each time something lands in it, until killed. Each pass
 /// reads `intake.service_labels` afresh and shares it with the HTTP receivers, if any, so
 /// a payload is never judged by an older configuration than the one that ingests it.
-fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option<&Labels>) -> Result<()> {
+fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option<&Settings>) -> Result<()> {
     use notify::Watcher;
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
@@ -166,9 +199,10 @@ fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option
     env.ui.status(&format!("watching {}; Ctrl-C to stop", dir.display()));
     loop {
         // Files that landed while ims was down, or since the last pass.
-        let pass = service_labels(repo).and_then(|labels| {
+        let pass = intake_settings(repo).and_then(|settings| {
+            let labels = settings.service_labels.clone();
             if let Some(shared) = shared {
-                *shared.write().unwrap_or_else(|e| e.into_inner()) = labels.clone();
+                *shared.write().unwrap_or_else(|e| e.into_inner()) = settings;
             }
             sweep(repo, identity, dir, &labels)
         });
@@ -191,8 +225,10 @@ fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option
 #[derive(Debug, Subcommand)]
 pub enum IntakeCommand {
     /// An HTTP endpoint for Alertmanager's `webhook_configs` (or any sender of the native
-    /// format): each payload is checked, written durably to the inbox, then answered 200,
-    /// and ingested like `ims watch` does.
+    /// format): each payload is authenticated, checked as the ingest procedure will check
+    /// it, written durably to the inbox, then answered 200, and ingested like `ims watch`
+    /// does. Payloads go to `POST /alerts`; `GET /healthz` needs no token.
+    #[command(group(clap::ArgGroup::new("auth").required(true).args(["token_file", "insecure_no_auth"])))]
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:9099.
         #[arg(long, value_name = "ADDR")]
@@ -200,20 +236,65 @@ pub enum IntakeCommand {
         /// The inbox folder (default `.git/ims/inbox`, outside the working tree).
         #[arg(long, value_name = "DIR")]
         inbox: Option<PathBuf>,
+        /// A file holding the token senders must present as `Authorization: Bearer
+        /// <token>` (surrounding whitespace ignored, as Prometheus reads `credentials_file`).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Accept payloads from anyone who can reach the address: only behind a proxy that
+        /// authenticates, or on a private network.
+        #[arg(long)]
+        insecure_no_auth: bool,
     },
 }
 
-/// `intake.service_labels`, as the inbox's last pass read it.
-type Labels = std::sync::Arc<std::sync::RwLock<Vec<String>>>;
+/// The intake settings as the inbox's last pass read them, shared with the receivers so
+/// a payload is never judged by an older configuration than the one that ingests it.
+type Settings = std::sync::Arc<std::sync::RwLock<Intake>>;
 
-/// Threads answering requests.
-const RECEIVERS: usize = 4;
+/// Connections served at once; more are answered 503 at once. Each holds a thread for
+/// at most [`REQUEST_DEADLINE`] plus the time to check and store its payload.
+const MAX_CONNECTIONS: usize = 64;
 
-/// Payloads larger than this are refused (413): Alertmanager's are a few kilobytes.
-const MAX_PAYLOAD: u64 = 4 << 20;
+/// How long a sender has to send a whole request, headers and body.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+
+/// What every receiver needs.
+struct Receiver {
+    root: PathBuf,
+    inbox: PathBuf,
+    actor: String,
+    /// SHA-256 of the token; compared digest to digest, in constant time.
+    token: Option<[u8; 32]>,
+    settings: Settings,
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// Reads a token file as Prometheus reads `credentials_file`: the whole file, trimmed.
+fn read_token(path: &Path) -> Result<[u8; 32]> {
+    let bytes = crate::repo::read_capped(path, caps::KEY, "--token-file")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(format!("--token-file {}: not UTF-8 text", path.display())))?;
+    let token = text.trim();
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid(format!(
+            "--token-file {}: the token must be at least 16 visible ASCII characters, with no spaces inside",
+            path.display()
+        )));
+    }
+    Ok(digest(token.as_bytes()))
+}
 
 pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
-    let IntakeCommand::Serve { listen, inbox } = command;
+    let IntakeCommand::Serve { listen, inbox, token_file, insecure_no_auth } = command;
+    let token = match (token_file, insecure_no_auth) {
+        (Some(f), false) => Some(read_token(&if f.is_absolute() { f } else { env.dir.join(f) })?),
+        (None, true) => None,
+        _ => return Err(Error::invalid("intake serve: give exactly one of --token-file or --insecure-no-auth")),
+    };
     let repo = env.repo()?;
     let identity = env.identity(&repo)?;
     let inbox = match inbox {
@@ -228,54 +309,159 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
             std::fs::remove_file(entry.path())?;
         }
     }
-    let server = tiny_http::Server::http(&listen)
+    let listener = std::net::TcpListener::bind(&listen)
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
-    let labels: Labels = std::sync::Arc::new(std::sync::RwLock::new(service_labels(&repo)?));
-    env.ui.status(&format!("listening on http://{listen}/ ; inbox {}", inbox.display()));
-    // A few receivers, so one slow sender does not hold up the others.
-    let server = std::sync::Arc::new(server);
-    for _ in 0..RECEIVERS {
-        let (server, labels, dir) = (server.clone(), labels.clone(), inbox.clone());
-        std::thread::spawn(move || {
-            while let Ok(mut request) = server.recv() {
-                let current = labels.read().map(|l| l.clone()).unwrap_or_default();
-                let (code, body) = receive(&dir, &current, &mut request);
-                let _ = answer(request, code, &body);
+    let settings: Settings = std::sync::Arc::new(std::sync::RwLock::new(intake_settings(&repo)?));
+    let receiver = std::sync::Arc::new(Receiver {
+        root: repo.root().to_path_buf(),
+        inbox: inbox.clone(),
+        actor: identity.actor.clone(),
+        token,
+        settings: settings.clone(),
+    });
+    if token.is_none() {
+        env.ui.status("warning: --insecure-no-auth: anyone who can reach this address can open incidents");
+    }
+    env.ui.status(&format!("listening on http://{listen}/alerts ; inbox {}", inbox.display()));
+    std::thread::spawn(move || accept(listener, receiver));
+    drain(env, &repo, &identity, &inbox, Some(&settings))
+}
+
+/// Takes connections, each on its own thread, at most [`MAX_CONNECTIONS`] at once.
+fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let open = std::sync::Arc::new(AtomicUsize::new(0));
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of descriptors, or a connection reset before it was taken.
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
             }
+        };
+        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            open.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+            http::respond(stream, 503, &[("Retry-After", "5")], &refusal("too many connections; try again"));
+            continue;
+        }
+        let (receiver, open) = (receiver.clone(), open.clone());
+        let spawned = std::thread::Builder::new().spawn(move || {
+            serve_one(stream, &receiver);
+            open.fetch_sub(1, Ordering::SeqCst);
         });
+        if spawned.is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    drain(env, &repo, &identity, &inbox, Some(&labels))
 }
 
-fn answer(request: tiny_http::Request, code: u16, body: &serde_json::Value) -> std::io::Result<()> {
-    let header = tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
-    let payload = serde_json::to_vec(body).unwrap_or_default();
-    request.respond(tiny_http::Response::from_data(payload).with_status_code(code).with_header(header))
+fn refusal(reason: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "ok": false, "error": reason })).unwrap_or_default()
 }
 
-/// Checks one request and, when it carries a payload ims can read, stores it.
-fn receive(dir: &Path, labels: &[String], request: &mut tiny_http::Request) -> (u16, serde_json::Value) {
-    use std::io::Read;
-    match (request.method(), request.url()) {
-        (tiny_http::Method::Get, "/healthz" | "/-/healthy") => return (200, json!({ "ok": true })),
-        (tiny_http::Method::Post, _) => {}
-        _ => return (405, json!({ "ok": false, "error": "POST an Alertmanager webhook or native events" })),
-    }
-    let mut bytes = Vec::new();
-    if let Err(e) = request.as_reader().take(MAX_PAYLOAD + 1).read_to_end(&mut bytes) {
-        return (400, json!({ "ok": false, "error": format!("reading the payload: {e}") }));
-    }
-    if bytes.len() as u64 > MAX_PAYLOAD {
-        return (413, json!({ "ok": false, "error": format!("payload over {MAX_PAYLOAD} bytes") }));
-    }
-    // Refused payloads are never stored: the sender learns why at once.
-    let events = match crate::intake::parse(&bytes, labels) {
-        Ok(events) => events.len(),
-        Err(e) => return (400, json!({ "ok": false, "error": e.message })),
+/// Answers one connection's one request.
+fn serve_one(mut stream: std::net::TcpStream, receiver: &Receiver) {
+    let deadline = std::time::Instant::now() + REQUEST_DEADLINE;
+    let (head, start) = match http::read_head(&mut stream, deadline) {
+        Ok(read) => read,
+        Err(r) => return http::respond(stream, r.status, &[], &refusal(&r.reason)),
     };
-    match store(dir, &bytes) {
-        Ok(name) => (200, json!({ "ok": true, "file": name, "events": events })),
-        Err(e) => (503, json!({ "ok": false, "error": format!("storing the payload: {e}") })),
+    let (code, extra, body) = match route(&mut stream, receiver, &head, start, deadline) {
+        Ok(body) => (200, vec![], body),
+        Err((code, extra, reason)) => (code, extra, json!({ "ok": false, "error": reason })),
+    };
+    http::respond(stream, code, &extra, &serde_json::to_vec(&body).unwrap_or_default());
+}
+
+type Refused = (u16, Vec<(&'static str, &'static str)>, String);
+
+fn route(
+    stream: &mut std::net::TcpStream,
+    receiver: &Receiver,
+    head: &http::Head,
+    start: Vec<u8>,
+    deadline: std::time::Instant,
+) -> std::result::Result<serde_json::Value, Refused> {
+    let refuse = |r: http::Refusal| (r.status, vec![], r.reason);
+    match (head.path.as_str(), head.method.as_str()) {
+        ("/healthz" | "/-/healthy", "GET" | "HEAD") => return Ok(json!({ "ok": true })),
+        ("/healthz" | "/-/healthy", _) => return Err((405, vec![("Allow", "GET, HEAD")], "use GET".into())),
+        ("/alerts", "POST") => {}
+        ("/alerts", _) => {
+            return Err((405, vec![("Allow", "POST")], "POST an Alertmanager webhook or native events".into()))
+        }
+        (path, _) => return Err((404, vec![], format!("{path}: not found; payloads go to POST /alerts"))),
+    }
+    if let Some(token) = &receiver.token {
+        let given = head.one("authorization").map_err(refuse)?.and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+        // Digest against digest: the comparison takes the same time whatever the token.
+        let same =
+            given.is_some_and(|g| digest(g.as_bytes()).iter().zip(token).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0);
+        if !same {
+            let reason = if given.is_some() {
+                "the bearer token is not the one configured"
+            } else {
+                "a bearer token is required"
+            };
+            return Err((401, vec![("WWW-Authenticate", "Bearer realm=\"ims\"")], reason.into()));
+        }
+    }
+    let length = http::body_length(head, caps::PAYLOAD).map_err(refuse)?;
+    http::continue_if_expected(stream, head);
+    let bytes = http::read_body(stream, start, length, deadline).map_err(refuse)?;
+    let settings = receiver.settings.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone());
+    let events = crate::intake::parse(&bytes, &settings.service_labels).map_err(|e| (400, vec![], e.message))?;
+    if events.len() > settings.max_alerts() {
+        return Err((
+            413,
+            vec![],
+            format!(
+                "payload: {} alerts, over intake.max_alerts_per_payload ({}); send them in smaller groups",
+                events.len(),
+                settings.max_alerts()
+            ),
+        ));
+    }
+    // Refused now, not after the 200: whatever the procedure would refuse later.
+    let count = events.len();
+    let opened = check(receiver, events).map_err(|e| match e.kind {
+        Kind::Internal | Kind::Conflict => (503, vec![], format!("checking the payload: {}", e.message)),
+        _ => (400, vec![], e.message),
+    })?;
+    if opened > settings.max_incidents() {
+        return Err((
+            400,
+            vec![],
+            format!(
+                "payload: would open {opened} incidents, over intake.max_incidents_per_payload ({})",
+                settings.max_incidents()
+            ),
+        ));
+    }
+    match store(&receiver.inbox, &bytes) {
+        Ok(name) => Ok(json!({ "ok": true, "file": name, "events": count })),
+        Err(e) => Err((503, vec![], format!("storing the payload: {e}"))),
+    }
+}
+
+/// Runs `event.ingest` on the payload alone without committing: the incidents it would
+/// open now, or the reason it would be refused.
+fn check(receiver: &Receiver, events: Vec<EventInput>) -> Result<usize> {
+    let repo = Repo::discover(&receiver.root)?;
+    let now = crate::run::procedure_now(&repo)?;
+    match crate::run::dry_run::<Ingest>(&repo, &receiver.actor, &ingest_input(events, now), now) {
+        Ok(effect) => Ok(effect
+            .actions
+            .iter()
+            .filter(|a| a.action == crate::model::enums::AuditAction::Create && a.ref_type == "incident")
+            .count()),
+        Err(e) if e.kind == Kind::Precondition && e.message.contains("nothing new") => Ok(0),
+        Err(e) => Err(e),
     }
 }
 

@@ -107,6 +107,29 @@ pub struct Intake {
     pub rules: Vec<IntakeRule>,
     /// Labels to take the service from, first present wins.
     pub service_labels: Vec<String>,
+    /// Alerts one payload may carry at `ims intake serve` (absent: [`MAX_ALERTS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_alerts_per_payload: Option<u32>,
+    /// Incidents one payload may open at `ims intake serve` (absent: [`MAX_INCIDENTS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_incidents_per_payload: Option<u32>,
+}
+
+/// The default of `intake.max_alerts_per_payload`.
+pub const MAX_ALERTS: u32 = 1000;
+/// The default of `intake.max_incidents_per_payload`.
+pub const MAX_INCIDENTS: u32 = 50;
+
+impl Intake {
+    /// Alerts one payload may carry.
+    pub fn max_alerts(&self) -> usize {
+        self.max_alerts_per_payload.unwrap_or(MAX_ALERTS) as usize
+    }
+
+    /// Incidents one payload may open.
+    pub fn max_incidents(&self) -> usize {
+        self.max_incidents_per_payload.unwrap_or(MAX_INCIDENTS) as usize
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +222,9 @@ impl Config {
             intake: Intake {
                 rules: vec![rule("critical", Level::High), rule("warning", Level::Medium)],
                 service_labels: vec!["service".into(), "job".into()],
+                // Not written by `repo.init/1`, whose output is frozen; see `MAX_ALERTS`.
+                max_alerts_per_payload: None,
+                max_incidents_per_payload: None,
             },
         }
     }

@@ -186,11 +186,22 @@ impl ConfigSet {
             return Err(Error::invalid(format!("{key}: fixed when the repository was made; it cannot be set")));
         }
         let mut slot = &mut value;
-        for part in key.split('.') {
+        let last = key.split('.').count() - 1;
+        for (i, part) in key.split('.').enumerate() {
             slot = match slot {
-                Value::Object(map) => map
-                    .get_mut(part)
-                    .ok_or_else(|| Error::invalid(format!("config key `{key}`: ims.yaml has no `{part}` there")))?,
+                // An optional setting a repository does not have yet (added after it was
+                // made) may be set; deserializing below refuses a key ims does not know.
+                Value::Object(map) => {
+                    if i == last && !map.contains_key(part) {
+                        map.insert(part.to_string(), Value::Null);
+                    }
+                    match map.get_mut(part) {
+                        Some(inner) => inner,
+                        None => {
+                            return Err(Error::invalid(format!("config key `{key}`: ims.yaml has no `{part}` there")))
+                        }
+                    }
+                }
                 _ => {
                     return Err(Error::invalid(format!(
                         "config key `{key}`: `{part}` is inside a value that is not a mapping"

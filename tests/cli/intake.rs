@@ -192,22 +192,36 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A minimal HTTP/1.1 client: the status code and body of one request.
+/// The bearer token the tests' endpoints are started with (a token file holds it with a
+/// trailing newline, as editors leave it).
+const TOKEN: &str = "s3cr3t-intake-token-0123456789";
+
+/// A minimal HTTP/1.1 client: the status code and body of one request, with the token.
 fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    http_as(addr, method, path, body, Some(TOKEN))
+}
+
+fn http_as(addr: &str, method: &str, path: &str, body: &[u8], token: Option<&str>) -> std::io::Result<(u16, String)> {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let answer = raw(addr, &[head.as_bytes(), body].concat())?;
+    let code = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((code, body))
+}
+
+/// Sends bytes as they are and reads the whole answer.
+fn raw(addr: &str, request: &[u8]) -> std::io::Result<String> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(body)?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out)?;
-    let code = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Ok((code, body))
+    stream.write_all(request)?;
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -241,8 +255,15 @@ fn automation(
     cmd.spawn().unwrap()
 }
 
+fn token_file(repo: &Repo) -> String {
+    let file = repo.tmp.path().join("intake.token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    file.to_str().unwrap().to_string()
+}
+
 fn start_serve(repo: &Repo, addr: &str, inbox: &std::path::Path, pause_at: Option<&str>) -> std::process::Child {
-    let args = ["intake", "serve", "--listen", addr, "--inbox", inbox.to_str().unwrap()];
+    let token = token_file(repo);
+    let args = ["intake", "serve", "--listen", addr, "--inbox", inbox.to_str().unwrap(), "--token-file", &token];
     let child = automation(repo, &args, inbox, "serve.log", pause_at);
     wait_for("the endpoint to listen", Duration::from_secs(20), || http(addr, "GET", "/healthz", b"").is_ok());
     child
@@ -309,7 +330,8 @@ fn alertmanager_end_to_end() {
         &config,
         format!(
             "route:\n  receiver: ims\n  group_by: [alertname, instance]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 2s\n\
-             receivers:\n  - name: ims\n    webhook_configs:\n      - url: http://{ims_addr}/alerts\n        send_resolved: true\n"
+             receivers:\n  - name: ims\n    webhook_configs:\n      - url: http://{ims_addr}/alerts\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials_file: {}\n",
+            token_file(&repo)
         ),
     )
     .unwrap();
@@ -512,4 +534,173 @@ fn pathologically_nested_yaml_is_refused_quickly() {
             assert!(start.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", start.elapsed());
         }
     }
+}
+
+fn stored(inbox: &std::path::Path) -> usize {
+    std::fs::read_dir(inbox.join("processed")).map_or(0, |d| d.count()) + ims::intake::pending(inbox).unwrap().len()
+}
+
+/// Issue 14: the endpoint had no authentication and took any POST on any path. Now it
+/// wants `Authorization: Bearer <token>` on `POST /alerts`, and nothing else stores.
+#[test]
+fn the_endpoint_demands_its_token_and_takes_payloads_only_at_alerts() {
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let inbox = repo.tmp.path().join("inbox");
+    let addr = format!("127.0.0.1:{}", free_port());
+    // Neither a token file nor an explicit --insecure-no-auth: a usage error.
+    let out = repo.run(&who("automation"), &["intake", "serve", "--listen", &addr]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--token-file") && err.contains("--insecure-no-auth"), "{err}");
+    let mut child = start_serve(&repo, &addr, &inbox, None);
+    let payload = serde_json::to_vec(&alert("db", "DiskFull", "critical", 1)).unwrap();
+    let same_length = "x".repeat(TOKEN.len());
+    let longer = format!("{TOKEN}x");
+    let shorter = &TOKEN[..TOKEN.len() - 1];
+    for token in [None, Some(same_length.as_str()), Some(longer.as_str()), Some(shorter), Some("")] {
+        let head = format!(
+            "POST /alerts HTTP/1.1\r\nHost: x\r\n{}Content-Length: {}\r\n\r\n",
+            token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default(),
+            payload.len()
+        );
+        let answer = raw(&addr, &[head.as_bytes(), &payload].concat()).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{token:?}: {answer}");
+        assert!(answer.contains("\r\nWWW-Authenticate: Bearer"), "{answer}");
+    }
+    let basic = format!("POST /alerts HTTP/1.1\r\nAuthorization: Basic {TOKEN}\r\nContent-Length: 2\r\n\r\n{{}}");
+    assert!(raw(&addr, basic.as_bytes()).unwrap().starts_with("HTTP/1.1 401 "));
+    // Only /alerts takes payloads; /healthz needs no token.
+    for (method, path, code) in
+        [("POST", "/", 404), ("POST", "/api/v2/alerts", 404), ("PUT", "/alerts", 405), ("GET", "/alerts", 405)]
+    {
+        assert_eq!(http(&addr, method, path, &payload).unwrap().0, code, "{method} {path}");
+    }
+    assert_eq!(http_as(&addr, "GET", "/healthz", b"", None).unwrap().0, 200);
+    assert_eq!(stored(&inbox), 0, "nothing refused was stored");
+    // Hostile framing: chunked bodies, huge or folded headers, a length over the cap
+    // (refused before a byte of it is read), JSON nested past serde_json's limit.
+    let auth = format!("Authorization: Bearer {TOKEN}\r\n");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            format!("POST /alerts HTTP/1.1\r\n{auth}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").into(),
+            "411",
+        ),
+        (format!("POST /alerts HTTP/1.1\r\n{auth}X-Big: {}\r\n\r\n", "a".repeat(64 << 10)).into(), "431"),
+        (format!("POST /alerts HTTP/1.1\r\n{auth}X: a\r\n folded\r\nContent-Length: 2\r\n\r\n{{}}").into(), "400"),
+        (format!("POST /alerts HTTP/1.1\r\n{auth}Content-Length: 999999999\r\n\r\n").into(), "413"),
+        (format!("POST /alerts HTTP/1.1\r\n{auth}Content-Length: 2\r\nContent-Length: 3\r\n\r\n{{}}").into(), "400"),
+    ];
+    for (request, code) in cases {
+        let answer = raw(&addr, &request).unwrap();
+        assert!(answer.starts_with(&format!("HTTP/1.1 {code} ")), "{code}: {answer}");
+    }
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let start = Instant::now();
+    let (code, body) = http(&addr, "POST", "/alerts", deep.as_bytes()).unwrap();
+    assert_eq!(code, 400, "{body}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(stored(&inbox), 0);
+    // The right token (read from a file ending in a newline) is let in.
+    let (code, body) = http(&addr, "POST", "/alerts", &payload).unwrap();
+    assert_eq!(code, 200, "{body}");
+    wait_for("the incident", Duration::from_secs(30), || count(&repo, "records/incidents") == 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Issue 14: four connections that announced a body and never sent it made `/healthz`
+/// time out. Now each request has a deadline and each connection its own thread.
+#[test]
+fn stalled_senders_do_not_starve_the_endpoint() {
+    use std::io::{Read, Write};
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let inbox = repo.tmp.path().join("inbox");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = start_serve(&repo, &addr, &inbox, None);
+    let start = Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "POST /alerts HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 1000\r\n\r\n{{\"serv")
+            .unwrap();
+        stalled.push(s);
+    }
+    // And a slowloris: a header byte every half second.
+    let a = addr.clone();
+    let slow = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&a).unwrap();
+        for b in b"POST /alerts HTTP/1.1\r\nAuthorization: Bearer " {
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    assert_eq!(http_as(&addr, "GET", "/healthz", b"", None).unwrap().0, 200);
+    assert!(asked.elapsed() < Duration::from_secs(1), "/healthz took {:?}", asked.elapsed());
+    let payload = serde_json::to_vec(&alert("db", "DiskFull", "critical", 1)).unwrap();
+    let asked = Instant::now();
+    assert_eq!(http(&addr, "POST", "/alerts", &payload).unwrap().0, 200);
+    assert!(asked.elapsed() < Duration::from_secs(2), "a good sender waited {:?}", asked.elapsed());
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(start.elapsed() < Duration::from_secs(10), "a stalled connection was open {:?}", start.elapsed());
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    }
+    slow.join().unwrap();
+    assert_eq!(stored(&inbox), 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Issue 14: one 3.5 MB POST opened 13,334 incidents, and a 16 KiB summary that the
+/// incident schema refuses was answered 200, then blocked the inbox for good. Now the
+/// limits are settings, the procedure's own checks run before the 200, and a payload
+/// that still fails later is rejected alone.
+#[test]
+fn payload_limits_and_poison_payloads() {
+    let mut repo = Repo::with_everyone();
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let im = who("incident_manager");
+    repo.ok(&im, &["config", "set", "intake.max_alerts_per_payload", "5"]);
+    repo.ok(&im, &["config", "set", "intake.max_incidents_per_payload", "2"]);
+    repo.fails(&im, &["config", "set", "intake.max_alerts_per_payload", "0"], 3);
+    repo.fails(&im, &["config", "set", "intake.no_such_setting", "1"], 3);
+    let inbox = repo.tmp.path().join("inbox");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = start_serve(&repo, &addr, &inbox, None);
+    let many: Vec<Value> = (0..6).map(|i| alert("db", "DiskFull", "info", i)).collect();
+    let (code, body) = http(&addr, "POST", "/alerts", &serde_json::to_vec(&many).unwrap()).unwrap();
+    assert_eq!(code, 413, "{body}");
+    assert!(body.contains("max_alerts_per_payload"), "{body}");
+    let three: Vec<Value> = ["a", "b", "c"].iter().map(|s| alert(s, "Down", "critical", 1)).collect();
+    let (code, body) = http(&addr, "POST", "/alerts", &serde_json::to_vec(&three).unwrap()).unwrap();
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("would open 3 incidents") && body.contains("max_incidents_per_payload"), "{body}");
+    let mut poison = alert("db", "DiskFull", "critical", 2);
+    poison["summary"] = json!("x".repeat(16 * 1024));
+    let (code, body) = http(&addr, "POST", "/alerts", &serde_json::to_vec(&poison).unwrap()).unwrap();
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(stored(&inbox), 0);
+    // Written straight into the inbox, then a good payload: the good one still flows.
+    std::fs::write(inbox.join("0001-poison.json"), serde_json::to_vec(&poison).unwrap()).unwrap();
+    std::fs::write(inbox.join("0002-good.json"), serde_json::to_vec(&alert("web", "Down", "critical", 3)).unwrap())
+        .unwrap();
+    wait_for("the good payload's incident", Duration::from_secs(10), || count(&repo, "records/incidents") == 1);
+    wait_for("the poison's rejection", Duration::from_secs(10), || inbox.join("rejected/0001-poison.json").exists());
+    let reason = std::fs::read_to_string(inbox.join("rejected/0001-poison.json.reason")).unwrap();
+    assert!(reason.contains("longer than 16384"), "{reason}");
+    assert!(inbox.join("processed/0002-good.json").exists());
+    let (code, body) = http(&addr, "POST", "/alerts", &serde_json::to_vec(&three[..2]).unwrap()).unwrap();
+    assert_eq!(code, 200, "{body}");
+    wait_for("two more incidents", Duration::from_secs(10), || count(&repo, "records/incidents") == 3);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    repo.verify_all_commits();
 }
