@@ -548,12 +548,13 @@ fn the_endpoint_demands_its_token_and_takes_payloads_only_at_alerts() {
     repo.now = "2026-11-26T11:00:00Z".into();
     let inbox = repo.tmp.path().join("inbox");
     let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = start_serve(&repo, &addr, &inbox, None);
     // Neither a token file nor an explicit --insecure-no-auth: a usage error.
-    let out = repo.run(&who("automation"), &["intake", "serve", "--listen", &addr]);
+    let other = format!("127.0.0.1:{}", free_port());
+    let out = repo.run(&who("automation"), &["intake", "serve", "--listen", &other]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--token-file") && err.contains("--insecure-no-auth"), "{err}");
-    let mut child = start_serve(&repo, &addr, &inbox, None);
     let payload = serde_json::to_vec(&alert("db", "DiskFull", "critical", 1)).unwrap();
     let same_length = "x".repeat(TOKEN.len());
     let longer = format!("{TOKEN}x");
