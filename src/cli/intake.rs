@@ -342,8 +342,15 @@ fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
         };
         if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             open.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-            http::respond(stream, 503, &[("Retry-After", "5")], &refusal("too many connections; try again"));
+            // Answered here and at once: no lingering read may hold up the accept loop.
+            use std::io::Write;
+            let _ = stream.set_nonblocking(true);
+            let body = refusal("too many connections; try again");
+            let head = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = (&stream).write_all(&[head.as_bytes(), &body].concat());
             continue;
         }
         let (receiver, open) = (receiver.clone(), open.clone());

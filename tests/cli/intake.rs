@@ -656,6 +656,24 @@ fn stalled_senders_do_not_starve_the_endpoint() {
     }
     slow.join().unwrap();
     assert_eq!(stored(&inbox), 1);
+    // A flood past the cap of 64 connections is answered 503 at once; when it ends, the
+    // endpoint serves again.
+    let flood: Vec<std::net::TcpStream> = (0..72).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    let mut refused = Vec::new();
+    for mut s in flood.iter().skip(64) {
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        refused.push(answer);
+    }
+    assert!(
+        refused.iter().filter(|a| a.starts_with("HTTP/1.1 503 ") && a.contains("Retry-After")).count() == 8,
+        "{refused:?}"
+    );
+    drop(flood);
+    wait_for("the endpoint to serve again", Duration::from_secs(10), || {
+        http_as(&addr, "GET", "/healthz", b"", None).is_ok_and(|(code, _)| code == 200)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
 }
