@@ -715,7 +715,7 @@ fn payload_limits_and_poison_payloads() {
     wait_for("the poison's rejection", Duration::from_secs(10), || inbox.join("rejected/0001-poison.json").exists());
     let reason = std::fs::read_to_string(inbox.join("rejected/0001-poison.json.reason")).unwrap();
     assert!(reason.contains("longer than 16384"), "{reason}");
-    assert!(inbox.join("processed/0002-good.json").exists());
+    wait_for("the good payload's move", Duration::from_secs(10), || inbox.join("processed/0002-good.json").exists());
     let (code, body) = http(&addr, "POST", "/alerts", &serde_json::to_vec(&three[..2]).unwrap()).unwrap();
     assert_eq!(code, 200, "{body}");
     wait_for("two more incidents", Duration::from_secs(10), || count(&repo, "records/incidents") == 3);
