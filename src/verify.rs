@@ -63,19 +63,6 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         Some((base, tip)) => (base, tip),
         None => (None, repo.tip()?.ok_or_else(|| Error::invalid("nothing to verify: the branch has no commits"))?),
     };
-    let mut cache = Cache::open(repo, options)?;
-    // Walk back from the tip, stopping at commits the cache already proved (their
-    // ancestors were proved before them), so CI only checks what is new.
-    let mut walk = git.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    walk.push(tip)?;
-    if let Some(b) = base {
-        walk.hide(b)?;
-    }
-    for known in frontier(git, tip, base, &cache)? {
-        walk.hide(known)?;
-    }
-    let commits: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
     let mut report = Report { ok: true, checked: 0, cached: 0, violations: vec![], warnings: vec![] };
     if options.trust_root.is_none() {
         report.warnings.push("no trust root pinned: a history rewritten from a new root would pass; pin the root `ims init` printed with --trust-root".into());
@@ -88,17 +75,31 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     if simulated {
         report.warnings.push("simulated clock: commit times are not checked against the real clock".into());
     }
+    // Everything besides the commit that a cached verdict depends on.
+    let mut facts: Vec<String> = compromised.iter().map(|(who, since)| format!("compromised {who} {since}")).collect();
+    facts.sort();
+    facts.push(format!("simulated {simulated}"));
+    let mut cache = Cache::open(repo, options, &facts.join("\n"))?;
+    // Walk back from the tip, stopping at commits the cache already proved (their
+    // ancestors were proved before them), so CI only checks what is new.
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    walk.push(tip)?;
+    if let Some(b) = base {
+        walk.hide(b)?;
+    }
+    for known in frontier(git, tip, base, &cache)? {
+        walk.hide(known)?;
+    }
+    let commits: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
     let found = check_all(git.path(), &commits, options.trust_root, &compromised, simulated)?;
     let mut verified: HashSet<Oid> = HashSet::new();
-    let mut trees: HashSet<Oid> = HashSet::new();
-    let whole = base.is_none() && cache.known.is_empty();
     for (oid, violations) in commits.iter().zip(found) {
         report.checked += 1;
         let commit = git.find_commit(*oid)?;
-        if whole {
-            trees.insert(commit.tree_id());
-        }
-        let parents_ok = commit.parent_ids().all(|p| verified.contains(&p) || cache.has(p) || Some(p) == base);
+        // Proved from the root: the range's base is trusted for the verdict on the
+        // range, never for the cache.
+        let parents_ok = commit.parent_ids().all(|p| verified.contains(&p) || cache.has(p));
         if violations.is_empty() {
             if parents_ok {
                 verified.insert(*oid);
@@ -109,8 +110,9 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         }
     }
     report.cached = cache.known.len().saturating_sub(cache.added.len());
-    let trees = if whole { Some(&trees) } else { None };
-    report.violations.extend(check_read_refs(git, trees)?.into_iter().map(ViolationDoc::from));
+    report.violations.extend(
+        check_read_refs(git, if base.is_none() { Some(tip) } else { None })?.into_iter().map(ViolationDoc::from),
+    );
     cache.save()?;
     report.ok = report.violations.is_empty();
     Ok(report)
@@ -451,9 +453,16 @@ fn check_links(
 
 /// Read-audit refs: linear, signed by their owner's registered key, `identify` only,
 /// and each recording a read of a state of the verified history.
-fn check_read_refs(git: &Repository, trees: Option<&HashSet<Oid>>) -> Result<Vec<Violation>> {
+fn check_read_refs(git: &Repository, history: Option<Oid>) -> Result<Vec<Violation>> {
     let mut out = Vec::new();
+    let mut all_trees: Option<HashSet<Oid>> = None;
     for reference in git.references_glob("refs/ims/audit/reads/*")? {
+        if all_trees.is_none() {
+            if let Some(tip) = history {
+                all_trees = Some(history_trees(git, tip)?);
+            }
+        }
+        let trees = all_trees.as_ref();
         let reference = reference?;
         let Some(name) = reference.name().ok().map(String::from) else { continue };
         let owner = name.trim_start_matches("refs/ims/audit/reads/").to_string();
@@ -501,26 +510,123 @@ fn check_read_refs(git: &Repository, trees: Option<&HashSet<Oid>>) -> Result<Vec
     Ok(out)
 }
 
-/// The verification cache: commit ids verified with this ims version and trust root.
-struct Cache {
-    path: Option<PathBuf>,
-    known: HashSet<Oid>,
-    added: Vec<Oid>,
+/// The tree of every commit reachable from `tip`: the states a reader could have read.
+fn history_trees(git: &Repository, tip: Oid) -> Result<HashSet<Oid>> {
+    let mut walk = git.revwalk()?;
+    walk.push(tip)?;
+    let mut out = HashSet::new();
+    for oid in walk {
+        out.insert(git.find_commit(oid?)?.tree_id());
+    }
+    Ok(out)
 }
 
+/// The verification cache: commits proved from the trust root, under one key.
+///
+/// Invariant: the cache can only save time, never change a verdict. A commit enters it
+/// only when it had no violation and every parent was proved in the same run or was
+/// already in the cache (a root commit: only as the pinned trust root), so the cache is
+/// closed under ancestry back to the root; `--range A..B` never trusts `A` for this. The
+/// key holds everything a cached verdict depends on besides the commit itself: the
+/// cache format, the ims version, the trust root, the clock mode and every person's
+/// `compromised_since` at the tip (a new `--compromised-since` changes the key, so the
+/// next run proves the history afresh). The file lives under `.git/ims/` (never cloned or
+/// fetched); its entries come in blocks, each chained to the previous one by an
+/// HMAC-SHA256 with a secret kept outside the repository (`$IMS_STATE_DIR`, else
+/// `$XDG_STATE_HOME/ims`, else `~/.local/state/ims`), so a garbled, truncated or forged
+/// file (say, a repository handed over as a tarball) loses its bad blocks and the rest
+/// after them: at worst the next run checks more.
+struct Cache {
+    path: Option<PathBuf>,
+    secret: Vec<u8>,
+    key: String,
+    known: HashSet<Oid>,
+    added: Vec<Oid>,
+    /// The MAC of the last good block (or the key line), which the next block chains to.
+    chain: String,
+    /// The file holds only good blocks under this key: new ones can be appended.
+    appendable: bool,
+}
+
+const CACHE_FORMAT: &str = "ims-verify-cache/2";
+
 impl Cache {
-    fn open(repo: &Repo, options: &Options) -> Result<Cache> {
-        if options.no_cache {
-            return Ok(Cache { path: None, known: HashSet::new(), added: vec![] });
+    fn disabled() -> Cache {
+        Cache {
+            path: None,
+            secret: vec![],
+            key: String::new(),
+            known: HashSet::new(),
+            added: vec![],
+            chain: String::new(),
+            appendable: false,
         }
+    }
+
+    /// `facts`: what else a verdict depends on (clock mode, revocation facts at the tip).
+    fn open(repo: &Repo, options: &Options, facts: &str) -> Result<Cache> {
+        if options.no_cache {
+            return Ok(Cache::disabled());
+        }
+        let Some(secret) = cache_secret() else { return Ok(Cache::disabled()) };
         let root = options.trust_root.map(|r| r.to_string()).unwrap_or_else(|| "unpinned".into());
         let path =
             repo.git.path().join("ims").join("verify-cache").join(format!("{}-{root}", env!("CARGO_PKG_VERSION")));
-        let known = match std::fs::read_to_string(&path) {
-            Ok(text) => text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect(),
-            Err(_) => HashSet::new(),
+        let key = format!(
+            "{CACHE_FORMAT} {}",
+            hex(&sha256(format!("{CACHE_FORMAT}\n{}\n{root}\n{facts}", env!("CARGO_PKG_VERSION")).as_bytes()))
+        );
+        let mut cache = Cache {
+            path: Some(path.clone()),
+            chain: hex(&hmac_sha256(&secret, key.as_bytes())),
+            secret,
+            key,
+            known: HashSet::new(),
+            added: vec![],
+            appendable: false,
         };
-        Ok(Cache { path: Some(path), known, added: vec![] })
+        let text = std::fs::read(&path).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        let mut lines = text.split_inclusive('\n');
+        if lines.next().map(|l| l.trim_end_matches('\n')) != Some(cache.key.as_str()) {
+            return Ok(cache);
+        }
+        let mut block: Vec<Oid> = Vec::new();
+        let mut body = String::new();
+        let mut good = true;
+        for line in lines {
+            let Some(line) = line.strip_suffix('\n') else {
+                good = false; // a torn last write
+                break;
+            };
+            if let Some(mac) = line.strip_prefix("mac ") {
+                if mac != cache.block_mac(&body) {
+                    good = false;
+                    break;
+                }
+                cache.known.extend(block.drain(..));
+                cache.chain = mac.to_string();
+                body.clear();
+            } else if let Ok(oid) =
+                Oid::from_str(line).map_err(|_| ()).and_then(|o| if line.len() == 40 { Ok(o) } else { Err(()) })
+            {
+                block.push(oid);
+                body.push_str(line);
+                body.push('\n');
+            } else {
+                good = false;
+                break;
+            }
+        }
+        cache.appendable = good && block.is_empty();
+        Ok(cache)
+    }
+
+    fn block_mac(&self, body: &str) -> String {
+        let mut data = Vec::with_capacity(self.chain.len() + body.len() + 1);
+        data.extend_from_slice(self.chain.as_bytes());
+        data.push(b'\n');
+        data.extend_from_slice(body.as_bytes());
+        hex(&hmac_sha256(&self.secret, &data))
     }
 
     fn has(&self, oid: Oid) -> bool {
@@ -533,23 +639,107 @@ impl Cache {
         }
     }
 
-    fn save(&self) -> Result<()> {
-        let Some(path) = &self.path else { return Ok(()) };
-        if self.added.is_empty() {
+    /// Appends the new commits as one block, or rewrites the file when it held anything
+    /// else (another key, a bad block).
+    fn save(&mut self) -> Result<()> {
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        if self.added.is_empty() && self.appendable {
             return Ok(());
         }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        let mut text = String::with_capacity(self.added.len() * 41);
-        for oid in &self.added {
-            text.push_str(&oid.to_string());
+        let mut text = String::new();
+        let entries: Vec<Oid> = if self.appendable {
+            self.added.clone()
+        } else {
+            text.push_str(&self.key);
             text.push('\n');
+            self.chain = hex(&hmac_sha256(&self.secret, self.key.as_bytes()));
+            self.known.iter().copied().collect()
+        };
+        let mut body = String::with_capacity(entries.len() * 41);
+        for oid in &entries {
+            body.push_str(&oid.to_string());
+            body.push('\n');
         }
-        f.write_all(text.as_bytes())?;
+        let mac = self.block_mac(&body);
+        text.push_str(&body);
+        text.push_str(&format!("mac {mac}\n"));
+        if self.appendable {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
+            f.write_all(text.as_bytes())?;
+        } else {
+            // Written aside and renamed, so a reader never sees half a file.
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            std::fs::write(&tmp, text.as_bytes())?;
+            std::fs::rename(&tmp, &path)?;
+        }
+        self.chain = mac;
+        self.added.clear();
+        self.appendable = true;
         Ok(())
     }
+}
+
+/// The secret that keys the cache's MACs, made on first use; `None` (no cache, only
+/// slower) when there is no place to keep it.
+fn cache_secret() -> Option<Vec<u8>> {
+    let dir = match std::env::var_os("IMS_STATE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => match std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+            Some(d) => PathBuf::from(d).join("ims"),
+            None => PathBuf::from(std::env::var_os("HOME")?).join(".local").join("state").join("ims"),
+        },
+    };
+    let path = dir.join("verify-cache.key");
+    let read = |p: &std::path::Path| -> Option<Vec<u8>> {
+        let text = std::fs::read_to_string(p).ok()?;
+        let text = text.trim();
+        (text.len() >= 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| text.as_bytes().to_vec())
+    };
+    if let Some(secret) = read(&path) {
+        return Some(secret);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    let fresh: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
+    let tmp = dir.join(format!("verify-cache.key.{}", std::process::id()));
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).ok()?;
+        f.write_all(fresh.as_bytes()).ok()?;
+    }
+    // A link fails if another ims made the key first: then theirs is the key.
+    let _ = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    read(&path)
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
+
+/// HMAC-SHA256 (RFC 2104).
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&sha256(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = sha2::Sha256::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    inner.update(data);
+    let mut outer = sha2::Sha256::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses `A..B` (or a single commit: everything reachable from it).

@@ -17,3 +17,4 @@ mod site;
 mod support;
 mod terminal;
 mod verify;
+mod verify_cache;

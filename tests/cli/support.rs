@@ -117,6 +117,8 @@ impl Repo {
     pub fn run(&self, actor: &str, args: &[&str]) -> Output {
         let mut cmd = Command::new(ims_bin());
         cmd.current_dir(&self.path).args(args).env("IMS_NOW", &self.now).env("IMS_ACTOR", actor);
+        // The verify cache's secret, per test, not in the real home.
+        cmd.env("IMS_STATE_DIR", self.tmp.path().join("state"));
         match self.keys.get(actor) {
             Some(key) => cmd.env("IMS_SIGNING_KEY", key),
             None => cmd.env("IMS_SIGNING_KEY", self.keys[&who("incident_manager")].clone()),
