@@ -46,7 +46,16 @@ pub fn governed_changes(
             continue;
         }
         let bytes = match id {
-            Some(id) => Some(git.find_blob(id)?.content().to_vec()),
+            Some(id) => Some(
+                git.find_blob(id)
+                    .map_err(|_| {
+                        Error::invalid(format!(
+                            "{path}: {id} is not a readable file (a submodule, a missing object or not a blob)"
+                        ))
+                    })?
+                    .content()
+                    .to_vec(),
+            ),
             None => None,
         };
         out.insert(path, bytes);
@@ -69,9 +78,20 @@ fn tree_changes(
     let subtree = |e: &git2::TreeEntry| -> Result<Option<git2::Tree<'_>>> {
         Ok(if is_tree(e) { Some(git.find_tree(e.id())?) } else { None })
     };
+    // A name that is not UTF-8 cannot be judged governed or not: it is an error, which
+    // `ims verify` reports as a violation of the commit.
+    let name_of = |e: &git2::TreeEntry| -> Result<String> {
+        e.name().map(String::from).map_err(|_| {
+            Error::invalid(format!(
+                "{prefix}{}: a file name that is not UTF-8",
+                String::from_utf8_lossy(e.name_bytes())
+            ))
+        })
+    };
     if let Some(new) = new {
         for entry in new.iter() {
-            let Ok(name) = entry.name() else { continue };
+            let name = name_of(&entry)?;
+            let name = name.as_str();
             let path = format!("{prefix}{name}");
             let before = old.and_then(|o| o.get_name(name));
             if before.as_ref().is_some_and(|b| b.id() == entry.id() && b.filemode() == entry.filemode()) {
@@ -97,7 +117,8 @@ fn tree_changes(
     }
     if let Some(old) = old {
         for entry in old.iter() {
-            let Ok(name) = entry.name() else { continue };
+            let name = name_of(&entry)?;
+            let name = name.as_str();
             if new.is_some_and(|n| n.get_name(name).is_some()) {
                 continue;
             }

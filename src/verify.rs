@@ -67,9 +67,16 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     if options.trust_root.is_none() {
         report.warnings.push("no trust root pinned: a history rewritten from a new root would pass; pin the root `ims init` printed with --trust-root".into());
     }
-    let compromised = compromised_people(git, tip)?;
+    let (compromised, people_unreadable) = match compromised_people(git, tip) {
+        Ok(c) => (c, None),
+        Err(e) => {
+            report.violations.push(unreadable(tip, &e).into());
+            (HashMap::new(), Some(e.message))
+        }
+    };
     // A simulated clock (tests, demos, training) may run ahead of the real one.
-    let simulated = model::config(&TreeSnapshot::new(git, Some(tip))?)
+    let simulated = TreeSnapshot::new(git, Some(tip))
+        .and_then(|snap| model::config(&snap))
         .map(|c| c.clock == model::config::Clock::Simulated)
         .unwrap_or(false);
     if simulated {
@@ -79,27 +86,37 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     let mut facts: Vec<String> = compromised.iter().map(|(who, since)| format!("compromised {who} {since}")).collect();
     facts.sort();
     facts.push(format!("simulated {simulated}"));
+    if let Some(why) = &people_unreadable {
+        facts.push(format!("people unreadable at the tip: {why}"));
+    }
     let mut cache = Cache::open(repo, options, &facts.join("\n"))?;
     // Walk back from the tip, stopping at commits the cache already proved (their
     // ancestors were proved before them), so CI only checks what is new.
-    let mut walk = git.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    walk.push(tip)?;
-    if let Some(b) = base {
-        walk.hide(b)?;
-    }
-    for known in frontier(git, tip, base, &cache)? {
-        walk.hide(known)?;
-    }
-    let commits: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
+    let walked = || -> Result<Vec<Oid>> {
+        let mut walk = git.revwalk()?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+        walk.push(tip)?;
+        if let Some(b) = base {
+            walk.hide(b)?;
+        }
+        for known in frontier(git, tip, base, &cache)? {
+            walk.hide(known)?;
+        }
+        Ok(walk.collect::<std::result::Result<_, _>>()?)
+    };
+    // A history that cannot be walked (a missing commit) is reported, not an abort.
+    let commits = walked().unwrap_or_else(|e| {
+        report.violations.push(unreadable(tip, &e).into());
+        Vec::new()
+    });
     let found = check_all(git.path(), &commits, options.trust_root, &compromised, simulated)?;
     let mut verified: HashSet<Oid> = HashSet::new();
     for (oid, violations) in commits.iter().zip(found) {
         report.checked += 1;
-        let commit = git.find_commit(*oid)?;
+        let parents: Vec<Oid> = git.find_commit(*oid).map(|c| c.parent_ids().collect()).unwrap_or_default();
         // Proved from the root: the range's base is trusted for the verdict on the
         // range, never for the cache.
-        let parents_ok = commit.parent_ids().all(|p| verified.contains(&p) || cache.has(p));
+        let parents_ok = parents.iter().all(|p| verified.contains(p) || cache.has(*p));
         if violations.is_empty() {
             if parents_ok {
                 verified.insert(*oid);
@@ -111,9 +128,11 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     }
     report.cached = cache.known.len().saturating_sub(cache.added.len());
     report.violations.extend(
-        check_read_refs(git, if base.is_none() { Some(tip) } else { None })?.into_iter().map(ViolationDoc::from),
+        check_read_refs(git, if base.is_none() { Some(tip) } else { None }).into_iter().map(ViolationDoc::from),
     );
-    cache.save()?;
+    if let Err(e) = cache.save() {
+        report.warnings.push(format!("the verify cache could not be saved (the next run checks more): {}", e.message));
+    }
     report.ok = report.violations.is_empty();
     Ok(report)
 }
@@ -156,9 +175,15 @@ fn check_all(
             .map(|part| {
                 scope.spawn(move || -> Result<Vec<Vec<Violation>>> {
                     let git = Repository::open(git_dir)?;
-                    part.iter()
-                        .map(|oid| check_commit(&git, &git.find_commit(*oid)?, trust_root, compromised, simulated))
-                        .collect()
+                    Ok(part
+                        .iter()
+                        .map(|oid| {
+                            git.find_commit(*oid)
+                                .map_err(Error::from)
+                                .and_then(|c| check_commit(&git, &c, trust_root, compromised, simulated))
+                                .unwrap_or_else(|e| vec![unreadable(*oid, &e)])
+                        })
+                        .collect())
                 })
             })
             .collect();
@@ -172,6 +197,13 @@ fn check_all(
         out.extend(r?);
     }
     Ok(out)
+}
+
+/// What verify could not read or make sense of in a commit (a submodule or a missing
+/// object where a file belongs, an unparsable file, a name that is not UTF-8): reported
+/// as a violation of that commit, never an abort.
+fn unreadable(oid: Oid, e: &Error) -> Violation {
+    Violation { commit: oid.to_string(), rule: "unreadable", message: e.message.clone() }
 }
 
 /// Every rule for one commit.
@@ -453,22 +485,51 @@ fn check_links(
 
 /// Read-audit refs: linear, signed by their owner's registered key, `identify` only,
 /// and each recording a read of a state of the verified history.
-fn check_read_refs(git: &Repository, history: Option<Oid>) -> Result<Vec<Violation>> {
+fn check_read_refs(git: &Repository, history: Option<Oid>) -> Vec<Violation> {
     let mut out = Vec::new();
-    let mut all_trees: Option<HashSet<Oid>> = None;
-    for reference in git.references_glob("refs/ims/audit/reads/*")? {
-        if all_trees.is_none() {
+    let refs: Vec<(String, Option<Oid>)> = match git.references_glob("refs/ims/audit/reads/*") {
+        Ok(refs) => refs.flatten().filter_map(|r| Some((r.name().ok()?.to_string(), r.target()))).collect(),
+        Err(_) => return out,
+    };
+    if refs.is_empty() {
+        return out;
+    }
+    let trees = match history.map(|tip| history_trees(git, tip)).transpose() {
+        Ok(t) => t,
+        Err(e) => {
             if let Some(tip) = history {
-                all_trees = Some(history_trees(git, tip)?);
+                out.push(unreadable(tip, &e));
             }
+            return out;
         }
-        let trees = all_trees.as_ref();
-        let reference = reference?;
-        let Some(name) = reference.name().ok().map(String::from) else { continue };
+    };
+    for (name, target) in refs {
+        if let Err((oid, e)) = check_read_ref(git, &name, target, trees.as_ref(), &mut out) {
+            out.push(Violation {
+                commit: oid.to_string(),
+                rule: "read-audit",
+                message: format!("{name}: {}", e.message),
+            });
+        }
+    }
+    out
+}
+
+/// One person's read-audit ref; an entry that cannot be read is `Err((entry, why))`.
+fn check_read_ref(
+    git: &Repository,
+    name: &str,
+    target: Option<Oid>,
+    trees: Option<&HashSet<Oid>>,
+    out: &mut Vec<Violation>,
+) -> std::result::Result<(), (Oid, Error)> {
+    {
         let owner = name.trim_start_matches("refs/ims/audit/reads/").to_string();
-        let mut next = reference.target();
+        let mut next = target;
         while let Some(oid) = next {
-            let commit = git.find_commit(oid)?;
+            let at = |e: git2::Error| (oid, Error::from(e));
+            let at_ = |e: Error| (oid, e);
+            let commit = git.find_commit(oid).map_err(at)?;
             let v = |message: String| Violation { commit: oid.to_string(), rule: "read-audit", message };
             if commit.parent_count() > 1 {
                 out.push(v(format!("{name}: read audits are append-only; a merge is not allowed")));
@@ -491,11 +552,13 @@ fn check_read_refs(git: &Repository, history: Option<Oid>) -> Result<Vec<Violati
                         continue;
                     };
                     let key = std::str::from_utf8(&sig).ok().and_then(|s| signing::verify(&data, s).ok());
-                    let snap = TreeSnapshot::new(git, Some(oid))?;
+                    let snap = TreeSnapshot::new(git, Some(oid)).map_err(at_)?;
                     let registered = match &key {
                         Some(k) => {
-                            let line = signing::key_line(k)?;
-                            model::person(&snap, &owner)?.is_some_and(|p| p.keys.iter().any(|x| x.key == line))
+                            let line = signing::key_line(k).map_err(at_)?;
+                            model::person(&snap, &owner)
+                                .map_err(at_)?
+                                .is_some_and(|p| p.keys.iter().any(|x| x.key == line))
                         }
                         None => false,
                     };
@@ -507,7 +570,7 @@ fn check_read_refs(git: &Repository, history: Option<Oid>) -> Result<Vec<Violati
             next = commit.parent_ids().next();
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The tree of every commit reachable from `tip`: the states a reader could have read.

@@ -18,3 +18,4 @@ mod support;
 mod terminal;
 mod verify;
 mod verify_cache;
+mod verify_robust;
