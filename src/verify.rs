@@ -2,8 +2,9 @@
 //! be an ims procedure, signed by a key registered to its actor at its parent, and must
 //! replay byte for byte; merges may only combine what each side changed; revoked keys
 //! sign only ancestors of their revocation; read-audit refs are signed, linear, and
-//! record reads of real states. Results are cached per (commit, ims version, trust
-//! root), a commit only once its ancestors are, so CI checks only what is new.
+//! record reads of real states. What cannot be read is a violation, never an abort.
+//! The cache (see [`Cache`]) only saves time: it holds commits proved from the trust
+//! root, under a key covering everything else a verdict depends on.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
