@@ -188,6 +188,35 @@ pub fn render_message(procedure: &str, actor: &str, input_json: &str, effect: &E
     m
 }
 
+/// The read-audit anchor trailer: a procedure commit vouches for the tip its actor's
+/// read-audit ref had when it was made. It is not part of the procedure's rendering (a
+/// procedure version stays frozen): the runner appends it after `Ims-Input`, and verify
+/// takes it off before comparing the message with the rendering.
+pub const READ_ANCHOR: &str = "Ims-Read-Anchor: ";
+
+/// Appends the anchor trailer for `anchor` (the actor's read-audit tip), if any.
+pub fn with_read_anchor(message: String, anchor: Option<git2::Oid>) -> String {
+    match anchor {
+        Some(oid) => format!("{message}{READ_ANCHOR}{oid}\n"),
+        None => message,
+    }
+}
+
+/// Splits a message into its rendering and its anchor: the anchor is exactly one last
+/// line `Ims-Read-Anchor: <40 hex>` after a line break.
+pub fn split_read_anchor(message: &str) -> (&str, Option<git2::Oid>) {
+    let Some(body) = message.strip_suffix('\n') else { return (message, None) };
+    let Some(start) = body.rfind('\n').map(|i| i + 1) else { return (message, None) };
+    let Some(hex) = body[start..].strip_prefix(READ_ANCHOR) else { return (message, None) };
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return (message, None);
+    }
+    match git2::Oid::from_str(hex) {
+        Ok(oid) => (&message[..start], Some(oid)),
+        Err(_) => (message, None),
+    }
+}
+
 /// The trailers of an ims commit message.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trailers {
@@ -241,4 +270,29 @@ pub fn validate_writes(effect: &Effect) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_anchor_is_one_last_line_and_comes_off_exactly() {
+        let oid = git2::Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let rendered = "subject\n\nIms-Procedure: x/1\nIms-Actor: a@b.c\nIms-Input: {}\n".to_string();
+        let anchored = with_read_anchor(rendered.clone(), Some(oid));
+        assert_eq!(split_read_anchor(&anchored), (rendered.as_str(), Some(oid)));
+        assert_eq!(split_read_anchor(&rendered), (rendered.as_str(), None));
+        assert_eq!(with_read_anchor(rendered.clone(), None), rendered);
+        // Anything but exactly one well-formed last line stays part of the message.
+        for odd in [
+            format!("{anchored}\n"),
+            anchored.replace("01234567\n", "0123456\n"),
+            anchored.replace("abcdef", "ABCDEF"),
+            format!("{anchored}{READ_ANCHOR}{oid}\n"),
+        ] {
+            let (body, _) = split_read_anchor(&odd);
+            assert_ne!(body, rendered.as_str(), "{odd:?}");
+        }
+    }
 }

@@ -81,6 +81,11 @@ pub fn read_audit_ref(actor: &str) -> String {
     format!("refs/ims/audit/reads/{actor}")
 }
 
+/// The tip of `actor`'s read-audit ref, which their next procedure commit anchors.
+pub fn read_audit_tip(repo: &Repo, actor: &str) -> Option<Oid> {
+    repo.git.refname_to_id(&read_audit_ref(actor)).ok()
+}
+
 /// Records an audited read (policy procedure 1: `identify`, holding only the entity type
 /// and the filters or id) as a signed commit on the actor's own ref. If it cannot be
 /// written, the read halts (policy procedure 20).

@@ -148,6 +148,7 @@ pub fn run_at<P: Procedure>(
             repo.check_clean(lock, tip, &paths)?;
         }
         let message = engine::render_message(P::ID, &identity.actor, &input_json, &effect);
+        let message = engine::with_read_anchor(message, crate::query::read_audit_tip(repo, &identity.actor));
         let stamp = Stamp { name: &person.name, email: &identity.actor, at: now };
         let commit = repo.create_commit(tip, &effect.writes, &message, &stamp, &|buf| identity.signer.sign(buf))?;
         if repo.compare_and_swap(&branch, tip, commit, &format!("ims: {}", P::ID))? {

@@ -166,6 +166,7 @@ fn replay_onto(repo: &Repo, identity: &Identity, remote: Oid, local: Oid) -> Res
             })?;
         engine::validate_writes(&effect)?;
         let rendered = engine::render_message(&trailers.procedure, &trailers.actor, &trailers.input, &effect);
+        let rendered = engine::with_read_anchor(rendered, crate::query::read_audit_tip(repo, &trailers.actor));
         let name = commit.author().name().unwrap_or(&trailers.actor).to_string();
         let stamp = Stamp { name: &name, email: &trailers.actor, at: now };
         tip = repo.create_commit(Some(tip), &effect.writes, &rendered, &stamp, &|buf| identity.signer.sign(buf))?;

@@ -32,6 +32,9 @@ pub struct Options {
     pub trust_root: Option<Oid>,
     /// Skip the cache (neither read nor written).
     pub no_cache: bool,
+    /// A read-audit ref that the history anchors but that is absent is a violation, not
+    /// a warning (for auditors who fetched every ref).
+    pub require_read_audit: bool,
 }
 
 /// The outcome.
@@ -128,9 +131,8 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         }
     }
     report.cached = cache.known.len().saturating_sub(cache.added.len());
-    report.violations.extend(
-        check_read_refs(git, if base.is_none() { Some(tip) } else { None }).into_iter().map(ViolationDoc::from),
-    );
+    let reads = check_read_refs(git, tip, base, options.require_read_audit, &mut report.warnings);
+    report.violations.extend(reads.into_iter().map(ViolationDoc::from));
     if let Err(e) = cache.save() {
         report.warnings.push(format!("the verify cache could not be saved (the next run checks more): {}", e.message));
     }
@@ -484,105 +486,201 @@ fn check_links(
     Ok(out)
 }
 
-/// Read-audit refs: linear, signed by their owner's registered key, `identify` only,
-/// and each recording a read of a state of the verified history.
-fn check_read_refs(git: &Repository, history: Option<Oid>) -> Vec<Violation> {
+/// A procedure commit's vouching for its actor's read-audit tip (`Ims-Read-Anchor`).
+struct Anchor {
+    commit: Oid,
+    actor: String,
+    entry: Oid,
+}
+
+/// What the main history says about reads: the anchors of the commits of `tip` not in
+/// `base`, and (for a whole-history run) every state a reader could have read.
+fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<Anchor>, Option<HashSet<Oid>>)> {
+    let mut walk = git.revwalk()?;
+    walk.push(tip)?;
+    if let Some(b) = base {
+        walk.hide(b)?;
+    }
+    let mut anchors = Vec::new();
+    let mut trees = HashSet::new();
+    let needle = engine::READ_ANCHOR.as_bytes();
+    for oid in walk {
+        let commit = git.find_commit(oid?)?;
+        trees.insert(commit.tree_id());
+        let bytes = commit.message_bytes();
+        if !bytes.windows(needle.len()).any(|w| w == needle) {
+            continue;
+        }
+        let Ok(message) = std::str::from_utf8(bytes) else { continue };
+        let (_, Some(entry)) = engine::split_read_anchor(message) else { continue };
+        let Some(trailers) = engine::parse_trailers(message) else { continue };
+        anchors.push(Anchor { commit: commit.id(), actor: trailers.actor, entry });
+    }
+    Ok((anchors, base.is_none().then_some(trees)))
+}
+
+/// Read-audit refs: linear, signed by a key active for their owner when the entry was
+/// made, `identify` only, each recording a read of a state of the verified history, and
+/// holding every entry the main history anchors. `registry`: the people at the tip,
+/// which know when each key was replaced.
+fn check_read_refs(
+    git: &Repository,
+    tip: Oid,
+    base: Option<Oid>,
+    require: bool,
+    warnings: &mut Vec<String>,
+) -> Vec<Violation> {
     let mut out = Vec::new();
     let refs: Vec<(String, Option<Oid>)> = match git.references_glob("refs/ims/audit/reads/*") {
         Ok(refs) => refs.flatten().filter_map(|r| Some((r.name().ok()?.to_string(), r.target()))).collect(),
-        Err(_) => return out,
-    };
-    if refs.is_empty() {
-        return out;
-    }
-    let trees = match history.map(|tip| history_trees(git, tip)).transpose() {
-        Ok(t) => t,
         Err(e) => {
-            if let Some(tip) = history {
-                out.push(unreadable(tip, &e));
-            }
+            out.push(unreadable(tip, &e.into()));
             return out;
         }
     };
+    let (anchors, trees) = match history_facts(git, tip, base) {
+        Ok(facts) => facts,
+        Err(e) => {
+            out.push(unreadable(tip, &e));
+            return out;
+        }
+    };
+    let registry = TreeSnapshot::new(git, Some(tip)).ok();
+    let mut chains: HashMap<String, HashSet<Oid>> = HashMap::new();
     for (name, target) in refs {
-        if let Err((oid, e)) = check_read_ref(git, &name, target, trees.as_ref(), &mut out) {
+        let owner = name.trim_start_matches("refs/ims/audit/reads/").to_string();
+        let mut chain = HashSet::new();
+        if let Err((oid, e)) =
+            check_read_ref(git, &name, &owner, target, trees.as_ref(), registry.as_ref(), &mut chain, &mut out)
+        {
             out.push(Violation {
                 commit: oid.to_string(),
                 rule: "read-audit",
                 message: format!("{name}: {}", e.message),
             });
         }
+        chains.insert(owner, chain);
+    }
+    // The anchors: a ref that is present holds every entry the history vouches for.
+    let mut absent: BTreeMap<String, Oid> = BTreeMap::new();
+    for a in &anchors {
+        let name = crate::query::read_audit_ref(&a.actor);
+        match chains.get(&a.actor) {
+            Some(chain) if chain.contains(&a.entry) => {}
+            Some(_) => out.push(Violation {
+                commit: a.commit.to_string(),
+                rule: "read-audit-anchor",
+                message: format!(
+                    "{name} does not hold the read entry {} that this commit of {} vouches for: the ref was rewound or replaced",
+                    a.entry, a.actor
+                ),
+            }),
+            None => {
+                absent.entry(a.actor.clone()).or_insert(a.commit);
+            }
+        }
+    }
+    for (actor, commit) in absent {
+        let name = crate::query::read_audit_ref(&actor);
+        if require {
+            out.push(Violation {
+                commit: commit.to_string(),
+                rule: "read-audit-anchor",
+                message: format!("{name} is absent, but this commit vouches for its entries (--require-read-audit)"),
+            });
+        } else {
+            warnings.push(format!(
+                "{name} is absent here (a plain clone does not fetch it; `ims sync` does): its reads were not checked"
+            ));
+        }
     }
     out
 }
 
-/// One person's read-audit ref; an entry that cannot be read is `Err((entry, why))`.
+/// One person's read-audit ref; `chain` gets every entry on it. An entry that cannot be
+/// read is `Err((entry, why))`.
+#[allow(clippy::too_many_arguments)]
 fn check_read_ref(
     git: &Repository,
     name: &str,
+    owner: &str,
     target: Option<Oid>,
     trees: Option<&HashSet<Oid>>,
+    registry: Option<&TreeSnapshot>,
+    chain: &mut HashSet<Oid>,
     out: &mut Vec<Violation>,
 ) -> std::result::Result<(), (Oid, Error)> {
-    {
-        let owner = name.trim_start_matches("refs/ims/audit/reads/").to_string();
-        let mut next = target;
-        while let Some(oid) = next {
-            let at = |e: git2::Error| (oid, Error::from(e));
-            let at_ = |e: Error| (oid, e);
-            let commit = git.find_commit(oid).map_err(at)?;
-            let v = |message: String| Violation { commit: oid.to_string(), rule: "read-audit", message };
-            if commit.parent_count() > 1 {
-                out.push(v(format!("{name}: read audits are append-only; a merge is not allowed")));
+    // When each of the owner's keys stopped signing, as the tip knows it.
+    let retired: HashMap<String, chrono::DateTime<Utc>> = registry
+        .and_then(|snap| model::person(snap, owner).ok().flatten())
+        .map(|p| p.keys.iter().filter_map(|k| Some((k.key.clone(), k.valid_before?))).collect())
+        .unwrap_or_default();
+    let mut next = target;
+    while let Some(oid) = next {
+        if !chain.insert(oid) {
+            break;
+        }
+        let at = |e: git2::Error| (oid, Error::from(e));
+        let at_ = |e: Error| (oid, e);
+        let commit = git.find_commit(oid).map_err(at)?;
+        next = commit.parent_ids().next();
+        let v = |message: String| Violation { commit: oid.to_string(), rule: "read-audit", message };
+        if commit.parent_count() > 1 {
+            out.push(v(format!("{name}: read audits are append-only; a merge is not allowed")));
+        }
+        let time = commit.time().seconds();
+        if let Some(parent) = next {
+            if git.find_commit(parent).map_err(at)?.time().seconds() > time {
+                out.push(v(format!("{name}: the entry is dated before the entry it follows")));
             }
-            let trailers = commit.message().ok().and_then(engine::parse_trailers);
-            match trailers {
-                None => out.push(v(format!("{name}: not an ims read entry"))),
-                Some(t) => {
-                    let identify_only = t.actions.iter().all(|a| a.action == model::enums::AuditAction::Identify);
-                    if t.procedure != "read.identify/1" || !identify_only || t.actor != owner {
-                        out.push(v(format!("{name}: only identify entries by {owner} belong here")));
-                    }
-                    if trees.is_some_and(|t| !t.contains(&commit.tree_id())) {
-                        out.push(v(format!("{name}: records a read of a state that is not in the history")));
-                    }
-                    // The registry the reader saw is the tree they read.
-                    let Ok((sig, data)) = git.extract_signature(&oid, None) else {
-                        out.push(v(format!("{name}: unsigned")));
-                        next = commit.parent_ids().next();
-                        continue;
-                    };
-                    let key = std::str::from_utf8(&sig).ok().and_then(|s| signing::verify(&data, s).ok());
-                    let snap = TreeSnapshot::new(git, Some(oid)).map_err(at_)?;
-                    let registered = match &key {
-                        Some(k) => {
-                            let line = signing::key_line(k).map_err(at_)?;
-                            model::person(&snap, &owner)
-                                .map_err(at_)?
-                                .is_some_and(|p| p.keys.iter().any(|x| x.key == line))
-                        }
-                        None => false,
-                    };
-                    if !registered {
-                        out.push(v(format!("{name}: not signed by a key of {owner}")));
-                    }
-                }
-            }
-            next = commit.parent_ids().next();
+        }
+        let trailers = commit.message().ok().and_then(engine::parse_trailers);
+        let Some(t) = trailers else {
+            out.push(v(format!("{name}: not an ims read entry")));
+            continue;
+        };
+        let identify_only = t.actions.iter().all(|a| a.action == model::enums::AuditAction::Identify);
+        if t.procedure != "read.identify/1" || !identify_only || t.actor != owner {
+            out.push(v(format!("{name}: only identify entries by {owner} belong here")));
+        }
+        if trees.is_some_and(|t| !t.contains(&commit.tree_id())) {
+            out.push(v(format!("{name}: records a read of a state that is not in the history")));
+        }
+        // The registry the reader saw is the tree they read.
+        let Ok((sig, data)) = git.extract_signature(&oid, None) else {
+            out.push(v(format!("{name}: unsigned")));
+            continue;
+        };
+        let key = std::str::from_utf8(&sig).ok().and_then(|s| signing::verify(&data, s).ok());
+        let Some(key) = key else {
+            out.push(v(format!("{name}: not signed by a key of {owner}")));
+            continue;
+        };
+        let line = signing::key_line(&key).map_err(at_)?;
+        let snap = TreeSnapshot::new(git, Some(oid)).map_err(at_)?;
+        let person = model::person(&snap, owner).map_err(at_)?;
+        let Some(person) = person.filter(|p| p.keys.iter().any(|k| k.key == line)) else {
+            out.push(v(format!("{name}: not signed by a key of {owner}")));
+            continue;
+        };
+        let active_then = person.active_keys().any(|k| k.key == line);
+        let replaced = retired.get(&line).filter(|before| before.timestamp() < time);
+        if !active_then || replaced.is_some() {
+            let when = match replaced {
+                Some(before) => format!("it stopped signing at {}", before.to_rfc3339()),
+                None => "it is not active in the registry the entry read".to_string(),
+            };
+            out.push(Violation {
+                commit: oid.to_string(),
+                rule: "read-audit-key",
+                message: format!(
+                    "{name}: signed by {}, a key of {owner} not active then: {when}",
+                    signing::fingerprint(&key)
+                ),
+            });
         }
     }
     Ok(())
-}
-
-/// The tree of every commit reachable from `tip`: the states a reader could have read.
-fn history_trees(git: &Repository, tip: Oid) -> Result<HashSet<Oid>> {
-    let mut walk = git.revwalk()?;
-    walk.push(tip)?;
-    let mut out = HashSet::new();
-    for oid in walk {
-        out.insert(git.find_commit(oid?)?.tree_id());
-    }
-    Ok(out)
 }
 
 /// The verification cache: commits proved from the trust root, under one key.

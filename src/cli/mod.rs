@@ -128,6 +128,10 @@ pub struct VerifyArgs {
     /// Neither read nor write the verification cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// A read-audit ref that the history anchors but that is absent is a violation, not
+    /// a warning (for auditors who fetched every ref).
+    #[arg(long)]
+    pub require_read_audit: bool,
 }
 
 #[derive(Debug, clap::Args)]

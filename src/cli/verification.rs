@@ -19,7 +19,10 @@ pub fn verify(env: &Env, args: VerifyArgs) -> Result<()> {
         None => None,
     };
     let range = args.range.as_deref().map(|r| verify::parse_range(&repo.git, r)).transpose()?;
-    let report = verify::verify(&repo, &Options { range, trust_root, no_cache: args.no_cache })?;
+    let report = verify::verify(
+        &repo,
+        &Options { range, trust_root, no_cache: args.no_cache, require_read_audit: args.require_read_audit },
+    )?;
     for w in &report.warnings {
         env.ui.status(&format!("warning: {w}"));
     }

@@ -18,4 +18,5 @@ mod support;
 mod terminal;
 mod verify;
 mod verify_cache;
+mod verify_reads;
 mod verify_robust;
