@@ -130,13 +130,13 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
     let manager = &org.people[0];
     std::env::set_var("IMS_NOW", start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let first = key_for(seed, &manager.email);
-    let input = admin::InitInput {
-        organization: org.organization.clone(),
-        email: manager.email.clone(),
-        name: manager.name.clone(),
-        key: key_line(&first)?,
-        clock: crate::model::config::Clock::Simulated,
-    };
+    let input = admin::InitV2Input::new(
+        org.organization.clone(),
+        manager.email.clone(),
+        manager.name.clone(),
+        key_line(&first)?,
+        crate::model::config::Clock::Simulated,
+    );
     let (repo, outcome) = run::init(path, &input, &first)?;
     let trust_root = outcome.commit.to_string();
     let mut ids = BTreeMap::new();

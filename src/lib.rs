@@ -15,6 +15,7 @@ pub mod import;
 pub mod index_file;
 pub mod intake;
 pub mod model;
+pub mod paths;
 pub mod procedures;
 pub mod query;
 pub mod replay;

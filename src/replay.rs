@@ -14,9 +14,9 @@ use crate::error::{Error, Result};
 use crate::model::EmptySnapshot;
 use crate::repo::TreeSnapshot;
 
-/// Whether a path is governed: written only by ims procedures.
+/// Whether a path is governed: written only by ims procedures (see [`crate::paths`]).
 pub fn governed(path: &str) -> bool {
-    path == "ims.yaml" || path == "allowed_signers" || path.starts_with("people/") || path.starts_with("records/")
+    crate::paths::governed(path)
 }
 
 /// What went wrong with one commit.
@@ -33,6 +33,16 @@ pub fn governed_changes(
     commit: &Commit,
     parent: Option<Oid>,
 ) -> Result<BTreeMap<String, Option<Vec<u8>>>> {
+    Ok(split_changes(git, commit, parent)?.0)
+}
+
+/// The governed files a commit changed (as [`governed_changes`]), and the paths of the
+/// other files it changed.
+pub fn split_changes(
+    git: &Repository,
+    commit: &Commit,
+    parent: Option<Oid>,
+) -> Result<(BTreeMap<String, Option<Vec<u8>>>, Vec<String>)> {
     let new_tree = commit.tree()?;
     let old_tree = match parent {
         Some(p) => Some(git.find_commit(p)?.tree()?),
@@ -41,8 +51,10 @@ pub fn governed_changes(
     let mut changed = Vec::new();
     tree_changes(git, old_tree.as_ref(), Some(&new_tree), "", &mut changed)?;
     let mut out = BTreeMap::new();
+    let mut others = Vec::new();
     for (path, id) in changed {
         if !governed(&path) {
+            others.push(path);
             continue;
         }
         let bytes = match id {
@@ -60,7 +72,7 @@ pub fn governed_changes(
         };
         out.insert(path, bytes);
     }
-    Ok(out)
+    Ok((out, others))
 }
 
 /// The files that differ between two trees: `(path, new blob id)`, `None` for a file

@@ -387,10 +387,29 @@ impl Repo {
                 Ok(_) => Some(Oid::hash_file(ObjectType::Blob, &file)?),
                 Err(_) => None,
             };
-            if staged != committed || on_disk != committed {
+            // A file git checked out through a filter (an `eol` attribute) has other bytes
+            // on disk than its blob, yet git sees no change: ask git, as `git status` would.
+            let converted = || {
+                let Ok(status) = self.git.status_file(Path::new(path)) else { return false };
+                !status.intersects(
+                    git2::Status::WT_MODIFIED
+                        | git2::Status::WT_DELETED
+                        | git2::Status::WT_TYPECHANGE
+                        | git2::Status::WT_NEW
+                        | git2::Status::CONFLICTED,
+                )
+            };
+            if staged != committed || (on_disk != committed && !converted()) {
+                let attributes = self.snapshot(tip)?.read(".gitattributes")?;
+                let note = if attributes.as_deref() != Some(crate::procedures::admin::GITATTRIBUTES.as_bytes()) {
+                    " (note: .gitattributes at the tip is not the one ims wrote; a hand change to it makes git \
+                     convert records on checkout, and `ims verify` reports it)"
+                } else {
+                    ""
+                };
                 return Err(Error::precondition(format!(
                     "{path}: has local edits (git status shows it changed); records are only written by ims procedures: \
-                     `git checkout -- {path}` to drop them"
+                     `git checkout -- {path}` to drop them{note}"
                 )));
             }
         }

@@ -190,7 +190,7 @@ pub fn dry_run<P: Procedure>(repo: &Repo, actor: &str, input: &P::Input, now: Da
 }
 
 /// Makes a new records repository at `path` with its root commit.
-pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &Signer) -> Result<(Repo, Outcome)> {
+pub fn init(path: &Path, input: &crate::procedures::admin::InitV2Input, signer: &Signer) -> Result<(Repo, Outcome)> {
     if path.exists() && std::fs::read_dir(path)?.next().is_some() {
         return Err(Error::precondition(format!(
             "{}: not empty; ims init needs a new or empty directory",
@@ -209,22 +209,21 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &S
     let now = clock(input.clock == Clock::Simulated)?;
     let snap = model::EmptySnapshot;
     let ctx = Ctx { snap: &snap, actor: &input.email, now };
-    let effect = crate::procedures::admin::Init::apply(&ctx, input)?;
+    let effect = crate::procedures::admin::InitV2::apply(&ctx, input)?;
     engine::validate_writes(&effect)?;
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let git = git2::Repository::init_opts(path, &options)?;
     let repo = Repo { git };
     let message = engine::render_message(
-        <crate::procedures::admin::Init as Procedure>::ID,
+        <crate::procedures::admin::InitV2 as Procedure>::ID,
         &input.email,
         &engine::canonical_json(input)?,
         &effect,
     );
     let stamp = Stamp { name: &input.name, email: &input.email, at: now };
-    let mut writes = effect.writes.clone();
-    writes.insert(".gitattributes".into(), Some(GITATTRIBUTES.as_bytes().to_vec()));
-    let commit = repo.create_commit(None, &writes, &message, &stamp, &|buf| signer.sign(buf))?;
+    let writes = &effect.writes;
+    let commit = repo.create_commit(None, writes, &message, &stamp, &|buf| signer.sign(buf))?;
     let branch = repo.branch()?;
     repo.compare_and_swap(&branch, None, commit, "ims: init")?;
     let mut config = repo.git.config()?;
@@ -238,11 +237,3 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &S
     }
     Ok((repo, Outcome { commit, effect }))
 }
-
-/// Stops git from hand-merging records: a file changed on both sides is a conflict that
-/// `ims sync` resolves by replay.
-pub const GITATTRIBUTES: &str = "# Written by ims init: records are only ever merged by replaying procedures.\n\
-ims.yaml merge=binary -text\n\
-allowed_signers merge=binary -text\n\
-people/** merge=binary -text\n\
-records/** merge=binary -text\n";

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::model::{self, Person, Snapshot};
-use crate::replay::{self, governed_changes, Violation};
+use crate::replay::{self, Violation};
 use crate::repo::{Repo, TreeSnapshot};
 use crate::signing;
 
@@ -247,7 +247,8 @@ fn check_commit(
     }
     let message = commit.message().unwrap_or("");
     let trailers = engine::parse_trailers(message);
-    let changes = governed_changes(git, commit, parents.first().copied())?;
+    let (changes, others) = replay::split_changes(git, commit, parents.first().copied())?;
+    out.extend(unlisted_paths(git, oid, parents.first().copied(), &others)?);
     let Some(trailers) = trailers else {
         if !changes.is_empty() {
             let paths: Vec<&str> = changes.keys().map(String::as_str).collect();
@@ -287,6 +288,38 @@ fn check_commit(
         replay::Replay::Ignored => {}
     }
     Ok(out)
+}
+
+/// Paths a commit changed that are neither governed nor listed in the `ungoverned`
+/// setting in force at its parent: one `unlisted-path` violation naming them.
+fn unlisted_paths(git: &Repository, oid: Oid, parent: Option<Oid>, others: &[String]) -> Result<Vec<Violation>> {
+    if others.is_empty() {
+        return Ok(vec![]);
+    }
+    let patterns = ungoverned_at(git, parent)?;
+    let unlisted: Vec<&str> =
+        others.iter().filter(|p| !crate::paths::listed(&patterns, p)).map(String::as_str).collect();
+    if unlisted.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(vec![Violation {
+        commit: oid.to_string(),
+        rule: "unlisted-path",
+        message: format!(
+            "changes {} without a procedure: neither governed nor listed in ims.yaml `ungoverned` (ims reads every other path)",
+            unlisted.join(", ")
+        ),
+    }])
+}
+
+/// The ungoverned patterns of the settings at `commit` (the default list where there
+/// are none, or they do not parse: the parent's own commit is checked on its own).
+fn ungoverned_at(git: &Repository, commit: Option<Oid>) -> Result<Vec<String>> {
+    let snap = TreeSnapshot::new(git, commit)?;
+    Ok(match model::config(&snap) {
+        Ok(c) => c.ungoverned_patterns(),
+        Err(_) => model::config::DEFAULT_UNGOVERNED.iter().map(|p| p.to_string()).collect(),
+    })
 }
 
 enum KeyCheck {
@@ -335,12 +368,13 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
     let merged = TreeSnapshot::new(git, Some(oid))?;
     let mut paths: BTreeMap<String, ()> = BTreeMap::new();
     let mut sides: Vec<BTreeMap<String, Option<Vec<u8>>>> = Vec::new();
+    let patterns = ungoverned_at(git, parents.first().copied())?;
     for p in &parents {
-        let changed = changes_between(git, base, Some(*p))?;
+        let changed = changes_between(git, base, Some(*p), &patterns)?;
         paths.extend(changed.keys().map(|k| (k.clone(), ())));
         sides.push(changed);
     }
-    paths.extend(changes_between(git, base, Some(oid))?.into_keys().map(|k| (k, ())));
+    paths.extend(changes_between(git, base, Some(oid), &patterns)?.into_keys().map(|k| (k, ())));
     for path in paths.keys() {
         let mut versions: Vec<&Option<Vec<u8>>> = sides.iter().filter_map(|s| s.get(path)).collect();
         versions.dedup();
@@ -414,7 +448,13 @@ fn revoked_since(git: &Repository, base: Option<Oid>, tip: Oid) -> Result<HashMa
     Ok(out)
 }
 
-fn changes_between(git: &Repository, from: Option<Oid>, to: Option<Oid>) -> Result<BTreeMap<String, Option<Vec<u8>>>> {
+/// The files that differ between two commits, governed or not listed as ungoverned.
+fn changes_between(
+    git: &Repository,
+    from: Option<Oid>,
+    to: Option<Oid>,
+    ungoverned: &[String],
+) -> Result<BTreeMap<String, Option<Vec<u8>>>> {
     let tree = |c: Option<Oid>| -> Result<Option<git2::Tree>> {
         Ok(match c {
             Some(c) => Some(git.find_commit(c)?.tree()?),
@@ -427,7 +467,7 @@ fn changes_between(git: &Repository, from: Option<Oid>, to: Option<Oid>) -> Resu
     for delta in diff.deltas() {
         let file = delta.new_file();
         let Some(path) = file.path().or_else(|| delta.old_file().path()).and_then(|p| p.to_str()) else { continue };
-        if !replay::governed(path) {
+        if !replay::governed(path) && crate::paths::listed(ungoverned, path) {
             continue;
         }
         let bytes = if file.id().is_zero() { None } else { Some(git.find_blob(file.id())?.content().to_vec()) };

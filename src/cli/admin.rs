@@ -57,13 +57,13 @@ pub fn init(env: &Env, args: InitArgs) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "ims".into())
     });
-    let input = procs::InitInput {
+    let input = procs::InitV2Input::new(
         organization,
-        email: args.email.trim().to_string(),
-        name: args.name,
-        key: signing::key_line(&public)?,
-        clock: if args.simulated_clock { Clock::Simulated } else { Clock::Real },
-    };
+        args.email.trim().to_string(),
+        args.name,
+        signing::key_line(&public)?,
+        if args.simulated_clock { Clock::Simulated } else { Clock::Real },
+    );
     let (repo, outcome) = crate::run::init(&path, &input, &signer)?;
     let mut config = repo.git.config()?;
     config.set_str("user.email", &input.email)?;
@@ -294,11 +294,20 @@ pub fn proposal(env: &Env, command: ProposalCommand) -> Result<()> {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Add the settings this ims knows that ims.yaml lacks, at their defaults (one signed
+    /// `config.set` each; with two incident managers, each waits as a proposal).
+    #[arg(long)]
+    pub settings: bool,
+}
+
 /// `ims migrate`: brings records to the current schema versions. This version knows
 /// one version of each schema, so it checks that every record is at it and that
 /// nothing needs a migration procedure; a record at a version it does not know is an
-/// error naming it (it was written by a newer ims).
-pub fn migrate(env: &Env) -> Result<()> {
+/// error naming it (it was written by a newer ims). Settings added since the repository
+/// was made are listed, and added with `--settings`.
+pub fn migrate(env: &Env, args: MigrateArgs) -> Result<()> {
     let repo = env.repo()?;
     let snap = repo.snapshot(repo.tip()?)?;
     let actor = crate::run::actor_from_env(&repo.git)
@@ -324,8 +333,38 @@ pub fn migrate(env: &Env) -> Result<()> {
         }
         checked += 1;
     }
-    env.ui.data(json!({ "ok": true, "checked": checked, "migrated": 0 }), || {
-        format!("all {checked} records are at the current schema versions; nothing to migrate")
+    let config_text = String::from_utf8_lossy(&snap.read_required(model::config::PATH)?).into_owned();
+    let present = crate::yaml::to_value(&config_text, model::config::PATH)?;
+    let missing: Vec<(&str, Value)> = model::config::new_settings()
+        .into_iter()
+        .filter(|(key, _)| key.split('.').try_fold(&present, |v, part| v.get(part)).is_none())
+        .collect();
+    let mut commits = Vec::new();
+    if args.settings {
+        let identity = env.identity(&repo)?;
+        for (key, value) in &missing {
+            let input = procs::ConfigSetInput { key: key.to_string(), value: value.clone(), proposal_id: proposal_id() };
+            commits.push(crate::run::run::<ConfigSet>(&repo, &identity, &input)?.commit.to_string());
+        }
+    }
+    let names: Vec<&str> = missing.iter().map(|(k, _)| *k).collect();
+    let doc = json!({
+        "ok": true, "checked": checked, "migrated": 0,
+        "missing_settings": missing.iter().map(|(k, v)| json!({"key": k, "default": v})).collect::<Vec<_>>(),
+        "commits": commits,
+    });
+    env.ui.data(doc, || {
+        let mut text = format!("all {checked} records are at the current schema versions; nothing to migrate\n");
+        if missing.is_empty() {
+        } else if args.settings {
+            text.push_str(&format!("added settings: {} ({} commits)\n", names.join(", "), commits.len()));
+        } else {
+            for (key, value) in &missing {
+                text.push_str(&format!("ims.yaml lacks `{key}` (behaves as its default: {value})\n"));
+            }
+            text.push_str("add them with `ims migrate --settings` (one signed config.set each)\n");
+        }
+        text
     });
     Ok(())
 }

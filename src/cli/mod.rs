@@ -52,8 +52,8 @@ pub enum Command {
     /// Register people, change their roles, teams and keys, revoke them.
     #[command(subcommand)]
     Person(admin::PersonCommand),
-    /// Bring records to the current schema versions (incident manager).
-    Migrate,
+    /// Bring records to the current schema versions; offer settings added since (incident manager).
+    Migrate(admin::MigrateArgs),
     /// Person and config changes waiting for a second incident manager.
     #[command(subcommand)]
     Proposal(admin::ProposalCommand),
@@ -303,7 +303,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Config(c) => admin::config(env, c),
         Command::Person(c) => admin::person(env, c),
         Command::Proposal(c) => admin::proposal(env, c),
-        Command::Migrate => admin::migrate(env),
+        Command::Migrate(args) => admin::migrate(env, args),
         Command::Incident(c) => incident::run(env, c),
         Command::Problem(c) => records::problem(env, c),
         Command::Change(c) => records::change(env, c),

@@ -27,6 +27,22 @@ pub struct Config {
     pub pir: Pir,
     pub changes: Changes,
     pub intake: Intake,
+    /// Tracked paths ims never reads and never writes (CI files, READMEs, docs): a commit
+    /// may change them without a procedure. Any other path outside the governed set is a
+    /// verify violation. Absent (a repository made before this setting): [`DEFAULT_UNGOVERNED`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ungoverned: Option<Vec<String>>,
+}
+
+/// What a repository without an `ungoverned` list behaves as if it had: the CI recipes
+/// and documents the README recommends keeping beside the records.
+pub const DEFAULT_UNGOVERNED: &[&str] = &[".github/**", ".gitlab-ci.yml", "README*", "docs/**", ".gitignore"];
+
+/// Settings added after `config/1` was first released, with the value `ims init` writes
+/// (through `repo.init/2`'s input) and `ims migrate --settings` offers to add to a
+/// repository that lacks them. A repository without one behaves as before.
+pub fn new_settings() -> Vec<(&'static str, serde_json::Value)> {
+    vec![("ungoverned", serde_json::json!(DEFAULT_UNGOVERNED))]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +242,15 @@ impl Config {
                 max_alerts_per_payload: None,
                 max_incidents_per_payload: None,
             },
+            ungoverned: None,
+        }
+    }
+
+    /// The ungoverned path patterns in force.
+    pub fn ungoverned_patterns(&self) -> Vec<String> {
+        match &self.ungoverned {
+            Some(list) => list.clone(),
+            None => DEFAULT_UNGOVERNED.iter().map(|p| p.to_string()).collect(),
         }
     }
 
@@ -242,6 +267,7 @@ impl Config {
         ("pir", "When a post-incident review of a high-priority incident falls due."),
         ("changes", "Distinct approvals a change needs per risk; pre-approved standard changes."),
         ("intake", "Which monitoring alerts open incidents, and as what."),
+        ("ungoverned", "Tracked paths ims never reads (CI files, READMEs, docs), changed without a procedure.\nEvery other path is governed: ims.yaml, people/, allowed_signers, records/,\n.gitattributes and templates/ change only through signed procedures; a commit touching\na path that is neither is a verify violation. Patterns: * within a folder, ** any depth."),
     ];
 
     /// Checks what the schema cannot: durations parse, thresholds are sane.
@@ -274,6 +300,11 @@ impl Config {
                 "sla.calendar: `{}` is neither 24x7 nor a calendar in sla.calendars",
                 self.sla.calendar
             )));
+        }
+        if let Some(list) = &self.ungoverned {
+            for (i, pattern) in list.iter().enumerate() {
+                crate::paths::check_ungoverned_pattern(pattern).map_err(|e| e.context(format!("ungoverned[{i}]")))?;
+            }
         }
         for (service, c) in &self.sla.service_calendars {
             if !known(c) {

@@ -51,7 +51,7 @@ fn parse_key(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PersonKey
 // ---------------------------------------------------------------------------------------
 
 /// `repo.init/1`: the root commit. Writes `ims.yaml` in full, the first person (an
-/// incident manager) and `allowed_signers`.
+/// incident manager), `allowed_signers` and `.gitattributes`.
 pub struct Init;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,43 +63,131 @@ pub struct InitInput {
     pub clock: Clock,
 }
 
+/// Stops git from hand-merging records (a file changed on both sides is a conflict that
+/// `ims sync` resolves by replay) and from converting them on checkout (`-text`). Part of
+/// every `repo.init` version's effect, so it is governed like the rest of the root.
+pub const GITATTRIBUTES: &str = "# Written by ims init: records are only ever merged by replaying procedures.\n\
+ims.yaml merge=binary -text\n\
+allowed_signers merge=binary -text\n\
+people/** merge=binary -text\n\
+records/** merge=binary -text\n";
+
+fn init_effect(ctx: &Ctx, input: &InitInput, config: Config) -> Result<Effect> {
+    if ctx.snap.read(config::PATH)?.is_some() {
+        return Err(Error::precondition("ims.yaml exists: this is already a records repository"));
+    }
+    let organization = &config.organization;
+    let name = hygiene::text("name", &input.name, Shape::Line)?;
+    if !model::valid_email(&input.email) {
+        return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
+    }
+    let first = Person {
+        schema: person::SCHEMA.into(),
+        email: input.email.clone(),
+        name,
+        roles: vec![Role::IncidentManager],
+        teams: vec![],
+        keys: vec![parse_key(&input.key, ctx.now)?],
+        revoked: false,
+        revoked_at: None,
+        revoked_reason: None,
+        compromised_since: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    let mut effect = Effect::new(format!("ims: new records repository for {organization}"))
+        .action(AuditAction::Create, "config", "ims.yaml")
+        .action(AuditAction::Create, "person", &input.email)
+        .fields(&["ims.yaml", "people", "allowed_signers"]);
+    write_config(&mut effect, &config)?;
+    effect.write_main(&person::path(&first.email), &first.email, &first)?;
+    effect.write_raw("allowed_signers", person::allowed_signers([&first]).into_bytes());
+    effect.write_raw(".gitattributes", GITATTRIBUTES.as_bytes().to_vec());
+    Ok(effect)
+}
+
 impl Procedure for Init {
     const ID: &'static str = "repo.init/1";
     type Input = InitInput;
 
     fn apply(ctx: &Ctx, input: &InitInput) -> Result<Effect> {
-        if ctx.snap.read(config::PATH)?.is_some() {
-            return Err(Error::precondition("ims.yaml exists: this is already a records repository"));
-        }
         let organization = hygiene::text("organization", &input.organization, Shape::Line)?;
-        let name = hygiene::text("name", &input.name, Shape::Line)?;
-        if !model::valid_email(&input.email) {
-            return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
-        }
-        let config = Config::defaults(&organization, input.clock);
-        let first = Person {
-            schema: person::SCHEMA.into(),
-            email: input.email.clone(),
-            name,
-            roles: vec![Role::IncidentManager],
-            teams: vec![],
-            keys: vec![parse_key(&input.key, ctx.now)?],
-            revoked: false,
-            revoked_at: None,
-            revoked_reason: None,
-            compromised_since: None,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        };
-        let mut effect = Effect::new(format!("ims: new records repository for {organization}"))
-            .action(AuditAction::Create, "config", "ims.yaml")
-            .action(AuditAction::Create, "person", &input.email)
-            .fields(&["ims.yaml", "people", "allowed_signers"]);
-        write_config(&mut effect, &config)?;
-        effect.write_main(&person::path(&first.email), &first.email, &first)?;
-        effect.write_raw("allowed_signers", person::allowed_signers([&first]).into_bytes());
-        Ok(effect)
+        init_effect(ctx, input, Config::defaults(&organization, input.clock))
     }
+}
+
+/// `repo.init/2`: as `repo.init/1`, with the settings added since `config/1` was first
+/// released ([`config::new_settings`]) written as the input gives them, so a later ims
+/// that adds a setting needs no new init version: its `ims init` passes one more.
+pub struct InitV2;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InitV2Input {
+    pub organization: String,
+    pub email: String,
+    pub name: String,
+    pub key: String,
+    pub clock: Clock,
+    /// Dotted setting key → value, laid over `repo.init/1`'s defaults.
+    pub settings: std::collections::BTreeMap<String, Value>,
+}
+
+impl InitV2Input {
+    /// The input `ims init` gives: every new setting at its default.
+    pub fn new(organization: String, email: String, name: String, key: String, clock: Clock) -> InitV2Input {
+        let settings = config::new_settings().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        InitV2Input { organization, email, name, key, clock, settings }
+    }
+}
+
+impl Procedure for InitV2 {
+    const ID: &'static str = "repo.init/2";
+    type Input = InitV2Input;
+
+    fn apply(ctx: &Ctx, input: &InitV2Input) -> Result<Effect> {
+        let organization = hygiene::text("organization", &input.organization, Shape::Line)?;
+        let mut value = serde_json::to_value(Config::defaults(&organization, input.clock))?;
+        for (key, v) in &input.settings {
+            set_path(&mut value, key, v.clone())?;
+        }
+        let updated: Config =
+            serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("settings: {e}")))?;
+        crate::schema::validate(&value, "ims.yaml")?;
+        updated.check()?;
+        let base = InitInput {
+            organization: input.organization.clone(),
+            email: input.email.clone(),
+            name: input.name.clone(),
+            key: input.key.clone(),
+            clock: input.clock,
+        };
+        init_effect(ctx, &base, updated)
+    }
+}
+
+/// Sets the dotted `key` of a settings value, which may be absent when it is one of
+/// [`config::new_settings`] (a repository made before it). Returns the old value.
+fn set_path(value: &mut Value, key: &str, new: Value) -> Result<Value> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut slot = value;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        slot = match slot {
+            Value::Object(map) => {
+                if last && !map.contains_key(*part) && config::new_settings().iter().any(|(k, _)| *k == key) {
+                    map.insert(part.to_string(), Value::Null);
+                }
+                map.get_mut(*part)
+                    .ok_or_else(|| Error::invalid(format!("config key `{key}`: ims.yaml has no `{part}` there")))?
+            }
+            _ => {
+                return Err(Error::invalid(format!(
+                    "config key `{key}`: `{part}` is inside a value that is not a mapping"
+                )))
+            }
+        };
+    }
+    Ok(std::mem::replace(slot, new))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ macro_rules! registry {
 
 registry!(
     admin::Init,
+    admin::InitV2,
     admin::ConfigSet,
     admin::PersonAdd,
     admin::PersonUpdate,

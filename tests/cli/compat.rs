@@ -23,6 +23,11 @@ fn clone_fixture(name: &str) -> (tempfile::TempDir, git2::Repository) {
 /// Every fixture: each release adds one (scripts/make-fixture.sh) and keeps the old.
 const FIXTURES: &[&str] = &["history-v1.bundle", "history-v2.bundle", "history-v3.bundle"];
 
+/// Procedures added since the newest fixture was made. Each is replayed by `ims verify`
+/// in a command-level test; the next release's fixture (scripts/make-fixture.sh runs
+/// them) takes them off this list.
+const SINCE_LAST_FIXTURE: &[&str] = &["repo.init/2", "template.set/1", "template.remove/1"];
+
 #[test]
 fn every_fixture_replays_byte_for_byte_and_every_signature_is_good() {
     let mut procedures = std::collections::BTreeSet::new();
@@ -53,7 +58,7 @@ fn every_fixture_replays_byte_for_byte_and_every_signature_is_good() {
     }
     // Every procedure is in some fixture, so all of them stay replayable.
     for id in ims::procedures::IDS {
-        assert!(procedures.contains(*id), "no fixture has {id}");
+        assert!(procedures.contains(*id) || SINCE_LAST_FIXTURE.contains(id), "no fixture has {id}");
     }
 }
 

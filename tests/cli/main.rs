@@ -5,6 +5,7 @@
 mod admin;
 mod compat;
 mod engine;
+mod govern;
 mod import;
 mod intake;
 mod kpi;
