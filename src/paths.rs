@@ -21,7 +21,9 @@ const GOVERNED_FOLDERS: &[&str] = &["people", "records", "templates"];
 /// Whether a path is governed: written only by ims procedures.
 pub fn governed(path: &str) -> bool {
     GOVERNED_FILES.contains(&path)
-        || GOVERNED_FOLDERS.iter().any(|f| path.len() > f.len() && path.starts_with(f) && path.as_bytes()[f.len()] == b'/')
+        || GOVERNED_FOLDERS
+            .iter()
+            .any(|f| path.len() > f.len() && path.starts_with(f) && path.as_bytes()[f.len()] == b'/')
 }
 
 /// Whether `path` matches one of `patterns`.
@@ -64,7 +66,10 @@ pub fn check_ungoverned_pattern(pattern: &str) -> Result<()> {
     if pattern.is_empty() || pattern.len() > 200 {
         return bad("a pattern is 1 to 200 characters");
     }
-    if pattern.starts_with('/') || pattern.ends_with('/') || pattern.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if pattern.starts_with('/')
+        || pattern.ends_with('/')
+        || pattern.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return bad("a pattern is a relative path like `docs/**` or `README*`, without empty, `.` or `..` parts");
     }
     if pattern.chars().any(|c| c.is_control() || c == '\\' || c == '[' || c == ']') {
@@ -92,7 +97,14 @@ mod tests {
 
     #[test]
     fn governed_paths() {
-        for p in ["ims.yaml", "allowed_signers", ".gitattributes", "people/a@b.yaml", "records/x/y.yaml", "templates/base.html"] {
+        for p in [
+            "ims.yaml",
+            "allowed_signers",
+            ".gitattributes",
+            "people/a@b.yaml",
+            "records/x/y.yaml",
+            "templates/base.html",
+        ] {
             assert!(governed(p), "{p}");
         }
         for p in ["README.md", "records", "templatesx/a", "docs/ims.yaml", ".github/workflows/x.yml", "peoplex"] {
@@ -122,7 +134,21 @@ mod tests {
         for ok in ["*.md", "scripts/**", "LICENSE", ".editorconfig"] {
             check_ungoverned_pattern(ok).unwrap();
         }
-        for bad in ["**", "**/*.md", "*", "*.yaml", "records/**", "rec*/x", "templates/*", ".git*", "people/x", "", "/abs", "a/../b", "x[ab]"] {
+        for bad in [
+            "**",
+            "**/*.md",
+            "*",
+            "*.yaml",
+            "records/**",
+            "rec*/x",
+            "templates/*",
+            ".git*",
+            "people/x",
+            "",
+            "/abs",
+            "a/../b",
+            "x[ab]",
+        ] {
             assert!(check_ungoverned_pattern(bad).is_err(), "{bad}");
         }
     }

@@ -27,6 +27,9 @@ pub struct Violation {
     pub message: String,
 }
 
+/// Path → new bytes (`None`: deleted).
+pub type Changes = BTreeMap<String, Option<Vec<u8>>>;
+
 /// The governed files a commit changed relative to `parent` (`None`: deleted).
 pub fn governed_changes(
     git: &Repository,
@@ -42,7 +45,7 @@ pub fn split_changes(
     git: &Repository,
     commit: &Commit,
     parent: Option<Oid>,
-) -> Result<(BTreeMap<String, Option<Vec<u8>>>, Vec<String>)> {
+) -> Result<(Changes, Vec<String>)> {
     let new_tree = commit.tree()?;
     let old_tree = match parent {
         Some(p) => Some(git.find_commit(p)?.tree()?),

@@ -343,7 +343,8 @@ pub fn migrate(env: &Env, args: MigrateArgs) -> Result<()> {
     if args.settings {
         let identity = env.identity(&repo)?;
         for (key, value) in &missing {
-            let input = procs::ConfigSetInput { key: key.to_string(), value: value.clone(), proposal_id: proposal_id() };
+            let input =
+                procs::ConfigSetInput { key: key.to_string(), value: value.clone(), proposal_id: proposal_id() };
             commits.push(crate::run::run::<ConfigSet>(&repo, &identity, &input)?.commit.to_string());
         }
     }
