@@ -41,11 +41,7 @@ pub fn governed_changes(
 
 /// The governed files a commit changed (as [`governed_changes`]), and the paths of the
 /// other files it changed.
-pub fn split_changes(
-    git: &Repository,
-    commit: &Commit,
-    parent: Option<Oid>,
-) -> Result<(Changes, Vec<String>)> {
+pub fn split_changes(git: &Repository, commit: &Commit, parent: Option<Oid>) -> Result<(Changes, Vec<String>)> {
     let new_tree = commit.tree()?;
     let old_tree = match parent {
         Some(p) => Some(git.find_commit(p)?.tree()?),

@@ -208,6 +208,7 @@ impl Repo {
                 repo.root().display()
             )));
         }
+        repo.recover()?;
         Ok(repo)
     }
 
@@ -323,6 +324,10 @@ impl Repo {
 
     /// Takes git's `index.lock`, waiting a while for other writers. `None` in a bare repository.
     pub fn lock_index(&self) -> Result<Option<IndexLock>> {
+        self.lock_index_within(Duration::from_secs(30))
+    }
+
+    fn lock_index_within(&self, limit: Duration) -> Result<Option<IndexLock>> {
         if self.git.is_bare() {
             return Ok(None);
         }
@@ -341,10 +346,11 @@ impl Repo {
                         let _ = fs::remove_file(&path);
                         continue;
                     }
-                    if started.elapsed() > Duration::from_secs(30) {
+                    if started.elapsed() > limit {
                         return Err(Error::internal(format!(
-                            "{}: held for over 30 s by another git process; if none is running, remove it",
-                            path.display()
+                            "{}: held for over {} s by another git process; if none is running, remove it",
+                            path.display(),
+                            limit.as_secs()
                         )));
                     }
                     std::thread::sleep(pause);
@@ -443,7 +449,162 @@ impl Repo {
                 }
             }
         }
+        crate::run::pause_point("after-worktree-write");
         lock.commit(&self.git, &updates)
+    }
+
+    /// Writes, before a procedure moves the branch, which commit it moves it to and which
+    /// paths the working tree and index must then follow: if the process dies before
+    /// they do, the next ims ([`Repo::recover`]) finishes the job. Removed on drop, unless
+    /// [`Journal::keep`] was called after the branch moved.
+    pub fn journal(&self, commit: Oid, paths: &[&str]) -> Result<Journal> {
+        let dir = self.git.path().join("ims").join("journal");
+        fs::create_dir_all(&dir)?;
+        let path = dir.join(std::process::id().to_string());
+        let mut text = format!("ims-journal 1\ncommit {commit}\n");
+        for p in paths {
+            text.push_str(&format!("path {p}\n"));
+        }
+        write_atomically(&path, text.as_bytes())?;
+        Ok(Journal { path, keep: false })
+    }
+
+    /// Finishes what an ims killed mid-procedure left undone, before any command runs: a
+    /// journal of a process that is gone names the paths whose working file and index
+    /// entry must follow the branch. They are brought to the branch tip — the working
+    /// tree moves forward to the branch, never the branch back — so `git status` is clean
+    /// and a plain `git commit` cannot revert the signed change. A working file someone
+    /// edited since is kept (git shows it modified); its index entry still follows the
+    /// tip. A stale `index.lock` of a dead ims is cleared on the way (as `ims watch` does).
+    /// Returns the number of paths repaired; does nothing while a live process holds the lock.
+    pub fn recover(&self) -> Result<usize> {
+        let Some(workdir) = self.git.workdir().map(Path::to_path_buf) else { return Ok(0) };
+        let lock_path = self.git.path().join("index.lock");
+        if lock_path.exists() && stale(&lock_path) {
+            let _ = fs::remove_file(&lock_path);
+        }
+        let dir = self.git.path().join("ims").join("journal");
+        let Ok(entries) = fs::read_dir(&dir) else { return Ok(0) };
+        let mut dead = Vec::new();
+        let mut paths = std::collections::BTreeSet::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(pid) = name.parse::<u32>() else { continue };
+            if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+                continue;
+            }
+            let text = fs::read_to_string(e.path()).unwrap_or_default();
+            paths.extend(text.lines().filter_map(|l| l.strip_prefix("path ")).map(String::from));
+            dead.push(e.path());
+        }
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        // A live writer holds the lock: it brings its own paths up to date; try later.
+        let Ok(Some(lock)) = self.lock_index_within(Duration::from_secs(2)) else { return Ok(0) };
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let tip = self.tip()?;
+        let target = self.snapshot(tip)?.blob_ids(&paths)?;
+        let held = match index_file::lookup(&lock.index(), &paths)? {
+            Ok(held) => held,
+            Err(_) => {
+                let index = lock.read_index(&self.git)?;
+                paths
+                    .iter()
+                    .map(|p| {
+                        let held = index.get_path(Path::new(p), 0).map(|e| Held::Staged(oid_bytes(e.id)));
+                        (p.to_string(), held.unwrap_or(Held::Absent))
+                    })
+                    .collect()
+            }
+        };
+        let mut updates = BTreeMap::new();
+        for path in &paths {
+            let want = target[*path];
+            let staged = match held.get(*path) {
+                Some(Held::Staged(b)) => Some(Oid::from_bytes(b)?),
+                _ => None,
+            };
+            let file = workdir.join(path);
+            let on_disk = match fs::symlink_metadata(&file) {
+                Ok(m) if m.is_file() => Some(Oid::hash_file(ObjectType::Blob, &file)?),
+                Ok(_) => Some(Oid::ZERO_SHA1),
+                Err(_) => None,
+            };
+            // What ims itself may have left there: the old version, the new one, nothing.
+            let ours = on_disk.is_none() || on_disk == staged || on_disk == want;
+            if staged == want && on_disk == want {
+                continue;
+            }
+            if let Some(dir) = file.parent() {
+                if let Ok(leftovers) = fs::read_dir(dir) {
+                    for l in leftovers.flatten() {
+                        let n = l.file_name().to_string_lossy().into_owned();
+                        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                        if n.starts_with(&format!("{stem}.ims-tmp-")) {
+                            let _ = fs::remove_file(l.path());
+                        }
+                    }
+                }
+            }
+            match want {
+                Some(oid) if ours => {
+                    write_atomically(&file, self.git.find_blob(oid)?.content())?;
+                    updates.insert(path.to_string(), Some(entry(oid, &fs::metadata(&file)?)));
+                }
+                Some(oid) => {
+                    // Someone's edit since: keep it; the index follows the tip, with no
+                    // stat data, so git compares the file and shows it modified.
+                    updates.insert(
+                        path.to_string(),
+                        Some(index_file::Entry { stat: [0, 0, 0, 0, 0, 0, 0o100644, 0, 0, 0], oid: oid_bytes(oid) }),
+                    );
+                }
+                None => {
+                    if ours {
+                        let _ = fs::remove_file(&file);
+                    }
+                    updates.insert(path.to_string(), None);
+                }
+            }
+        }
+        let repaired = updates.len();
+        lock.commit(&self.git, &updates)?;
+        for d in dead {
+            let _ = fs::remove_file(d);
+        }
+        if repaired > 0 {
+            eprintln!(
+                "ims: an earlier ims was interrupted mid-procedure; brought {repaired} path(s) of the working tree and index to the branch tip"
+            );
+        }
+        Ok(repaired)
+    }
+}
+
+/// A procedure's journal file, removed when dropped unless kept.
+pub struct Journal {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Journal {
+    /// The branch moved: from now on a failure leaves the journal for [`Repo::recover`].
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// The working tree and index follow the branch: the journal is done.
+    pub fn done(mut self) {
+        self.keep = false;
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -497,8 +658,12 @@ impl IndexLock {
             }
             index.write()?;
         }
-        fs::rename(&scratch, &self.path)?;
-        fs::rename(&self.path, self.index())?;
+        // The new index replaces the old in one rename; then the lock goes. (Renaming it
+        // over the lock first would leave, if killed between the two, a lock that no
+        // longer says who held it, which nobody could ever clear.)
+        fs::rename(&scratch, self.index())?;
+        crate::run::pause_point("after-index-write");
+        fs::remove_file(&self.path)?;
         self.done = true;
         Ok(())
     }
@@ -517,7 +682,8 @@ impl Drop for IndexLock {
 /// is gone. A lock taken by git, or by a live process, is never stale.
 fn stale(lock: &Path) -> bool {
     let Ok(text) = fs::read_to_string(lock) else { return false };
-    let Some(pid) = text.strip_prefix("ims-lock ").and_then(|t| t.trim().parse::<u32>().ok()) else { return false };
+    let first = text.lines().next().unwrap_or("");
+    let Some(pid) = first.strip_prefix("ims-lock ").and_then(|t| t.trim().parse::<u32>().ok()) else { return false };
     pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 

@@ -133,6 +133,7 @@ pub fn run_at<P: Procedure>(
     let input = &input;
     let branch = repo.branch()?;
     let mut lock = repo.lock_index()?;
+    pause_point("after-index-lock");
     for _ in 0..MAX_ATTEMPTS {
         let tip = repo.tip()?;
         let now = match tip {
@@ -151,9 +152,20 @@ pub fn run_at<P: Procedure>(
         let message = engine::with_read_anchor(message, crate::query::read_audit_tip(repo, &identity.actor));
         let stamp = Stamp { name: &person.name, email: &identity.actor, at: now };
         let commit = repo.create_commit(tip, &effect.writes, &message, &stamp, &|buf| identity.signer.sign(buf))?;
+        let mut journal = match lock {
+            Some(_) => Some(repo.journal(commit, &paths)?),
+            None => None,
+        };
         if repo.compare_and_swap(&branch, tip, commit, &format!("ims: {}", P::ID))? {
+            if let Some(j) = &mut journal {
+                j.keep();
+            }
+            pause_point("after-ref-update");
             if let Some(lock) = lock {
                 repo.update_worktree(lock, &paths)?;
+            }
+            if let Some(j) = journal {
+                j.done();
             }
             return Ok(Outcome { commit, effect });
         }
@@ -225,15 +237,31 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitV2Input, signer: 
     let writes = &effect.writes;
     let commit = repo.create_commit(None, writes, &message, &stamp, &|buf| signer.sign(buf))?;
     let branch = repo.branch()?;
-    repo.compare_and_swap(&branch, None, commit, "ims: init")?;
     let mut config = repo.git.config()?;
     config.set_str("pull.ff", "only")?;
     config.set_str("gpg.format", "ssh")?;
     let signers = std::fs::canonicalize(path)?.join("allowed_signers");
     config.set_str("gpg.ssh.allowedSignersFile", &signers.to_string_lossy())?;
-    if let Some(lock) = repo.lock_index()? {
-        let paths: Vec<&str> = writes.keys().map(String::as_str).collect();
+    let paths: Vec<&str> = writes.keys().map(String::as_str).collect();
+    let lock = repo.lock_index()?;
+    let mut journal = repo.journal(commit, &paths)?;
+    repo.compare_and_swap(&branch, None, commit, "ims: init")?;
+    journal.keep();
+    if let Some(lock) = lock {
         repo.update_worktree(lock, &paths)?;
     }
+    journal.done();
     Ok((repo, Outcome { commit, effect }))
+}
+
+/// A fault-injection point for the crash tests: with `IMS_PAUSE_AT=<name>` the process
+/// says where it is on standard error and waits there to be killed. The names are listed
+/// in the README ("Crash safety").
+pub fn pause_point(name: &str) {
+    if std::env::var("IMS_PAUSE_AT").is_ok_and(|v| v == name) {
+        eprintln!("ims: paused at {name}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
 }

@@ -230,12 +230,16 @@ fn move_branch(repo: &Repo, branch: &str, old: Oid, new: Oid) -> Result<()> {
     if let Some(lock) = &mut lock {
         repo.check_clean(lock, Some(old), &paths)?;
     }
+    let mut journal = repo.journal(new, &paths)?;
     if !repo.compare_and_swap(branch, Some(old), new, "ims: sync")? {
         return Err(Error::conflict(format!("{branch}: moved during the sync; run it again")));
     }
+    journal.keep();
+    crate::run::pause_point("after-ref-update");
     if let Some(lock) = lock {
         repo.update_worktree(lock, &paths)?;
     }
+    journal.done();
     Ok(())
 }
 

@@ -369,3 +369,72 @@ pub fn migrate(env: &Env, args: MigrateArgs) -> Result<()> {
     });
     Ok(())
 }
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Override the built-in site template NAME (e.g. base.html) with FILE.
+    Set {
+        name: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Drop the override of NAME: the built-in template is used again.
+    Remove { name: String },
+    /// The built-in template names and which are overridden.
+    List,
+}
+
+/// Reads a template file given on the command line: a regular file (not a symbolic
+/// link), at most [`MAX_TEMPLATE_BYTES`] bytes.
+fn read_template_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    use crate::procedures::template::MAX_TEMPLATE_BYTES;
+    use std::io::Read;
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| Error::invalid(format!("template file {}: {e}", path.display())))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::invalid(format!("template file {}: a symbolic link; give the file itself", path.display())));
+    }
+    if !meta.is_file() {
+        return Err(Error::invalid(format!("template file {}: not a regular file", path.display())));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_TEMPLATE_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::invalid(format!("template file {}: {e}", path.display())))?;
+    Ok(bytes)
+}
+
+pub fn template(env: &Env, command: TemplateCommand) -> Result<()> {
+    use crate::procedures::template::{self as tp, TemplateRemove, TemplateSet};
+    let repo = env.repo()?;
+    match command {
+        TemplateCommand::Set { name, file } => {
+            let file = if file.is_absolute() { file } else { env.dir.join(file) };
+            let bytes = read_template_file(&file)?;
+            // Checked before anything is staged, naming the file.
+            tp::check_template(&name, &bytes)?;
+            let blob = crate::repo::stage_blob(bytes)?.to_string();
+            env.run::<TemplateSet>(&repo, &tp::TemplateSetInput { name, blob, proposal_id: proposal_id() })
+        }
+        TemplateCommand::Remove { name } => {
+            env.run::<TemplateRemove>(&repo, &tp::TemplateRemoveInput { name, proposal_id: proposal_id() })
+        }
+        TemplateCommand::List => {
+            let snap = repo.snapshot(repo.tip()?)?;
+            let mut rows = Vec::new();
+            for name in crate::site::template_names() {
+                let own = snap.blob_id(&tp::path(name))?;
+                rows.push(json!({ "name": name, "overridden": own.is_some(), "blob": own.map(|o| o.to_string()) }));
+            }
+            env.ui.data(json!({ "ok": true, "templates": rows }), || {
+                rows.iter()
+                    .map(|r| {
+                        let state = if r["overridden"] == true { "overridden" } else { "built-in" };
+                        format!("{:<16} {state}\n", r["name"].as_str().unwrap_or(""))
+                    })
+                    .collect()
+            });
+            Ok(())
+        }
+    }
+}

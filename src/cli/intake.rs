@@ -15,6 +15,7 @@ use crate::model::config::Intake;
 use crate::model::event::AlertStatus;
 use crate::procedures::event::ingest::{EventInput, Ingest, Input, NewIds};
 use crate::repo::{caps, Repo};
+use crate::run::pause_point;
 use crate::run::Identity;
 
 #[derive(Debug, Subcommand)]
@@ -159,17 +160,6 @@ fn reject(dir: &Path, file: &Path, reason: &str) -> Result<()> {
     std::fs::write(reject.join(format!("{name}.reason")), format!("{reason}\n"))?;
     move_into(file, &reject)?;
     Ok(())
-}
-
-/// A fault-injection point for the crash tests: with `IMS_PAUSE_AT=<name>` the process
-/// says where it is on standard error and waits there to be killed.
-fn pause_point(name: &str) {
-    if std::env::var("IMS_PAUSE_AT").is_ok_and(|v| v == name) {
-        eprintln!("ims: paused at {name}");
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-    }
 }
 
 pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {

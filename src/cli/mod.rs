@@ -54,7 +54,10 @@ pub enum Command {
     Person(admin::PersonCommand),
     /// Bring records to the current schema versions; offer settings added since (incident manager).
     Migrate(admin::MigrateArgs),
-    /// Person and config changes waiting for a second incident manager.
+    /// Site template overrides: set or remove (incident manager; two-manager rule).
+    #[command(subcommand)]
+    Template(admin::TemplateCommand),
+    /// Person, config and template changes waiting for a second incident manager.
     #[command(subcommand)]
     Proposal(admin::ProposalCommand),
     /// The incident lifecycle, one signed commit per procedure.
@@ -303,6 +306,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Config(c) => admin::config(env, c),
         Command::Person(c) => admin::person(env, c),
         Command::Proposal(c) => admin::proposal(env, c),
+        Command::Template(c) => admin::template(env, c),
         Command::Migrate(args) => admin::migrate(env, args),
         Command::Incident(c) => incident::run(env, c),
         Command::Problem(c) => records::problem(env, c),

@@ -1,5 +1,5 @@
 //! Administration procedures: `repo.init`, `config.set`, `person.add|update|revoke`,
-//! `proposal.approve|reject`.
+//! `proposal.approve|reject` (which also decides `template.set|remove` proposals).
 //!
 //! Policy: role-based authorization and segregation of duties apply to the people
 //! registry itself. Only an incident manager changes people or settings; nobody changes
@@ -20,6 +20,8 @@ use crate::model::person::{self, Person, PersonKey};
 use crate::model::proposal::{self, Proposal, ProposalStatus};
 use crate::model::{self, Snapshot};
 use crate::signing;
+
+use super::template::{TemplateRemove, TemplateSet};
 
 /// Writes `ims.yaml` in its commented canonical form.
 fn write_config(effect: &mut Effect, config: &Config) -> Result<()> {
@@ -199,7 +201,7 @@ fn incident_managers(snap: &dyn Snapshot) -> Result<usize> {
 
 /// Either makes the change now, or, with two or more incident managers, files it as a
 /// proposal for another one to approve.
-fn propose_or_apply<I: Serialize>(
+pub(super) fn propose_or_apply<I: Serialize>(
     ctx: &Ctx,
     procedure: &str,
     proposal_id: &str,
@@ -234,7 +236,7 @@ fn propose_or_apply<I: Serialize>(
     Ok(effect)
 }
 
-fn require_manager(ctx: &Ctx, what: &str) -> Result<Person> {
+pub(super) fn require_manager(ctx: &Ctx, what: &str) -> Result<Person> {
     ctx.require(&[Role::IncidentManager], what)
 }
 
@@ -579,6 +581,8 @@ fn apply_proposed(ctx: &Ctx, p: &Proposal) -> Result<Effect> {
         PersonAdd::ID => PersonAdd::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
         PersonUpdate::ID => PersonUpdate::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
         PersonRevoke::ID => PersonRevoke::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
+        TemplateSet::ID => TemplateSet::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
+        TemplateRemove::ID => TemplateRemove::change(&as_proposer, &serde_json::from_value(input).map_err(parse_err)?),
         other => Err(Error::invalid(format!("proposal {}: unknown procedure {other}", p.proposal_id))),
     }
 }

@@ -10,6 +10,7 @@ pub mod incident;
 pub mod kb;
 pub mod pir;
 pub mod problem;
+pub mod template;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -71,6 +72,8 @@ registry!(
     admin::PersonRevoke,
     admin::ProposalApprove,
     admin::ProposalReject,
+    template::TemplateSet,
+    template::TemplateRemove,
     incident::identify::Identify,
     incident::log::Log,
     incident::categorize::Categorize,

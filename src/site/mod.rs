@@ -194,44 +194,185 @@ fn fmt(t: &Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "—".into())
 }
 
-/// The templates, and a digest of their sources (part of every page's render key).
-fn tera(root: &Path) -> Result<(Tera, String)> {
+/// The names of the built-in templates: the only ones `ims template set` may override.
+pub fn template_names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(n, _)| *n).collect()
+}
+
+/// The tera functions a template may call: they compute from their arguments only.
+const ALLOWED_FUNCTIONS: &[&str] = &["range", "throw"];
+
+/// A tera instance that reaches nothing outside the view models it is given: every
+/// function other than [`ALLOWED_FUNCTIONS`] (tera's `get_env`, and `now` and
+/// `get_random` where tera has them) is replaced by one that refuses, naming itself.
+/// Filters and testers compute from their input only; templates are only ever added by
+/// name from text, so `include`/`extends`/`import` reach no file.
+fn sandbox() -> Tera {
     let mut t = Tera::default();
-    t.add_raw_templates(BUILTIN.to_vec()).map_err(|e| Error::internal(format!("built-in templates: {e}")))?;
-    let mut sources: Vec<String> = BUILTIN.iter().map(|(n, s)| format!("{n}\n{s}")).collect();
-    // The repository's own templates override the built-in ones, file by file.
-    let own = root.join("templates");
-    if let Ok(entries) = std::fs::read_dir(&own) {
-        let mut files: Vec<(String, String)> = Vec::new();
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".html") {
-                let bytes = crate::repo::read_capped(&e.path(), crate::repo::caps::PAGE, "template")?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| Error::invalid(format!("templates/{name}: not UTF-8 text")))?;
-                sources.push(format!("own {name}\n{text}"));
-                files.push((name, text));
-            }
-        }
-        t.add_raw_templates(files).map_err(|e| Error::invalid(format!("templates/: {e}")))?;
+    // tera keeps its functions in a public (if undocumented) map: go through all of them,
+    // so a function a later tera adds is refused too.
+    let names: Vec<String> = t.functions.keys().filter(|n| !ALLOWED_FUNCTIONS.contains(&n.as_str())).cloned().collect();
+    for name in names.into_iter().chain(["get_env", "now", "get_random", "load_data"].map(String::from)) {
+        let message = format!(
+            "`{name}()` is not available: site templates see only the records' view models, \
+             never the environment, the clock, randomness or files"
+        );
+        t.register_function(&name, move |_: &HashMap<String, Value>| Err(tera::Error::msg(message.clone())));
     }
     t.autoescape_on(vec![".html"]);
+    t
+}
+
+/// Checks that the sandboxed tera parses `text` as the template `name` (with the
+/// built-in templates beside it, for `extends` and `include`).
+pub fn check_template(name: &str, text: &str) -> Result<()> {
+    let mut t = sandbox();
+    t.add_raw_templates(BUILTIN.to_vec()).map_err(|e| Error::internal(format!("built-in templates: {e}")))?;
+    t.add_raw_templates(vec![(name, text)]).map_err(|e| Error::invalid(format!("template {name}: {}", causes(&e))))?;
+    Ok(())
+}
+
+fn causes(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
+/// The templates, and a digest of their sources (part of every page's render key).
+/// Overrides come from the committed tree at `tip`, never the working tree, and only
+/// when a signed template procedure made them ([`governed_templates`]).
+fn tera(repo: &Repo, tip: git2::Oid) -> Result<(Tera, String)> {
+    let mut t = sandbox();
+    t.add_raw_templates(BUILTIN.to_vec()).map_err(|e| Error::internal(format!("built-in templates: {e}")))?;
+    let mut sources: Vec<String> = BUILTIN.iter().map(|(n, s)| format!("{n}\n{s}")).collect();
+    let own = governed_templates(repo, tip)?;
+    if !own.is_empty() {
+        sources.extend(own.iter().map(|(name, text)| format!("own {name}\n{text}")));
+        t.add_raw_templates(own).map_err(|e| Error::invalid(format!("templates/: {}", causes(&e))))?;
+    }
     sources.sort();
     let digest = incidents::render_key(&sources.iter().map(String::as_str).collect::<Vec<_>>());
     Ok((t, digest))
 }
 
+/// The id of the `templates` folder in a commit's tree.
+fn templates_tree(git: &git2::Repository, commit: git2::Oid) -> Result<Option<git2::Oid>> {
+    let tree = git.find_commit(commit)?.tree()?;
+    Ok(tree.get_name("templates").map(|e| e.id()))
+}
+
+/// The template overrides at `tip`: regular files with built-in names, whose folder is
+/// exactly as the last commit that changed it left it — a signed template procedure
+/// that replays (checked once per folder state and remembered in `.git/ims/`). A
+/// symbolic link, a file ims does not know, or a folder changed by hand is refused (exit 3).
+fn governed_templates(repo: &Repo, tip: git2::Oid) -> Result<Vec<(String, String)>> {
+    let git = &repo.git;
+    let tree = git.find_commit(tip)?.tree()?;
+    let Some(entry) = tree.get_name("templates") else { return Ok(vec![]) };
+    if entry.kind() != Some(git2::ObjectType::Tree) {
+        return Err(Error::invalid("templates: not a folder of template overrides"));
+    }
+    let folder = git.find_tree(entry.id())?;
+    let names = template_names();
+    let mut out = Vec::new();
+    for e in folder.iter() {
+        let name = e.name().unwrap_or("?").to_string();
+        if e.filemode() == i32::from(git2::FileMode::Link) {
+            return Err(Error::invalid(format!(
+                "templates/{name}: a symbolic link; refused (templates are regular files set with `ims template set`)"
+            )));
+        }
+        if e.kind() != Some(git2::ObjectType::Blob) || e.filemode() != i32::from(git2::FileMode::Blob) {
+            return Err(Error::invalid(format!("templates/{name}: not a regular file; refused")));
+        }
+        if !names.contains(&name.as_str()) {
+            return Err(Error::invalid(format!(
+                "templates/{name}: not a built-in template name ({}); refused",
+                names.join(", ")
+            )));
+        }
+        let blob = git.find_blob(e.id())?;
+        let text = crate::procedures::template::check_template(&name, blob.content())?;
+        out.push((name, text));
+    }
+    prove_templates(repo, tip, entry.id())?;
+    Ok(out)
+}
+
+/// Checks that the `templates` folder `folder` at `tip` was made by a signed template
+/// procedure that replays: finds the commit that last changed it and checks that one.
+fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()> {
+    let git = &repo.git;
+    let proof = git.path().join("ims").join("site-templates-proved");
+    let proved: Vec<String> = std::fs::read_to_string(&proof).unwrap_or_default().lines().map(String::from).collect();
+    if proved.iter().any(|l| l == &folder.to_string()) {
+        return Ok(());
+    }
+    // Back along the parents that have the same folder, to the commit that made it.
+    let mut at = tip;
+    'walk: loop {
+        for p in git.find_commit(at)?.parent_ids() {
+            if templates_tree(git, p)? == Some(folder) {
+                at = p;
+                continue 'walk;
+            }
+        }
+        break;
+    }
+    let commit = git.find_commit(at)?;
+    let refuse = |why: String| {
+        Err(Error::invalid(format!(
+            "templates/ at the tip was last changed by commit {at}, {why}; the site uses only templates set with \
+             `ims template set` (run `ims verify`)"
+        )))
+    };
+    let Some(trailers) = commit.message().ok().and_then(crate::engine::parse_trailers) else {
+        return refuse("which is not an ims procedure".into());
+    };
+    if commit.parent_count() != 1 {
+        return refuse("which is not a single-parent procedure commit".into());
+    }
+    let parent = commit.parent_id(0)?;
+    let Ok((sig, data)) = git.extract_signature(&at, None) else { return refuse("which is unsigned".into()) };
+    let key = std::str::from_utf8(&sig).ok().and_then(|s| crate::signing::verify(&data, s).ok());
+    let good = match key {
+        Some(k) => {
+            let line = crate::signing::key_line(&k)?;
+            let snap = repo.snapshot(Some(parent))?;
+            model::person(&snap, &trailers.actor)?.is_some_and(|p| !p.revoked && p.active_keys().any(|x| x.key == line))
+        }
+        None => false,
+    };
+    if !good {
+        return refuse(format!("whose signature is not by an active key of {}", trailers.actor));
+    }
+    let changes = crate::replay::governed_changes(git, &commit, Some(parent))?;
+    match crate::replay::replay_outcome(git, &commit, &changes)? {
+        crate::replay::Replay::Proved(_) => {}
+        crate::replay::Replay::Failed(v) => {
+            return refuse(format!("which does not replay ({}: {})", v.rule, v.message))
+        }
+        crate::replay::Replay::Ignored => return refuse("which is not an ims procedure".into()),
+    }
+    if let Some(dir) = proof.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut text = proved.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&format!("{folder}\n"));
+    crate::repo::write_atomically(&proof, text.as_bytes())?;
+    Ok(())
+}
+
 /// Renders a template, naming it and every cause in the error.
 fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
-    tera.render(name, ctx).map_err(|e| {
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg.push_str(&format!(": {s}"));
-            src = s.source();
-        }
-        Error::invalid(format!("template {name}: {msg}"))
-    })
+    tera.render(name, ctx).map_err(|e| Error::invalid(format!("template {name}: {}", causes(&e))))
 }
 
 /// Renders the site into `out` as of `now` (the command's clock: the build time on a
@@ -259,7 +400,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // Reads records, does not prove them (that is `ims verify`'s job, which keeps
     // libgit2's hash check on): skip re-hashing every object read.
     git2::opts::strict_hash_verification(false);
-    let (tera, templates) = tera(repo.root())?;
+    let (tera, templates) = tera(repo, tip)?;
     // The records besides incidents, and of them what this audience may see: for the
     // public, what `audience::is_public` allows, following links.
     let problems: Vec<model::problem::Problem> = load_all(&snap, RecordKind::Problem)?;

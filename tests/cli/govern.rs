@@ -197,3 +197,177 @@ fn migrate_adds_a_missing_setting_as_a_signed_config_set() {
     assert!(repo.ok(&im, &["migrate"])["missing_settings"].as_array().unwrap().is_empty());
     repo.verify_all_commits();
 }
+
+/// `ims site build` into `out` with `extra` environment: (exit code, stderr).
+fn build_site(repo: &Repo, out: &Path, audience: &str, extra: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(ims_bin());
+    cmd.current_dir(&repo.path)
+        .args(["site", "build", "--audience", audience, "--out"])
+        .arg(out)
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", who("auditor"))
+        .env("IMS_SIGNING_KEY", &repo.keys[&who("auditor")]);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().unwrap();
+    (o.status.code().unwrap(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Whether any file under `dir` contains `needle`.
+fn anywhere(dir: &Path, needle: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            anywhere(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(needle))
+        }
+    })
+}
+
+const BASE: &str = include_str!("../../templates/base.html");
+
+#[test]
+fn an_unsigned_template_override_is_a_violation_and_the_site_does_not_use_it() {
+    let repo = Repo::with_everyone();
+    repo.incident("Checkout fails");
+    // Finding 3: an unsigned commit adds an override the site builder would read.
+    write(&repo, "templates/base.html", &BASE.replace("<body>", "<body>HAND-MADE-OVERRIDE"));
+    repo.git(&["add", "-A"]);
+    hand_commit(&repo.path, &who("L2"), "a nicer header");
+    let (code, doc) = verify(&repo);
+    assert_eq!(code, 7, "{doc}");
+    let found = violations(&doc);
+    assert!(found.iter().any(|(r, m)| r == "procedure" && m.contains("templates/base.html")), "{found:?}");
+    let out = repo.tmp.path().join("site");
+    let (code, err) = build_site(&repo, &out, "public", &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("templates/") && err.contains("ims template set"), "{err}");
+    assert!(!anywhere(&out, "HAND-MADE-OVERRIDE"));
+}
+
+#[test]
+fn a_template_reading_the_environment_leaks_nothing() {
+    let repo = Repo::with_everyone();
+    repo.incident("Checkout fails");
+    let secret = [("IMS_TEST_SECRET", "S3CRET-ENV-VALUE-9317")];
+    let hostile = BASE.replace("<body>", r#"<body>{{ get_env(name="IMS_TEST_SECRET", default="none") }}"#);
+    // Committed by hand: refused, nothing rendered with it.
+    write(&repo, "templates/base.html", &hostile);
+    repo.git(&["add", "-A"]);
+    hand_commit(&repo.path, &who("L2"), "debug footer");
+    let out = repo.tmp.path().join("site");
+    let (code, err) = build_site(&repo, &out, "public", &secret);
+    assert_eq!(code, 3, "{err}");
+    assert!(!anywhere(&out, "S3CRET-ENV-VALUE-9317"), "the environment leaked into the public site");
+    assert!(!err.contains("S3CRET-ENV-VALUE-9317"));
+    // Set through the procedure by an incident manager: the sandbox refuses get_env.
+    repo.git(&["rm", "-q", "templates/base.html"]);
+    hand_commit(&repo.path, &who("L2"), "undo");
+    let file = repo.tmp.path().join("hostile.html");
+    std::fs::write(&file, &hostile).unwrap();
+    repo.ok(&who("incident_manager"), &["template", "set", "base.html", file.to_str().unwrap()]);
+    let out = repo.tmp.path().join("site2");
+    let (code, err) = build_site(&repo, &out, "public", &secret);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("get_env"), "{err}");
+    assert!(!anywhere(&out, "S3CRET-ENV-VALUE-9317"), "the environment leaked into the public site");
+    for other in ["now()", "get_random(start=1, end=9)"] {
+        std::fs::write(&file, BASE.replace("<body>", &format!("<body>{{{{ {other} }}}}"))).unwrap();
+        repo.ok(&who("incident_manager"), &["template", "set", "base.html", file.to_str().unwrap()]);
+        let (code, err) = build_site(&repo, &repo.tmp.path().join("site3"), "public", &[]);
+        assert_eq!(code, 3, "{other}: {err}");
+    }
+}
+
+#[test]
+fn a_symlinked_template_is_refused() {
+    let repo = Repo::with_everyone();
+    repo.incident("Checkout fails");
+    let private = repo.tmp.path().join("id_private");
+    std::fs::write(&private, "PRIVATE-KEY-MATERIAL-5521\n").unwrap();
+    // Committed by hand as a link to a file outside the repository.
+    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    std::os::unix::fs::symlink(&private, repo.path.join("templates/base.html")).unwrap();
+    repo.git(&["add", "-A"]);
+    hand_commit(&repo.path, &who("L2"), "shared header");
+    let out = repo.tmp.path().join("site");
+    let (code, err) = build_site(&repo, &out, "public", &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(!anywhere(&out, "PRIVATE-KEY-MATERIAL-5521"), "the linked file leaked");
+    let (code, _) = verify(&repo);
+    assert_eq!(code, 7);
+    // Given to `ims template set`: refused, nothing changes.
+    repo.git(&["rm", "-q", "templates/base.html"]);
+    hand_commit(&repo.path, &who("L2"), "undo");
+    let link = repo.tmp.path().join("link.html");
+    std::os::unix::fs::symlink(&private, &link).unwrap();
+    let before = repo.state();
+    let err = repo.fails(&who("incident_manager"), &["template", "set", "base.html", link.to_str().unwrap()], 3);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(repo.state(), before);
+}
+
+#[test]
+fn templates_change_only_through_signed_procedures_under_the_two_manager_rule() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("Checkout fails");
+    let im = who("incident_manager");
+    let file = repo.tmp.path().join("incident.html");
+    let own = include_str!("../../templates/incident.html").replace("<h1>", "<h1 class=\"own-7731\">");
+    std::fs::write(&file, &own).unwrap();
+    let set = |actor: &str, name: &str, code: i32| {
+        repo.fails(actor, &["template", "set", name, file.to_str().unwrap()], code)
+    };
+    // Who, which names, what content.
+    set(&who("L2"), "incident.html", 4);
+    assert!(set(&im, "secrets.html", 3).contains("not a built-in template name"));
+    assert!(set(&im, "../ims.yaml", 3).contains("not a built-in template name"));
+    std::fs::write(&file, "{% if %}").unwrap();
+    assert!(set(&im, "incident.html", 3).contains("template incident.html"));
+    std::fs::write(&file, "x".repeat(300 * 1024)).unwrap();
+    assert!(set(&im, "incident.html", 3).contains("at most"));
+    std::fs::write(&file, "a\u{0}b").unwrap();
+    set(&im, "incident.html", 3);
+    // Set: the site uses it; a working-tree edit is not used.
+    std::fs::write(&file, &own).unwrap();
+    let doc = repo.ok(&im, &["template", "set", "incident.html", file.to_str().unwrap()]);
+    assert_eq!(doc["id"], "incident.html");
+    let out = repo.tmp.path().join("site");
+    assert_eq!(build_site(&repo, &out, "internal", &[]).0, 0);
+    assert!(std::fs::read_to_string(out.join(format!("incidents/{id}.html"))).unwrap().contains("own-7731"));
+    std::fs::write(repo.path.join("templates/incident.html"), "WORKTREE-EDIT").unwrap();
+    assert_eq!(build_site(&repo, &out, "internal", &[]).0, 0);
+    assert!(!anywhere(&out, "WORKTREE-EDIT"));
+    repo.git(&["checkout", "--", "templates/incident.html"]);
+    let list = repo.ok(&who("auditor"), &["template", "list"]);
+    assert!(list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "incident.html" && t["overridden"] == true));
+    // Remove: the built-in is used again.
+    repo.ok(&im, &["template", "remove", "incident.html"]);
+    repo.fails(&im, &["template", "remove", "incident.html"], 3);
+    assert_eq!(build_site(&repo, &out, "internal", &[]).0, 0);
+    assert!(!anywhere(&out, "own-7731"));
+    // With two incident managers, a template waits for the second one.
+    let im2 = who("service_desk_manager");
+    repo.ok(&im, &["person", "update", &im2, "--role", "incident_manager,service_desk_manager"]);
+    let doc = repo.ok(&im, &["template", "set", "incident.html", file.to_str().unwrap()]);
+    let proposal = doc["id"].as_str().unwrap().to_string();
+    assert!(proposal.starts_with("PRP-"), "{doc}");
+    assert_eq!(build_site(&repo, &out, "internal", &[]).0, 0);
+    assert!(!anywhere(&out, "own-7731"), "a proposal changes nothing yet");
+    repo.fails(&im, &["proposal", "approve", &proposal], 4);
+    repo.ok(&im2, &["proposal", "approve", &proposal]);
+    assert_eq!(build_site(&repo, &out, "internal", &[]).0, 0);
+    assert!(anywhere(&out, "own-7731"));
+    // Every step replays.
+    let (code, doc) = verify(&repo);
+    assert_eq!(code, 0, "{doc}");
+    repo.verify_all_commits();
+}

@@ -4,6 +4,7 @@
 
 mod admin;
 mod compat;
+mod crash;
 mod engine;
 mod govern;
 mod import;

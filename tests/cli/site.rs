@@ -244,11 +244,13 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
     assert!(out.join("index.html").exists());
     assert!(out.join(format!("incidents/{}.html", s.open)).exists());
     assert_no_marker(&out, &s.markers);
-    // A hostile override of every template gets the same filtered view models: every page
-    // kind, the JSON index, the feed and the charts' SVGs still leak nothing.
-    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    // A hostile override of every template (set as governed overrides are, by an
+    // incident manager) gets the same filtered view models: every page kind, the JSON
+    // index, the feed and the charts' SVGs still leak nothing.
+    let dump = repo.tmp.path().join("dump.html");
+    std::fs::write(&dump, "{{ __tera_context }}").unwrap();
     for name in ["base", "index", "incidents", "incident", "list", "article", "report"] {
-        std::fs::write(repo.path.join(format!("templates/{name}.html")), "{{ __tera_context }}").unwrap();
+        repo.ok(&who("incident_manager"), &["template", "set", &format!("{name}.html"), dump.to_str().unwrap()]);
     }
     let hostile = repo.tmp.path().join("hostile");
     repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", hostile.to_str().unwrap()]);
@@ -341,9 +343,10 @@ fn rebuilds_render_only_what_changed_and_remove_what_the_audience_may_no_longer_
     assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
     assert_eq!(entries(&page), before + 1, "the new commit is in the audit trail, signature good");
     // A changed template renders every page again; a deleted page is made again.
-    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
     let own = include_str!("../../templates/incident.html").replace("<h1>", "<h1 class=\"own\">");
-    std::fs::write(repo.path.join("templates/incident.html"), own).unwrap();
+    let file = repo.tmp.path().join("own.html");
+    std::fs::write(&file, own).unwrap();
+    repo.ok(&who("incident_manager"), &["template", "set", "incident.html", file.to_str().unwrap()]);
     assert_eq!(build("internal", "int")["rendered_incident_pages"], 3);
     std::fs::remove_file(repo.tmp.path().join(format!("int/incidents/{open}.html"))).unwrap();
     assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
