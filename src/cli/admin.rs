@@ -343,8 +343,11 @@ pub fn migrate(env: &Env, args: MigrateArgs) -> Result<()> {
     if args.settings {
         let identity = env.identity(&repo)?;
         for (key, value) in &missing {
-            let input =
-                procs::ConfigSetInput { key: key.to_string(), value: value.clone(), proposal_id: proposal_id() };
+            let input = procs::ConfigSetInput {
+                key: key.to_string(),
+                value: value.clone(),
+                proposal_id: proposal_id(env, &repo)?,
+            };
             commits.push(crate::run::run::<ConfigSet>(&repo, &identity, &input)?.commit.to_string());
         }
     }
@@ -414,10 +417,10 @@ pub fn template(env: &Env, command: TemplateCommand) -> Result<()> {
             // Checked before anything is staged, naming the file.
             tp::check_template(&name, &bytes)?;
             let blob = crate::repo::stage_blob(bytes)?.to_string();
-            env.run::<TemplateSet>(&repo, &tp::TemplateSetInput { name, blob, proposal_id: proposal_id() })
+            env.run::<TemplateSet>(&repo, &tp::TemplateSetInput { name, blob, proposal_id: proposal_id(env, &repo)? })
         }
         TemplateCommand::Remove { name } => {
-            env.run::<TemplateRemove>(&repo, &tp::TemplateRemoveInput { name, proposal_id: proposal_id() })
+            env.run::<TemplateRemove>(&repo, &tp::TemplateRemoveInput { name, proposal_id: proposal_id(env, &repo)? })
         }
         TemplateCommand::List => {
             let snap = repo.snapshot(repo.tip()?)?;
