@@ -32,8 +32,14 @@ ims person add --email eu@example.com --name "Eve User" --role end_user
 ims config set sla.targets.high.acknowledge 10m
 ims config set priority_matrix "{high: {high: high, medium: high, low: medium}, medium: {high: high, medium: medium, low: low}, low: {high: medium, medium: low, low: low}}"
 ims person update l3@example.com --key ../l3e.pub
+sed 's/<h1>/<h1 class="fixture">/' "$root/templates/incident.html" > ../incident.html
+ims template set incident.html ../incident.html
+ims template set base.html "$root/templates/base.html"
+ims template remove base.html
 at 08:02; ims person add --email im2@example.com --name "Ivo Manager" --role incident_manager --key ../im2.pub
 prp=$(idof person add --email gone@example.com --name "Gone Soon" --role L1)
+as im2 im2; ims proposal approve "$prp"
+as im im; prp=$(idof template set index.html "$root/templates/index.html")
 as im2 im2; ims proposal approve "$prp"
 prp=$(idof config set timezone Europe/Paris)
 as im im; ims proposal reject "$prp" --reason "we report in UTC"
