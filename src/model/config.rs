@@ -42,7 +42,11 @@ pub const DEFAULT_UNGOVERNED: &[&str] = &[".github/**", ".gitlab-ci.yml", "READM
 /// (through `repo.init/2`'s input) and `ims migrate --settings` offers to add to a
 /// repository that lacks them. A repository without one behaves as before.
 pub fn new_settings() -> Vec<(&'static str, serde_json::Value)> {
-    vec![("ungoverned", serde_json::json!(DEFAULT_UNGOVERNED))]
+    vec![
+        ("ungoverned", serde_json::json!(DEFAULT_UNGOVERNED)),
+        ("intake.max_alerts_per_payload", serde_json::json!(MAX_ALERTS)),
+        ("intake.max_incidents_per_payload", serde_json::json!(MAX_INCIDENTS)),
+    ]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
