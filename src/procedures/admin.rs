@@ -275,33 +275,9 @@ impl ConfigSet {
         if key == "schema" || key == "clock" || key.starts_with("schema.") || key.starts_with("clock.") {
             return Err(Error::invalid(format!("{key}: fixed when the repository was made; it cannot be set")));
         }
-        let mut slot = &mut value;
-        let last = key.split('.').count() - 1;
-        for (i, part) in key.split('.').enumerate() {
-            slot = match slot {
-                // An optional setting a repository does not have yet (added after it was
-                // made) may be set; deserializing below refuses a key ims does not know.
-                Value::Object(map) => {
-                    if i == last && !map.contains_key(part) {
-                        map.insert(part.to_string(), Value::Null);
-                    }
-                    match map.get_mut(part) {
-                        Some(inner) => inner,
-                        None => {
-                            return Err(Error::invalid(format!("config key `{key}`: ims.yaml has no `{part}` there")))
-                        }
-                    }
-                }
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "config key `{key}`: `{part}` is inside a value that is not a mapping"
-                    )))
-                }
-            };
-        }
-        let old = slot.clone();
         hygiene::screen_value(key, &input.value)?;
-        *slot = input.value.clone();
+        // A setting added since this repository was made may be set although it is absent.
+        let old = set_path(&mut value, key, input.value.clone())?;
         let updated: Config =
             serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
         crate::schema::validate(&value, "ims.yaml")?;
