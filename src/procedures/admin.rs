@@ -14,12 +14,12 @@ use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{record_path, RecordKind};
+use crate::keys;
 use crate::model::config::{self, Clock, Config};
 use crate::model::enums::{AuditAction, Role, Team};
 use crate::model::person::{self, Person, PersonKey};
 use crate::model::proposal::{self, Proposal, ProposalStatus};
 use crate::model::{self, Snapshot};
-use crate::signing;
 
 /// Writes `ims.yaml` in its commented canonical form.
 fn write_config(effect: &mut Effect, config: &Config) -> Result<()> {
@@ -39,10 +39,10 @@ fn write_allowed_signers(effect: &mut Effect, snap: &dyn Snapshot, changed: &Per
 }
 
 fn parse_key(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PersonKey> {
-    let key = signing::parse_public(text, "key")?;
+    let key = keys::parse_public(text, "key")?;
     Ok(PersonKey {
-        key: signing::key_line(&key)?,
-        fingerprint: signing::fingerprint(&key),
+        key: keys::key_line(&key)?,
+        fingerprint: keys::fingerprint(&key),
         valid_after: now,
         valid_before: None,
     })
