@@ -8,7 +8,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use git2::Oid;
 
 use crate::engine::{self, Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::model::{self, config::Clock};
 use crate::repo::{Repo, Stamp};
 use crate::signing::{self, Signer};
@@ -109,6 +109,16 @@ pub fn procedure_now(repo: &Repo) -> Result<DateTime<Utc>> {
         Some(t) => now.max(repo.commit_time(t)?),
         None => now,
     })
+}
+
+/// "Nothing new" is an outcome, not a failure: `None` when the procedure halted only
+/// because every input it was given is already recorded ([`Kind::NothingNew`]).
+pub fn unless_nothing_new<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(done) => Ok(Some(done)),
+        Err(e) if e.kind == Kind::NothingNew => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs procedure `P` with `input` as the identity, on the branch HEAD names, at the

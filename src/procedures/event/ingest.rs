@@ -339,7 +339,7 @@ impl Procedure for Ingest {
             recorded += 1;
         }
         if recorded == 0 {
-            return Err(Error::precondition("event ingest: nothing new (every event is already recorded)"));
+            return Err(Error::nothing_new("event ingest: nothing new (every event is already recorded)"));
         }
         for (fingerprint, tally) in &firings {
             effect.write(&keys::path(FIRINGS, fingerprint), tally)?;
@@ -441,7 +441,7 @@ mod tests {
         let mut snap = snapshot(None);
         let payload = input(vec![event(AlertSeverity::Warning, 10)]);
         step::<Ingest>(&mut snap, &automation(), &payload);
-        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::Precondition, "nothing new");
+        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::NothingNew, "nothing new");
     }
 
     #[test]

@@ -202,7 +202,7 @@ fn apply(ctx: &Ctx, input: &Input, version: u8) -> Result<Effect> {
         new.push(item.incident.incident_id.clone());
     }
     if new.is_empty() {
-        return Err(Error::precondition(format!(
+        return Err(Error::nothing_new(format!(
             "import: nothing new ({} already imported, {} rejected)",
             plan.already,
             plan.read.rejected.len()
