@@ -150,7 +150,7 @@ pub fn run_at<P: Procedure>(
             None => clock_now,
         };
         let snap = repo.snapshot(tip)?;
-        let ctx = Ctx { snap: &snap, actor: &identity.actor, now };
+        let ctx = Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening };
         let effect = P::apply(&ctx, input)?;
         engine::validate_writes(&effect)?;
         let paths: Vec<&str> = effect.writes.keys().map(String::as_str).collect();
@@ -184,7 +184,7 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
         None => clock_now,
     };
     let snap = repo.snapshot(tip)?;
-    f(&Ctx { snap: &snap, actor: &identity.actor, now })
+    f(&Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening })
 }
 
 /// What `P` would do at the tip at `now` ([`procedure_now`]), without signing or committing: the checks a later
@@ -193,7 +193,7 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
 pub fn dry_run<P: Procedure>(repo: &Repo, actor: &str, input: &P::Input, now: DateTime<Utc>) -> Result<engine::Effect> {
     let snap = repo.snapshot(repo.tip()?)?;
     let input: P::Input = serde_json::from_str(&engine::canonical_json(input)?)?;
-    let ctx = Ctx { snap: &snap, actor, now };
+    let ctx = Ctx { snap: &snap, actor, now, rules: crate::hygiene::Rules::Screening };
     let effect = P::apply(&ctx, &input)?;
     engine::validate_writes(&effect)?;
     Ok(effect)
@@ -218,7 +218,7 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitInput, signer: &S
     }
     let now = clock(input.clock == Clock::Simulated)?;
     let snap = model::EmptySnapshot;
-    let ctx = Ctx { snap: &snap, actor: &input.email, now };
+    let ctx = Ctx { snap: &snap, actor: &input.email, now, rules: crate::hygiene::Rules::Screening };
     let effect = crate::procedures::admin::Init::apply(&ctx, input)?;
     engine::validate_writes(&effect)?;
     let mut options = git2::RepositoryInitOptions::new();

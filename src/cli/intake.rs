@@ -104,7 +104,7 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
             .and_then(|ev| {
                 // A payload naming a service outside the allowlist is rejected on its own.
                 for e in &ev {
-                    crate::procedures::event::ingest::check_service(&config, e)?;
+                    crate::procedures::event::ingest::check_service(crate::hygiene::Rules::Screening, &config, e)?;
                 }
                 Ok(ev)
             });

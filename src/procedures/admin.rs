@@ -71,8 +71,8 @@ impl Procedure for Init {
         if ctx.snap.read(config::PATH)?.is_some() {
             return Err(Error::precondition("ims.yaml exists: this is already a records repository"));
         }
-        let organization = hygiene::text("organization", &input.organization, Shape::Line)?;
-        let name = hygiene::text("name", &input.name, Shape::Line)?;
+        let organization = hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line)?;
+        let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?;
         if !model::valid_email(&input.email) {
             return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
         }
@@ -210,7 +210,7 @@ impl ConfigSet {
             };
         }
         let old = slot.clone();
-        hygiene::screen_value(key, &input.value)?;
+        hygiene::screen_value(ctx.rules, key, &input.value)?;
         *slot = input.value.clone();
         let updated: Config =
             serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
@@ -265,8 +265,8 @@ impl PersonAdd {
             return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email)));
         }
         // Emails name one person whatever their case. A check on new input only
-        // (hygiene::screening): a history recorded before it still replays.
-        if hygiene::screening() {
+        // (`Rules::Screening`): a history recorded before it still replays.
+        if ctx.rules.screening() {
             let folded = input.email.to_lowercase();
             if let Some(existing) = model::people(ctx.snap)?.into_iter().find(|p| p.email.to_lowercase() == folded) {
                 return Err(Error::conflict(format!(
@@ -281,7 +281,7 @@ impl PersonAdd {
         let person = Person {
             schema: person::SCHEMA.into(),
             email: input.email.clone(),
-            name: hygiene::text("name", &input.name, Shape::Line)?,
+            name: hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?,
             roles: dedup(&input.roles),
             teams: dedup(&input.teams),
             keys: match &input.key {
@@ -366,7 +366,7 @@ impl PersonUpdate {
             fields.push("teams");
         }
         if let Some(name) = &input.name {
-            p.name = hygiene::text("name", name, Shape::Line)?;
+            p.name = hygiene::text(ctx.rules, "name", name, Shape::Line)?;
             fields.push("name");
         }
         if let Some(key) = &input.key {
@@ -437,7 +437,7 @@ impl PersonRevoke {
         }
         p.revoked = true;
         p.revoked_at = Some(ctx.now);
-        p.revoked_reason = hygiene::optional("reason", input.reason.as_deref(), Shape::Text)?;
+        p.revoked_reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
         p.compromised_since = input.compromised_since.as_ref().map(|c| c.to_ascii_lowercase());
         for k in p.keys.iter_mut().filter(|k| k.valid_before.is_none()) {
             k.valid_before = Some(ctx.now);
@@ -481,7 +481,7 @@ pub struct ProposalDecideInput {
 
 /// Applies the change a proposal holds, as its proposer, without proposing again.
 fn apply_proposed(ctx: &Ctx, p: &Proposal) -> Result<Effect> {
-    let as_proposer = Ctx { snap: ctx.snap, actor: &p.proposed_by, now: ctx.now };
+    let as_proposer = Ctx { snap: ctx.snap, actor: &p.proposed_by, now: ctx.now, rules: ctx.rules };
     require_manager(&as_proposer, "proposal")?;
     let input = p.input.clone();
     let parse_err =
@@ -532,7 +532,7 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
         p.status = if APPROVE { ProposalStatus::Approved } else { ProposalStatus::Rejected };
         p.decided_by = Some(ctx.actor.into());
         p.decided_at = Some(ctx.now);
-        p.reason = hygiene::optional("reason", input.reason.as_deref(), Shape::Text)?;
+        p.reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
         effect.actions.insert(0, crate::engine::ActionLine::new(AuditAction::Update, "proposal", &p.proposal_id));
         effect = effect.fields(&["status"]);
         let (main_id, main_record) = (effect.id.clone(), effect.record.clone());
