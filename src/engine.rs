@@ -24,6 +24,9 @@ pub struct Ctx<'a> {
     pub actor: &'a str,
     /// The procedure's time (the commit time).
     pub now: DateTime<Utc>,
+    /// The rules free text is judged by: screening for new input, the recorded ones
+    /// when a recorded input is replayed.
+    pub rules: crate::hygiene::Rules,
 }
 
 impl Ctx<'_> {

@@ -15,6 +15,10 @@ pub enum Kind {
     Forbidden,
     /// The record is not in a state that allows it (exit 5).
     Precondition,
+    /// Every input is already recorded, so the procedure has nothing to write: an outcome
+    /// a caller may accept (the intake loop, a repeated import), reported to a user as a
+    /// precondition (exit 5) by a command that was asked to change something.
+    NothingNew,
     /// A duplicate, or the branch moved and replay could not apply (exit 6).
     Conflict,
     /// `ims verify` found violations (exit 7).
@@ -29,7 +33,7 @@ impl Kind {
             Kind::Usage => 2,
             Kind::Invalid => 3,
             Kind::Forbidden => 4,
-            Kind::Precondition => 5,
+            Kind::Precondition | Kind::NothingNew => 5,
             Kind::Conflict => 6,
             Kind::Verify => 7,
         }
@@ -42,7 +46,7 @@ impl Kind {
             Kind::Usage => "usage",
             Kind::Invalid => "invalid",
             Kind::Forbidden => "forbidden",
-            Kind::Precondition => "precondition",
+            Kind::Precondition | Kind::NothingNew => "precondition",
             Kind::Conflict => "conflict",
             Kind::Verify => "verify",
         }
@@ -50,7 +54,8 @@ impl Kind {
 }
 
 /// A procedure halt or any other failure: a class and a message naming the field or rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Error {
     pub kind: Kind,
     pub message: String,
@@ -75,19 +80,15 @@ impl Error {
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::new(Kind::Conflict, message)
     }
+    /// A procedure that found every input already recorded (see [`Kind::NothingNew`]).
+    pub fn nothing_new(message: impl Into<String>) -> Self {
+        Error::new(Kind::NothingNew, message)
+    }
     /// Prefixes the message with context, keeping the class.
     pub fn context(self, what: impl fmt::Display) -> Self {
         Error { kind: self.kind, message: format!("{what}: {}", self.message) }
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
 
 impl From<git2::Error> for Error {
     fn from(e: git2::Error) -> Self {

@@ -5,13 +5,12 @@
 //! naming the field, and nothing is written.
 //!
 //! Two generations of rules. The *recorded* rules are the ones every released procedure
-//! version applied when its commits were made; replay ([`as_recorded`]) applies exactly
+//! version applied when its commits were made; replay ([`Rules::Recorded`]) applies exactly
 //! those, so an old history replays byte for byte. The *screening* rules ([`screen`]) were
 //! added later — bidi controls and invisible characters in one-line fields, more secret
 //! forms — and apply to every new input (the default), never to a replayed one: a stricter
 //! check must not turn an old, valid history into a verify failure.
 
-use std::cell::Cell;
 use std::sync::OnceLock;
 
 use regex::RegexSet;
@@ -150,40 +149,37 @@ pub fn forbidden_in_line(value: &str) -> Option<(char, &'static str)> {
     })
 }
 
-thread_local! {
-    static AS_RECORDED: Cell<bool> = const { Cell::new(false) };
+/// Which generation of rules judges a text (see the module's documentation). A
+/// procedure gets it from its [`Ctx`](crate::engine::Ctx): new input is screened, a
+/// recorded input replayed (`ims verify`, `ims sync`) is judged by the recorded rules only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// New input: the recorded rules and the screening rules.
+    #[default]
+    Screening,
+    /// A recorded input replayed: the rules every released procedure version applied.
+    Recorded,
 }
 
-/// Runs `f` with the recorded rules only: what replay of an existing commit uses, so a
-/// history made before the screening rules existed still replays.
-pub fn as_recorded<T>(f: impl FnOnce() -> T) -> T {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            AS_RECORDED.with(|r| r.set(self.0));
-        }
+impl Rules {
+    /// Whether new input is being judged (not a recorded one replayed).
+    pub fn screening(self) -> bool {
+        self == Rules::Screening
     }
-    let _reset = Reset(AS_RECORDED.with(|r| r.replace(true)));
-    f()
-}
-
-/// Whether new input is being judged (not a recorded one replayed).
-pub fn screening() -> bool {
-    !AS_RECORDED.with(Cell::get)
 }
 
 /// [`screen`] on every string inside a settings value, each as a one-line field; nothing
 /// when replaying a recorded input.
-pub fn screen_value(field: &str, value: &serde_json::Value) -> Result<()> {
-    if !screening() {
+pub fn screen_value(rules: Rules, field: &str, value: &serde_json::Value) -> Result<()> {
+    if !rules.screening() {
         return Ok(());
     }
     match value {
         serde_json::Value::String(s) => screen(field, s, Shape::Line),
-        serde_json::Value::Array(items) => items.iter().try_for_each(|v| screen_value(field, v)),
+        serde_json::Value::Array(items) => items.iter().try_for_each(|v| screen_value(rules, field, v)),
         serde_json::Value::Object(map) => map.iter().try_for_each(|(k, v)| {
             screen(field, k, Shape::Line)?;
-            screen_value(&format!("{field}.{k}"), v)
+            screen_value(rules, &format!("{field}.{k}"), v)
         }),
         _ => Ok(()),
     }
@@ -210,23 +206,23 @@ pub fn screen(field: &str, value: &str, shape: Shape) -> Result<()> {
 }
 
 /// Checks a required free text; returns it trimmed of surrounding whitespace.
-pub fn text(field: &str, value: &str, shape: Shape) -> Result<String> {
+pub fn text(rules: Rules, field: &str, value: &str, shape: Shape) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(Error::invalid(format!("{field}: must not be empty")));
     }
-    checked(field, value, shape)
+    checked(rules, field, value, shape)
 }
 
 /// Checks an optional free text; an empty one counts as absent.
-pub fn optional(field: &str, value: Option<&str>, shape: Shape) -> Result<Option<String>> {
+pub fn optional(rules: Rules, field: &str, value: Option<&str>, shape: Shape) -> Result<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) => checked(field, v, shape).map(Some),
+        Some(v) => checked(rules, field, v, shape).map(Some),
     }
 }
 
-fn checked(field: &str, value: &str, shape: Shape) -> Result<String> {
+fn checked(rules: Rules, field: &str, value: &str, shape: Shape) -> Result<String> {
     let too_long = match shape {
         Shape::Line => value.chars().count() > LINE_MAX,
         Shape::Text => value.len() > TEXT_MAX,
@@ -256,7 +252,7 @@ fn checked(field: &str, value: &str, shape: Shape) -> Result<String> {
             "{field}: looks like it contains {kind}; secrets must never enter the record (remove or redact it)"
         )));
     }
-    if screening() {
+    if rules.screening() {
         screen(field, value, shape)?;
     }
     Ok(value.to_string())
@@ -284,12 +280,15 @@ mod tests {
 
     #[test]
     fn one_halt_per_rule() {
-        assert!(text("title", "  ", Shape::Line).unwrap_err().message.contains("empty"));
-        assert!(text("title", &"x".repeat(LINE_MAX + 1), Shape::Line).unwrap_err().message.contains("limit"));
-        assert!(text("title", "a\nb", Shape::Line).unwrap_err().message.contains("line break"));
-        assert!(text("notes", "a\u{7}b", Shape::Text).unwrap_err().message.contains("U+0007"));
-        assert_eq!(text("notes", " a\nb ", Shape::Text).unwrap(), "a\nb");
-        assert_eq!(optional("x", Some(" "), Shape::Line).unwrap(), None);
+        assert!(text(Rules::Screening, "title", "  ", Shape::Line).unwrap_err().message.contains("empty"));
+        assert!(text(Rules::Screening, "title", &"x".repeat(LINE_MAX + 1), Shape::Line)
+            .unwrap_err()
+            .message
+            .contains("limit"));
+        assert!(text(Rules::Screening, "title", "a\nb", Shape::Line).unwrap_err().message.contains("line break"));
+        assert!(text(Rules::Screening, "notes", "a\u{7}b", Shape::Text).unwrap_err().message.contains("U+0007"));
+        assert_eq!(text(Rules::Screening, "notes", " a\nb ", Shape::Text).unwrap(), "a\nb");
+        assert_eq!(optional(Rules::Screening, "x", Some(" "), Shape::Line).unwrap(), None);
     }
 
     /// Each form ims knows: a real-looking instance is named, a near miss is not.
@@ -336,18 +335,18 @@ mod tests {
     #[test]
     fn one_line_fields_refuse_bidi_and_invisible_characters_but_keep_zwj() {
         for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{2060}'] {
-            let err = text("title", &format!("db{c}down"), Shape::Line).unwrap_err();
+            let err = text(Rules::Screening, "title", &format!("db{c}down"), Shape::Line).unwrap_err();
             assert!(err.message.contains(&format!("U+{:04X}", c as u32)), "{}", err.message);
             assert!(err.message.starts_with("title:"), "{}", err.message);
         }
         // ZWNJ in Persian, ZWJ in an emoji sequence: kept.
-        assert_eq!(text("title", "می\u{200C}خواهم", Shape::Line).unwrap(), "می\u{200C}خواهم");
-        assert_eq!(text("title", "👩\u{200D}💻 down", Shape::Line).unwrap(), "👩\u{200D}💻 down");
+        assert_eq!(text(Rules::Screening, "title", "می\u{200C}خواهم", Shape::Line).unwrap(), "می\u{200C}خواهم");
+        assert_eq!(text(Rules::Screening, "title", "👩\u{200D}💻 down", Shape::Line).unwrap(), "👩\u{200D}💻 down");
         // Multi-line text keeps bidi controls (a quoted right-to-left log line may hold them).
-        assert!(text("notes", "a\u{202E}b", Shape::Text).is_ok());
+        assert!(text(Rules::Screening, "notes", "a\u{202E}b", Shape::Text).is_ok());
         // Replay judges a recorded input by the rules it was recorded under.
-        assert!(as_recorded(|| text("title", "a\u{202E}b", Shape::Line)).is_ok());
-        assert!(as_recorded(|| text("notes", "Authorization: Bearer abcdefgh12345", Shape::Text)).is_ok());
-        assert!(text("title", "a\u{202E}b", Shape::Line).is_err(), "screening is back on after as_recorded");
+        assert!(text(Rules::Recorded, "title", "a\u{202E}b", Shape::Line).is_ok());
+        assert!(text(Rules::Recorded, "notes", "Authorization: Bearer abcdefgh12345", Shape::Text).is_ok());
+        assert!(text(Rules::Screening, "title", "a\u{202E}b", Shape::Line).is_err());
     }
 }

@@ -42,7 +42,7 @@ fn labels(v: Option<&Value>) -> Result<BTreeMap<String, String>> {
 pub fn parse(bytes: &[u8], service_labels: &[String]) -> Result<Vec<EventInput>> {
     let events = read(bytes, service_labels)?;
     for e in &events {
-        crate::procedures::event::ingest::check(e)?;
+        crate::procedures::event::ingest::check(crate::hygiene::Rules::Screening, e)?;
     }
     Ok(events)
 }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod import;
 pub mod index_file;
 pub mod intake;
+pub mod keys;
 pub mod model;
 pub mod paths;
 pub mod procedures;

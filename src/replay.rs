@@ -218,9 +218,8 @@ pub fn replay_outcome(
         }
         None => &empty,
     };
-    let ctx = Ctx { snap, actor: &trailers.actor, now };
-    let effect = match crate::hygiene::as_recorded(|| crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input))
-    {
+    let ctx = Ctx { snap, actor: &trailers.actor, now, rules: crate::hygiene::Rules::Recorded };
+    let effect = match crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input) {
         Ok(e) => e,
         Err(e) if e.kind == crate::error::Kind::Forbidden => {
             return violation("authorization", format!("{} as {}: {}", trailers.procedure, trailers.actor, e.message))

@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
 use crate::index_file::{self, Held};
-use crate::model::Snapshot;
+use crate::model::{ParseCache, Snapshot};
+use std::rc::Rc;
 
 /// A records repository.
 pub struct Repo {
@@ -29,6 +30,7 @@ pub struct Repo {
 pub struct TreeSnapshot<'r> {
     repo: &'r Repository,
     tree: Option<git2::Tree<'r>>,
+    parsed: Rc<ParseCache>,
 }
 
 impl<'r> TreeSnapshot<'r> {
@@ -37,7 +39,7 @@ impl<'r> TreeSnapshot<'r> {
             Some(oid) => Some(repo.find_commit(oid)?.tree()?),
             None => None,
         };
-        Ok(TreeSnapshot { repo, tree })
+        Ok(TreeSnapshot { repo, tree, parsed: PARSED.with(Rc::clone) })
     }
 
     /// The blob id at `path`, if any.
@@ -141,7 +143,23 @@ thread_local! {
     static BLOBS: std::cell::RefCell<std::collections::HashMap<Oid, Vec<u8>>> = Default::default();
 }
 
+thread_local! {
+    /// Parsed records, `ims.yaml` and people's files, shared by every snapshot made on
+    /// this thread (see [`ParseCache`]): the model reads through it, the I/O layer owns it.
+    static PARSED: Rc<ParseCache> = Rc::default();
+}
+
+/// Remembers the parsed form of a record's canonical bytes for the snapshots of this
+/// thread (what `ims verify` does with each replayed commit's writes).
+pub fn remember(bytes: &[u8], value: &serde_json::Value) {
+    PARSED.with(|c| c.remember(bytes, value));
+}
+
 impl Snapshot for TreeSnapshot<'_> {
+    fn cache(&self) -> Option<&ParseCache> {
+        Some(&self.parsed)
+    }
+
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let Some(oid) = self.blob_id(path)? else { return Ok(None) };
         if let Some(bytes) = BLOBS.with(|c| c.borrow().get(&oid).cloned()) {

@@ -8,7 +8,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use git2::Oid;
 
 use crate::engine::{self, Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::model::{self, config::Clock};
 use crate::repo::{Repo, Stamp};
 use crate::signing::{self, Signer};
@@ -111,6 +111,16 @@ pub fn procedure_now(repo: &Repo) -> Result<DateTime<Utc>> {
     })
 }
 
+/// "Nothing new" is an outcome, not a failure: `None` when the procedure halted only
+/// because every input it was given is already recorded ([`Kind::NothingNew`]).
+pub fn unless_nothing_new<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(done) => Ok(Some(done)),
+        Err(e) if e.kind == Kind::NothingNew => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs procedure `P` with `input` as the identity, on the branch HEAD names, at the
 /// command's time ([`procedure_now`]).
 pub fn run<P: Procedure>(repo: &Repo, identity: &Identity, input: &P::Input) -> Result<Outcome> {
@@ -141,7 +151,7 @@ pub fn run_at<P: Procedure>(
             None => clock_now,
         };
         let snap = repo.snapshot(tip)?;
-        let ctx = Ctx { snap: &snap, actor: &identity.actor, now };
+        let ctx = Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening };
         let effect = P::apply(&ctx, input)?;
         engine::validate_writes(&effect)?;
         let paths: Vec<&str> = effect.writes.keys().map(String::as_str).collect();
@@ -186,7 +196,7 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
         None => clock_now,
     };
     let snap = repo.snapshot(tip)?;
-    f(&Ctx { snap: &snap, actor: &identity.actor, now })
+    f(&Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening })
 }
 
 /// What `P` would do at the tip at `now` ([`procedure_now`]), without signing or committing: the checks a later
@@ -195,7 +205,7 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
 pub fn dry_run<P: Procedure>(repo: &Repo, actor: &str, input: &P::Input, now: DateTime<Utc>) -> Result<engine::Effect> {
     let snap = repo.snapshot(repo.tip()?)?;
     let input: P::Input = serde_json::from_str(&engine::canonical_json(input)?)?;
-    let ctx = Ctx { snap: &snap, actor, now };
+    let ctx = Ctx { snap: &snap, actor, now, rules: crate::hygiene::Rules::Screening };
     let effect = P::apply(&ctx, &input)?;
     engine::validate_writes(&effect)?;
     Ok(effect)
@@ -220,7 +230,7 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitV2Input, signer: 
     }
     let now = clock(input.clock == Clock::Simulated)?;
     let snap = model::EmptySnapshot;
-    let ctx = Ctx { snap: &snap, actor: &input.email, now };
+    let ctx = Ctx { snap: &snap, actor: &input.email, now, rules: crate::hygiene::Rules::Screening };
     let effect = crate::procedures::admin::InitV2::apply(&ctx, input)?;
     engine::validate_writes(&effect)?;
     let mut options = git2::RepositoryInitOptions::new();

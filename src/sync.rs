@@ -153,17 +153,16 @@ fn replay_onto(repo: &Repo, identity: &Identity, remote: Oid, local: Oid) -> Res
         let original = Utc.timestamp_opt(commit.time().seconds(), 0).single().unwrap_or_default();
         let now = original.max(parent_time);
         let snap = repo.snapshot(Some(tip))?;
-        let ctx = Ctx { snap: &snap, actor: &trailers.actor, now };
+        let ctx = Ctx { snap: &snap, actor: &trailers.actor, now, rules: crate::hygiene::Rules::Recorded };
         let subject = message.lines().next().unwrap_or("").to_string();
-        // Re-applies a recorded input: the rules it was recorded under (hygiene::as_recorded).
-        let effect = crate::hygiene::as_recorded(|| crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input))
-            .map_err(|e| {
-                Error::conflict(format!(
-                    "{subject} ({}) no longer applies on the remote tip: {}",
-                    &oid.to_string()[..10],
-                    e.message
-                ))
-            })?;
+        // Re-applies a recorded input: the rules it was recorded under (hygiene::Rules::Recorded).
+        let effect = crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input).map_err(|e| {
+            Error::conflict(format!(
+                "{subject} ({}) no longer applies on the remote tip: {}",
+                &oid.to_string()[..10],
+                e.message
+            ))
+        })?;
         engine::validate_writes(&effect)?;
         let rendered = engine::render_message(&trailers.procedure, &trailers.actor, &trailers.input, &effect);
         let rendered = engine::with_read_anchor(rendered, crate::query::read_audit_tip(repo, &trailers.actor));

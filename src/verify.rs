@@ -280,7 +280,7 @@ fn check_commit(
         replay::Replay::Proved(effect) => {
             for (path, value) in &effect.values {
                 if let Some(Some(bytes)) = effect.writes.get(path) {
-                    model::remember(bytes, value);
+                    crate::repo::remember(bytes, value);
                 }
             }
             out.extend(check_links(git, commit, &effect.values)?)

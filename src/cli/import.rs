@@ -67,9 +67,11 @@ fn cstate_bundle(dir: &Path) -> Result<(Vec<u8>, Vec<Skipped>)> {
     let (mut files, mut excluded) = (Vec::new(), Vec::new());
     for path in names {
         let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let checked = String::from_utf8(read(&path)?)
-            .map_err(|_| "not UTF-8".to_string())
-            .and_then(|text| hygiene::text("file", &text, Shape::Document).map(|_| text).map_err(|e| e.message));
+        let checked = String::from_utf8(read(&path)?).map_err(|_| "not UTF-8".to_string()).and_then(|text| {
+            hygiene::text(hygiene::Rules::Screening, "file", &text, Shape::Document)
+                .map(|_| text)
+                .map_err(|e| e.message)
+        });
         match checked {
             Ok(text) => files.push(cstate::File { file, text }),
             Err(reason) => excluded.push(Skipped { item: file, reason }),

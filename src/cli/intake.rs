@@ -47,11 +47,7 @@ fn ingest_input(events: Vec<EventInput>, now: chrono::DateTime<Utc>) -> Input {
 pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Result<Option<crate::run::Outcome>> {
     // One clock for the ids and the procedure: the ids' date is the record's folder.
     let now = crate::run::procedure_now(repo)?;
-    match crate::run::run_at::<Ingest>(repo, identity, &ingest_input(events, now), now) {
-        Ok(outcome) => Ok(Some(outcome)),
-        Err(e) if e.kind == Kind::Precondition && e.message.contains("nothing new") => Ok(None),
-        Err(e) => Err(e),
-    }
+    crate::run::unless_nothing_new(crate::run::run_at::<Ingest>(repo, identity, &ingest_input(events, now), now))
 }
 
 fn intake_settings(repo: &Repo) -> Result<Intake> {
@@ -109,7 +105,7 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
             .and_then(|ev| {
                 // A payload naming a service outside the allowlist is rejected on its own.
                 for e in &ev {
-                    crate::procedures::event::ingest::check_service(&config, e)?;
+                    crate::procedures::event::ingest::check_service(crate::hygiene::Rules::Screening, &config, e)?;
                 }
                 Ok(ev)
             });
@@ -451,15 +447,19 @@ fn route(
 fn check(receiver: &Receiver, events: Vec<EventInput>) -> Result<usize> {
     let repo = Repo::discover(&receiver.root)?;
     let now = crate::run::procedure_now(&repo)?;
-    match crate::run::dry_run::<Ingest>(&repo, &receiver.actor, &ingest_input(events, now), now) {
-        Ok(effect) => Ok(effect
+    let effect = crate::run::unless_nothing_new(crate::run::dry_run::<Ingest>(
+        &repo,
+        &receiver.actor,
+        &ingest_input(events, now),
+        now,
+    ))?;
+    Ok(effect.map_or(0, |effect| {
+        effect
             .actions
             .iter()
             .filter(|a| a.action == crate::model::enums::AuditAction::Create && a.ref_type == "incident")
-            .count()),
-        Err(e) if e.kind == Kind::Precondition && e.message.contains("nothing new") => Ok(0),
-        Err(e) => Err(e),
-    }
+            .count()
+    }))
 }
 
 /// Writes a payload durably: to a `.tmp` file, synced, renamed into place, and the

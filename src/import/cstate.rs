@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{incident_id, lenient_time, Imported, Read, Skipped, UNKNOWN};
+use super::{incident_id, lenient_time, Imported, Read, Reading, Skipped, UNKNOWN};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{Channel, Level, Recipients, Source, Status};
@@ -78,20 +78,16 @@ fn update_time(label: &str, start: DateTime<Utc>, end: Option<DateTime<Utc>>) ->
     }
 }
 
-fn one(
-    f: &File,
-    zone: chrono_tz::Tz,
-    actor: &str,
-    now: DateTime<Utc>,
-    read: &mut Read,
-) -> std::result::Result<Imported, String> {
+fn one(f: &File, zone: chrono_tz::Tz, reading: Reading, read: &mut Read) -> std::result::Result<Imported, String> {
+    let Reading { actor, now, rules } = reading;
     let (front, body) = split(&f.text)?;
     crate::yaml::guard(front, "front matter").map_err(|e| e.message)?;
     let front: Front = serde_yaml_ng::from_str(front).map_err(|e| format!("front matter: {e}"))?;
     if front.informational == Some(true) {
         return Err("an informational notice, not an incident".into());
     }
-    let title = hygiene::text("title", front.title.as_deref().unwrap_or(""), Shape::Line).map_err(|e| e.message)?;
+    let title =
+        hygiene::text(rules, "title", front.title.as_deref().unwrap_or(""), Shape::Line).map_err(|e| e.message)?;
     let mut time =
         |field: &str, v: &Option<serde_yaml_ng::Value>| -> std::result::Result<Option<DateTime<Utc>>, String> {
             let Some(v) = v else { return Ok(None) };
@@ -133,12 +129,12 @@ fn one(
     };
     let affected: Vec<String> = front.affected.unwrap_or_default().into_iter().map(|a| a.trim().to_string()).collect();
     let service = affected.first().filter(|s| !s.is_empty()).ok_or("no affected service")?;
-    let service = hygiene::text("service", service, Shape::Line).map_err(|e| e.message)?;
+    let service = hygiene::text(rules, "service", service, Shape::Line).map_err(|e| e.message)?;
     let mut description = body.trim().to_string();
     if affected.len() > 1 {
         description.push_str(&format!("\n\nAffected services: {}", affected.join(", ")));
     }
-    let description = hygiene::optional("body", Some(&description), Shape::Text).map_err(|e| e.message)?;
+    let description = hygiene::optional(rules, "body", Some(&description), Shape::Text).map_err(|e| e.message)?;
     let key = format!("cstate:{}", f.file);
     let id = incident_id(&key, start);
     let mut inc = crate::model::Incident {
@@ -160,7 +156,7 @@ fn one(
     inc.track(start, UNKNOWN, "priority", None, Some(level.to_string()));
     for (n, (label, text)) in sections(body).into_iter().enumerate() {
         let Some(at) = update_time(&label, start, end) else { continue };
-        let message = hygiene::text("update", &text, Shape::Text).map_err(|e| e.message)?;
+        let message = hygiene::text(rules, "update", &text, Shape::Text).map_err(|e| e.message)?;
         inc.communications.push(Communication {
             communication_id: incident_id(&format!("{key}#{n}"), at).replacen("INC-", "COM-", 1),
             recipients: Recipients::EndUsers,
@@ -180,11 +176,11 @@ fn one(
 }
 
 /// Reads a bundle of cState files.
-pub fn read(bundle: &[u8], zone: chrono_tz::Tz, actor: &str, now: DateTime<Utc>) -> Result<Read> {
+pub fn read(bundle: &[u8], zone: chrono_tz::Tz, reading: Reading) -> Result<Read> {
     let files: Vec<File> = serde_json::from_slice(bundle).map_err(|e| Error::invalid(format!("cstate bundle: {e}")))?;
     let mut read = Read::default();
     for f in &files {
-        match one(f, zone, actor, now, &mut read) {
+        match one(f, zone, reading, &mut read) {
             Ok(i) => read.imported.push(i),
             Err(reason) => read.rejected.push(Skipped { item: f.file.clone(), reason }),
         }
@@ -200,6 +196,10 @@ mod tests {
         File { file: "2022-03-04-x.md".into(), text: text.into() }
     }
 
+    fn reading() -> Reading<'static> {
+        Reading { actor: "im@x.test", now: now(), rules: Default::default() }
+    }
+
     fn now() -> DateTime<Utc> {
         "2026-11-26T00:00:00Z".parse().unwrap()
     }
@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn a_file_becomes_an_incident_with_its_updates() {
         let mut read = Read::default();
-        let i = one(&file(GOOD), chrono_tz::UTC, "im@x.test", now(), &mut read).unwrap().incident;
+        let i = one(&file(GOOD), chrono_tz::UTC, reading(), &mut read).unwrap().incident;
         assert_eq!((i.title.as_str(), i.service.as_str(), i.status), ("Disk full", "repo", Status::Resolved));
         assert_eq!(i.priority, Some(Level::Medium));
         assert_eq!(i.created_at.to_rfc3339(), "2022-03-04T18:00:00+00:00");
@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn what_cannot_be_imported_faithfully_is_rejected_with_a_reason() {
         let mut read = Read::default();
-        let mut reject = |text: &str| one(&file(text), chrono_tz::UTC, "im@x.test", now(), &mut read).unwrap_err();
+        let mut reject = |text: &str| one(&file(text), chrono_tz::UTC, reading(), &mut read).unwrap_err();
         assert!(reject(&GOOD.replace("2022-03-07T10:45", "2022-03-01T10:45")).contains("resolved before it began"));
         assert!(reject(&GOOD.replace("  - repo\n  - ci\n", "")).contains("no affected service"));
         assert!(reject(&GOOD.replace("disrupted", "meh")).contains("severity"));
@@ -238,7 +238,7 @@ mod tests {
     fn times_without_an_offset_are_noted() {
         let mut read = Read::default();
         let text = GOOD.replace("2022-03-04T18:00:00-00:00", "2022-03-04 18:00:00");
-        one(&file(&text), chrono_tz::UTC, "im@x.test", now(), &mut read).unwrap();
+        one(&file(&text), chrono_tz::UTC, reading(), &mut read).unwrap();
         assert_eq!(read.notes.len(), 1);
         assert!(read.notes[0].reason.contains("no UTC offset"));
     }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{incident_id, lenient_time, Imported, Read, Skipped, UNKNOWN};
+use super::{incident_id, lenient_time, Imported, Read, Reading, Skipped, UNKNOWN};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{Category, Level, Source, Status, Team};
@@ -400,7 +400,7 @@ pub fn minimize(source: &[u8], mapping: &Mapping) -> Result<(Vec<u8>, Vec<Skippe
         let cells: Vec<&str> = index.iter().map(|i| record.get(*i).unwrap_or("")).collect();
         let bad = used.iter().zip(&cells).find_map(|(c, v)| {
             let shape = if text_columns.iter().any(|t| t.as_deref() == Some(*c)) { Shape::Text } else { Shape::Line };
-            hygiene::optional(c, Some(v), shape).err()
+            hygiene::optional(hygiene::Rules::Screening, c, Some(v), shape).err()
         });
         match bad {
             Some(e) => skipped.push(Skipped { item: format!("line {line}"), reason: e.message }),
@@ -414,7 +414,7 @@ pub fn minimize(source: &[u8], mapping: &Mapping) -> Result<(Vec<u8>, Vec<Skippe
 /// `incident.import` does (1: as first released; 2: missing markers, the source's
 /// resolved/closed/SLA columns in both row modes, one team change per row, day/month
 /// order checked).
-pub fn read(source: &[u8], mapping: &Mapping, actor: &str, now: DateTime<Utc>, version: u8) -> Result<Read> {
+pub fn read(source: &[u8], mapping: &Mapping, reading: Reading, version: u8) -> Result<Read> {
     let zone = mapping.zone()?;
     let mut reader = csv::ReaderBuilder::new().from_reader(source);
     let headers = reader.headers().map_err(|e| Error::invalid(format!("csv: {e}")))?.clone();
@@ -459,7 +459,7 @@ pub fn read(source: &[u8], mapping: &Mapping, actor: &str, now: DateTime<Utc>, v
     }
     for id in order {
         let group = rows.remove(id).unwrap_or_default();
-        match incident(id, group, mapping, zone, actor, now, version) {
+        match incident(id, group, mapping, zone, reading, version) {
             Ok(i) => read.imported.push(i),
             Err(reason) => read.rejected.push(Skipped { item: id.to_string(), reason }),
         }
@@ -502,10 +502,10 @@ fn incident(
     rows: Vec<Row>,
     m: &Mapping,
     zone: chrono_tz::Tz,
-    actor: &str,
-    now: DateTime<Utc>,
+    reading: Reading,
     version: u8,
 ) -> std::result::Result<Imported, String> {
+    let Reading { actor, now, rules } = reading;
     let c = &m.columns;
     let time = |row: &Row, column: &Option<String>| -> std::result::Result<Option<DateTime<Utc>>, String> {
         row.get(column).map(|t| m.time(zone, t).map_err(|e| format!("line {}: {e}", row.line))).transpose()
@@ -541,7 +541,7 @@ fn incident(
         updated_at: created,
         ..crate::procedures::incident::blank()
     };
-    let text = |field: &str, v: &str, shape| hygiene::text(field, v, shape).map_err(|e| e.message);
+    let text = |field: &str, v: &str, shape| hygiene::text(rules, field, v, shape).map_err(|e| e.message);
     let mut state: Option<Status> = None;
     let mut team_name: Option<String> = None;
     let mut level_name: Option<String> = None;

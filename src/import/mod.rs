@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::Incident;
 
+/// Who reads a source, at what time, and by which rules its free text is judged (new
+/// input is screened; an import replayed by `ims verify` is judged by the recorded rules).
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+    pub rules: crate::hygiene::Rules,
+}
+
 pub mod cstate;
 pub mod csv;
 

@@ -16,6 +16,9 @@ pub mod pir;
 pub mod problem;
 pub mod proposal;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
@@ -38,9 +41,41 @@ pub trait Snapshot {
         Ok(None)
     }
 
+    /// Parsed forms of this snapshot's files, if it keeps them (see [`ParseCache`]).
+    fn cache(&self) -> Option<&ParseCache> {
+        None
+    }
+
     /// The file at `path`, which must exist.
     fn read_required(&self, path: &str) -> Result<Vec<u8>> {
         self.read(path)?.ok_or_else(|| Error::internal(format!("{path}: missing")))
+    }
+}
+
+/// Parsed forms of files, by their bytes, that a [`Snapshot`] may carry: `ims verify`
+/// remembers what each replayed commit wrote, and reads the same `ims.yaml` and the same
+/// few people's files for nearly every commit, so none of them is parsed twice. The
+/// snapshot owns the cache (the I/O layer decides how long it lives); the model only
+/// reads and fills it.
+#[derive(Default)]
+pub struct ParseCache {
+    records: RefCell<HashMap<Vec<u8>, serde_json::Value>>,
+    config: RefCell<Option<(Vec<u8>, Config)>>,
+    people: RefCell<HashMap<Vec<u8>, Person>>,
+}
+
+impl ParseCache {
+    /// How many records and people's files are kept before the cache starts again.
+    const RECORDS_MAX: usize = 2048;
+    const PEOPLE_MAX: usize = 256;
+
+    /// Remembers the parsed form of a record's canonical bytes (see [`load`]).
+    pub fn remember(&self, bytes: &[u8], value: &serde_json::Value) {
+        let mut c = self.records.borrow_mut();
+        if c.len() >= Self::RECORDS_MAX {
+            c.clear();
+        }
+        c.insert(bytes.to_vec(), value.clone());
     }
 }
 
@@ -49,7 +84,7 @@ pub fn load<T: DeserializeOwned>(snap: &dyn Snapshot, path: &str) -> Result<Opti
     match snap.read(path)? {
         None => Ok(None),
         Some(bytes) => {
-            if let Some(value) = RECORDS.with(|c| c.borrow().get(&bytes).cloned()) {
+            if let Some(value) = snap.cache().and_then(|c| c.records.borrow().get(&bytes).cloned()) {
                 return serde_json::from_value(value).map(Some).map_err(|e| Error::invalid(format!("{path}: {e}")));
             }
             let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
@@ -58,46 +93,21 @@ pub fn load<T: DeserializeOwned>(snap: &dyn Snapshot, path: &str) -> Result<Opti
     }
 }
 
-thread_local! {
-    /// Records whose parsed form is known, by their bytes: `ims verify` remembers what
-    /// each replayed commit wrote, so the next procedure on the same record need not
-    /// parse it again.
-    static RECORDS: std::cell::RefCell<std::collections::HashMap<Vec<u8>, serde_json::Value>> = Default::default();
-}
-
-/// Remembers the parsed form of a record's canonical bytes (see [`load`]).
-pub fn remember(bytes: &[u8], value: &serde_json::Value) {
-    RECORDS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= 2048 {
-            c.clear();
-        }
-        c.insert(bytes.to_vec(), value.clone());
-    });
-}
-
-thread_local! {
-    /// The last `ims.yaml` parsed, by content: it rarely changes between commits.
-    static CONFIG: std::cell::RefCell<Option<(Vec<u8>, Config)>> = const { std::cell::RefCell::new(None) };
-}
-
 /// The repository's `ims.yaml`.
 pub fn config(snap: &dyn Snapshot) -> Result<Config> {
     let bytes =
         snap.read(config::PATH)?.ok_or_else(|| Error::internal("ims.yaml is missing: not a records repository"))?;
-    if let Some(c) = CONFIG.with(|c| c.borrow().as_ref().filter(|(b, _)| *b == bytes).map(|(_, c)| c.clone())) {
+    let cache = snap.cache();
+    if let Some(c) = cache.and_then(|c| c.config.borrow().as_ref().filter(|(b, _)| *b == bytes).map(|(_, c)| c.clone()))
+    {
         return Ok(c);
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid("ims.yaml: not UTF-8"))?;
     let parsed: Config = crate::yaml::from_str(text, config::PATH)?;
-    CONFIG.with(|c| *c.borrow_mut() = Some((bytes, parsed.clone())));
+    if let Some(c) = cache {
+        *c.config.borrow_mut() = Some((bytes, parsed.clone()));
+    }
     Ok(parsed)
-}
-
-thread_local! {
-    /// People's files parsed lately, by content: verify reads the same few for nearly
-    /// every commit it replays.
-    static PEOPLE: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Person>> = Default::default();
 }
 
 /// A registered person, if any.
@@ -107,18 +117,19 @@ pub fn person(snap: &dyn Snapshot, email: &str) -> Result<Option<Person>> {
     }
     let path = person::path(email);
     let Some(bytes) = snap.read(&path)? else { return Ok(None) };
-    if let Some(p) = PEOPLE.with(|c| c.borrow().get(&bytes).cloned()) {
+    let cache = snap.cache();
+    if let Some(p) = cache.and_then(|c| c.people.borrow().get(&bytes).cloned()) {
         return Ok(Some(p));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::invalid(format!("{path}: not UTF-8")))?;
     let parsed: Person = crate::yaml::from_str(text, &path)?;
-    PEOPLE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= 256 {
+    if let Some(c) = cache {
+        let mut c = c.people.borrow_mut();
+        if c.len() >= ParseCache::PEOPLE_MAX {
             c.clear();
         }
         c.insert(bytes, parsed.clone());
-    });
+    }
     Ok(Some(parsed))
 }
 

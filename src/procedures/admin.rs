@@ -14,12 +14,12 @@ use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{record_path, RecordKind};
+use crate::keys;
 use crate::model::config::{self, Clock, Config};
 use crate::model::enums::{AuditAction, Role, Team};
 use crate::model::person::{self, Person, PersonKey};
 use crate::model::proposal::{self, Proposal, ProposalStatus};
 use crate::model::{self, Snapshot};
-use crate::signing;
 
 use super::template::{TemplateRemove, TemplateSet};
 
@@ -41,10 +41,10 @@ fn write_allowed_signers(effect: &mut Effect, snap: &dyn Snapshot, changed: &Per
 }
 
 fn parse_key(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PersonKey> {
-    let key = signing::parse_public(text, "key")?;
+    let key = keys::parse_public(text, "key")?;
     Ok(PersonKey {
-        key: signing::key_line(&key)?,
-        fingerprint: signing::fingerprint(&key),
+        key: keys::key_line(&key)?,
+        fingerprint: keys::fingerprint(&key),
         valid_after: now,
         valid_before: None,
     })
@@ -79,7 +79,7 @@ fn init_effect(ctx: &Ctx, input: &InitInput, config: Config) -> Result<Effect> {
         return Err(Error::precondition("ims.yaml exists: this is already a records repository"));
     }
     let organization = &config.organization;
-    let name = hygiene::text("name", &input.name, Shape::Line)?;
+    let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?;
     if !model::valid_email(&input.email) {
         return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
     }
@@ -113,7 +113,7 @@ impl Procedure for Init {
     type Input = InitInput;
 
     fn apply(ctx: &Ctx, input: &InitInput) -> Result<Effect> {
-        let organization = hygiene::text("organization", &input.organization, Shape::Line)?;
+        let organization = hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line)?;
         init_effect(ctx, input, Config::defaults(&organization, input.clock))
     }
 }
@@ -147,7 +147,7 @@ impl Procedure for InitV2 {
     type Input = InitV2Input;
 
     fn apply(ctx: &Ctx, input: &InitV2Input) -> Result<Effect> {
-        let organization = hygiene::text("organization", &input.organization, Shape::Line)?;
+        let organization = hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line)?;
         let mut value = serde_json::to_value(Config::defaults(&organization, input.clock))?;
         for (key, v) in &input.settings {
             set_path(&mut value, key, v.clone())?;
@@ -275,7 +275,7 @@ impl ConfigSet {
         if key == "schema" || key == "clock" || key.starts_with("schema.") || key.starts_with("clock.") {
             return Err(Error::invalid(format!("{key}: fixed when the repository was made; it cannot be set")));
         }
-        hygiene::screen_value(key, &input.value)?;
+        hygiene::screen_value(ctx.rules, key, &input.value)?;
         // A setting added since this repository was made may be set although it is absent.
         let old = set_path(&mut value, key, input.value.clone())?;
         let updated: Config =
@@ -331,8 +331,8 @@ impl PersonAdd {
             return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email)));
         }
         // Emails name one person whatever their case. A check on new input only
-        // (hygiene::screening): a history recorded before it still replays.
-        if hygiene::screening() {
+        // (`Rules::Screening`): a history recorded before it still replays.
+        if ctx.rules.screening() {
             let folded = input.email.to_lowercase();
             if let Some(existing) = model::people(ctx.snap)?.into_iter().find(|p| p.email.to_lowercase() == folded) {
                 return Err(Error::conflict(format!(
@@ -347,7 +347,7 @@ impl PersonAdd {
         let person = Person {
             schema: person::SCHEMA.into(),
             email: input.email.clone(),
-            name: hygiene::text("name", &input.name, Shape::Line)?,
+            name: hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?,
             roles: dedup(&input.roles),
             teams: dedup(&input.teams),
             keys: match &input.key {
@@ -432,7 +432,7 @@ impl PersonUpdate {
             fields.push("teams");
         }
         if let Some(name) = &input.name {
-            p.name = hygiene::text("name", name, Shape::Line)?;
+            p.name = hygiene::text(ctx.rules, "name", name, Shape::Line)?;
             fields.push("name");
         }
         if let Some(key) = &input.key {
@@ -503,7 +503,7 @@ impl PersonRevoke {
         }
         p.revoked = true;
         p.revoked_at = Some(ctx.now);
-        p.revoked_reason = hygiene::optional("reason", input.reason.as_deref(), Shape::Text)?;
+        p.revoked_reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
         p.compromised_since = input.compromised_since.as_ref().map(|c| c.to_ascii_lowercase());
         for k in p.keys.iter_mut().filter(|k| k.valid_before.is_none()) {
             k.valid_before = Some(ctx.now);
@@ -547,7 +547,7 @@ pub struct ProposalDecideInput {
 
 /// Applies the change a proposal holds, as its proposer, without proposing again.
 fn apply_proposed(ctx: &Ctx, p: &Proposal) -> Result<Effect> {
-    let as_proposer = Ctx { snap: ctx.snap, actor: &p.proposed_by, now: ctx.now };
+    let as_proposer = Ctx { snap: ctx.snap, actor: &p.proposed_by, now: ctx.now, rules: ctx.rules };
     require_manager(&as_proposer, "proposal")?;
     let input = p.input.clone();
     let parse_err =
@@ -600,7 +600,7 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
         p.status = if APPROVE { ProposalStatus::Approved } else { ProposalStatus::Rejected };
         p.decided_by = Some(ctx.actor.into());
         p.decided_at = Some(ctx.now);
-        p.reason = hygiene::optional("reason", input.reason.as_deref(), Shape::Text)?;
+        p.reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
         effect.actions.insert(0, crate::engine::ActionLine::new(AuditAction::Update, "proposal", &p.proposal_id));
         effect = effect.fields(&["status"]);
         let (main_id, main_record) = (effect.id.clone(), effect.record.clone());
@@ -756,6 +756,8 @@ mod tests {
         for (key, needle) in [
             ("clock", "fixed when the repository was made"),
             ("schema", "fixed when the repository was made"),
+            ("problems.nope.deeper", "ims.yaml has no `nope` there"),
+            // Only a setting added since config/1 (config::new_settings) may be absent.
             ("problems.nope", "ims.yaml has no `nope` there"),
             ("problems.stability_window.days", "is inside a value that is not a mapping"),
         ] {

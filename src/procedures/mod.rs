@@ -142,7 +142,7 @@ pub(crate) mod testing {
         at: chrono::DateTime<chrono::Utc>,
         input: &P::Input,
     ) -> Result<Effect> {
-        let ctx = Ctx { snap, actor, now: at };
+        let ctx = Ctx { snap, actor, now: at, rules: Default::default() };
         let effect = P::apply(&ctx, input)?;
         crate::engine::validate_writes(&effect)?;
         Ok(effect)
@@ -199,7 +199,7 @@ pub(crate) mod testing {
     /// that does not fit is refused by the procedure, not as an unknown id.
     pub fn routed(ids: &[&str]) {
         let snap = snapshot(None);
-        let ctx = Ctx { snap: &snap, actor: "incident_manager@x.test", now: now() };
+        let ctx = Ctx { snap: &snap, actor: "incident_manager@x.test", now: now(), rules: Default::default() };
         for id in ids {
             assert!(super::IDS.contains(id), "{id} is in the registry");
             halts(
@@ -266,7 +266,7 @@ mod tests {
     use crate::model::enums::Status;
 
     fn ctx(snap: &MemSnapshot) -> Ctx<'_> {
-        Ctx { snap, actor: "incident_manager@x.test", now: now() }
+        Ctx { snap, actor: "incident_manager@x.test", now: now(), rules: Default::default() }
     }
 
     #[test]

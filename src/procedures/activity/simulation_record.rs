@@ -34,9 +34,9 @@ impl Procedure for Record {
         let sim = Simulation {
             schema: activity::SIMULATION_SCHEMA.into(),
             simulation_id: rid.id.clone(),
-            scenario: hygiene::text("scenario", &input.scenario, Shape::Text)?,
-            scope: hygiene::text("scope", &input.scope, Shape::Text)?,
-            outcomes: hygiene::text("outcome", &input.outcome, Shape::Text)?,
+            scenario: hygiene::text(ctx.rules, "scenario", &input.scenario, Shape::Text)?,
+            scope: hygiene::text(ctx.rules, "scope", &input.scope, Shape::Text)?,
+            outcomes: hygiene::text(ctx.rules, "outcome", &input.outcome, Shape::Text)?,
             simulated_by: ctx.actor.into(),
             created_at: ctx.now,
         };

@@ -40,7 +40,7 @@ impl Procedure for Approve {
         if c.approvals.iter().any(|a| a.by == ctx.actor) {
             return Err(Error::precondition(format!("change {}: {} approved it already", rid.id, ctx.actor)));
         }
-        let note = hygiene::optional("note", input.note.as_deref(), Shape::Text)?;
+        let note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text)?;
         c.approvals.push(Approval { by: ctx.actor.into(), at: ctx.now, note });
         c.approver = Some(ctx.actor.into());
         let config = crate::model::config(ctx.snap)?;

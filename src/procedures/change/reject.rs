@@ -35,7 +35,7 @@ impl Procedure for Reject {
             )));
         }
         super::require_status(&c, "reject", &[ChangeStatus::Requested])?;
-        let reason = hygiene::text("reason", &input.reason, Shape::Text)?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
         c.rejection_reason = Some(reason.clone());
         c.approval_status = ApprovalStatus::Rejected;
         c.status = ChangeStatus::Rejected;

@@ -35,7 +35,7 @@ impl Procedure for Request {
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         ctx.require_staff("change request")?;
         let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Change)?;
-        let summary = hygiene::text("summary", &input.summary, Shape::Line)?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Line)?;
         let config = crate::model::config(ctx.snap)?;
         let standard = input.kind == ChangeType::Standard;
         if standard && !config.changes.standard_catalogue.iter().any(|s| s == &summary) {

@@ -30,7 +30,7 @@ impl Procedure for Review {
         ctx.require(super::GOVERNORS, "change review")?;
         let (rid, mut c) = super::load(ctx, &input.id)?;
         super::require_status(&c, "review", &[ChangeStatus::Implemented])?;
-        c.review_note = hygiene::optional("note", input.note.as_deref(), Shape::Text)?;
+        c.review_note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text)?;
         c.outcome = Some(input.outcome);
         c.status = ChangeStatus::Reviewed;
         c.reviewed_at = Some(ctx.now);

@@ -89,17 +89,17 @@ pub struct Input {
 
 /// The input checks of one event (also run by the payload readers, so a payload the
 /// procedure would refuse is rejected on its own, never blocking the others).
-pub fn check(e: &EventInput) -> Result<()> {
-    hygiene::text("service", &e.service, Shape::Line)?;
-    hygiene::text("alert_type", &e.alert_type, Shape::Line)?;
-    hygiene::text("summary", &e.summary, Shape::Text)?;
-    hygiene::text("fingerprint", &e.fingerprint, Shape::Line)?;
+pub fn check(rules: hygiene::Rules, e: &EventInput) -> Result<()> {
+    hygiene::text(rules, "service", &e.service, Shape::Line)?;
+    hygiene::text(rules, "alert_type", &e.alert_type, Shape::Line)?;
+    hygiene::text(rules, "summary", &e.summary, Shape::Text)?;
+    hygiene::text(rules, "fingerprint", &e.fingerprint, Shape::Line)?;
     if e.labels.len() > 64 {
         return Err(Error::invalid("labels: more than 64"));
     }
     for (k, v) in &e.labels {
-        hygiene::text("label name", k, Shape::Line)?;
-        hygiene::optional(&format!("label {k}"), Some(v), Shape::Line)?;
+        hygiene::text(rules, "label name", k, Shape::Line)?;
+        hygiene::optional(rules, &format!("label {k}"), Some(v), Shape::Line)?;
     }
     Ok(())
 }
@@ -108,10 +108,10 @@ pub fn check(e: &EventInput) -> Result<()> {
 /// not empty, an event naming another service is refused with the service and the list,
 /// so a monitoring set-up that drifted from the catalogue is seen at once instead of
 /// opening incidents for services nobody registered. Checked on new input only
-/// (`hygiene::screening`): `event.ingest/1` commits recorded before the check replay as
+/// (`hygiene::Rules::Screening`): `event.ingest/1` commits recorded before the check replay as
 /// they were, and a refused ingest writes nothing, so no commit can differ.
-pub fn check_service(config: &crate::model::Config, e: &EventInput) -> Result<()> {
-    if hygiene::screening() && !config.services.is_empty() && !config.services.contains(&e.service) {
+pub fn check_service(rules: hygiene::Rules, config: &crate::model::Config, e: &EventInput) -> Result<()> {
+    if rules.screening() && !config.services.is_empty() && !config.services.contains(&e.service) {
         return Err(Error::invalid(format!(
             "service: `{}` (alert {}) is not one of the services in ims.yaml ({}); nothing was ingested",
             e.service,
@@ -142,8 +142,8 @@ impl Procedure for Ingest {
         ctx.require(&roles, "event ingest")?;
         let config = crate::model::config(ctx.snap)?;
         for e in &input.events {
-            check(e)?;
-            check_service(&config, e)?;
+            check(ctx.rules, e)?;
+            check_service(ctx.rules, &config, e)?;
         }
         // Incidents touched by this ingest, by id; fingerprints opened here.
         let mut touched: BTreeMap<String, Incident> = BTreeMap::new();
@@ -239,6 +239,7 @@ impl Procedure for Ingest {
                     let mut inc = Incident {
                         incident_id: rid.id.clone(),
                         title: hygiene::text(
+                            ctx.rules,
                             "title",
                             &format!("{}: {}", e.alert_type, e.summary.lines().next().unwrap_or("")),
                             Shape::Line,
@@ -339,7 +340,7 @@ impl Procedure for Ingest {
             recorded += 1;
         }
         if recorded == 0 {
-            return Err(Error::precondition("event ingest: nothing new (every event is already recorded)"));
+            return Err(Error::nothing_new("event ingest: nothing new (every event is already recorded)"));
         }
         for (fingerprint, tally) in &firings {
             effect.write(&keys::path(FIRINGS, fingerprint), tally)?;
@@ -441,7 +442,7 @@ mod tests {
         let mut snap = snapshot(None);
         let payload = input(vec![event(AlertSeverity::Warning, 10)]);
         step::<Ingest>(&mut snap, &automation(), &payload);
-        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::Precondition, "nothing new");
+        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::NothingNew, "nothing new");
     }
 
     #[test]

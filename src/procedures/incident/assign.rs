@@ -39,7 +39,7 @@ impl Procedure for Assign {
         if let Some(a) = &input.assignee {
             super::registered(ctx, "assignee", a)?;
         }
-        let message = match hygiene::optional("message", input.message.as_deref(), Shape::Text)? {
+        let message = match hygiene::optional(ctx.rules, "message", input.message.as_deref(), Shape::Text)? {
             Some(m) => m,
             None => format!(
                 "Your incident {} \"{}\" has been acknowledged and assigned to {}.",

@@ -29,7 +29,7 @@ impl Procedure for Categorize {
         ctx.require_staff("incident categorize")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_open(&inc, "categorize")?;
-        let sub = hygiene::optional("subcategory", input.subcategory.as_deref(), Shape::Line)?;
+        let sub = hygiene::optional(ctx.rules, "subcategory", input.subcategory.as_deref(), Shape::Line)?;
         let from = inc.category.map(|c| c.to_string());
         inc.category = Some(input.category);
         inc.subcategory = sub;

@@ -38,7 +38,7 @@ impl Procedure for Close {
             }
         }
         super::require_status(&inc, "close", &[Status::Resolved])?;
-        let notes = hygiene::text("notes", &input.notes, Shape::Text)?;
+        let notes = hygiene::text(ctx.rules, "notes", &input.notes, Shape::Text)?;
         inc.closure_notes = Some(notes);
         inc.closed_at = Some(ctx.now);
         inc.closed_by = Some(ctx.actor.into());

@@ -31,8 +31,8 @@ impl Procedure for Diagnose {
         ctx.require_staff("incident diagnose")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_open(&inc, "diagnose")?;
-        let steps = hygiene::text("steps", &input.steps, Shape::Text)?;
-        let workaround = hygiene::optional("workaround", input.workaround.as_deref(), Shape::Text)?;
+        let steps = hygiene::text(ctx.rules, "steps", &input.steps, Shape::Text)?;
+        let workaround = hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text)?;
         inc.diagnosis.push(DiagnosisEntry { at: ctx.now, by: ctx.actor.into(), steps, workaround: workaround.clone() });
         let mut fields = vec!["diagnosis"];
         if let Some(w) = workaround {

@@ -33,7 +33,7 @@ impl Procedure for Escalate {
         ctx.require(&roles, "incident escalate")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_status(&inc, "escalate", &[Status::Open, Status::InProgress, Status::Escalated])?;
-        let reason = hygiene::text("reason", &input.reason, Shape::Text)?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
         if inc.assigned_team.as_deref() == Some(input.to.as_str()) && inc.status == Status::Escalated {
             return Err(Error::precondition(format!("incident {}: already escalated to {}", rid.id, input.to)));
         }

@@ -42,7 +42,7 @@ impl Procedure for GiveFeedback {
         if !(1..=5).contains(&input.score) {
             return Err(Error::invalid(format!("score: {} is not between 1 and 5", input.score)));
         }
-        let comment = hygiene::optional("comment", input.comment.as_deref(), Shape::Text)?;
+        let comment = hygiene::optional(ctx.rules, "comment", input.comment.as_deref(), Shape::Text)?;
         inc.feedback = Some(Feedback { score: input.score, comment, by: ctx.actor.into(), at: ctx.now });
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: feedback {} on {}", input.score, rid.id))

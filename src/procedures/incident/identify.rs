@@ -53,9 +53,9 @@ impl Procedure for Identify {
         if rid.kind != RecordKind::Incident {
             return Err(Error::invalid(format!("id: {} is not an incident id", input.id)));
         }
-        let title = hygiene::text("title", &input.title, Shape::Line)?;
-        let service = hygiene::text("service", &input.service, Shape::Line)?;
-        let description = hygiene::optional("description", input.description.as_deref(), Shape::Text)?;
+        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?;
+        let service = hygiene::text(ctx.rules, "service", &input.service, Shape::Line)?;
+        let description = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)?;
         // 3. The event qualifies.
         let config = model::config(ctx.snap)?;
         if !config.services.is_empty() && !config.services.contains(&service) {
@@ -145,7 +145,7 @@ mod tests {
         let mut config = crate::model::config::Config::defaults("T", crate::model::config::Clock::Simulated);
         config.services = vec!["payments".into()];
         snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
-        let ctx = Ctx { snap: &snap, actor: "user@x.test", now: now() };
+        let ctx = Ctx { snap: &snap, actor: "user@x.test", now: now(), rules: Default::default() };
         halts(Identify::apply(&ctx, &input()), Kind::Invalid, "not one of the services");
     }
 

@@ -21,9 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
-use crate::hygiene;
 use crate::ids::{record_path, RecordKind};
-use crate::import::{self, csv::Mapping, Read, Skipped};
+use crate::import::{self, csv::Mapping, Read, Reading, Skipped};
 use crate::model::enums::{AuditAction, Role};
 use crate::model::keys::{self, KeyFile};
 
@@ -123,11 +122,11 @@ impl Plan {
 
 /// The service allowlist applies to imported incidents as to every other way an
 /// incident opens: an import naming a service outside it is refused, each such item
-/// named with its service. New input only (hygiene::screening): an import recorded
+/// named with its service. New input only (`Rules::Screening`): an import recorded
 /// before the check replays as it was.
 fn allowed_services(ctx: &Ctx, read: &Read) -> Result<()> {
     let services = crate::model::config(ctx.snap)?.services;
-    if hygiene::screening() && !services.is_empty() {
+    if ctx.rules.screening() && !services.is_empty() {
         let outside: Vec<String> = read
             .imported
             .iter()
@@ -157,11 +156,12 @@ pub fn plan(ctx: &Ctx, input: &Input, version: u8) -> Result<Plan> {
         .ok_or_else(|| Error::invalid(format!("source: blob {} is not in the repository", input.source)))?;
     let zone: chrono_tz::Tz =
         input.timezone.parse().map_err(|_| Error::invalid(format!("timezone: `{}` is unknown", input.timezone)))?;
+    let reading = Reading { actor: ctx.actor, now: ctx.now, rules: ctx.rules };
     let (read, extension) = match (input.format, &input.mapping) {
-        (Format::Cstate, None) => (import::cstate::read(&bytes, zone, ctx.actor, ctx.now)?, "json"),
+        (Format::Cstate, None) => (import::cstate::read(&bytes, zone, reading)?, "json"),
         (Format::Csv, Some(m)) => {
             m.check(version)?;
-            (import::csv::read(&bytes, m, ctx.actor, ctx.now, version)?, "csv")
+            (import::csv::read(&bytes, m, reading, version)?, "csv")
         }
         (Format::Csv, None) => return Err(Error::invalid("a CSV import needs a mapping")),
         (Format::Cstate, Some(_)) => return Err(Error::invalid("a cState import takes no mapping")),
@@ -202,7 +202,7 @@ fn apply(ctx: &Ctx, input: &Input, version: u8) -> Result<Effect> {
         new.push(item.incident.incident_id.clone());
     }
     if new.is_empty() {
-        return Err(Error::precondition(format!(
+        return Err(Error::nothing_new(format!(
             "import: nothing new ({} already imported, {} rejected)",
             plan.already,
             plan.read.rejected.len()
@@ -335,7 +335,12 @@ impl Procedure for Redo {
         // 3. What the import wrote, and which of it is still as written.
         let derived_at = record.redone.last().map_or(record.imported_at, |r| r.redone_at);
         let old_version = record.version.unwrap_or(1);
-        let old = import::csv::read(&bytes, &old_mapping, &record.imported_by, derived_at, old_version)?;
+        let old = import::csv::read(
+            &bytes,
+            &old_mapping,
+            Reading { actor: &record.imported_by, now: derived_at, rules: ctx.rules },
+            old_version,
+        )?;
         let mine: std::collections::BTreeSet<&str> = record.incident_ids.iter().map(String::as_str).collect();
         let mut old_by_key = std::collections::BTreeMap::new();
         let mut touched = Vec::new();
@@ -365,7 +370,12 @@ impl Procedure for Redo {
             )));
         }
         // 4. The corrected derivation.
-        let new = import::csv::read(&bytes, &input.mapping, &record.imported_by, ctx.now, VERSION)?;
+        let new = import::csv::read(
+            &bytes,
+            &input.mapping,
+            Reading { actor: &record.imported_by, now: ctx.now, rules: ctx.rules },
+            VERSION,
+        )?;
         allowed_services(ctx, &new)?;
         let mut effect = Effect::new(String::new());
         let (mut ids, mut rewritten, mut created) = (Vec::new(), Vec::new(), Vec::new());

@@ -33,14 +33,14 @@ impl Procedure for Log {
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_open(&inc, "log")?;
         let mut fields = Vec::new();
-        if let Some(d) = hygiene::optional("description", input.description.as_deref(), Shape::Text)? {
+        if let Some(d) = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)? {
             inc.description = Some(match inc.description.take() {
                 Some(old) => format!("{old}\n\n{d}"),
                 None => d,
             });
             fields.push("description");
         }
-        if let Some(s) = hygiene::optional("service", input.service.as_deref(), Shape::Line)? {
+        if let Some(s) = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)? {
             let config = crate::model::config(ctx.snap)?;
             if !config.services.is_empty() && !config.services.contains(&s) {
                 return Err(Error::invalid(format!("service: `{s}` is not one of the services in ims.yaml")));
@@ -50,8 +50,8 @@ impl Procedure for Log {
             inc.track(ctx.now, ctx.actor, "service", from, Some(s));
             fields.push("service");
         }
-        let workaround = hygiene::optional("workaround", input.workaround.as_deref(), Shape::Text)?;
-        if let Some(steps) = hygiene::optional("diagnosis", input.diagnosis.as_deref(), Shape::Text)? {
+        let workaround = hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text)?;
+        if let Some(steps) = hygiene::optional(ctx.rules, "diagnosis", input.diagnosis.as_deref(), Shape::Text)? {
             inc.diagnosis.push(DiagnosisEntry {
                 at: ctx.now,
                 by: ctx.actor.into(),

@@ -252,7 +252,7 @@ pub(crate) mod testing {
     /// Applies `P` as `actor` to a state holding `incident`.
     pub fn apply<P: Procedure>(incident: &Incident, actor: &str, input: &P::Input) -> Result<Effect> {
         let snap = snapshot(Some(incident));
-        let ctx = Ctx { snap: &snap, actor, now: now() };
+        let ctx = Ctx { snap: &snap, actor, now: now(), rules: Default::default() };
         let effect = P::apply(&ctx, input)?;
         crate::engine::validate_writes(&effect)?;
         Ok(effect)

@@ -31,7 +31,7 @@ impl Procedure for Notify {
         ctx.require_staff("incident notify")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_open(&inc, "notify")?;
-        let message = hygiene::text("message", &input.message, Shape::Text)?;
+        let message = hygiene::text(ctx.rules, "message", &input.message, Shape::Text)?;
         super::communicate(&mut inc, &input.communication_id, input.to, message, ctx.actor, input.channel, ctx.now)?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: notify {} on {}", input.to, rid.id))

@@ -86,7 +86,7 @@ impl Procedure for Prioritize {
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_open(&inc, "prioritize")?;
         let config = crate::model::config(ctx.snap)?;
-        let justification = hygiene::text("justification", &input.justification, Shape::Text)?;
+        let justification = hygiene::text(ctx.rules, "justification", &input.justification, Shape::Text)?;
         let (priority, severity) = match (input.priority, input.severity, input.impact, input.urgency) {
             (Some(p), Some(s), None, None) => (p, s),
             (None, sev, Some(impact), Some(urgency)) => {

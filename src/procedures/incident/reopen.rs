@@ -35,7 +35,7 @@ impl Procedure for Reopen {
             )));
         }
         super::require_status(&inc, "reopen", &[Status::Resolved])?;
-        let reason = hygiene::text("reason", &input.reason, Shape::Text)?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
         inc.resolved_at = None;
         inc.resolved_by = None;
         inc.set_status(ctx.now, ctx.actor, Status::InProgress);

@@ -54,8 +54,8 @@ impl Procedure for Resolve {
                 rid.id
             )));
         }
-        let summary = hygiene::text("summary", &input.summary, Shape::Text)?;
-        let code = hygiene::optional("code", input.code.as_deref(), Shape::Line)?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text)?;
+        let code = hygiene::optional(ctx.rules, "code", input.code.as_deref(), Shape::Line)?;
         let mut effect = Effect::new(format!("incident: resolve {}", rid.id)).line(format!("Summary: {summary}"));
         // Reused knowledge is linked both ways.
         if let Some(kb) = &input.kb {

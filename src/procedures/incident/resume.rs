@@ -29,7 +29,7 @@ impl Procedure for Resume {
         ctx.require(super::vendor::ROLES, "incident resume")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_status(&inc, "resume", &[Status::PendingVendor])?;
-        let summary = hygiene::text("summary", &input.summary, Shape::Text)?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text)?;
         if let Some(v) = inc.vendor_engagements.iter_mut().rev().find(|v| v.resumed_at.is_none()) {
             v.resumed_at = Some(ctx.now);
             v.summary = Some(summary.clone());

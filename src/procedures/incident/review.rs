@@ -39,7 +39,7 @@ pub struct ActionInput {
 
 /// Checks an action item's fields.
 pub fn check_action(ctx: &Ctx, a: &ActionInput) -> Result<ActionItem> {
-    let action = hygiene::text("action", &a.action, Shape::Line)?;
+    let action = hygiene::text(ctx.rules, "action", &a.action, Shape::Line)?;
     if let Some(owner) = &a.owner {
         super::registered(ctx, "action owner", owner)?;
     }
@@ -66,9 +66,9 @@ impl Procedure for Review {
                 irid.id
             )));
         }
-        let notes = hygiene::text("timeline", &input.timeline, Shape::Text)?;
-        let factors = hygiene::text("factors", &input.factors, Shape::Text)?;
-        let residual_risk = hygiene::optional("residual-risk", input.residual_risk.as_deref(), Shape::Text)?;
+        let notes = hygiene::text(ctx.rules, "timeline", &input.timeline, Shape::Text)?;
+        let factors = hygiene::text(ctx.rules, "factors", &input.factors, Shape::Text)?;
+        let residual_risk = hygiene::optional(ctx.rules, "residual-risk", input.residual_risk.as_deref(), Shape::Text)?;
         let action_items = input.actions.iter().map(|a| check_action(ctx, a)).collect::<Result<Vec<_>>>()?;
         let mut kb_ids = Vec::new();
         for kb in &input.kb {

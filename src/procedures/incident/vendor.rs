@@ -39,8 +39,8 @@ impl Procedure for Vendor {
         ctx.require(ROLES, "incident vendor")?;
         let (rid, mut inc) = super::load(ctx, &input.id)?;
         super::require_status(&inc, "vendor", &[Status::InProgress, Status::Escalated])?;
-        let vendor = hygiene::text("vendor", &input.vendor, Shape::Line)?;
-        let vendor_ref = hygiene::optional("vendor-ref", input.vendor_ref.as_deref(), Shape::Line)?;
+        let vendor = hygiene::text(ctx.rules, "vendor", &input.vendor, Shape::Line)?;
+        let vendor_ref = hygiene::optional(ctx.rules, "vendor-ref", input.vendor_ref.as_deref(), Shape::Line)?;
         inc.vendor_engagements.push(VendorEngagement {
             vendor_engagement_id: super::sub_id(&input.vendor_engagement_id, "VEN")?,
             vendor: vendor.clone(),

@@ -38,11 +38,11 @@ impl Procedure for Draft {
         let mut a = Article {
             schema: kb::SCHEMA.into(),
             kb_id: rid.id.clone(),
-            title: hygiene::text("title", &input.title, Shape::Line)?,
+            title: hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?,
             kind: input.kind,
             status: ArticleStatus::Draft,
             version: 0,
-            body: hygiene::text("body", &input.body, Shape::Document)?,
+            body: hygiene::text(ctx.rules, "body", &input.body, Shape::Document)?,
             author: ctx.actor.into(),
             approver: None,
             incident_ids: vec![],

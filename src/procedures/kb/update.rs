@@ -35,8 +35,8 @@ impl Procedure for Update {
             "update",
             &[ArticleStatus::Draft, ArticleStatus::InReview, ArticleStatus::Published],
         )?;
-        let body = hygiene::text("body", &input.body, Shape::Document)?;
-        let title = hygiene::optional("title", input.title.as_deref(), Shape::Line)?;
+        let body = hygiene::text(ctx.rules, "body", &input.body, Shape::Document)?;
+        let title = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line)?;
         if body == a.body && title.as_ref().is_none_or(|t| *t == a.title) {
             return Err(Error::invalid(format!("kb update: {} already has this content", rid.id)));
         }

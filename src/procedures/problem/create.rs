@@ -35,9 +35,9 @@ impl Procedure for Create {
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         ctx.require_staff("problem create")?;
         let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Problem)?;
-        let title = hygiene::text("title", &input.title, Shape::Line)?;
-        let description = hygiene::text("description", &input.description, Shape::Text)?;
-        let service = hygiene::optional("service", input.service.as_deref(), Shape::Line)?;
+        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?;
+        let description = hygiene::text(ctx.rules, "description", &input.description, Shape::Text)?;
+        let service = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)?;
         if let Some(s) = &service {
             let config = crate::model::config(ctx.snap)?;
             if !config.services.is_empty() && !config.services.contains(s) {
@@ -124,12 +124,12 @@ mod tests {
     #[test]
     fn step2_a_similar_active_problem_is_a_conflict() {
         let mut snap = snapshot(Some(&incident(Status::Open)));
-        let ctx = Ctx { snap: &snap, actor: "l2@x.test", now: now() };
+        let ctx = Ctx { snap: &snap, actor: "l2@x.test", now: now(), rules: Default::default() };
         let first = Create::apply(&ctx, &input()).unwrap();
         for (path, bytes) in first.writes {
             snap.files.insert(path, bytes.unwrap());
         }
-        let ctx = Ctx { snap: &snap, actor: "l2@x.test", now: now() };
+        let ctx = Ctx { snap: &snap, actor: "l2@x.test", now: now(), rules: Default::default() };
         let mut again = input();
         again.id = "PRB-20261126-0000000002".into();
         again.title = "exhausted: the connection-pool!".into();

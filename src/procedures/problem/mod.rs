@@ -91,7 +91,7 @@ mod tests {
         let mut snap = snapshot(None);
         create_problem(&mut snap, &[]);
         let p: Problem = stored(&snap, RecordKind::Problem, PRB);
-        let ctx = Ctx { snap: &snap, actor: &as_role(Role::L2), now: now() };
+        let ctx = Ctx { snap: &snap, actor: &as_role(Role::L2), now: now(), rules: Default::default() };
         halts(
             check_dedupe(&ctx, &p.dedupe_key, None),
             Kind::Conflict,

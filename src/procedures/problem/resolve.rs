@@ -34,7 +34,7 @@ impl Procedure for Resolve {
             "resolve",
             &[ProblemStatus::New, ProblemStatus::UnderInvestigation, ProblemStatus::KnownError],
         )?;
-        let evidence = hygiene::text("evidence", &input.evidence, Shape::Text)?;
+        let evidence = hygiene::text(ctx.rules, "evidence", &input.evidence, Shape::Text)?;
         p.evidence = Some(evidence.clone());
         p.status = ProblemStatus::Resolved;
         p.resolved_at = Some(ctx.now);

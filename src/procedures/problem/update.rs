@@ -39,15 +39,15 @@ impl Procedure for Update {
         )?;
         let old = p.clone();
         let mut fields = Vec::new();
-        if let Some(t) = hygiene::optional("title", input.title.as_deref(), Shape::Line)? {
+        if let Some(t) = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line)? {
             fields.push("title");
             p.title = t;
         }
-        if let Some(d) = hygiene::optional("description", input.description.as_deref(), Shape::Text)? {
+        if let Some(d) = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)? {
             fields.push("description");
             p.description = d;
         }
-        if let Some(s) = hygiene::optional("service", input.service.as_deref(), Shape::Line)? {
+        if let Some(s) = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)? {
             fields.push("service");
             p.service = Some(s);
         }

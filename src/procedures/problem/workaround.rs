@@ -37,7 +37,7 @@ impl Procedure for Workaround {
         ctx.require(ROLES, "problem workaround")?;
         let (rid, mut p) = super::load(ctx, &input.id)?;
         super::require_status(&p, "workaround", &[ProblemStatus::New, ProblemStatus::UnderInvestigation])?;
-        let workaround = hygiene::text("workaround", &input.workaround, Shape::Text)?;
+        let workaround = hygiene::text(ctx.rules, "workaround", &input.workaround, Shape::Text)?;
         let kb_rid = crate::procedures::new_id(ctx, &input.kb_id, RecordKind::Kb)?;
         p.workaround = Some(workaround.clone());
         p.known_error = true;
