@@ -102,26 +102,39 @@ fn folder_audience(out: &Path) -> Result<Option<std::result::Result<Audience, St
 /// Refuses (exit 5) to build for `audience` into a folder holding another audience's
 /// build or other files, naming what it found.
 fn check_folder(out: &Path, audience: Audience) -> Result<()> {
-    let what = match folder_audience(out)? {
+    let (what, advice) = match folder_audience(out)? {
         None => return Ok(()),
         Some(Ok(found)) if found == audience => return Ok(()),
-        Some(Ok(found)) => format!("an {} site build", found.as_str()).replace("an public", "a public"),
-        Some(Err(what)) => what,
+        Some(Ok(found)) => (
+            format!("an {} site build", found.as_str()).replace("an public", "a public"),
+            "pass --clean to empty it first, or choose another --out",
+        ),
+        Some(Err(what)) => (what, "choose another --out"),
     };
     Err(Error::precondition(format!(
-        "{}: holds {what}; a {} build will not write there (pass --clean to empty it first, or choose another --out)",
+        "{}: holds {what}; a {} build will not write there ({advice})",
         out.display(),
         audience.as_str()
     )))
 }
 
-/// Empties `out` for a clean build. Refuses a folder that is or holds the repository.
+/// Empties `out` for a clean build. Refuses a folder that is or holds the repository,
+/// lies inside its git folder, or holds anything but a site build: `--clean` with a
+/// mistyped `--out` must never delete the history or someone's files.
 pub fn clean(repo: &Repo, out: &Path) -> Result<()> {
     let Ok(dir) = std::fs::canonicalize(out) else { return Ok(()) };
-    let root = std::fs::canonicalize(repo.root()).unwrap_or_else(|_| repo.root().to_path_buf());
-    if root.starts_with(&dir) || dir.join(".git").exists() {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let root = canonical(repo.root());
+    let git = [canonical(repo.git.path()), canonical(repo.git.commondir())];
+    if root.starts_with(&dir) || dir.join(".git").exists() || git.iter().any(|g| dir.starts_with(g)) {
         return Err(Error::precondition(format!(
             "{}: holds the repository; --clean empties only a site folder",
+            out.display()
+        )));
+    }
+    if let Some(Err(what)) = folder_audience(&dir)? {
+        return Err(Error::precondition(format!(
+            "{}: holds {what}; --clean empties only a site build's folder (choose another --out)",
             out.display()
         )));
     }
@@ -206,6 +219,13 @@ fn tera(root: &Path) -> Result<(Tera, String)> {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.ends_with(".html") {
+                // Only a regular file: a symlink could publish any file the build can
+                // read (`/proc/self/environ`, a key) on the public site.
+                if !e.file_type().is_ok_and(|t| t.is_file()) {
+                    return Err(Error::invalid(format!(
+                        "templates/{name}: not a regular file (a symlink or special file is never read as a template)"
+                    )));
+                }
                 let bytes = crate::repo::read_capped(&e.path(), crate::repo::caps::PAGE, "template")?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Error::invalid(format!("templates/{name}: not UTF-8 text")))?;

@@ -237,6 +237,57 @@ fn a_build_refuses_a_folder_holding_the_other_audience_unless_cleaned() {
 }
 
 #[test]
+fn clean_never_empties_the_git_folder_a_records_folder_or_foreign_files() {
+    let (repo, _, _) = repo_with_secrets();
+    let auditor = who("auditor");
+    let commits = repo.git(&["rev-list", "--count", "HEAD"]);
+    // `--out .git` is inside the repository without holding it: the history must stay.
+    for out in [".git", ".git/objects", "people", "records"] {
+        let count = || {
+            let mut found = Vec::new();
+            files(&repo.path.join(out), &mut found);
+            found.len()
+        };
+        let before = count();
+        let err = repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", out, "--clean"], 5);
+        assert!(err.contains(out), "{out}: {err}");
+        assert_eq!(count(), before, "{out}: nothing deleted");
+    }
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), commits);
+    assert!(repo.path.join(".git/HEAD").exists());
+    // A folder of someone's own files outside the repository is not a site build either.
+    let mine = repo.tmp.path().join("documents");
+    std::fs::create_dir_all(mine.join("sub")).unwrap();
+    std::fs::write(mine.join("thesis.txt"), "years of work").unwrap();
+    let err =
+        repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", mine.to_str().unwrap(), "--clean"], 5);
+    assert!(err.contains("not a site build"), "{err}");
+    assert_eq!(read(&mine.join("thesis.txt")), "years of work");
+    assert!(mine.join("sub").is_dir());
+    // A site build's own folder is still emptied.
+    repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", "pub"]);
+    std::fs::write(repo.path.join("pub/stale.html"), "old").unwrap();
+    repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", "pub", "--clean"]);
+    assert!(!repo.path.join("pub/stale.html").exists());
+}
+
+#[test]
+fn a_symlinked_template_is_refused_and_never_publishes_what_it_points_at() {
+    let (repo, _, _) = repo_with_secrets();
+    // A template that is a link to a file the build can read: the build's environment
+    // (a CI job's secrets) or any other file would be published as the page.
+    let secret = repo.tmp.path().join("secret.txt");
+    std::fs::write(&secret, "TOKEN-ZZ-4242").unwrap();
+    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    std::os::unix::fs::symlink(&secret, repo.path.join("templates/index.html")).unwrap();
+    let out = repo.tmp.path().join("public");
+    let err =
+        repo.fails(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()], 3);
+    assert!(err.contains("templates/index.html") && err.contains("not a regular file"), "{err}");
+    assert!(all_text(&out).iter().all(|(_, t)| !t.contains("TOKEN-ZZ-4242")), "nothing published");
+}
+
+#[test]
 fn the_public_site_leaves_out_what_the_public_may_not_see() {
     let (repo, s) = repo_with_linked_secrets();
     let out = repo.tmp.path().join("public");
