@@ -22,6 +22,7 @@ use crate::repo::Repo;
 
 pub mod audience;
 mod audit;
+mod cache;
 mod incidents;
 
 use audience::{is_public, public_text, Links, Record};
@@ -261,7 +262,7 @@ fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
 pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) -> Result<Built> {
     let tip = repo.tip()?.ok_or_else(|| Error::invalid("nothing to build: the branch has no commits"))?;
     check_folder(out, audience)?;
-    incidents::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
+    cache::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
     let snap = repo.snapshot(Some(tip))?;
     let config = model::config(&snap)?;
     let internal = audience == Audience::Internal;
@@ -359,7 +360,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         c.insert("page", &(n + 1));
         c.insert("pages", &if links.len() > 1 { links.clone() } else { vec![] });
         list_written +=
-            usize::from(incidents::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
+            usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
         list_manifest.made(&rel, &key);
     }
     list_manifest.save();
@@ -562,7 +563,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // hidden from this audience, a report period that moved).
     let mut written = loaded.written + list_written;
     for (rel, text) in &pages {
-        written += usize::from(incidents::write_if_changed(&out.join(rel), text.as_bytes())?);
+        written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
     let mut on_disk = Some(on_disk);
     for dir in ["incidents", "kb", "reports"] {
