@@ -249,7 +249,12 @@ type Settings = std::sync::Arc<std::sync::RwLock<Intake>>;
 
 /// Connections served at once; more are answered 503 at once. Each holds a thread for
 /// at most [`REQUEST_DEADLINE`] plus the time to check and store its payload.
-const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS: usize = 256;
+
+/// Connections served at once from one sender (one IPv4 address, one IPv6 /64): one
+/// host opening idle connections must not fill the whole cap and starve `/healthz` and
+/// every other sender.
+const MAX_PER_PEER: usize = 16;
 
 /// How long a sender has to send a whole request, headers and body.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
@@ -323,21 +328,76 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
     drain(env, &repo, &identity, &inbox, Some(&settings))
 }
 
-/// Takes connections, each on its own thread, at most [`MAX_CONNECTIONS`] at once.
+/// The sender a connection counts against: its IPv4 address, or its IPv6 /64 (one host
+/// commonly holds a whole /64).
+fn peer_key(addr: std::net::SocketAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv6Addr};
+    match addr.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// The connections open, in all and per sender.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_peer: std::collections::HashMap<std::net::IpAddr, usize>,
+}
+
+/// One connection's place under the caps, given back when it is dropped.
+struct Slot {
+    open: std::sync::Arc<std::sync::Mutex<Open>>,
+    peer: std::net::IpAddr,
+}
+
+impl Slot {
+    /// A place for a connection from `peer`, or why there is none.
+    fn take(open: &std::sync::Arc<std::sync::Mutex<Open>>, peer: std::net::IpAddr) -> Option<Slot> {
+        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = o.per_peer.get(&peer).copied().unwrap_or(0);
+        if o.total >= MAX_CONNECTIONS || mine >= MAX_PER_PEER {
+            return None;
+        }
+        o.total += 1;
+        o.per_peer.insert(peer, mine + 1);
+        Some(Slot { open: open.clone(), peer })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.total -= 1;
+        if let Some(n) = o.per_peer.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                o.per_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Takes connections, each on its own thread, at most [`MAX_CONNECTIONS`] at once and
+/// [`MAX_PER_PEER`] from one sender.
 fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let open = std::sync::Arc::new(AtomicUsize::new(0));
+    let open = std::sync::Arc::new(std::sync::Mutex::new(Open::default()));
     loop {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept() {
+            Ok((stream, addr)) => (stream, peer_key(addr)),
             Err(_) => {
                 // Out of descriptors, or a connection reset before it was taken.
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
-        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            open.fetch_sub(1, Ordering::SeqCst);
+        let Some(slot) = Slot::take(&open, peer) else {
             // Answered here and at once: no lingering read may hold up the accept loop.
             use std::io::Write;
             let _ = stream.set_nonblocking(true);
@@ -348,11 +408,13 @@ fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
             );
             let _ = (&stream).write_all(&[head.as_bytes(), &body].concat());
             continue;
-        }
-        let (receiver, open) = (receiver.clone(), open.clone());
+        };
+        let receiver = receiver.clone();
+        // The slot moves into the thread; if no thread can be made, it is dropped here
+        // with the connection, and its place is given back.
         let spawned = std::thread::Builder::new().spawn(move || {
+            let _slot = slot;
             serve_one(stream, &receiver);
-            open.fetch_sub(1, Ordering::SeqCst);
         });
         if spawned.is_err() {
             std::thread::sleep(Duration::from_millis(50));
