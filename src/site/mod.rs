@@ -174,6 +174,15 @@ impl View<'_> {
         }
     }
 
+    /// Whether this audience may not read `text` (it names a person, an email address
+    /// or a phone number, and the audience is the public).
+    fn withholds(&self, text: &str) -> bool {
+        match self {
+            View::Internal => false,
+            View::Public { links, .. } => audience::personal_data(text, links),
+        }
+    }
+
     fn opt_text(&self, text: &Option<String>) -> Option<String> {
         text.as_deref().map(|t| self.text(t).to_string())
     }
@@ -405,8 +414,14 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut search = Vec::new();
     for a in &articles {
         let mut c = ctx_for("../");
-        let body = view.text(&a.body);
-        let html = if body == a.body { markdown(&a.body) } else { format!("<p>{}</p>", escape(body)) };
+        // Judged as written and as the reader sees it: markdown emphasis or an entity
+        // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
+        let rendered = markdown(&a.body);
+        let html = if view.withholds(&a.body) || view.withholds(&visible_text(&rendered)) {
+            format!("<p>{}</p>", escape(audience::WITHHELD))
+        } else {
+            rendered
+        };
         c.insert("a", &json!({"id": a.kb_id, "title": view.text(&a.title), "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
         pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
         if a.status == model::kb::ArticleStatus::Published {
@@ -711,6 +726,27 @@ fn escape(s: &str) -> String {
 }
 
 /// Markdown to HTML, sanitized: no script, no event handlers, no foreign elements.
+/// The text a reader sees in sanitized HTML: tags dropped (inline ones join what they
+/// split), the entities the sanitizer writes decoded.
+fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 pub fn markdown(text: &str) -> String {
     let parser = pulldown_cmark::Parser::new(text);
     let mut html = String::new();

@@ -288,6 +288,42 @@ fn a_symlinked_template_is_refused_and_never_publishes_what_it_points_at() {
 }
 
 #[test]
+fn markdown_cannot_hide_personal_data_from_the_public_sites_check() {
+    let repo = Repo::with_everyone();
+    let (l2, im) = (who("L2"), who("incident_manager"));
+    let article = |title: &str, body: &str| -> String {
+        let file = repo.tmp.path().join(format!("{title}.md"));
+        std::fs::write(&file, body).unwrap();
+        let kb = id_of(&repo.ok(
+            &l2,
+            &["kb", "draft", "--title", title, "--type", "prevention", "--body-file", file.to_str().unwrap()],
+        ));
+        repo.ok(&l2, &["kb", "submit", &kb]);
+        repo.ok(&im, &["kb", "publish", &kb]);
+        kb
+    };
+    // Emphasis splits a registered person's name, entities spell an address and a phone
+    // number: the raw markdown matches nothing, the page shows all three.
+    let hidden = [
+        article("Name", "Ask Ines **Manager** for access.\n"),
+        article("Mail", "Write to ines&#64;example.com.\n"),
+        article("Phone", "Call +44&#32;20&#32;7946&#32;0958.\n"),
+    ];
+    let plain = article("Plain", "Restart the *app* servers &amp; wait.\n");
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    for kb in &hidden {
+        let page = read(&out.join(format!("kb/{kb}.html")));
+        assert!(page.contains("(withheld from the public site)"), "{kb}: {page}");
+        for leak in ["<strong>Manager</strong>", "ines@example.com", "7946"] {
+            assert!(!page.contains(leak), "{kb} shows {leak}: {page}");
+        }
+    }
+    let page = read(&out.join(format!("kb/{plain}.html")));
+    assert!(page.contains("Restart the <em>app</em> servers &amp; wait."), "{page}");
+}
+
+#[test]
 fn the_public_site_leaves_out_what_the_public_may_not_see() {
     let (repo, s) = repo_with_linked_secrets();
     let out = repo.tmp.path().join("public");
