@@ -334,7 +334,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {
         json!({"id": i.id, "title": view.text(&i.title), "status": i.status.as_str(),
-               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": i.service,
+               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": view.text(&i.service),
                "created_at": fmt(&Some(i.created_at))})
     };
     let chunks: Vec<&[incidents::Summary]> =
@@ -378,7 +378,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let rows: Vec<Value> = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, p.service.clone().unwrap_or_default(), p.incident_ids.len().to_string()]}))
+        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
         .collect();
     pages.insert(
         "problems/index.html".into(),
@@ -780,7 +780,7 @@ fn incident_view(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>) -> Va
         "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"),
         "severity": i.severity.map(|p| p.as_str()).unwrap_or("—"),
         "category": i.category.map(|p| p.as_str()).unwrap_or("—"),
-        "service": i.service, "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
+        "service": view.text(&i.service), "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
         "created_at": fmt(&Some(i.created_at)), "acknowledged_at": fmt(&i.acknowledged_at),
         "resolved_at": fmt(&i.resolved_at), "closed_at": fmt(&i.closed_at),
         "reporter": if internal { Value::from(i.reporter.clone()) } else { Value::Null },

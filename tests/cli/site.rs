@@ -324,6 +324,44 @@ fn markdown_cannot_hide_personal_data_from_the_public_sites_check() {
 }
 
 #[test]
+fn a_service_name_holding_personal_data_is_withheld_on_the_public_site() {
+    let repo = Repo::with_everyone();
+    let (sd, l2) = (who("service_desk"), who("L2"));
+    // With no `services` allowlist a service is free text, shown on incident pages, the
+    // incident list and the problem list.
+    let args = ["incident", "identify", "--title", "Printer jam", "--source", "user_report", "--service"];
+    let mail = id_of(&repo.ok(&sd, &[&args[..], &["desk-of-ines@example.com"]].concat()));
+    let phone = id_of(&repo.ok(&sd, &[&args[..], &["call +44 20 7946 0958"]].concat()));
+    let plain = repo.incident("Checkout is slow");
+    repo.ok(
+        &l2,
+        &[
+            "problem",
+            "create",
+            "--title",
+            "Jams",
+            "--description",
+            "d",
+            "--source",
+            "incident_trend",
+            "--service",
+            "desk-of-ines@example.com",
+            "--incident",
+            &mail,
+        ],
+    );
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    let all: String = all_text(&out).into_iter().map(|(_, t)| t).collect();
+    for leak in ["desk-of-ines@example.com", "7946"] {
+        assert!(!all.contains(leak), "the public site shows {leak}");
+    }
+    assert!(read(&out.join(format!("incidents/{mail}.html"))).contains("(withheld from the public site)"));
+    assert!(read(&out.join(format!("incidents/{phone}.html"))).contains("(withheld from the public site)"));
+    assert!(read(&out.join(format!("incidents/{plain}.html"))).contains("shop"));
+}
+
+#[test]
 fn the_public_site_leaves_out_what_the_public_may_not_see() {
     let (repo, s) = repo_with_linked_secrets();
     let out = repo.tmp.path().join("public");
