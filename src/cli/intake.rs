@@ -261,9 +261,9 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
 /// What every receiver needs.
 struct Receiver {
-    root: PathBuf,
     inbox: PathBuf,
-    actor: String,
+    /// The checker thread (see [`Checker`]).
+    checker: Checker,
     /// SHA-256 of the token; compared digest to digest, in constant time.
     token: Option<[u8; 32]>,
     settings: Settings,
@@ -313,13 +313,8 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
     let listener = std::net::TcpListener::bind(&listen)
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
     let settings: Settings = std::sync::Arc::new(std::sync::RwLock::new(intake_settings(&repo)?));
-    let receiver = std::sync::Arc::new(Receiver {
-        root: repo.root().to_path_buf(),
-        inbox: inbox.clone(),
-        actor: identity.actor.clone(),
-        token,
-        settings: settings.clone(),
-    });
+    let checker = Checker::start(repo.root(), &identity.actor)?;
+    let receiver = std::sync::Arc::new(Receiver { inbox: inbox.clone(), checker, token, settings: settings.clone() });
     if token.is_none() {
         env.ui.status("warning: --insecure-no-auth: anyone who can reach this address can open incidents");
     }
@@ -494,7 +489,7 @@ fn route(
     }
     // Refused now, not after the 200: whatever the procedure would refuse later.
     let count = events.len();
-    let opened = check(receiver, events).map_err(|e| match e.kind {
+    let opened = receiver.checker.check(events).map_err(|e| match e.kind {
         Kind::Internal | Kind::Conflict => (503, vec![], format!("checking the payload: {}", e.message)),
         _ => (400, vec![], e.message),
     })?;
@@ -514,17 +509,64 @@ fn route(
     }
 }
 
+/// A payload to check and where to send the verdict.
+type Job = (Vec<EventInput>, std::sync::mpsc::SyncSender<Result<usize>>);
+
+/// The receivers' one way to the repository: a thread that keeps it open and runs
+/// `event.ingest` on each payload alone without committing, at the tip of the moment.
+/// Opening the repository for every request (config files, refs, a cold object cache,
+/// `ims.yaml` parsed again on a fresh thread) cost several times the dry run itself; on
+/// one long-lived thread the repository, libgit2's caches and the parsed `ims.yaml` and
+/// people stay warm, and the check is still the procedure's own, at the current tip.
+struct Checker {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Checker {
+    fn start(root: &Path, actor: &str) -> Result<Checker> {
+        let repo = Repo::discover(root)?;
+        let (root, actor) = (root.to_path_buf(), actor.to_string());
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("intake-check".into())
+            .spawn(move || {
+                let mut repo = Some(repo);
+                for (events, answer) in rx {
+                    let verdict = match repo.take().map_or_else(|| Repo::discover(&root), Ok) {
+                        Ok(r) => {
+                            // A procedure that panics fails this payload, not the checker.
+                            let verdict =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dry_run(&r, &actor, events)))
+                                    .unwrap_or_else(|_| Err(Error::internal("checking the payload failed")));
+                            // A repository that failed on us is opened afresh next time.
+                            if !verdict.as_ref().is_err_and(|e| e.kind == Kind::Internal) {
+                                repo = Some(r);
+                            }
+                            verdict
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = answer.send(verdict);
+                }
+            })
+            .map_err(|e| Error::internal(format!("intake serve: cannot start the checker: {e}")))?;
+        Ok(Checker { jobs: tx })
+    }
+
+    /// The incidents the payload would open now, or the reason it would be refused.
+    fn check(&self, events: Vec<EventInput>) -> Result<usize> {
+        let (answer, verdict) = std::sync::mpsc::sync_channel(1);
+        self.jobs.send((events, answer)).map_err(|_| Error::internal("the payload checker has stopped"))?;
+        verdict.recv().map_err(|_| Error::internal("the payload checker has stopped"))?
+    }
+}
+
 /// Runs `event.ingest` on the payload alone without committing: the incidents it would
 /// open now, or the reason it would be refused.
-fn check(receiver: &Receiver, events: Vec<EventInput>) -> Result<usize> {
-    let repo = Repo::discover(&receiver.root)?;
-    let now = crate::run::procedure_now(&repo)?;
-    let effect = crate::run::unless_nothing_new(crate::run::dry_run::<Ingest>(
-        &repo,
-        &receiver.actor,
-        &ingest_input(events, now),
-        now,
-    ))?;
+fn dry_run(repo: &Repo, actor: &str, events: Vec<EventInput>) -> Result<usize> {
+    let now = crate::run::procedure_now(repo)?;
+    let effect =
+        crate::run::unless_nothing_new(crate::run::dry_run::<Ingest>(repo, actor, &ingest_input(events, now), now))?;
     Ok(effect.map_or(0, |effect| {
         effect
             .actions
