@@ -198,7 +198,7 @@ pub fn render_message(procedure: &str, actor: &str, input_json: &str, effect: &E
 pub const READ_ANCHOR: &str = "Ims-Read-Anchor: ";
 
 /// Appends the anchor trailer for `anchor` (the actor's read-audit tip), if any.
-pub fn with_read_anchor(message: String, anchor: Option<git2::Oid>) -> String {
+pub fn with_read_anchor(message: String, anchor: Option<impl std::fmt::Display>) -> String {
     match anchor {
         Some(oid) => format!("{message}{READ_ANCHOR}{oid}\n"),
         None => message,
@@ -206,18 +206,15 @@ pub fn with_read_anchor(message: String, anchor: Option<git2::Oid>) -> String {
 }
 
 /// Splits a message into its rendering and its anchor: the anchor is exactly one last
-/// line `Ims-Read-Anchor: <40 hex>` after a line break.
-pub fn split_read_anchor(message: &str) -> (&str, Option<git2::Oid>) {
+/// line `Ims-Read-Anchor: <40 hex>` after a line break; the anchor is that commit id.
+pub fn split_read_anchor(message: &str) -> (&str, Option<&str>) {
     let Some(body) = message.strip_suffix('\n') else { return (message, None) };
     let Some(start) = body.rfind('\n').map(|i| i + 1) else { return (message, None) };
     let Some(hex) = body[start..].strip_prefix(READ_ANCHOR) else { return (message, None) };
     if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return (message, None);
     }
-    match git2::Oid::from_str(hex) {
-        Ok(oid) => (&message[..start], Some(oid)),
-        Err(_) => (message, None),
-    }
+    (&message[..start], Some(hex))
 }
 
 /// The trailers of an ims commit message.
@@ -281,12 +278,12 @@ mod tests {
 
     #[test]
     fn the_read_anchor_is_one_last_line_and_comes_off_exactly() {
-        let oid = git2::Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let oid = "0123456789abcdef0123456789abcdef01234567";
         let rendered = "subject\n\nIms-Procedure: x/1\nIms-Actor: a@b.c\nIms-Input: {}\n".to_string();
         let anchored = with_read_anchor(rendered.clone(), Some(oid));
         assert_eq!(split_read_anchor(&anchored), (rendered.as_str(), Some(oid)));
         assert_eq!(split_read_anchor(&rendered), (rendered.as_str(), None));
-        assert_eq!(with_read_anchor(rendered.clone(), None), rendered);
+        assert_eq!(with_read_anchor(rendered.clone(), None::<&str>), rendered);
         // Anything but exactly one well-formed last line stays part of the message.
         for odd in [
             format!("{anchored}\n"),

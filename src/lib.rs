@@ -5,6 +5,7 @@
 //! that touches git and the file system; [`run`] is the shell that joins them; [`cli`]
 //! parses and prints.
 
+pub mod calendar;
 pub mod cli;
 pub mod demo;
 pub mod engine;

@@ -124,20 +124,6 @@ impl TreeSnapshot<'_> {
 }
 
 thread_local! {
-    /// Blobs a procedure about to run will read by id before its commit stores them (an
-    /// import's archive): kept in memory, so a procedure that halts leaves no object.
-    static STAGED: std::cell::RefCell<HashMap<Oid, Vec<u8>>> = Default::default();
-}
-
-/// Makes `bytes` readable by blob id to procedures run on this thread, without writing
-/// them to the object database (the procedure's commit will, if it writes them).
-pub fn stage_blob(bytes: Vec<u8>) -> Result<Oid> {
-    let oid = Oid::hash_object(ObjectType::Blob, &bytes)?;
-    STAGED.with(|s| s.borrow_mut().insert(oid, bytes));
-    Ok(oid)
-}
-
-thread_local! {
     /// Small blobs read lately, by id: `ims.yaml` and people's files are read for nearly
     /// every commit `ims verify` replays, and a blob's content never changes.
     static BLOBS: std::cell::RefCell<std::collections::HashMap<Oid, Vec<u8>>> = Default::default();
@@ -182,7 +168,7 @@ impl Snapshot for TreeSnapshot<'_> {
         let Ok(oid) = Oid::from_str(id) else { return Ok(None) };
         match self.repo.find_blob(oid) {
             Ok(blob) => Ok(Some(blob.content().to_vec())),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(STAGED.with(|s| s.borrow().get(&oid).cloned())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

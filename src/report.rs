@@ -210,7 +210,7 @@ fn lite(text: &str) -> Option<Incident> {
             Some(t) => DateTime::parse_from_rfc3339(&t).ok().map(|t| Some(t.with_timezone(&Utc))),
         }
     }
-    let mut inc = crate::procedures::incident::blank();
+    let mut inc = crate::model::Incident::blank();
     let mut section = "";
     let mut entry: Option<TimelineEntry> = None;
     let mut feedback: (Option<u8>, Option<DateTime<Utc>>) = (None, None);

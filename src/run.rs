@@ -2,6 +2,7 @@
 //! what time it is, and the load → apply → validate → commit loop of DESIGN.md
 //! "How a procedure runs", with compare-and-swap and re-apply on a moved tip.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -9,7 +10,7 @@ use git2::Oid;
 
 use crate::engine::{self, Ctx, Effect, Procedure};
 use crate::error::{Error, Kind, Result};
-use crate::model::{self, config::Clock};
+use crate::model::{self, config::Clock, Overlay};
 use crate::repo::{Repo, Stamp};
 use crate::signing::{self, Signer};
 
@@ -136,6 +137,18 @@ pub fn run_at<P: Procedure>(
     input: &P::Input,
     clock_now: DateTime<Utc>,
 ) -> Result<Outcome> {
+    run_staged::<P>(repo, identity, input, clock_now, &BTreeMap::new())
+}
+
+/// [`run_at`], with `blobs` (by id) readable by the procedure before its commit stores
+/// them: an import's archive, handed over explicitly through an [`Overlay`] snapshot.
+pub fn run_staged<P: Procedure>(
+    repo: &Repo,
+    identity: &Identity,
+    input: &P::Input,
+    clock_now: DateTime<Utc>,
+    blobs: &BTreeMap<String, Vec<u8>>,
+) -> Result<Outcome> {
     let person = authenticate(repo, identity)?;
     let input_json = engine::canonical_json(input)?;
     // Apply exactly what replay will see: the input as read back from its canonical JSON.
@@ -150,7 +163,8 @@ pub fn run_at<P: Procedure>(
             Some(t) => clock_now.max(repo.commit_time(t)?),
             None => clock_now,
         };
-        let snap = repo.snapshot(tip)?;
+        let base = repo.snapshot(tip)?;
+        let snap = Overlay { base: &base, blobs };
         let ctx = Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening };
         let effect = P::apply(&ctx, input)?;
         engine::validate_writes(&effect)?;
@@ -187,6 +201,16 @@ pub fn run_at<P: Procedure>(
 /// tip's snapshot, the procedure's `now`) without committing anything: what `--dry-run`
 /// previews.
 pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Result<T>) -> Result<T> {
+    preview_staged(repo, identity, &BTreeMap::new(), f)
+}
+
+/// [`preview`] with `blobs` laid over the tip, as [`run_staged`] does.
+pub fn preview_staged<T>(
+    repo: &Repo,
+    identity: &Identity,
+    blobs: &BTreeMap<String, Vec<u8>>,
+    f: impl FnOnce(&Ctx) -> Result<T>,
+) -> Result<T> {
     authenticate(repo, identity)?;
     let config = model::config(&repo.snapshot(repo.tip()?)?)?;
     let clock_now = clock(config.clock == Clock::Simulated)?;
@@ -195,7 +219,8 @@ pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Resu
         Some(t) => clock_now.max(repo.commit_time(t)?),
         None => clock_now,
     };
-    let snap = repo.snapshot(tip)?;
+    let base = repo.snapshot(tip)?;
+    let snap = Overlay { base: &base, blobs };
     f(&Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening })
 }
 

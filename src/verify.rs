@@ -553,6 +553,7 @@ fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<A
         }
         let Ok(message) = std::str::from_utf8(bytes) else { continue };
         let (_, Some(entry)) = engine::split_read_anchor(message) else { continue };
+        let Ok(entry) = Oid::from_str(entry) else { continue };
         let Some(trailers) = engine::parse_trailers(message) else { continue };
         anchors.push(Anchor { commit: commit.id(), actor: trailers.actor, entry });
     }

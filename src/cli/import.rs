@@ -230,7 +230,8 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
     };
     // The procedure reads the archive by id; it reaches the object database only with
     // the import's commit, so a refused import leaves nothing behind.
-    let blob = crate::repo::stage_blob(archive)?;
+    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &archive)?;
+    let staged = std::collections::BTreeMap::from([(blob.to_string(), archive)]);
     let input = Input {
         format,
         source_name: source.file_name().unwrap_or_default().to_string_lossy().into_owned(),
@@ -239,7 +240,7 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
         timezone,
         excluded,
     };
-    let plan = crate::run::preview(&repo, &identity, |ctx| import::plan(ctx, &input, import::VERSION))?;
+    let plan = crate::run::preview_staged(&repo, &identity, &staged, |ctx| import::plan(ctx, &input, import::VERSION))?;
     let mut doc = summary(&plan, &input.excluded);
     doc["ok"] = json!(true);
     doc["dry_run"] = json!(dry_run);
@@ -286,7 +287,8 @@ pub fn import(env: &Env, command: ImportCommand) -> Result<()> {
         return Ok(());
     }
     drop(plan);
-    let outcome = crate::run::run::<Import2>(&repo, &identity, &input)?;
+    let now = crate::run::procedure_now(&repo)?;
+    let outcome = crate::run::run_staged::<Import2>(&repo, &identity, &input, now, &staged)?;
     let record = outcome.effect.record.clone().unwrap_or_default();
     doc["commit"] = json!(outcome.commit.to_string());
     for key in ["imported", "already_imported", "rejected", "excluded", "notes"] {

@@ -239,16 +239,21 @@ type Settings = std::sync::Arc<std::sync::RwLock<Intake>>;
 
 /// Connections served at once; more are answered 503 at once. Each holds a thread for
 /// at most [`REQUEST_DEADLINE`] plus the time to check and store its payload.
-const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS: usize = 256;
+
+/// Connections served at once from one sender (one IPv4 address, one IPv6 /64): one
+/// host opening idle connections must not fill the whole cap and starve `/healthz` and
+/// every other sender.
+const MAX_PER_PEER: usize = 16;
 
 /// How long a sender has to send a whole request, headers and body.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
 /// What every receiver needs.
 struct Receiver {
-    root: PathBuf,
     inbox: PathBuf,
-    actor: String,
+    /// The checker thread (see [`Checker`]).
+    checker: Checker,
     /// SHA-256 of the token; compared digest to digest, in constant time.
     token: Option<[u8; 32]>,
     settings: Settings,
@@ -298,13 +303,8 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
     let listener = std::net::TcpListener::bind(&listen)
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
     let settings: Settings = std::sync::Arc::new(std::sync::RwLock::new(intake_settings(&repo)?));
-    let receiver = std::sync::Arc::new(Receiver {
-        root: repo.root().to_path_buf(),
-        inbox: inbox.clone(),
-        actor: identity.actor.clone(),
-        token,
-        settings: settings.clone(),
-    });
+    let checker = Checker::start(repo.root(), &identity.actor)?;
+    let receiver = std::sync::Arc::new(Receiver { inbox: inbox.clone(), checker, token, settings: settings.clone() });
     if token.is_none() {
         env.ui.status("warning: --insecure-no-auth: anyone who can reach this address can open incidents");
     }
@@ -313,21 +313,76 @@ pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
     drain(env, &repo, &identity, &inbox, Some(&settings))
 }
 
-/// Takes connections, each on its own thread, at most [`MAX_CONNECTIONS`] at once.
+/// The sender a connection counts against: its IPv4 address, or its IPv6 /64 (one host
+/// commonly holds a whole /64).
+fn peer_key(addr: std::net::SocketAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv6Addr};
+    match addr.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// The connections open, in all and per sender.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_peer: std::collections::HashMap<std::net::IpAddr, usize>,
+}
+
+/// One connection's place under the caps, given back when it is dropped.
+struct Slot {
+    open: std::sync::Arc<std::sync::Mutex<Open>>,
+    peer: std::net::IpAddr,
+}
+
+impl Slot {
+    /// A place for a connection from `peer`, or why there is none.
+    fn take(open: &std::sync::Arc<std::sync::Mutex<Open>>, peer: std::net::IpAddr) -> Option<Slot> {
+        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = o.per_peer.get(&peer).copied().unwrap_or(0);
+        if o.total >= MAX_CONNECTIONS || mine >= MAX_PER_PEER {
+            return None;
+        }
+        o.total += 1;
+        o.per_peer.insert(peer, mine + 1);
+        Some(Slot { open: open.clone(), peer })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.total -= 1;
+        if let Some(n) = o.per_peer.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                o.per_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Takes connections, each on its own thread, at most [`MAX_CONNECTIONS`] at once and
+/// [`MAX_PER_PEER`] from one sender.
 fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let open = std::sync::Arc::new(AtomicUsize::new(0));
+    let open = std::sync::Arc::new(std::sync::Mutex::new(Open::default()));
     loop {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept() {
+            Ok((stream, addr)) => (stream, peer_key(addr)),
             Err(_) => {
                 // Out of descriptors, or a connection reset before it was taken.
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
-        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            open.fetch_sub(1, Ordering::SeqCst);
+        let Some(slot) = Slot::take(&open, peer) else {
             // Answered here and at once: no lingering read may hold up the accept loop.
             use std::io::Write;
             let _ = stream.set_nonblocking(true);
@@ -338,11 +393,13 @@ fn accept(listener: std::net::TcpListener, receiver: std::sync::Arc<Receiver>) {
             );
             let _ = (&stream).write_all(&[head.as_bytes(), &body].concat());
             continue;
-        }
-        let (receiver, open) = (receiver.clone(), open.clone());
+        };
+        let receiver = receiver.clone();
+        // The slot moves into the thread; if no thread can be made, it is dropped here
+        // with the connection, and its place is given back.
         let spawned = std::thread::Builder::new().spawn(move || {
+            let _slot = slot;
             serve_one(stream, &receiver);
-            open.fetch_sub(1, Ordering::SeqCst);
         });
         if spawned.is_err() {
             std::thread::sleep(Duration::from_millis(50));
@@ -422,7 +479,7 @@ fn route(
     }
     // Refused now, not after the 200: whatever the procedure would refuse later.
     let count = events.len();
-    let opened = check(receiver, events).map_err(|e| match e.kind {
+    let opened = receiver.checker.check(events).map_err(|e| match e.kind {
         Kind::Internal | Kind::Conflict => (503, vec![], format!("checking the payload: {}", e.message)),
         _ => (400, vec![], e.message),
     })?;
@@ -442,17 +499,64 @@ fn route(
     }
 }
 
+/// A payload to check and where to send the verdict.
+type Job = (Vec<EventInput>, std::sync::mpsc::SyncSender<Result<usize>>);
+
+/// The receivers' one way to the repository: a thread that keeps it open and runs
+/// `event.ingest` on each payload alone without committing, at the tip of the moment.
+/// Opening the repository for every request (config files, refs, a cold object cache,
+/// `ims.yaml` parsed again on a fresh thread) cost several times the dry run itself; on
+/// one long-lived thread the repository, libgit2's caches and the parsed `ims.yaml` and
+/// people stay warm, and the check is still the procedure's own, at the current tip.
+struct Checker {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Checker {
+    fn start(root: &Path, actor: &str) -> Result<Checker> {
+        let repo = Repo::discover(root)?;
+        let (root, actor) = (root.to_path_buf(), actor.to_string());
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("intake-check".into())
+            .spawn(move || {
+                let mut repo = Some(repo);
+                for (events, answer) in rx {
+                    let verdict = match repo.take().map_or_else(|| Repo::discover(&root), Ok) {
+                        Ok(r) => {
+                            // A procedure that panics fails this payload, not the checker.
+                            let verdict =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dry_run(&r, &actor, events)))
+                                    .unwrap_or_else(|_| Err(Error::internal("checking the payload failed")));
+                            // A repository that failed on us is opened afresh next time.
+                            if !verdict.as_ref().is_err_and(|e| e.kind == Kind::Internal) {
+                                repo = Some(r);
+                            }
+                            verdict
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = answer.send(verdict);
+                }
+            })
+            .map_err(|e| Error::internal(format!("intake serve: cannot start the checker: {e}")))?;
+        Ok(Checker { jobs: tx })
+    }
+
+    /// The incidents the payload would open now, or the reason it would be refused.
+    fn check(&self, events: Vec<EventInput>) -> Result<usize> {
+        let (answer, verdict) = std::sync::mpsc::sync_channel(1);
+        self.jobs.send((events, answer)).map_err(|_| Error::internal("the payload checker has stopped"))?;
+        verdict.recv().map_err(|_| Error::internal("the payload checker has stopped"))?
+    }
+}
+
 /// Runs `event.ingest` on the payload alone without committing: the incidents it would
 /// open now, or the reason it would be refused.
-fn check(receiver: &Receiver, events: Vec<EventInput>) -> Result<usize> {
-    let repo = Repo::discover(&receiver.root)?;
-    let now = crate::run::procedure_now(&repo)?;
-    let effect = crate::run::unless_nothing_new(crate::run::dry_run::<Ingest>(
-        &repo,
-        &receiver.actor,
-        &ingest_input(events, now),
-        now,
-    ))?;
+fn dry_run(repo: &Repo, actor: &str, events: Vec<EventInput>) -> Result<usize> {
+    let now = crate::run::procedure_now(repo)?;
+    let effect =
+        crate::run::unless_nothing_new(crate::run::dry_run::<Ingest>(repo, actor, &ingest_input(events, now), now))?;
     Ok(effect.map_or(0, |effect| {
         effect
             .actions

@@ -150,7 +150,7 @@ fn one(f: &File, zone: chrono_tz::Tz, reading: Reading, read: &mut Read) -> std:
         reported_by: actor.into(),
         created_at: start,
         updated_at: end.unwrap_or(start),
-        ..crate::procedures::incident::blank()
+        ..crate::model::Incident::blank()
     };
     inc.track(start, UNKNOWN, "status", None, Some(Status::Open.to_string()));
     inc.track(start, UNKNOWN, "priority", None, Some(level.to_string()));

@@ -539,7 +539,7 @@ fn incident(
         reported_by: actor.into(),
         created_at: created,
         updated_at: created,
-        ..crate::procedures::incident::blank()
+        ..crate::model::Incident::blank()
     };
     let text = |field: &str, v: &str, shape| hygiene::text(rules, field, v, shape).map_err(|e| e.message);
     let mut state: Option<Status> = None;

@@ -86,6 +86,20 @@ pub struct Calendar {
     pub holidays: Vec<String>,
 }
 
+impl Calendar {
+    /// The spec text a record carries (see [`crate::calendar::Calendar::parse`]):
+    /// `tz=Europe/Paris days=mon,tue,wed,thu,fri hours=09:00-17:00 holidays=2026-12-25`.
+    pub fn spec(&self) -> String {
+        format!(
+            "tz={} days={} hours={} holidays={}",
+            self.timezone,
+            self.days.join(","),
+            self.hours,
+            self.holidays.join(",")
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlaTarget {
@@ -296,7 +310,7 @@ impl Config {
             }
         }
         for (name, cal) in &self.sla.calendars {
-            crate::sla::Calendar::from_config(cal).map_err(|e| e.context(format!("sla.calendars.{name}")))?;
+            crate::calendar::Calendar::parse(&cal.spec()).map_err(|e| e.context(format!("sla.calendars.{name}")))?;
         }
         let known = |c: &str| c == "24x7" || self.sla.calendars.contains_key(c);
         if !known(&self.sla.calendar) {
@@ -348,11 +362,11 @@ pub fn parse_duration(text: &str) -> Result<i64> {
 }
 
 impl Config {
-    /// The calendar spec (see [`crate::sla::Calendar`]) that applies to `service`.
+    /// The calendar spec (see [`crate::calendar::Calendar`]) that applies to `service`.
     pub fn calendar_spec(&self, service: &str) -> String {
         let name = self.sla.service_calendars.get(service).unwrap_or(&self.sla.calendar);
         match self.sla.calendars.get(name) {
-            Some(c) => crate::sla::Calendar::spec_of(c),
+            Some(c) => c.spec(),
             None => "24x7".into(),
         }
     }

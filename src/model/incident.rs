@@ -128,6 +128,53 @@ pub struct Feedback {
 }
 
 impl Incident {
+    /// An incident with every field empty, for readers that fill in only what they need
+    /// (the import readers, the report's KPI facts, the procedures that open one).
+    pub fn blank() -> Incident {
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Incident {
+            schema: SCHEMA.into(),
+            incident_id: String::new(),
+            title: String::new(),
+            description: None,
+            service: String::new(),
+            source: Source::UserReport,
+            category: None,
+            subcategory: None,
+            priority: None,
+            severity: None,
+            priority_justification: None,
+            status: Status::Open,
+            reporter: String::new(),
+            reported_by: String::new(),
+            assigned_team: None,
+            assignee: None,
+            workaround_available: false,
+            workaround: None,
+            diagnosis: vec![],
+            problem_ids: vec![],
+            change_ids: vec![],
+            kb_ids: vec![],
+            communications: vec![],
+            vendor_engagements: vec![],
+            timeline: vec![],
+            sla: None,
+            created_at: epoch,
+            acknowledged_at: None,
+            resolved_at: None,
+            resolved_by: None,
+            resolution_code: None,
+            resolution_summary: None,
+            altered_production: false,
+            closed_at: None,
+            closed_by: None,
+            closure_notes: None,
+            feedback: None,
+            source_sla_met: None,
+            updated_at: epoch,
+        }
+    }
+
     /// Appends a timeline entry when `from != to`.
     pub fn track(&mut self, at: DateTime<Utc>, by: &str, field: &str, from: Option<String>, to: Option<String>) {
         if from != to {

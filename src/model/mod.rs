@@ -17,7 +17,7 @@ pub mod problem;
 pub mod proposal;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 
@@ -239,6 +239,34 @@ pub fn all_records(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<(String,
         }
     }
     Ok(out)
+}
+
+/// A snapshot with blobs laid over it that are not in the repository yet (an import's
+/// archive, which reaches the object database only with the import's commit): the
+/// procedure reads them by id as it would read them on replay, and the caller hands them
+/// over explicitly, so a procedure that halts leaves nothing behind.
+pub struct Overlay<'a> {
+    pub base: &'a dyn Snapshot,
+    /// Blobs by id (hex).
+    pub blobs: &'a BTreeMap<String, Vec<u8>>,
+}
+
+impl Snapshot for Overlay<'_> {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.base.read(path)
+    }
+    fn list(&self, path: &str) -> Result<Vec<String>> {
+        self.base.list(path)
+    }
+    fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        match self.base.blob(id)? {
+            Some(bytes) => Ok(Some(bytes)),
+            None => Ok(self.blobs.get(id).cloned()),
+        }
+    }
+    fn cache(&self) -> Option<&ParseCache> {
+        self.base.cache()
+    }
 }
 
 /// The parent state of the root commit.

@@ -81,7 +81,7 @@ fn walk(repo: &Repo, tip: git2::Oid, known: Option<git2::Oid>) -> Result<Vec<Aud
 /// with the new commits' entries in front when the tip moved forward, else a full walk.
 pub fn index(repo: &Repo) -> Result<Index> {
     let Some(tip) = repo.tip()? else { return Ok(Index::new()) };
-    let path = repo.git.path().join("ims").join(format!("site-audit-{}.tsv", env!("CARGO_PKG_VERSION")));
+    let path = super::cache::cache_dir(repo).join(format!("site-audit-{}.tsv", env!("CARGO_PKG_VERSION")));
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut lines = text.lines();
     let cached_tip = lines.next().and_then(|l| l.strip_prefix("tip ")).and_then(|t| git2::Oid::from_str(t).ok());
@@ -104,7 +104,7 @@ pub fn index(repo: &Repo) -> Result<Index> {
             body.push_str(&l.to_line());
             body.push('\n');
         }
-        super::incidents::save(&path, &body);
+        super::cache::save(&path, &body);
     }
     let mut out = Index::new();
     for l in all {

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
 use super::audit::Index;
+use super::cache::{cache_dir, save, write_if_changed};
 use crate::error::{Error, Result};
 use crate::model::enums::{Level, Status};
 use crate::model::Incident;
@@ -76,22 +77,6 @@ pub fn render_key(parts: &[&str]) -> String {
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `bytes` to `path` unless it already holds them; whether it wrote.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
-    if std::fs::read(path).ok().as_deref() == Some(bytes) {
-        return Ok(false);
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, bytes)?;
-    Ok(true)
-}
-
-fn cache_dir(repo: &Repo) -> PathBuf {
-    repo.git.path().join("ims")
-}
-
 fn summaries_path(repo: &Repo) -> PathBuf {
     cache_dir(repo).join(format!("site-summaries-f{}-{}.tsv", crate::report::FACTS_FORMAT, env!("CARGO_PKG_VERSION")))
 }
@@ -100,12 +85,6 @@ fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf
     let out = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
     let key = render_key(&[&out.to_string_lossy(), if internal { "internal" } else { "public" }]);
     cache_dir(repo).join(format!("site-{name}-{}.tsv", &key[..16]))
-}
-
-/// Replaces a cache file whole. A cache that cannot be written is only a slower next
-/// build, never a failed one.
-pub fn save(path: &Path, body: &str) {
-    let _ = crate::repo::write_atomically(path, body.as_bytes());
 }
 
 /// Everything `render_page` needs besides the incident.

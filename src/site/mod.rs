@@ -22,6 +22,7 @@ use crate::repo::Repo;
 
 pub mod audience;
 mod audit;
+mod cache;
 mod incidents;
 
 use audience::{is_public, public_text, Links, Record};
@@ -102,26 +103,39 @@ fn folder_audience(out: &Path) -> Result<Option<std::result::Result<Audience, St
 /// Refuses (exit 5) to build for `audience` into a folder holding another audience's
 /// build or other files, naming what it found.
 fn check_folder(out: &Path, audience: Audience) -> Result<()> {
-    let what = match folder_audience(out)? {
+    let (what, advice) = match folder_audience(out)? {
         None => return Ok(()),
         Some(Ok(found)) if found == audience => return Ok(()),
-        Some(Ok(found)) => format!("an {} site build", found.as_str()).replace("an public", "a public"),
-        Some(Err(what)) => what,
+        Some(Ok(found)) => (
+            format!("an {} site build", found.as_str()).replace("an public", "a public"),
+            "pass --clean to empty it first, or choose another --out",
+        ),
+        Some(Err(what)) => (what, "choose another --out"),
     };
     Err(Error::precondition(format!(
-        "{}: holds {what}; a {} build will not write there (pass --clean to empty it first, or choose another --out)",
+        "{}: holds {what}; a {} build will not write there ({advice})",
         out.display(),
         audience.as_str()
     )))
 }
 
-/// Empties `out` for a clean build. Refuses a folder that is or holds the repository.
+/// Empties `out` for a clean build. Refuses a folder that is or holds the repository,
+/// lies inside its git folder, or holds anything but a site build: `--clean` with a
+/// mistyped `--out` must never delete the history or someone's files.
 pub fn clean(repo: &Repo, out: &Path) -> Result<()> {
     let Ok(dir) = std::fs::canonicalize(out) else { return Ok(()) };
-    let root = std::fs::canonicalize(repo.root()).unwrap_or_else(|_| repo.root().to_path_buf());
-    if root.starts_with(&dir) || dir.join(".git").exists() {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let root = canonical(repo.root());
+    let git = [canonical(repo.git.path()), canonical(repo.git.commondir())];
+    if root.starts_with(&dir) || dir.join(".git").exists() || git.iter().any(|g| dir.starts_with(g)) {
         return Err(Error::precondition(format!(
             "{}: holds the repository; --clean empties only a site folder",
+            out.display()
+        )));
+    }
+    if let Some(Err(what)) = folder_audience(&dir)? {
+        return Err(Error::precondition(format!(
+            "{}: holds {what}; --clean empties only a site build's folder (choose another --out)",
             out.display()
         )));
     }
@@ -157,6 +171,15 @@ impl View<'_> {
         match self {
             View::Internal => text,
             View::Public { links, .. } => public_text(text, links),
+        }
+    }
+
+    /// Whether this audience may not read `text` (it names a person, an email address
+    /// or a phone number, and the audience is the public).
+    fn withholds(&self, text: &str) -> bool {
+        match self {
+            View::Internal => false,
+            View::Public { links, .. } => audience::personal_data(text, links),
         }
     }
 
@@ -382,7 +405,7 @@ fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
 pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) -> Result<Built> {
     let tip = repo.tip()?.ok_or_else(|| Error::invalid("nothing to build: the branch has no commits"))?;
     check_folder(out, audience)?;
-    incidents::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
+    cache::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
     let snap = repo.snapshot(Some(tip))?;
     let config = model::config(&snap)?;
     let internal = audience == Audience::Internal;
@@ -445,7 +468,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {
         json!({"id": i.id, "title": view.text(&i.title), "status": i.status.as_str(),
-               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": i.service,
+               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": view.text(&i.service),
                "created_at": fmt(&Some(i.created_at))})
     };
     let chunks: Vec<&[incidents::Summary]> =
@@ -480,7 +503,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         c.insert("page", &(n + 1));
         c.insert("pages", &if links.len() > 1 { links.clone() } else { vec![] });
         list_written +=
-            usize::from(incidents::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
+            usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
         list_manifest.made(&rel, &key);
     }
     list_manifest.save();
@@ -489,7 +512,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let rows: Vec<Value> = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, p.service.clone().unwrap_or_default(), p.incident_ids.len().to_string()]}))
+        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
         .collect();
     pages.insert(
         "problems/index.html".into(),
@@ -525,8 +548,14 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut search = Vec::new();
     for a in &articles {
         let mut c = ctx_for("../");
-        let body = view.text(&a.body);
-        let html = if body == a.body { markdown(&a.body) } else { format!("<p>{}</p>", escape(body)) };
+        // Judged as written and as the reader sees it: markdown emphasis or an entity
+        // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
+        let rendered = markdown(&a.body);
+        let html = if view.withholds(&a.body) || view.withholds(&visible_text(&rendered)) {
+            format!("<p>{}</p>", escape(audience::WITHHELD))
+        } else {
+            rendered
+        };
         c.insert("a", &json!({"id": a.kb_id, "title": view.text(&a.title), "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
         pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
         if a.status == model::kb::ArticleStatus::Published {
@@ -683,7 +712,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // hidden from this audience, a report period that moved).
     let mut written = loaded.written + list_written;
     for (rel, text) in &pages {
-        written += usize::from(incidents::write_if_changed(&out.join(rel), text.as_bytes())?);
+        written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
     let mut on_disk = Some(on_disk);
     for dir in ["incidents", "kb", "reports"] {
@@ -831,6 +860,27 @@ fn escape(s: &str) -> String {
 }
 
 /// Markdown to HTML, sanitized: no script, no event handlers, no foreign elements.
+/// The text a reader sees in sanitized HTML: tags dropped (inline ones join what they
+/// split), the entities the sanitizer writes decoded.
+fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 pub fn markdown(text: &str) -> String {
     let parser = pulldown_cmark::Parser::new(text);
     let mut html = String::new();
@@ -864,7 +914,7 @@ fn incident_view(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>) -> Va
         "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"),
         "severity": i.severity.map(|p| p.as_str()).unwrap_or("—"),
         "category": i.category.map(|p| p.as_str()).unwrap_or("—"),
-        "service": i.service, "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
+        "service": view.text(&i.service), "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
         "created_at": fmt(&Some(i.created_at)), "acknowledged_at": fmt(&i.acknowledged_at),
         "resolved_at": fmt(&i.resolved_at), "closed_at": fmt(&i.closed_at),
         "reporter": if internal { Value::from(i.reporter.clone()) } else { Value::Null },

@@ -237,6 +237,135 @@ fn a_build_refuses_a_folder_holding_the_other_audience_unless_cleaned() {
 }
 
 #[test]
+fn clean_never_empties_the_git_folder_a_records_folder_or_foreign_files() {
+    let (repo, _, _) = repo_with_secrets();
+    let auditor = who("auditor");
+    let commits = repo.git(&["rev-list", "--count", "HEAD"]);
+    // `--out .git` is inside the repository without holding it: the history must stay.
+    for out in [".git", ".git/objects", "people", "records"] {
+        let count = || {
+            let mut found = Vec::new();
+            files(&repo.path.join(out), &mut found);
+            found.len()
+        };
+        let before = count();
+        let err = repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", out, "--clean"], 5);
+        assert!(err.contains(out), "{out}: {err}");
+        assert_eq!(count(), before, "{out}: nothing deleted");
+    }
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), commits);
+    assert!(repo.path.join(".git/HEAD").exists());
+    // A folder of someone's own files outside the repository is not a site build either.
+    let mine = repo.tmp.path().join("documents");
+    std::fs::create_dir_all(mine.join("sub")).unwrap();
+    std::fs::write(mine.join("thesis.txt"), "years of work").unwrap();
+    let err =
+        repo.fails(&auditor, &["site", "build", "--audience", "public", "--out", mine.to_str().unwrap(), "--clean"], 5);
+    assert!(err.contains("not a site build"), "{err}");
+    assert_eq!(read(&mine.join("thesis.txt")), "years of work");
+    assert!(mine.join("sub").is_dir());
+    // A site build's own folder is still emptied.
+    repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", "pub"]);
+    std::fs::write(repo.path.join("pub/stale.html"), "old").unwrap();
+    repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", "pub", "--clean"]);
+    assert!(!repo.path.join("pub/stale.html").exists());
+}
+
+#[test]
+fn a_symlinked_template_is_refused_and_never_publishes_what_it_points_at() {
+    let (repo, _, _) = repo_with_secrets();
+    // A template that is a link to a file the build can read: the build's environment
+    // (a CI job's secrets) or any other file would be published as the page. Left in the
+    // working tree it is never read (overrides come from the committed tree, through
+    // `ims template set`); committed by hand, it stops the build (govern.rs covers that).
+    let secret = repo.tmp.path().join("secret.txt");
+    std::fs::write(&secret, "TOKEN-ZZ-4242").unwrap();
+    std::fs::create_dir_all(repo.path.join("templates")).unwrap();
+    std::os::unix::fs::symlink(&secret, repo.path.join("templates/index.html")).unwrap();
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    assert!(all_text(&out).iter().all(|(_, t)| !t.contains("TOKEN-ZZ-4242")), "nothing published");
+    let link = repo.tmp.path().join("link.html");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let err = repo.fails(&who("incident_manager"), &["template", "set", "index.html", link.to_str().unwrap()], 3);
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[test]
+fn markdown_cannot_hide_personal_data_from_the_public_sites_check() {
+    let repo = Repo::with_everyone();
+    let (l2, im) = (who("L2"), who("incident_manager"));
+    let article = |title: &str, body: &str| -> String {
+        let file = repo.tmp.path().join(format!("{title}.md"));
+        std::fs::write(&file, body).unwrap();
+        let kb = id_of(&repo.ok(
+            &l2,
+            &["kb", "draft", "--title", title, "--type", "prevention", "--body-file", file.to_str().unwrap()],
+        ));
+        repo.ok(&l2, &["kb", "submit", &kb]);
+        repo.ok(&im, &["kb", "publish", &kb]);
+        kb
+    };
+    // Emphasis splits a registered person's name, entities spell an address and a phone
+    // number: the raw markdown matches nothing, the page shows all three.
+    let hidden = [
+        article("Name", "Ask Ines **Manager** for access.\n"),
+        article("Mail", "Write to ines&#64;example.com.\n"),
+        article("Phone", "Call +44&#32;20&#32;7946&#32;0958.\n"),
+    ];
+    let plain = article("Plain", "Restart the *app* servers &amp; wait.\n");
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    for kb in &hidden {
+        let page = read(&out.join(format!("kb/{kb}.html")));
+        assert!(page.contains("(withheld from the public site)"), "{kb}: {page}");
+        for leak in ["<strong>Manager</strong>", "ines@example.com", "7946"] {
+            assert!(!page.contains(leak), "{kb} shows {leak}: {page}");
+        }
+    }
+    let page = read(&out.join(format!("kb/{plain}.html")));
+    assert!(page.contains("Restart the <em>app</em> servers &amp; wait."), "{page}");
+}
+
+#[test]
+fn a_service_name_holding_personal_data_is_withheld_on_the_public_site() {
+    let repo = Repo::with_everyone();
+    let (sd, l2) = (who("service_desk"), who("L2"));
+    // With no `services` allowlist a service is free text, shown on incident pages, the
+    // incident list and the problem list.
+    let args = ["incident", "identify", "--title", "Printer jam", "--source", "user_report", "--service"];
+    let mail = id_of(&repo.ok(&sd, &[&args[..], &["desk-of-ines@example.com"]].concat()));
+    let phone = id_of(&repo.ok(&sd, &[&args[..], &["call +44 20 7946 0958"]].concat()));
+    let plain = repo.incident("Checkout is slow");
+    repo.ok(
+        &l2,
+        &[
+            "problem",
+            "create",
+            "--title",
+            "Jams",
+            "--description",
+            "d",
+            "--source",
+            "incident_trend",
+            "--service",
+            "desk-of-ines@example.com",
+            "--incident",
+            &mail,
+        ],
+    );
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    let all: String = all_text(&out).into_iter().map(|(_, t)| t).collect();
+    for leak in ["desk-of-ines@example.com", "7946"] {
+        assert!(!all.contains(leak), "the public site shows {leak}");
+    }
+    assert!(read(&out.join(format!("incidents/{mail}.html"))).contains("(withheld from the public site)"));
+    assert!(read(&out.join(format!("incidents/{phone}.html"))).contains("(withheld from the public site)"));
+    assert!(read(&out.join(format!("incidents/{plain}.html"))).contains("shop"));
+}
+
+#[test]
 fn the_public_site_leaves_out_what_the_public_may_not_see() {
     let (repo, s) = repo_with_linked_secrets();
     let out = repo.tmp.path().join("public");

@@ -256,7 +256,7 @@ impl Procedure for Ingest {
                         reported_by: ctx.actor.into(),
                         created_at: ctx.now,
                         updated_at: ctx.now,
-                        ..crate::procedures::incident::blank()
+                        ..crate::model::Incident::blank()
                     };
                     inc.track(ctx.now, ctx.actor, "status", None, Some(Status::Open.to_string()));
                     inc.track(ctx.now, ctx.actor, "category", None, Some(r.category.to_string()));

@@ -99,50 +99,9 @@ pub fn communicate(
     Ok(())
 }
 
-/// An incident with every field empty, for readers that fill in only what they need.
+/// An incident with every field empty (see [`Incident::blank`]).
 pub fn blank() -> crate::model::Incident {
-    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
-    crate::model::Incident {
-        schema: crate::model::incident::SCHEMA.into(),
-        incident_id: String::new(),
-        title: String::new(),
-        description: None,
-        service: String::new(),
-        source: crate::model::enums::Source::UserReport,
-        category: None,
-        subcategory: None,
-        priority: None,
-        severity: None,
-        priority_justification: None,
-        status: Status::Open,
-        reporter: String::new(),
-        reported_by: String::new(),
-        assigned_team: None,
-        assignee: None,
-        workaround_available: false,
-        workaround: None,
-        diagnosis: vec![],
-        problem_ids: vec![],
-        change_ids: vec![],
-        kb_ids: vec![],
-        communications: vec![],
-        vendor_engagements: vec![],
-        timeline: vec![],
-        sla: None,
-        created_at: epoch,
-        acknowledged_at: None,
-        resolved_at: None,
-        resolved_by: None,
-        resolution_code: None,
-        resolution_summary: None,
-        altered_production: false,
-        closed_at: None,
-        closed_by: None,
-        closure_notes: None,
-        feedback: None,
-        source_sla_met: None,
-        updated_at: epoch,
-    }
+    crate::model::Incident::blank()
 }
 
 /// Escalates to `target` (status `escalated`, team changed if it differs) and records
