@@ -416,8 +416,15 @@ pub fn template(env: &Env, command: TemplateCommand) -> Result<()> {
             let bytes = read_template_file(&file)?;
             // Checked before anything is staged, naming the file.
             tp::check_template(&name, &bytes)?;
-            let blob = crate::repo::stage_blob(bytes)?.to_string();
-            env.run::<TemplateSet>(&repo, &tp::TemplateSetInput { name, blob, proposal_id: proposal_id(env, &repo)? })
+            // The file is named by its blob id and handed to the procedure through an
+            // overlay snapshot; the commit stores it.
+            let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?.to_string();
+            let staged = std::collections::BTreeMap::from([(blob.clone(), bytes)]);
+            let input = tp::TemplateSetInput { name, blob, proposal_id: proposal_id(env, &repo)? };
+            let identity = env.identity(&repo)?;
+            let outcome = crate::run::run_staged::<TemplateSet>(&repo, &identity, &input, env.now(&repo)?, &staged)?;
+            env.report(&outcome.effect, outcome.commit);
+            Ok(())
         }
         TemplateCommand::Remove { name } => {
             env.run::<TemplateRemove>(&repo, &tp::TemplateRemoveInput { name, proposal_id: proposal_id(env, &repo)? })
