@@ -120,7 +120,7 @@ fn key_for(seed: u64, email: &str) -> Signer {
 }
 
 fn key_line(signer: &Signer) -> Result<String> {
-    crate::signing::key_line(&signer.public_key())
+    Ok(crate::signing::key_line(&signer.public_key())?)
 }
 
 /// Builds the demo repository at `path` and its site.

@@ -1,34 +1,19 @@
 //! ims: incident management with no server. Records are schema-validated YAML files in
 //! a git repository; each governed procedure of the policy is one SSH-signed commit.
 //!
-//! Layers: [`model`], [`engine`] and [`procedures`] are pure; [`repo`] is the only code
-//! that touches git and the file system; [`run`] is the shell that joins them; [`cli`]
-//! parses and prints.
+//! This crate is the shell: the command line ([`cli`]), the static site ([`site`]), the
+//! demo and monitoring intake. It stands on two layers, re-exported here under their
+//! module names: `ims-core` (pure: [`model`], [`procedures`], [`engine`], canonical
+//! [`yaml`], [`schema`], [`sla`], [`report`], the [`import`] readers) and `ims-io`
+//! (git and keys: [`repo`], [`signing`], [`run`], [`replay`], [`verify`], [`sync`],
+//! [`query`]). See CONTRIBUTING.md for the layer rule.
 
-pub mod calendar;
+pub use ims_core::{
+    calendar, engine, hygiene, ids, import, keys, model, paths, procedures, report, schema, sla, terminal, yaml,
+};
+pub use ims_io::{error, index_file, query, replay, repo, run, signing, sync, verify};
+
 pub mod cli;
 pub mod demo;
-pub mod engine;
-pub mod error;
-pub mod hygiene;
-pub mod ids;
-pub mod import;
-pub mod index_file;
 pub mod intake;
-pub mod keys;
-pub mod model;
-pub mod paths;
-pub mod procedures;
-pub mod query;
-pub mod replay;
-pub mod repo;
-pub mod report;
-pub mod run;
-pub mod schema;
-pub mod signing;
 pub mod site;
-pub mod sla;
-pub mod sync;
-pub mod terminal;
-pub mod verify;
-pub mod yaml;

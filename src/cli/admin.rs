@@ -164,7 +164,7 @@ fn read_key(path: Option<PathBuf>) -> Result<Option<String>> {
     path.map(|p| {
         let text = String::from_utf8(crate::repo::read_capped(&p, crate::repo::caps::KEY, "--key")?)
             .map_err(|_| Error::invalid(format!("--key {}: not UTF-8 text", p.display())))?;
-        signing::key_line(&signing::parse_public(&text, "--key")?)
+        Ok(signing::key_line(&signing::parse_public(&text, "--key")?)?)
     })
     .transpose()
 }
@@ -415,7 +415,8 @@ pub fn template(env: &Env, command: TemplateCommand) -> Result<()> {
             let file = if file.is_absolute() { file } else { env.dir.join(file) };
             let bytes = read_template_file(&file)?;
             // Checked before anything is staged, naming the file.
-            tp::check_template(&name, &bytes)?;
+            let text = tp::check_template(&name, &bytes)?;
+            crate::site::check_template(&name, &text)?;
             // The file is named by its blob id and handed to the procedure through an
             // overlay snapshot; the commit stores it.
             let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?.to_string();

@@ -85,7 +85,7 @@ fn mapping_file(path: &Path) -> Result<csv::Mapping> {
     // A mapping is a page of YAML; anything larger is not one.
     let text = String::from_utf8(crate::repo::read_capped(path, crate::repo::caps::PAGE, "--mapping")?)
         .map_err(|_| Error::invalid(format!("{}: not UTF-8", path.display())))?;
-    csv::Mapping::parse(&text)
+    Ok(csv::Mapping::parse(&text)?)
 }
 
 /// A reason with what differs from item to item (line numbers, quoted values, times)

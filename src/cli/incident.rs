@@ -194,7 +194,7 @@ pub fn run(env: &Env, command: IncidentCommand) -> Result<()> {
     let com_id = || new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
     // Emails name people case-insensitively: the registered spelling goes to the procedure.
     let email = |e: Option<String>| -> Result<Option<String>> {
-        e.map(|e| crate::model::registered_email(&repo.snapshot(repo.tip()?)?, &e)).transpose()
+        e.map(|e| Ok(crate::model::registered_email(&repo.snapshot(repo.tip()?)?, &e)?)).transpose()
     };
     match command {
         IncidentCommand::Identify { title, service, source, reporter, description } => {

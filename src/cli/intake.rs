@@ -101,7 +101,7 @@ fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Res
     let mut rejected = 0;
     for f in files {
         let parsed = crate::repo::read_capped(&f, caps::PAYLOAD, "inbox file")
-            .and_then(|b| crate::intake::parse(&b, labels))
+            .and_then(|b| Ok(crate::intake::parse(&b, labels)?))
             .and_then(|ev| {
                 // A payload naming a service outside the allowlist is rejected on its own.
                 for e in &ev {

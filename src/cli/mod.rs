@@ -337,12 +337,12 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
 }
 
 /// Parses a policy word, giving exit 3 (not clap's 2) for an unknown value.
-pub fn parse<T: std::str::FromStr<Err = Error>>(text: &str) -> Result<T> {
-    text.parse()
+pub fn parse<T: std::str::FromStr<Err = ims_core::error::Error>>(text: &str) -> Result<T> {
+    Ok(text.parse()?)
 }
 
 /// Parses an optional policy word.
-pub fn parse_opt<T: std::str::FromStr<Err = Error>>(text: Option<&str>) -> Result<Option<T>> {
+pub fn parse_opt<T: std::str::FromStr<Err = ims_core::error::Error>>(text: Option<&str>) -> Result<Option<T>> {
     text.map(parse).transpose()
 }
 

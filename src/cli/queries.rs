@@ -198,7 +198,7 @@ pub fn audit(env: &Env, args: AuditArgs) -> Result<()> {
                 let _ = e;
                 text.clone()
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }),
         None => None,
     };

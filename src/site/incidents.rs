@@ -329,5 +329,5 @@ fn run_job(git: &git2::Repository, out: &Path, inputs: &PageInputs, job: Job) ->
 pub fn parse(repo: &Repo, s: &Summary) -> Result<Incident> {
     let blob = s.blob.ok_or_else(|| Error::internal("a summary without its blob"))?;
     let bytes = repo.git.find_blob(blob)?.content().to_vec();
-    crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &s.id)
+    Ok(crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &s.id)?)
 }

@@ -219,7 +219,7 @@ fn fmt(t: &Option<DateTime<Utc>>) -> String {
 
 /// The names of the built-in templates: the only ones `ims template set` may override.
 pub fn template_names() -> Vec<&'static str> {
-    BUILTIN.iter().map(|(n, _)| *n).collect()
+    crate::procedures::template::NAMES.to_vec()
 }
 
 /// The tera functions a template may call: they compute from their arguments only.
@@ -596,8 +596,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
     // engine `ims report` uses, with the same periods and previous periods.
     use crate::report::{Period, Selection};
-    let facts: Vec<crate::report::Facts> =
-        incidents.iter().map(|i| crate::report::Facts::from_cache_line(&i.facts)).collect::<Result<_>>()?;
+    let facts: Vec<crate::report::Facts> = incidents
+        .iter()
+        .map(|i| crate::report::Facts::from_cache_line(&i.facts))
+        .collect::<ims_core::error::Result<_>>()?;
     let mut ctxk = crate::query::report_context(&snap)?;
     if !internal {
         // The public's KPIs count only the problems, articles and changes it may see.
@@ -752,10 +754,10 @@ fn list(
 }
 
 fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<T>> {
-    model::all_records(snap, kind)?
+    Ok(model::all_records(snap, kind)?
         .into_iter()
         .map(|(path, bytes)| crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path))
-        .collect()
+        .collect::<ims_core::error::Result<_>>()?)
 }
 
 fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
@@ -979,4 +981,13 @@ fn feed(
     }
     x.push_str("</feed>\n");
     Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_built_in_templates_are_the_ones_the_template_procedures_know() {
+        let builtin: Vec<&str> = super::BUILTIN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(builtin, crate::procedures::template::NAMES);
+    }
 }

@@ -10,6 +10,7 @@ mod govern;
 mod import;
 mod intake;
 mod kpi;
+mod layers;
 mod lifecycle;
 mod queries;
 mod records;

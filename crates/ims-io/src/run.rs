@@ -200,7 +200,7 @@ pub fn run_staged<P: Procedure>(
 /// Calls `f` with the context a procedure run now would get (the identity checked, the
 /// tip's snapshot, the procedure's `now`) without committing anything: what `--dry-run`
 /// previews.
-pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> Result<T>) -> Result<T> {
+pub fn preview<T>(repo: &Repo, identity: &Identity, f: impl FnOnce(&Ctx) -> ims_core::error::Result<T>) -> Result<T> {
     preview_staged(repo, identity, &BTreeMap::new(), f)
 }
 
@@ -209,7 +209,7 @@ pub fn preview_staged<T>(
     repo: &Repo,
     identity: &Identity,
     blobs: &BTreeMap<String, Vec<u8>>,
-    f: impl FnOnce(&Ctx) -> Result<T>,
+    f: impl FnOnce(&Ctx) -> ims_core::error::Result<T>,
 ) -> Result<T> {
     authenticate(repo, identity)?;
     let config = model::config(&repo.snapshot(repo.tip()?)?)?;
@@ -221,7 +221,7 @@ pub fn preview_staged<T>(
     };
     let base = repo.snapshot(tip)?;
     let snap = Overlay { base: &base, blobs };
-    f(&Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening })
+    Ok(f(&Ctx { snap: &snap, actor: &identity.actor, now, rules: crate::hygiene::Rules::Screening })?)
 }
 
 /// What `P` would do at the tip at `now` ([`procedure_now`]), without signing or committing: the checks a later

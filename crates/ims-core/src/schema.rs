@@ -11,18 +11,18 @@ use crate::error::{Error, Result};
 
 /// Every schema: its versioned name and its text.
 pub const SCHEMAS: &[(&str, &str)] = &[
-    ("incident/1", include_str!("../schemas/incident.json")),
-    ("problem/1", include_str!("../schemas/problem.json")),
-    ("change/1", include_str!("../schemas/change.json")),
-    ("kb/1", include_str!("../schemas/kb.json")),
-    ("pir/1", include_str!("../schemas/pir.json")),
-    ("event/1", include_str!("../schemas/event.json")),
-    ("tool/1", include_str!("../schemas/tool.json")),
-    ("simulation/1", include_str!("../schemas/simulation.json")),
-    ("person/1", include_str!("../schemas/person.json")),
-    ("proposal/1", include_str!("../schemas/proposal.json")),
-    ("config/1", include_str!("../schemas/config.json")),
-    ("import/1", include_str!("../schemas/import.json")),
+    ("incident/1", include_str!("../../../schemas/incident.json")),
+    ("problem/1", include_str!("../../../schemas/problem.json")),
+    ("change/1", include_str!("../../../schemas/change.json")),
+    ("kb/1", include_str!("../../../schemas/kb.json")),
+    ("pir/1", include_str!("../../../schemas/pir.json")),
+    ("event/1", include_str!("../../../schemas/event.json")),
+    ("tool/1", include_str!("../../../schemas/tool.json")),
+    ("simulation/1", include_str!("../../../schemas/simulation.json")),
+    ("person/1", include_str!("../../../schemas/person.json")),
+    ("proposal/1", include_str!("../../../schemas/proposal.json")),
+    ("config/1", include_str!("../../../schemas/config.json")),
+    ("import/1", include_str!("../../../schemas/import.json")),
 ];
 
 /// The compiled validator for `name`, compiled on first use (a procedure needs one or

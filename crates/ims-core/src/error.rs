@@ -90,12 +90,6 @@ impl Error {
     }
 }
 
-impl From<git2::Error> for Error {
-    fn from(e: git2::Error) -> Self {
-        Error::internal(format!("git: {}", e.message()))
-    }
-}
-
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::internal(format!("i/o: {e}"))

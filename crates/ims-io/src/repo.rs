@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::error::{Error, Result};
 use crate::index_file::{self, Held};
 use crate::model::{ParseCache, Snapshot};
+use ims_core::error::Result as CoreResult;
 use std::rc::Rc;
 
 /// A records repository.
@@ -146,12 +147,12 @@ impl Snapshot for TreeSnapshot<'_> {
         Some(&self.parsed)
     }
 
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+    fn read(&self, path: &str) -> CoreResult<Option<Vec<u8>>> {
         let Some(oid) = self.blob_id(path)? else { return Ok(None) };
         if let Some(bytes) = BLOBS.with(|c| c.borrow().get(&oid).cloned()) {
             return Ok(Some(bytes));
         }
-        let bytes = self.repo.find_blob(oid)?.content().to_vec();
+        let bytes = self.repo.find_blob(oid).map_err(Error::from)?.content().to_vec();
         if bytes.len() <= 64 * 1024 {
             BLOBS.with(|c| {
                 let mut c = c.borrow_mut();
@@ -164,16 +165,16 @@ impl Snapshot for TreeSnapshot<'_> {
         Ok(Some(bytes))
     }
 
-    fn blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+    fn blob(&self, id: &str) -> CoreResult<Option<Vec<u8>>> {
         let Ok(oid) = Oid::from_str(id) else { return Ok(None) };
         match self.repo.find_blob(oid) {
             Ok(blob) => Ok(Some(blob.content().to_vec())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(Error::from(e).into()),
         }
     }
 
-    fn list(&self, path: &str) -> Result<Vec<String>> {
+    fn list(&self, path: &str) -> CoreResult<Vec<String>> {
         Ok(match self.subtree(path)? {
             Some(sub) => sub.iter().filter_map(|e| e.name().ok().map(String::from)).collect(),
             None => vec![],

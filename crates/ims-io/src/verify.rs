@@ -80,7 +80,7 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     };
     // A simulated clock (tests, demos, training) may run ahead of the real one.
     let simulated = TreeSnapshot::new(git, Some(tip))
-        .and_then(|snap| model::config(&snap))
+        .and_then(|snap| Ok(model::config(&snap)?))
         .map(|c| c.clock == model::config::Clock::Simulated)
         .unwrap_or(false);
     if simulated {
@@ -697,9 +697,9 @@ fn check_read_ref(
             out.push(v(format!("{name}: not signed by a key of {owner}")));
             continue;
         };
-        let line = signing::key_line(&key).map_err(at_)?;
+        let line = signing::key_line(&key).map_err(|e| at_(e.into()))?;
         let snap = TreeSnapshot::new(git, Some(oid)).map_err(at_)?;
-        let person = model::person(&snap, owner).map_err(at_)?;
+        let person = model::person(&snap, owner).map_err(|e| at_(e.into()))?;
         let Some(person) = person.filter(|p| p.keys.iter().any(|k| k.key == line)) else {
             out.push(v(format!("{name}: not signed by a key of {owner}")));
             continue;

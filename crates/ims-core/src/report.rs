@@ -695,7 +695,7 @@ mod tests {
 
     #[test]
     fn the_fast_reader_agrees_with_the_yaml_parser() {
-        let text = include_str!("../tests/schemas/valid/incident-closed-high.yaml");
+        let text = include_str!("../../../tests/schemas/valid/incident-closed-high.yaml");
         let full = Facts::of(&crate::yaml::from_str::<Incident>(text, "t").unwrap()).unwrap();
         assert!(lite(text).is_some(), "canonical records take the fast path");
         assert_eq!(Facts::from_text(text, "t").unwrap(), full);
@@ -706,7 +706,7 @@ mod tests {
 
     #[test]
     fn cache_lines_round_trip() {
-        let text = include_str!("../tests/schemas/valid/incident-closed-high.yaml");
+        let text = include_str!("../../../tests/schemas/valid/incident-closed-high.yaml");
         let mut f = Facts::from_text(text, "t").unwrap();
         f.title = "tab\there, newline\nthere, back\\slash".into();
         assert_eq!(Facts::from_cache_line(&f.to_cache_line().unwrap()).unwrap(), f);

@@ -1,0 +1,123 @@
+//! The I/O layer's error: a class (the same [`Kind`] as a procedure's halt, so the exit
+//! code is still decided in one place) and a message, plus the underlying git, file or
+//! JSON error as its source.
+//!
+//! A halt of the pure layer converts into it unchanged, and it converts back into one
+//! (for a [`Snapshot`](ims_core::model::Snapshot) read that failed in git), so the texts
+//! users and tests see are exactly the core's, and "git: …", "i/o: …", "json: …" for
+//! failures of the machinery.
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use ims_core::error::Kind;
+
+/// A failure of the I/O layer or a halt of a procedure it ran.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for Error {}
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), source: None }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::new(Kind::Internal, message)
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::new(Kind::Invalid, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::new(Kind::Forbidden, message)
+    }
+    pub fn precondition(message: impl Into<String>) -> Self {
+        Error::new(Kind::Precondition, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::new(Kind::Conflict, message)
+    }
+    pub fn nothing_new(message: impl Into<String>) -> Self {
+        Error::new(Kind::NothingNew, message)
+    }
+    /// Prefixes the message with context, keeping the class and the source.
+    pub fn context(self, what: impl fmt::Display) -> Self {
+        Error { message: format!("{what}: {}", self.message), ..self }
+    }
+    fn caused(kind: Kind, message: String, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error { kind, message, source: Some(Arc::new(source)) }
+    }
+}
+
+impl From<ims_core::error::Error> for Error {
+    fn from(e: ims_core::error::Error) -> Self {
+        Error::new(e.kind, e.message)
+    }
+}
+
+impl From<Error> for ims_core::error::Error {
+    fn from(e: Error) -> Self {
+        ims_core::error::Error::new(e.kind, e.message)
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::caused(Kind::Internal, format!("git: {}", e.message()), e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::caused(Kind::Internal, format!("i/o: {e}"), e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::caused(Kind::Internal, format!("json: {e}"), e)
+    }
+}
+
+/// The result type of the I/O layer and the shell.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_halt_crosses_the_layers_unchanged_and_a_git_error_keeps_its_source() {
+        let halt = ims_core::error::Error::precondition("incident X: needs status open");
+        let io: Error = halt.clone().into();
+        assert_eq!((io.kind, io.message.as_str()), (Kind::Precondition, "incident X: needs status open"));
+        assert_eq!(ims_core::error::Error::from(io), halt);
+        let git: Error = git2::Error::from_str("object not found").into();
+        assert_eq!((git.kind, git.to_string().as_str()), (Kind::Internal, "git: object not found"));
+        assert!(std::error::Error::source(&git).is_some(), "the git error is kept as the source");
+        let back = ims_core::error::Error::from(git.context("reading ims.yaml"));
+        assert_eq!(back.message, "reading ims.yaml: git: object not found");
+    }
+}
