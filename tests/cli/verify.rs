@@ -228,6 +228,27 @@ fn a_revoked_key_used_on_a_branch_forked_before_the_revocation_is_caught() {
 }
 
 #[test]
+fn work_by_a_person_demoted_on_the_other_side_of_a_merge_is_caught() {
+    let (repo, id) = story();
+    // L3 works on a branch forked while they still held the role…
+    repo.git(&["checkout", "-q", "-b", "old-work"]);
+    repo.ok(&who("L3"), &["incident", "notify", &id, "--to", "stakeholders", "--message", "all good"]);
+    repo.git(&["checkout", "-q", "main"]);
+    // …main takes the role away (the key stays active)…
+    repo.ok(&who("incident_manager"), &["person", "update", &who("L3"), "--role", "end_user"]);
+    repo.fails(&who("L3"), &["incident", "notify", &id, "--to", "stakeholders", "--message", "x"], 4);
+    let (code, doc) = verify(&repo, &[]);
+    assert_eq!(code, 0, "the cache holds the clean history: {doc}");
+    // …and a forge merge of the old branch must not carry the work the role no longer allows,
+    // with or without the cache.
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge old work", "old-work"]);
+    assert_caught(&repo, "authorization");
+    let (code, doc) = verify(&repo, &[]);
+    assert_eq!(code, 7, "{doc}");
+    assert!(doc["violations"].to_string().contains("lost role L3"), "{doc}");
+}
+
+#[test]
 fn a_merge_that_hand_combines_a_record_or_reverts_a_revocation_is_caught() {
     let (repo, id) = story();
     repo.git(&["checkout", "-q", "-b", "side"]);

@@ -405,6 +405,26 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
             if i == j {
                 continue;
             }
+            // Roles and teams removed on one side authorize nothing on the other: a
+            // demoted person's work on a branch forked before the demotion was authorized
+            // at its parent only because that parent predates it.
+            let demoted = demoted_since(git, base, *other)?;
+            if !demoted.is_empty() {
+                for c in &branch {
+                    let commit = git.find_commit(*c)?;
+                    let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { continue };
+                    if let Some(lost) = demoted.get(&trailers.actor) {
+                        out.push(Violation {
+                            commit: commit.id().to_string(),
+                            rule: "authorization",
+                            message: format!(
+                                "{} lost {lost} on the other side of merge {oid}; work from a branch forked before a demotion is authorized only by replaying it on the new tip (`ims sync`)",
+                                trailers.actor
+                            ),
+                        });
+                    }
+                }
+            }
             let revoked = revoked_since(git, base, *other)?;
             if revoked.is_empty() {
                 continue;
@@ -425,6 +445,24 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                     });
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// People who had a role or team at `base` that they no longer have at `tip`: email →
+/// what they lost (e.g. `role L2, team network`).
+fn demoted_since(git: &Repository, base: Option<Oid>, tip: Oid) -> Result<HashMap<String, String>> {
+    let before = TreeSnapshot::new(git, base)?;
+    let after = TreeSnapshot::new(git, Some(tip))?;
+    let mut out = HashMap::new();
+    for p in model::people(&after)? {
+        let Some(was) = model::person(&before, &p.email)? else { continue };
+        let mut lost: Vec<String> =
+            was.roles.iter().filter(|r| !p.roles.contains(r)).map(|r| format!("role {}", r.as_str())).collect();
+        lost.extend(was.teams.iter().filter(|t| !p.teams.contains(t)).map(|t| format!("team {}", t.as_str())));
+        if !lost.is_empty() {
+            out.insert(p.email.clone(), lost.join(", "));
         }
     }
     Ok(out)
@@ -751,7 +789,8 @@ struct Cache {
     appendable: bool,
 }
 
-const CACHE_FORMAT: &str = "ims-verify-cache/2";
+// Bumped whenever a rule becomes stricter, so no cache vouches under the old rules.
+const CACHE_FORMAT: &str = "ims-verify-cache/3";
 
 impl Cache {
     fn disabled() -> Cache {
