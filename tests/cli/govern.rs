@@ -91,6 +91,18 @@ fn an_unsigned_gitattributes_is_a_violation_and_a_fresh_clone_still_runs_procedu
 }
 
 #[test]
+fn the_ungoverned_list_cannot_free_the_name_of_a_governed_folder() {
+    let repo = Repo::new();
+    // A fresh repository has no records/ yet: listing `records` would let a hand commit put
+    // a symbolic link there (verify ok), after which every record procedure fails.
+    for bad in [r#"["records"]"#, r#"["people"]"#, r#"["templates"]"#, r#"["rec*"]"#, r#"["?eople"]"#] {
+        let err = repo.fails(&who("incident_manager"), &["config", "set", "ungoverned", bad], 3);
+        assert!(err.contains("ungoverned[0]") && err.contains("governed path"), "{bad}: {err}");
+    }
+    repo.ok(&who("incident_manager"), &["config", "set", "ungoverned", r#"["recordsx", "docs/**"]"#]);
+}
+
+#[test]
 fn a_path_neither_governed_nor_listed_is_a_violation_and_listed_ones_are_free() {
     let repo = Repo::with_everyone();
     repo.incident("Checkout fails");

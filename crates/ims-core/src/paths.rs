@@ -79,7 +79,9 @@ pub fn check_ungoverned_pattern(pattern: &str) -> Result<()> {
     let governed_hit = if segs[0] == "**" {
         true
     } else if segs.len() == 1 {
-        GOVERNED_FILES.iter().any(|f| match_segment(segs[0].as_bytes(), f.as_bytes()))
+        // A one-segment pattern also must not name a governed folder: `records` would
+        // free a file or symbolic link put where the folder belongs.
+        GOVERNED_FILES.iter().chain(GOVERNED_FOLDERS).any(|f| match_segment(segs[0].as_bytes(), f.as_bytes()))
     } else {
         GOVERNED_FOLDERS.iter().any(|f| match_segment(segs[0].as_bytes(), f.as_bytes()))
     };
@@ -144,6 +146,8 @@ mod tests {
             "templates/*",
             ".git*",
             "people/x",
+            "records",
+            "templ*",
             "",
             "/abs",
             "a/../b",
