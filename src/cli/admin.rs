@@ -178,16 +178,17 @@ pub fn person(env: &Env, command: PersonCommand) -> Result<()> {
             if registered != email.trim() {
                 if let Some(existing) = model::person(&snap, &registered)? {
                     return Err(Error::conflict(format!(
-                        "email: {} is already registered as {} ({}); emails are compared case-insensitively",
+                        "email: {} is already registered as {} ({}); {}",
                         email.trim(),
                         existing.email,
-                        existing.name
+                        existing.name,
+                        procs::SAME_EMAIL
                     )));
                 }
             }
             let input = procs::PersonAddInput {
-                // Stored folded: one person, however their email is capitalised.
-                email: email.trim().to_lowercase(),
+                // Stored in its comparison form: one person, however their email is spelled.
+                email: model::email_key(&email),
                 name,
                 roles: parse_list::<Role>(&role)?,
                 teams: team.as_deref().map(parse_list::<Team>).transpose()?.unwrap_or_default(),

@@ -94,14 +94,27 @@ impl Links {
         self.incidents.insert(i.incident_id.clone(), facts);
     }
 
-    /// The names whose mention withholds a field.
+    /// The names whose mention withholds a field: each registered person's full name, in
+    /// the order given and as "Surname, Given" (`Lovelace, Ada`; also without the comma),
+    /// and the local part of their email when it is a personal handle (see
+    /// [`personal_handle`]), which people type for a colleague (`ada.lovelace`).
     pub fn people(&mut self, people: &[Person]) {
-        let names: Vec<String> = people
-            .iter()
-            .map(|p| p.name.split_whitespace().collect::<Vec<_>>())
-            .filter(|words| words.concat().chars().count() >= 3)
-            .map(|words| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join(r"\s+"))
-            .collect();
+        let joined = |words: &[&str]| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join(r"\s+");
+        let mut names: Vec<String> = Vec::new();
+        for p in people {
+            let words: Vec<&str> = p.name.split_whitespace().collect();
+            if words.concat().chars().count() >= 3 {
+                names.push(joined(&words));
+                if let Some((last, given)) = words.split_last().filter(|(_, given)| !given.is_empty()) {
+                    names.push(format!(r"{},?\s+{}", regex::escape(last.trim_end_matches(',')), joined(given)));
+                }
+            }
+            if let Some(handle) = personal_handle(&p.email) {
+                names.push(regex::escape(&handle));
+            }
+        }
+        names.sort();
+        names.dedup();
         self.names =
             if names.is_empty() { None } else { Regex::new(&format!(r"(?i)\b(?:{})\b", names.join("|"))).ok() };
     }
@@ -217,6 +230,19 @@ fn is_phone(text: &str, m: regex::Match) -> bool {
     !date_like().is_match(s.trim_start_matches('('))
 }
 
+/// The local part of `email` (without a `+tag`) when it names one person rather than a
+/// role: it joins two parts with `.`, `_` or `-` (`ada.lovelace`, `a_lovelace`) and is not
+/// a role address (`no-reply`, `on-call`). A bare word (`ada`, `ops`, `admin`) is not
+/// taken: it is too often an ordinary word to withhold every text that uses it.
+fn personal_handle(email: &str) -> Option<String> {
+    const ROLES: &[&str] = &["no-reply", "no_reply", "do-not-reply", "on-call", "on_call", "help-desk", "service-desk"];
+    let local = email.split('@').next()?.to_lowercase();
+    let local = local.split('+').next().unwrap_or_default();
+    let parts: Vec<&str> = local.split(['.', '_', '-']).collect();
+    let personal = parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) && local.chars().count() >= 5;
+    (personal && !ROLES.contains(&local)).then(|| local.to_string())
+}
+
 /// Whether `text` holds an email address, a phone number or a registered person's name.
 pub fn personal_data(text: &str, links: &Links) -> bool {
     email().is_match(text)
@@ -229,12 +255,16 @@ mod tests {
     use super::*;
 
     fn people(names: &[&str]) -> Links {
+        with_emails(&names.iter().map(|n| (*n, "x@example.com")).collect::<Vec<_>>())
+    }
+
+    fn with_emails(people: &[(&str, &str)]) -> Links {
         let mut l = Links::default();
-        let people: Vec<Person> = names
+        let people: Vec<Person> = people
             .iter()
-            .map(|n| Person {
+            .map(|(n, e)| Person {
                 schema: "person/1".into(),
-                email: "x@example.com".into(),
+                email: (*e).into(),
                 name: (*n).into(),
                 roles: vec![],
                 teams: vec![],
@@ -279,6 +309,42 @@ mod tests {
         }
         assert_eq!(public_text("mail bob@example.org", &l), WITHHELD);
         assert_eq!(public_text("Checkout is slow", &l), "Checkout is slow");
+    }
+
+    #[test]
+    fn surname_first_and_personal_email_handles_are_names_too() {
+        let l = with_emails(&[
+            ("Ada Lovelace", "ada.lovelace@example.com"),
+            ("Grace Brewster Hopper", "g_hopper+ims@example.com"),
+            ("Ops Team", "ops@example.com"),
+            ("Alan Turing", "no-reply@example.com"),
+        ]);
+        for text in [
+            "escalated to Lovelace, Ada",
+            "per LOVELACE Ada in the call",
+            "Hopper, Grace Brewster approved",
+            "ask ada.lovelace on chat",
+            "ping @ada.lovelace",
+            "g_hopper reviewed the fix",
+            // A host holding the handle as a whole dotted word: withheld too (safe side).
+            "ada.lovelace.example is a host in the test zone",
+        ] {
+            assert!(personal_data(text, &l), "{text}");
+        }
+        for text in [
+            "Lovelace-class ships",
+            "ask ops about it",
+            "no-reply mails bounced",
+            "the hopper queue drained",
+            "Ada is a language",
+        ] {
+            assert!(!personal_data(text, &l), "{text}");
+        }
+        assert_eq!(personal_handle("Ada.Lovelace+x@example.com").as_deref(), Some("ada.lovelace"));
+        assert_eq!(personal_handle("ada@example.com"), None);
+        assert_eq!(personal_handle("a.b@example.com"), None, "too short to be sure");
+        assert_eq!(personal_handle("on-call@example.com"), None);
+        assert_eq!(personal_handle(".x@example.com"), None);
     }
 
     #[test]

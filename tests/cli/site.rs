@@ -556,3 +556,52 @@ fn browser_checks(site: &Path, screenshot: &Path) {
     let png = std::fs::read(screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of the dashboard");
 }
+
+/// Every built-in site template (each file of `templates/`) renders against the demo's
+/// records for both audiences: a template that errors fails the build, and a template no
+/// page used would go unchecked, so each must have produced at least one page.
+#[test]
+fn every_built_in_template_renders_against_the_demos_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(ims_bin())
+        .current_dir(tmp.path())
+        .args(["demo", "d", "--days", "4", "--json"])
+        .env_remove("IMS_NOW")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut names: Vec<String> = std::fs::read_dir(&templates)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".html"))
+        .collect();
+    names.sort();
+    // The pages each template renders (by their path in the site).
+    let pages_of = |name: &str| -> fn(&str) -> bool {
+        match name {
+            "base.html" => |p| p.ends_with(".html"),
+            "index.html" => |p| p == "index.html",
+            "incidents.html" => |p| p == "incidents/index.html",
+            "incident.html" => |p| p.starts_with("incidents/INC-") && p.ends_with(".html"),
+            "list.html" => |p| ["problems/index.html", "changes/index.html", "kb/index.html"].contains(&p),
+            "article.html" => |p| p.starts_with("kb/KB-") && p.ends_with(".html"),
+            "report.html" => |p| p.starts_with("reports/") && p != "reports/index.html" && p.ends_with(".html"),
+            other => panic!("templates/{other} is new: say which pages it renders"),
+        }
+    };
+    for site in ["d/site", "d/site-public"] {
+        let dir = tmp.path().join(site);
+        let prefix = format!("{}/", dir.display());
+        let pages: Vec<(String, String)> =
+            all_text(&dir).into_iter().map(|(p, t)| (p.trim_start_matches(&prefix).to_string(), t)).collect();
+        for name in &names {
+            let rendered: Vec<&(String, String)> = pages.iter().filter(|(p, _)| pages_of(name)(p)).collect();
+            assert!(!rendered.is_empty(), "{site}: no page rendered with {name}");
+            for (path, text) in rendered {
+                assert!(text.starts_with("<!DOCTYPE html>"), "{site}/{path} ({name}) is a whole page");
+                assert!(text.trim_end().ends_with("</html>"), "{site}/{path} ({name}) rendered to the end");
+            }
+        }
+    }
+}

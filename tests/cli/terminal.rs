@@ -158,6 +158,16 @@ fn emails_are_one_person_whatever_their_case() {
     let err = repo.fails(&im, &["person", "add", "--email", "bob@EXAMPLE.com", "--name", "Bobby", "--role", "L1"], 6);
     assert!(err.contains("already registered as bob@example.com (Bob)"), "{err}");
     assert_eq!(repo.state(), before);
+    // A trailing dot of the domain (the DNS root) and surrounding spaces spell the same
+    // email: refused too, naming Bob.
+    for spelling in ["bob@example.com.", " BOB@example.com. ", "Bob@Example.Com."] {
+        let err = repo.fails(&im, &["person", "add", "--email", spelling, "--name", "Bobby", "--role", "L1"], 6);
+        assert!(err.contains("bob@example.com (Bob)"), "{spelling}: {err}");
+    }
+    assert_eq!(repo.state(), before);
+    // A new person given with a trailing dot is stored without it.
+    repo.ok(&im, &["person", "add", "--email", "Carol@Example.com.", "--name", "Carol", "--role", "L1"]);
+    assert!(repo.path.join("people/carol@example.com.yaml").exists(), "stored in its comparison form");
     // The actor, --reporter and --assignee resolve case-insensitively.
     repo.keys.insert("BOB@example.COM".into(), key);
     let sd = who("service_desk");
@@ -178,7 +188,7 @@ fn emails_are_one_person_whatever_their_case() {
     );
     let id = doc["id"].as_str().unwrap().to_string();
     assert_eq!(doc["record"]["reporter"], "bob@example.com");
-    repo.ok(&sd, &["incident", "assign", &id, "--team", "L2", "--assignee", "Bob@example.COM"]);
+    repo.ok(&sd, &["incident", "assign", &id, "--team", "L2", "--assignee", "Bob@example.COM."]);
     assert_eq!(repo.show(&id)["assignee"], "bob@example.com");
     repo.ok("BOB@example.COM", &["incident", "diagnose", &id, "--steps", "checked the tunnel"]);
     let author = repo.git(&["log", "-1", "--format=%ae"]);

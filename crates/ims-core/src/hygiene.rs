@@ -60,6 +60,18 @@ const SCREENED_SECRET_PATTERNS: &[(&str, &str)] = &[
     (r"\bxapp-\d-[A-Za-z0-9\-]{10,}", "a Slack token"),
     (r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{8,}", "a Slack webhook URL"),
     (r"\bnpm_[A-Za-z0-9]{36}\b", "an npm token"),
+    // Azure: a storage (or Service Bus, Event Hubs) connection string's key, and a shared
+    // access signature, whether in a connection string or a SAS URL (`sv=…&sig=…`).
+    (r"(?i)\b(?:AccountKey|SharedAccessKey)\s*=\s*[A-Za-z0-9+/]{20,}", "an Azure account key"),
+    (r"(?i)\bSharedAccessSignature\s*=[^;\s]*\bsig=[A-Za-z0-9%+/]{16,}", "an Azure shared access signature"),
+    (r"[?&]sv=\d{4}-\d{2}-\d{2}&\S*\bsig=[A-Za-z0-9%+/]{16,}", "an Azure shared access signature"),
+    // Forms the recorded patterns just miss: a Google API key whose last character is `-`
+    // (no word boundary after it), Slack refresh tokens (`xoxe-`), unlabelled SSH2 keys.
+    (r"\bAIza[0-9A-Za-z_\-]{35}(?:[^0-9A-Za-z_\-]|$)", "a Google API key"),
+    (r"\bxoxe-\d-[A-Za-z0-9\-]{10,}", "a Slack token"),
+    (r"---- BEGIN SSH2 PRIVATE KEY ----", "a private key block"),
+    (r"\bGOCSPX-[A-Za-z0-9_\-]{20,}", "a Google OAuth client secret"),
+    (r"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}", "an age secret key"),
 ];
 
 fn screened_secrets() -> &'static RegexSet {
@@ -109,8 +121,21 @@ fn recorded_secret(text: &str) -> Option<&'static str> {
 }
 
 /// Substrings at least one of which every screened secret pattern needs.
-const SCREENED_ANCHORS: &[&str] =
-    &["putty-user-key-file-", "---- begin ssh2", "authorization", "xapp-", "hooks.slack.com", "npm_"];
+const SCREENED_ANCHORS: &[&str] = &[
+    "putty-user-key-file-",
+    "---- begin ssh2",
+    "authorization",
+    "xapp-",
+    "hooks.slack.com",
+    "npm_",
+    "accountkey",
+    "sharedaccess",
+    "sig=",
+    "aiza",
+    "xoxe-",
+    "gocspx-",
+    "age-secret-key-",
+];
 
 /// Names the kind of secret `text` contains, if any: every form ims knows.
 pub fn find_secret(text: &str) -> Option<&'static str> {
@@ -330,6 +355,78 @@ mod tests {
             assert_eq!(find_secret(hit), Some(*kind), "{hit}");
             assert_eq!(find_secret(miss), None, "{miss}");
         }
+    }
+
+    /// Azure connection strings and SAS tokens, and every variant of the common forms
+    /// (each Slack prefix, each GitHub prefix, each private key type, a JWT), are named.
+    #[test]
+    fn azure_and_every_variant_of_the_common_forms_are_named() {
+        let key88 = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+        let hits: &[(String, &str)] = &[
+            (
+                format!("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={key88};EndpointSuffix=core.windows.net"),
+                "an Azure account key",
+            ),
+            (
+                format!("Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey={}", &key88[..44]),
+                "an Azure account key",
+            ),
+            (
+                "BlobEndpoint=https://acme.blob.core.windows.net/;SharedAccessSignature=sv=2022-11-02&ss=b&srt=co&sp=r&se=2026-12-01&sig=Zm9vYmFyYmF6cXV4cXV1eA%3D%3D".into(),
+                "an Azure shared access signature",
+            ),
+            (
+                "https://acme.blob.core.windows.net/logs/a.txt?sv=2022-11-02&st=2026-11-01&sr=b&sp=r&sig=Zm9vYmFyYmF6cXV4cXV1eA%3D%3D".into(),
+                "an Azure shared access signature",
+            ),
+            ("AIzaSyA1234567890abcdefghijklmnopqrstu- is the key".into(), "a Google API key"),
+            ("xoxe-1-My0xLTU1NTAwMDA0NjktNDQ".into(), "a Slack token"),
+            ("---- BEGIN SSH2 PRIVATE KEY ----".into(), "a private key block"),
+            ("client_secret GOCSPX-abcdefghijklmnopqrstuvwxyz12".into(), "a Google OAuth client secret"),
+            (format!("AGE-SECRET-KEY-1{}", "QQPQ".repeat(15)), "an age secret key"),
+        ];
+        for (text, kind) in hits {
+            assert_eq!(find_secret(text), Some(*kind), "{text}");
+        }
+        for prefix in ["xoxb", "xoxa", "xoxp", "xoxr", "xoxs"] {
+            let token = format!("{prefix}-2222222222-3333333333-abcdefghijkl");
+            assert_eq!(find_secret(&token), Some("a Slack token"), "{token}");
+        }
+        for prefix in ["ghp", "gho", "ghu", "ghs", "ghr"] {
+            let token = format!("{prefix}_abcdefghijklmnopqrstuvwxyz0123456789");
+            assert_eq!(find_secret(&token), Some("a GitHub token"), "{token}");
+        }
+        for kind in ["", "RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "SSH2 ENCRYPTED "] {
+            let block = format!("-----BEGIN {kind}PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n");
+            assert_eq!(find_secret(&block), Some("a private key block"), "{block}");
+        }
+        let jwt = "Cookie: session=eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXZhbHVl";
+        assert_eq!(find_secret(jwt), Some("a JSON web token"));
+        // Ordinary incident text that merely talks about these things passes.
+        for text in [
+            "Rotated the storage AccountKey for acme after the audit",
+            "AccountKey=<redacted>; the connection string is in the vault",
+            "SharedAccessSignature expired at 10:00, clients got 403",
+            "the signature check (sig=bad) failed for 3 requests",
+            "https://example.com/search?q=sv&sig=1",
+            "xoxo from the team, and the xoxe- prefix is for refresh tokens",
+            "GitHub rejected the ghp_ token format change",
+            "AIza keys must be restricted by referrer",
+            "-----BEGIN CERTIFICATE----- expired on the load balancer",
+            "---- BEGIN SSH2 PUBLIC KEY ---- was pasted into authorized_keys",
+            "eyJ alone is just base64 of {\"",
+            "age-secret-key rotation is due",
+            "The storage account key was rotated; SAS tokens re-issued",
+        ] {
+            assert_eq!(find_secret(text), None, "{text}");
+        }
+        // New forms are screening rules: a recorded history holding one still replays.
+        let recorded = format!("AccountKey={key88}");
+        assert!(text(Rules::Recorded, "notes", &recorded, Shape::Text).is_ok());
+        assert!(text(Rules::Screening, "notes", &recorded, Shape::Text)
+            .unwrap_err()
+            .message
+            .contains("an Azure account key"));
     }
 
     #[test]

@@ -133,24 +133,33 @@ pub fn person(snap: &dyn Snapshot, email: &str) -> Result<Option<Person>> {
     Ok(Some(parsed))
 }
 
-/// The registered spelling of `email`: emails are compared case-folded, so
-/// `Bob@example.com` finds `bob@example.com`. A registry made before folding may hold a
-/// mixed-case file name; it is found as it is spelled there (files are never renamed).
-/// An email nobody holds comes back folded to lower case, the form new registrations use.
+/// The form two spellings of one email share: surrounding whitespace trimmed, case
+/// folded, and a trailing dot of the domain (the DNS root, `example.com.`) dropped. For
+/// comparison only: a registered email is kept as it is spelled in its file.
+pub fn email_key(email: &str) -> String {
+    let email = email.trim();
+    email.strip_suffix('.').unwrap_or(email).to_lowercase()
+}
+
+/// The registered spelling of `email`: emails are compared by [`email_key`], so
+/// `Bob@example.com` and `bob@example.com.` find `bob@example.com`. A registry made before
+/// folding may hold a mixed-case file name; it is found as it is spelled there (files are
+/// never renamed). An email nobody holds comes back in its [`email_key`] form, the form
+/// new registrations use.
 pub fn registered_email(snap: &dyn Snapshot, email: &str) -> Result<String> {
     let email = email.trim();
     if valid_email(email) && snap.read(&person::path(email))?.is_some() {
         return Ok(email.to_string());
     }
-    let folded = email.to_lowercase();
+    let key = email_key(email);
     for name in snap.list("people")? {
         if let Some(registered) = name.strip_suffix(".yaml") {
-            if registered.to_lowercase() == folded {
+            if email_key(registered) == key {
                 return Ok(registered.to_string());
             }
         }
     }
-    Ok(folded)
+    Ok(key)
 }
 
 /// Every registered person.
@@ -309,5 +318,28 @@ pub mod testing {
             names.dedup();
             Ok(names)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::MemSnapshot;
+    use super::*;
+
+    #[test]
+    fn emails_are_compared_ignoring_case_spaces_and_a_trailing_dot() {
+        assert_eq!(email_key(" Bob@Example.COM. "), "bob@example.com");
+        assert_eq!(email_key("bob@example.com"), "bob@example.com");
+        // Only the one dot of the DNS root: `..` stays, and `valid_email` refuses it.
+        assert_eq!(email_key("bob@example.com.."), "bob@example.com.");
+        let mut snap = MemSnapshot::default();
+        snap.files.insert(person::path("bob@example.com"), b"x".to_vec());
+        // A registry from before folding keeps its mixed-case file name.
+        snap.files.insert(person::path("Ann@Example.com"), b"x".to_vec());
+        for spelling in ["bob@example.com", "BOB@example.com", "bob@example.com.", " Bob@Example.Com. "] {
+            assert_eq!(registered_email(&snap, spelling).unwrap(), "bob@example.com", "{spelling}");
+        }
+        assert_eq!(registered_email(&snap, "ann@example.com.").unwrap(), "Ann@Example.com");
+        assert_eq!(registered_email(&snap, "New@Example.com.").unwrap(), "new@example.com");
     }
 }

@@ -309,6 +309,9 @@ impl Procedure for ConfigSet {
     }
 }
 
+/// Why two spellings name one person, for the refusal of a duplicate registration.
+pub const SAME_EMAIL: &str = "emails are compared ignoring case and a trailing dot of the domain";
+
 /// `person.add/1`: registers a person with roles, teams and an optional SSH key.
 pub struct PersonAdd;
 
@@ -330,13 +333,14 @@ impl PersonAdd {
         if model::person(ctx.snap, &input.email)?.is_some() {
             return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email)));
         }
-        // Emails name one person whatever their case. A check on new input only
+        // Emails name one person however they are spelled: case and a trailing dot of
+        // the domain do not count (`model::email_key`). A check on new input only
         // (`Rules::Screening`): a history recorded before it still replays.
         if ctx.rules.screening() {
-            let folded = input.email.to_lowercase();
-            if let Some(existing) = model::people(ctx.snap)?.into_iter().find(|p| p.email.to_lowercase() == folded) {
+            let key = model::email_key(&input.email);
+            if let Some(existing) = model::people(ctx.snap)?.into_iter().find(|p| model::email_key(&p.email) == key) {
                 return Err(Error::conflict(format!(
-                    "email: {} is already registered as {} ({}); emails are compared case-insensitively",
+                    "email: {} is already registered as {} ({}); {SAME_EMAIL}",
                     input.email, existing.email, existing.name
                 )));
             }
@@ -826,6 +830,17 @@ mod tests {
         let snap = snapshot(None);
         halts(try_apply::<PersonAdd>(&snap, IM, &add("new")), Kind::Invalid, "email: `new`");
         halts(try_apply::<PersonAdd>(&snap, IM, &add("l1@x.test")), Kind::Precondition, "already registered");
+        // Another spelling of a registered email: case, a trailing dot of the domain.
+        for spelling in ["L1@x.test", "l1@x.test.", "L1@X.Test."] {
+            halts(
+                try_apply::<PersonAdd>(&snap, IM, &add(spelling)),
+                Kind::Conflict,
+                "is already registered as l1@x.test (",
+            );
+        }
+        // A history recorded before the check replays: the recorded rules do not apply it.
+        let replay = Ctx { snap: &snap, actor: IM, now: now(), rules: hygiene::Rules::Recorded };
+        assert!(PersonAdd::apply(&replay, &add("l1@x.test.")).is_ok());
         halts(
             try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { roles: vec![], ..add("new@x.test") }),
             Kind::Invalid,

@@ -456,3 +456,261 @@ impl Procedure for Redo {
         Ok(effect.fields(&["incidents"]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::error::Kind;
+    use crate::model::{Incident, Overlay};
+    use crate::procedures::testing::*;
+
+    const CSTATE_BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
+    const CSV_BLOB: &str = "89abcdef0123456789abcdef0123456789abcdef";
+    const PAGE: &str = "---\ntitle: Disk full\ndate: 2022-03-04T18:00:00-00:00\nresolved: true\nresolvedWhen: 2022-03-07T10:45:00-00:00\nseverity: disrupted\naffected:\n  - repo\nsection: issue\n---\n\n[Final Message]\n\nCleaned up.\n\n[Initial Message]\nDisk is full.\n";
+    /// A minimized CSV export, as `ims import` archives it: the mapping's columns only.
+    const CSV: &str = "i,o,p,t,s\nA1,2022-03-04 10:00:00,P1,Disk full,repo\nA2,2022-03-05 11:00:00,P1,Cache cold,web\n";
+
+    fn mapping(priority: &str) -> Mapping {
+        Mapping::parse(&format!(
+            "rows: tickets\ncolumns: {{id: i, opened: o, priority: p, title: t, service: s}}\nstates: {{}}\npriorities: {{{priority}}}\n"
+        ))
+        .unwrap()
+    }
+
+    /// The archived sources by blob id, as `ims import` hands them to the procedure.
+    fn blobs(files: &[&str]) -> BTreeMap<String, Vec<u8>> {
+        let bundle: Vec<serde_json::Value> =
+            files.iter().map(|f| serde_json::json!({"file": f, "text": PAGE})).collect();
+        BTreeMap::from([
+            (CSTATE_BLOB.to_string(), serde_json::to_vec(&bundle).unwrap()),
+            (CSV_BLOB.to_string(), CSV.as_bytes().to_vec()),
+        ])
+    }
+
+    fn cstate() -> Input {
+        Input {
+            format: Format::Cstate,
+            source_name: "status-page".into(),
+            source: CSTATE_BLOB.into(),
+            mapping: None,
+            timezone: "UTC".into(),
+            excluded: vec![],
+        }
+    }
+
+    fn csv() -> Input {
+        Input {
+            format: Format::Csv,
+            source_name: "export.csv".into(),
+            source: CSV_BLOB.into(),
+            mapping: Some(mapping("P1: low")),
+            ..cstate()
+        }
+    }
+
+    /// Applies `P` to `snap` with `blobs` laid over it (the `Overlay` `run_staged` builds).
+    fn run<P: Procedure>(
+        snap: &MemSnapshot,
+        blobs: &BTreeMap<String, Vec<u8>>,
+        actor: &str,
+        input: &P::Input,
+    ) -> Result<Effect> {
+        let overlay = Overlay { base: snap, blobs };
+        let effect = P::apply(&Ctx { snap: &overlay, actor, now: now(), rules: Default::default() }, input)?;
+        crate::engine::validate_writes(&effect)?;
+        Ok(effect)
+    }
+
+    fn im() -> String {
+        as_role(Role::IncidentManager)
+    }
+
+    fn record(effect: &Effect, id: &str) -> ImportRecord {
+        let path = format!("records/imports/{id}/import.yaml");
+        let bytes = effect.writes[&path].as_ref().expect("the import record is written");
+        crate::yaml::from_str(std::str::from_utf8(bytes).unwrap(), &path).unwrap()
+    }
+
+    /// A CSV import laid over the test registry; its record.
+    fn imported_csv(snap: &mut MemSnapshot) -> ImportRecord {
+        let e = run::<Import2>(snap, &blobs(&[]), &im(), &csv()).unwrap();
+        lay(snap, &e);
+        record(&e, &import_id(&csv()).unwrap())
+    }
+
+    #[test]
+    fn a_status_page_becomes_incidents_with_the_archive_and_the_import_record() {
+        let blobs = blobs(&["2022-03-04-disk.md"]);
+        let e = run::<Import>(&snapshot(None), &blobs, &im(), &cstate()).unwrap();
+        let record = record(&e, &import_id(&cstate()).unwrap());
+        assert_eq!(
+            (record.imported, record.already_imported, record.imported_by.as_str(), record.version),
+            (1, 0, "incident_manager@x.test", None)
+        );
+        assert_eq!(e.writes[&record.source_file].as_deref(), Some(blobs[CSTATE_BLOB].as_slice()));
+        let inc: Incident = wrote(&e, RecordKind::Incident, &record.incident_ids[0]);
+        assert_eq!((inc.title.as_str(), inc.service.as_str()), ("Disk full", "repo"));
+        assert!(e.subject.contains("import 1 incidents from status-page (cstate; 0 rejected)"), "{}", e.subject);
+    }
+
+    #[test]
+    fn step1_only_the_incident_manager() {
+        let blobs = blobs(&["a.md"]);
+        for role in [Role::ServiceDeskManager, Role::L2, Role::EndUser] {
+            halts(run::<Import>(&snapshot(None), &blobs, &as_role(role), &cstate()), Kind::Forbidden, "import");
+        }
+    }
+
+    #[test]
+    fn step2_the_archive_its_zone_its_format_and_its_mapping() {
+        let (snap, blobs) = (snapshot(None), blobs(&["a.md"]));
+        let cases = [
+            (Input { source: "ffff".into(), ..cstate() }, "source: blob ffff is not in the repository"),
+            (Input { timezone: "Mars/Olympus".into(), ..cstate() }, "timezone: `Mars/Olympus` is unknown"),
+            (Input { mapping: None, ..csv() }, "a CSV import needs a mapping"),
+            (Input { mapping: Some(mapping("P1: low")), ..cstate() }, "a cState import takes no mapping"),
+            (Input { source: CSV_BLOB.into(), ..cstate() }, "cstate bundle"),
+        ];
+        for (input, needle) in cases {
+            halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, needle);
+        }
+        // A mapping that only the /2 reader understands is refused by /1.
+        let mut newer = mapping("P1: low");
+        newer.missing = vec!["?".into()];
+        let input = Input { mapping: Some(newer), ..csv() };
+        halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, "`missing` needs incident.import/2");
+        assert!(run::<Import2>(&snap, &blobs, &im(), &input).is_ok());
+    }
+
+    #[test]
+    fn step2_the_service_allowlist_applies_to_imported_incidents() {
+        let mut snap = snapshot(None);
+        let mut config = crate::model::config(&snap).unwrap();
+        config.services = vec!["repo".into()];
+        snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
+        halts(
+            run::<Import2>(&snap, &blobs(&[]), &im(), &csv()),
+            Kind::Invalid,
+            "1 incident(s) name a service that is not one of the services in ims.yaml (repo): csv:A2: service `web`",
+        );
+        assert!(run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).is_ok(), "repo is allowed");
+    }
+
+    #[test]
+    fn step3_an_item_twice_and_nothing_new() {
+        halts(
+            run::<Import>(&snapshot(None), &blobs(&["a.md", "a.md"]), &im(), &cstate()),
+            Kind::Invalid,
+            "appears twice",
+        );
+        let (mut snap, blobs) = (snapshot(None), blobs(&["a.md"]));
+        let first = run::<Import>(&snap, &blobs, &im(), &cstate()).unwrap();
+        lay(&mut snap, &first);
+        halts(
+            run::<Import>(&snap, &blobs, &im(), &cstate()),
+            Kind::NothingNew,
+            "nothing new (1 already imported, 0 rejected)",
+        );
+    }
+
+    #[test]
+    fn step4_a_csv_import_writes_each_incident_its_key_and_the_version() {
+        let mut snap = snapshot(None);
+        let record = imported_csv(&mut snap);
+        assert_eq!((record.imported, record.version, record.incident_ids.len()), (2, Some(2), 2));
+        let inc: Incident = stored(&snap, RecordKind::Incident, &record.incident_ids[0]);
+        assert_eq!((inc.title.as_str(), inc.priority), ("Disk full", Some(crate::model::enums::Level::Low)));
+        let key: KeyFile =
+            crate::yaml::from_str(std::str::from_utf8(&snap.files[&keys::path(KEYS, "csv:A1")]).unwrap(), "key")
+                .unwrap();
+        assert_eq!(key.record, record.incident_ids[0]);
+    }
+
+    // incident.import_redo/1 ------------------------------------------------------------
+
+    fn redo(id: &str, priority: &str) -> RedoInput {
+        RedoInput { import_id: id.into(), mapping: mapping(priority) }
+    }
+
+    #[test]
+    fn redo_rewrites_the_incidents_with_the_corrected_mapping() {
+        let mut snap = snapshot(None);
+        let id = imported_csv(&mut snap).import_id;
+        let e = run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: high")).unwrap();
+        let record = record(&e, &id);
+        assert_eq!(record.redone.len(), 1);
+        assert_eq!(record.redone[0].previous_mapping, mapping("P1: low"));
+        let inc: Incident = wrote(&e, RecordKind::Incident, &record.incident_ids[0]);
+        assert_eq!(inc.priority, Some(crate::model::enums::Level::High));
+        assert!(e.subject.contains("2 incidents re-derived, 0 new"), "{}", e.subject);
+    }
+
+    #[test]
+    fn redo_step1_only_the_incident_manager() {
+        let mut snap = snapshot(None);
+        let id = imported_csv(&mut snap).import_id;
+        halts(
+            run::<Redo>(&snap, &BTreeMap::new(), &as_role(Role::L2), &redo(&id, "P1: high")),
+            Kind::Forbidden,
+            "redo an import",
+        );
+    }
+
+    #[test]
+    fn redo_step2_the_import_its_kind_and_the_archived_columns() {
+        let mut snap = snapshot(None);
+        let id = imported_csv(&mut snap).import_id;
+        let none = BTreeMap::new();
+        halts(run::<Redo>(&snap, &none, &im(), &redo("IMP-xyz", "P1: high")), Kind::Invalid, "is not an import id");
+        let unknown = "IMP-00000000000000000000";
+        halts(run::<Redo>(&snap, &none, &im(), &redo(unknown, "P1: high")), Kind::Invalid, "is not in the repository");
+        let e = run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).unwrap();
+        lay(&mut snap, &e);
+        let cstate_id = import_id(&cstate()).unwrap();
+        halts(
+            run::<Redo>(&snap, &none, &im(), &redo(&cstate_id, "P1: high")),
+            Kind::Invalid,
+            "is a cState import; it has no mapping to correct",
+        );
+        let mut wider = mapping("P1: high");
+        wider.columns.category = Some("cat".into());
+        halts(
+            run::<Redo>(&snap, &none, &im(), &RedoInput { import_id: id, mapping: wider }),
+            Kind::Invalid,
+            "the column `cat` is not in the archived source",
+        );
+    }
+
+    #[test]
+    fn redo_step3_incidents_a_later_procedure_touched() {
+        let mut snap = snapshot(None);
+        let record = imported_csv(&mut snap);
+        let touched = &record.incident_ids[1];
+        let mut inc: Incident = stored(&snap, RecordKind::Incident, touched);
+        inc.title = "Cache cold after deploy".into();
+        put(&mut snap, RecordKind::Incident, touched, &inc);
+        halts(
+            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&record.import_id, "P1: high")),
+            Kind::Precondition,
+            &format!("{touched} changed since {}", record.import_id),
+        );
+    }
+
+    #[test]
+    fn redo_step4_a_mapping_that_rejects_or_changes_nothing() {
+        let mut snap = snapshot(None);
+        let id = imported_csv(&mut snap).import_id;
+        halts(
+            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P2: high")),
+            Kind::Invalid,
+            "the corrected mapping rejects what",
+        );
+        halts(
+            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: low")),
+            Kind::Precondition,
+            "the mapping changes none",
+        );
+    }
+}
