@@ -138,8 +138,8 @@ thread_local! {
 
 /// Remembers the parsed form of a record's canonical bytes for the snapshots of this
 /// thread (what `ims verify` does with each replayed commit's writes).
-pub fn remember(bytes: &[u8], value: &serde_json::Value) {
-    PARSED.with(|c| c.remember(bytes, value));
+pub fn remember_owned(bytes: Vec<u8>, value: serde_json::Value) {
+    PARSED.with(|c| c.remember_owned(bytes, value));
 }
 
 impl Snapshot for TreeSnapshot<'_> {

@@ -131,7 +131,8 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         }
     }
     report.cached = cache.known.len().saturating_sub(cache.added.len());
-    let reads = check_read_refs(git, tip, base, options.require_read_audit, &mut report.warnings);
+    let facts_cache = FactsCache::open(&cache);
+    let reads = check_read_refs(git, tip, base, options.require_read_audit, &facts_cache, &mut report.warnings);
     report.violations.extend(reads.into_iter().map(ViolationDoc::from));
     if let Err(e) = cache.save() {
         report.warnings.push(format!("the verify cache could not be saved (the next run checks more): {}", e.message));
@@ -278,12 +279,15 @@ fn check_commit(
         replay::Replay::Failed(found) => out.push(found),
         // The commit's bytes are what the effect wrote: check links on its values.
         replay::Replay::Proved(effect) => {
-            for (path, value) in &effect.values {
-                if let Some(Some(bytes)) = effect.writes.get(path) {
-                    crate::repo::remember(bytes, value);
+            out.extend(check_links(git, commit, &effect.values)?);
+            // Later commits read these records back: the parsed form is kept (moved,
+            // not copied: copying every written record was a tenth of a full replay).
+            let mut writes = effect.writes;
+            for (path, value) in effect.values {
+                if let Some(Some(bytes)) = writes.remove(&path) {
+                    crate::repo::remember_owned(bytes, value);
                 }
             }
-            out.extend(check_links(git, commit, &effect.values)?)
         }
         replay::Replay::Ignored => {}
     }
@@ -574,9 +578,15 @@ struct Anchor {
 /// What the main history says about reads: the anchors of the commits of `tip` not in
 /// `base`, and (for a whole-history run) every state a reader could have read.
 fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<Anchor>, Option<HashSet<Oid>>)> {
+    let (anchors, trees) = walk_facts(git, tip, base)?;
+    Ok((anchors, base.is_none().then_some(trees)))
+}
+
+/// The anchors and trees of the commits reachable from `tip` and not from `hide`.
+fn walk_facts(git: &Repository, tip: Oid, hide: Option<Oid>) -> Result<(Vec<Anchor>, HashSet<Oid>)> {
     let mut walk = git.revwalk()?;
     walk.push(tip)?;
-    if let Some(b) = base {
+    if let Some(b) = hide {
         walk.hide(b)?;
     }
     let mut anchors = Vec::new();
@@ -595,7 +605,112 @@ fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<A
         let Some(trailers) = engine::parse_trailers(message) else { continue };
         anchors.push(Anchor { commit: commit.id(), actor: trailers.actor, entry });
     }
-    Ok((anchors, base.is_none().then_some(trees)))
+    Ok((anchors, trees))
+}
+
+/// What a whole-history walk learns about reads (the anchors and every tree of the
+/// history), kept for the tip it was learnt at so that the next `ims verify` walks only
+/// the commits since: without it a warm run on a long history spent its time re-reading
+/// every commit. The file sits beside the verification cache, under the same key and
+/// secret (an HMAC over the whole file): a garbled or forged file is ignored, and a tip
+/// that is not an ancestor of the new one (a rewound branch) means a full walk. These
+/// are facts about the commit graph, not verdicts, so they are kept whatever the
+/// verdict was.
+struct FactsCache {
+    path: Option<PathBuf>,
+    secret: Vec<u8>,
+    key: String,
+}
+
+struct Facts {
+    tip: Oid,
+    anchors: Vec<Anchor>,
+    trees: HashSet<Oid>,
+}
+
+impl FactsCache {
+    fn open(cache: &Cache) -> FactsCache {
+        FactsCache {
+            path: cache.path.as_ref().and_then(|p| Some(p.with_file_name(format!("{}.facts", p.file_name()?.to_str()?)))),
+            secret: cache.secret.clone(),
+            key: cache.key.clone(),
+        }
+    }
+
+    /// The anchors and trees of every commit reachable from `tip`.
+    fn whole_history(&self, git: &Repository, tip: Oid) -> Result<(Vec<Anchor>, Option<HashSet<Oid>>)> {
+        let known = self.load().filter(|f| f.tip == tip || git.graph_descendant_of(tip, f.tip).unwrap_or(false));
+        let facts = match known {
+            Some(f) if f.tip == tip => return Ok((f.anchors, Some(f.trees))),
+            Some(mut f) => {
+                let (anchors, trees) = walk_facts(git, tip, Some(f.tip))?;
+                f.anchors.extend(anchors);
+                f.trees.extend(trees);
+                Facts { tip, ..f }
+            }
+            None => {
+                let (anchors, trees) = walk_facts(git, tip, None)?;
+                Facts { tip, anchors, trees }
+            }
+        };
+        // Only time is lost when the file cannot be written.
+        let _ = self.save(&facts);
+        Ok((facts.anchors, Some(facts.trees)))
+    }
+
+    fn mac(&self, body: &str) -> String {
+        hex(&hmac_sha256(&self.secret, body.as_bytes()))
+    }
+
+    fn load(&self) -> Option<Facts> {
+        let text = std::fs::read_to_string(self.path.as_ref()?).ok()?;
+        let (body, mac_line) = text.strip_suffix('\n')?.rsplit_once('\n')?;
+        let body = format!("{body}\n");
+        if mac_line.strip_prefix("mac ")? != self.mac(&body) {
+            return None;
+        }
+        let mut lines = body.lines();
+        if lines.next()? != self.key {
+            return None;
+        }
+        let tip = Oid::from_str(lines.next()?.strip_prefix("tip ")?).ok()?;
+        let mut facts = Facts { tip, anchors: Vec::new(), trees: HashSet::new() };
+        for line in lines {
+            if let Some(rest) = line.strip_prefix("anchor ") {
+                let mut parts = rest.splitn(3, ' ');
+                let commit = Oid::from_str(parts.next()?).ok()?;
+                let entry = Oid::from_str(parts.next()?).ok()?;
+                facts.anchors.push(Anchor { commit, entry, actor: parts.next()?.to_string() });
+            } else {
+                facts.trees.insert(Oid::from_str(line).ok()?);
+            }
+        }
+        Some(facts)
+    }
+
+    fn save(&self, facts: &Facts) -> Result<()> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let mut body = String::with_capacity(facts.trees.len() * 41 + 128);
+        body.push_str(&self.key);
+        body.push('\n');
+        body.push_str(&format!("tip {}\n", facts.tip));
+        for a in &facts.anchors {
+            body.push_str(&format!("anchor {} {} {}\n", a.commit, a.entry, a.actor));
+        }
+        for tree in &facts.trees {
+            body.push_str(&tree.to_string());
+            body.push('\n');
+        }
+        let mac = self.mac(&body);
+        body.push_str(&format!("mac {mac}\n"));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, body.as_bytes())?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
 }
 
 /// Read-audit refs: linear, signed by a key active for their owner when the entry was
@@ -607,6 +722,7 @@ fn check_read_refs(
     tip: Oid,
     base: Option<Oid>,
     require: bool,
+    facts_cache: &FactsCache,
     warnings: &mut Vec<String>,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -617,7 +733,11 @@ fn check_read_refs(
             return out;
         }
     };
-    let (anchors, trees) = match history_facts(git, tip, base) {
+    let facts = match base {
+        Some(_) => history_facts(git, tip, base),
+        None => facts_cache.whole_history(git, tip),
+    };
+    let (anchors, trees) = match facts {
         Ok(facts) => facts,
         Err(e) => {
             out.push(unreadable(tip, &e));
