@@ -309,6 +309,20 @@ fn a_settings_change_brought_in_by_an_octopus_merge_is_caught() {
 }
 
 #[test]
+fn a_settings_change_on_main_merged_with_a_branch_that_registered_a_second_manager_is_caught() {
+    // The other way round: the branch registers the second manager (valid there), main
+    // changes a setting alone meanwhile, and the merge brings both together.
+    let (repo, _) = story();
+    let im = who("incident_manager");
+    repo.git(&["checkout", "-q", "-b", "promote"]);
+    repo.ok(&im, &["person", "add", "--email", "im2@example.com", "--name", "Second", "--role", "incident_manager"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.ok(&im, &["config", "set", "timezone", "Europe/Paris"]);
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge promote", "promote"]);
+    assert_caught(&repo, "merge-authorization");
+}
+
+#[test]
 fn work_merged_past_a_second_manager_that_needs_no_second_passes() {
     // No false alarm: ordinary work, and a settings change made after the branch itself
     // registered the second manager through a proposal, merge cleanly.
