@@ -357,7 +357,9 @@ fn compromised_people(git: &Repository, tip: Oid) -> Result<HashMap<String, Oid>
 
 /// A merge takes each governed file from the side that changed it since the merge
 /// base; a file changed differently on two sides is invalid (sync by replay instead).
-/// Commits brought in from one side must not be signed by keys the other side revoked.
+/// Commits brought in from one side must not be signed by keys the other side revoked,
+/// nor by people it demoted, and must stand under the people registry the merge brings
+/// together (`merge-authorization`: the two-manager rule, roles).
 fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
     let oid = merge.id();
     let v = |rule: &'static str, message: String| Violation { commit: oid.to_string(), rule, message };
@@ -401,6 +403,8 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
             walk.hide(b)?;
         }
         let branch: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
+        // Commits already reported for a demotion on the other side.
+        let mut flagged: HashSet<Oid> = HashSet::new();
         for (j, other) in parents.iter().enumerate() {
             if i == j {
                 continue;
@@ -414,6 +418,7 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                     let commit = git.find_commit(*c)?;
                     let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { continue };
                     if let Some(lost) = demoted.get(&trailers.actor) {
+                        flagged.insert(*c);
                         out.push(Violation {
                             commit: commit.id().to_string(),
                             rule: "authorization",
@@ -446,8 +451,116 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                 }
             }
         }
+        // The people registry as the merge knows it: what every other side changed in
+        // `people/` since the merge base, laid over each commit's own parent. A commit
+        // that its parent alone authorized (say, a settings change by the only incident
+        // manager of a branch forked before a second one was registered) must be
+        // authorized, and do the same thing, under that registry too.
+        let mut others_people: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
+        for (j, side) in sides.iter().enumerate() {
+            if j != i {
+                others_people.extend(
+                    side.iter().filter(|(path, _)| path.starts_with("people/")).map(|(k, v)| (k.clone(), v.clone())),
+                );
+            }
+        }
+        if others_people.is_empty() {
+            continue;
+        }
+        for c in branch.iter().filter(|c| !flagged.contains(c)) {
+            if let Some(why) = reauthorize(git, &git.find_commit(*c)?, &others_people)? {
+                out.push(Violation {
+                    commit: c.to_string(),
+                    rule: "merge-authorization",
+                    message: format!(
+                        "{why}, under the people registry of merge {oid} (another side changed people/ since the branch forked); replay it on the new tip with `ims sync` instead of merging"
+                    ),
+                });
+            }
+        }
     }
     Ok(out)
+}
+
+/// A snapshot with some `people/` files replaced: another side's registry laid over a
+/// commit's parent.
+struct PeopleOverlay<'a> {
+    under: &'a dyn Snapshot,
+    people: &'a BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl Snapshot for PeopleOverlay<'_> {
+    fn read(&self, path: &str) -> ims_core::error::Result<Option<Vec<u8>>> {
+        match self.people.get(path) {
+            Some(bytes) => Ok(bytes.clone()),
+            None => self.under.read(path),
+        }
+    }
+
+    fn list(&self, path: &str) -> ims_core::error::Result<Vec<String>> {
+        let mut names = self.under.list(path)?;
+        let folder = path.trim_end_matches('/');
+        for (p, bytes) in self.people {
+            let Some((dir, name)) = p.rsplit_once('/') else { continue };
+            if dir != folder {
+                continue;
+            }
+            names.retain(|n| n != name);
+            if bytes.is_some() {
+                names.push(name.to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn blob(&self, id: &str) -> ims_core::error::Result<Option<Vec<u8>>> {
+        self.under.blob(id)
+    }
+
+    fn cache(&self) -> Option<&model::ParseCache> {
+        self.under.cache()
+    }
+}
+
+/// Applies a one-parent ims commit's procedure again, with `people` laid over its
+/// parent: why it would not stand there (refused as unauthorized, or a different change,
+/// such as a proposal under the two-manager rule where the commit applied the change at
+/// once), or `None`. Commits that are not procedures, or that do not replay at their own
+/// parent, are left to the other rules.
+fn reauthorize(
+    git: &Repository,
+    commit: &Commit,
+    people: &BTreeMap<String, Option<Vec<u8>>>,
+) -> Result<Option<String>> {
+    if commit.parent_count() != 1 {
+        return Ok(None);
+    }
+    let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { return Ok(None) };
+    let Ok(input) = serde_json::from_str::<serde_json::Value>(&trailers.input) else { return Ok(None) };
+    let Some(now) = chrono::TimeZone::timestamp_opt(&Utc, commit.time().seconds(), 0).single() else {
+        return Ok(None);
+    };
+    let parent = TreeSnapshot::new(git, commit.parent_ids().next())?;
+    let ctx = |snap| engine::Ctx { snap, actor: &trailers.actor, now, rules: crate::hygiene::Rules::Recorded };
+    let Ok(alone) = crate::procedures::apply_by_id(&trailers.procedure, &ctx(&parent), &input) else { return Ok(None) };
+    let merged = PeopleOverlay { under: &parent, people };
+    let who = format!("{} as {}", trailers.procedure, trailers.actor);
+    Ok(match crate::procedures::apply_by_id(&trailers.procedure, &ctx(&merged), &input) {
+        Err(e) if e.kind == crate::error::Kind::Forbidden => Some(format!("{who} is not authorized: {}", e.message)),
+        Err(_) => None,
+        Ok(effect) => {
+            let new = effect.writes.keys().find(|p| !alone.writes.contains_key(*p));
+            let gone = alone.writes.keys().find(|p| !effect.writes.contains_key(*p));
+            match new.or(gone) {
+                Some(path) if path.starts_with("records/proposals/") => Some(format!(
+                    "{who} was applied by a single incident manager, but the registry has two or more: under the two-manager rule it is a proposal another incident manager must approve"
+                )),
+                Some(path) => Some(format!("{who} makes a different change ({path})")),
+                None => None,
+            }
+        }
+    })
 }
 
 /// People who had a role or team at `base` that they no longer have at `tip`: email →
@@ -790,7 +903,7 @@ struct Cache {
 }
 
 // Bumped whenever a rule becomes stricter, so no cache vouches under the old rules.
-const CACHE_FORMAT: &str = "ims-verify-cache/3";
+const CACHE_FORMAT: &str = "ims-verify-cache/4";
 
 impl Cache {
     fn disabled() -> Cache {
