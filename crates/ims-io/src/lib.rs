@@ -6,6 +6,7 @@
 use ims_core::{engine, hygiene, ids, keys, model, paths, procedures, report, sla, yaml};
 
 pub mod error;
+pub mod escalation;
 pub mod index_file;
 pub mod query;
 pub mod replay;
