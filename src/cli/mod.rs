@@ -12,6 +12,7 @@ mod audit;
 mod change;
 mod config;
 mod demo;
+mod doctor;
 mod event;
 mod find;
 mod hooks;
@@ -139,6 +140,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Fetch, replay your unpushed procedures onto the remote tip, and push with a lease.
     Sync(SyncArgs),
+    /// The caches, stale locks and object store: report, and with --fix clear what can only cost time.
+    Doctor(doctor::DoctorArgs),
     /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
     #[command(subcommand)]
     Hooks(HooksCommand),
@@ -316,6 +319,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Report(args) => report::run(env, args),
         Command::Verify(args) => verify::run(env, args),
         Command::Sync(args) => sync::run(env, args),
+        Command::Doctor(args) => doctor::run(env, args),
         Command::Hooks(HooksCommand::Install { trust_root }) => hooks::install(env, trust_root),
         Command::Event(c) => event::run(env, c),
         Command::Watch { inbox } => watch::run(env, inbox),
