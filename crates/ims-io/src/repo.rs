@@ -724,7 +724,8 @@ impl Drop for IndexLock {
 
 /// A lock that an ims process took and then died holding (killed, crashed): its pid
 /// is gone. A lock taken by git, or by a live process, is never stale.
-fn stale(lock: &Path) -> bool {
+/// Whether `lock` is an `index.lock` written by an ims process that is gone.
+pub fn stale(lock: &Path) -> bool {
     let Ok(text) = fs::read_to_string(lock) else { return false };
     let first = text.lines().next().unwrap_or("");
     let Some(pid) = first.strip_prefix("ims-lock ").and_then(|t| t.trim().parse::<u32>().ok()) else { return false };

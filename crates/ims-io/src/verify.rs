@@ -884,7 +884,7 @@ fn check_read_ref(
 /// key holds everything a cached verdict depends on besides the commit itself: the
 /// cache format, the ims version, the trust root, the clock mode and every person's
 /// `compromised_since` at the tip (a new `--compromised-since` changes the key, so the
-/// next run proves the history afresh). The file lives under `.git/ims/` (never cloned or
+/// next run proves the history afresh). The file lives in `.git/ims/cache/` ([`crate::cache`]; never cloned or
 /// fetched); its entries come in blocks, each chained to the previous one by an
 /// HMAC-SHA256 with a secret kept outside the repository (`$IMS_STATE_DIR`, else
 /// `$XDG_STATE_HOME/ims`, else `~/.local/state/ims`), so a garbled, truncated or forged
@@ -925,8 +925,7 @@ impl Cache {
         }
         let Some(secret) = cache_secret() else { return Ok(Cache::disabled()) };
         let root = options.trust_root.map(|r| r.to_string()).unwrap_or_else(|| "unpinned".into());
-        let path =
-            repo.git.path().join("ims").join("verify-cache").join(format!("{}-{root}", env!("CARGO_PKG_VERSION")));
+        let path = crate::cache::path(repo.git.path(), crate::cache::VERIFY, &root);
         let key = format!(
             "{CACHE_FORMAT} {}",
             hex(&sha256(format!("{CACHE_FORMAT}\n{}\n{root}\n{facts}", env!("CARGO_PKG_VERSION")).as_bytes()))
@@ -940,7 +939,7 @@ impl Cache {
             added: vec![],
             appendable: false,
         };
-        let text = std::fs::read(&path).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        let text = crate::cache::read(&path, crate::cache::VERIFY).unwrap_or_default();
         let mut lines = text.split_inclusive('\n');
         if lines.next().map(|l| l.trim_end_matches('\n')) != Some(cache.key.as_str()) {
             return Ok(cache);
@@ -1001,9 +1000,6 @@ impl Cache {
         if self.added.is_empty() && self.appendable {
             return Ok(());
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let mut text = String::new();
         let entries: Vec<Oid> = if self.appendable {
             self.added.clone()
@@ -1021,14 +1017,11 @@ impl Cache {
         let mac = self.block_mac(&body);
         text.push_str(&body);
         text.push_str(&format!("mac {mac}\n"));
+        // Through the cache module: its header, its folder, written aside and renamed.
         if self.appendable {
-            let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
-            f.write_all(text.as_bytes())?;
+            crate::cache::append(&path, crate::cache::VERIFY, &text)?;
         } else {
-            // Written aside and renamed, so a reader never sees half a file.
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            std::fs::write(&tmp, text.as_bytes())?;
-            std::fs::rename(&tmp, &path)?;
+            crate::cache::write(&path, crate::cache::VERIFY, &text)?;
         }
         self.chain = mac;
         self.added.clear();
