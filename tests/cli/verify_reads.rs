@@ -74,10 +74,10 @@ fn the_kept_read_facts_neither_hide_a_rewind_nor_survive_a_forgery() {
     let (repo, id, anchored) = story();
     let (code, doc, _) = verify(&repo, &[]);
     assert_eq!(code, 0, "{doc}");
-    let facts: Vec<std::path::PathBuf> = std::fs::read_dir(repo.path.join(".git/ims/verify-cache"))
+    let facts: Vec<std::path::PathBuf> = std::fs::read_dir(repo.path.join(".git/ims/cache"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".facts"))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("read-facts-"))
         .collect();
     assert_eq!(facts.len(), 1, "{facts:?}");
     let text = std::fs::read_to_string(&facts[0]).unwrap();
