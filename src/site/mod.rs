@@ -629,7 +629,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     for i in open.iter().filter(|i| i.has_sla) {
         let i = incidents::parse(repo, i)?;
         for clock in crate::sla::clocks(&i, now, config.sla.warning_threshold)? {
-            if matches!(clock.state, "at_risk" | "breached") {
+            if clock.state.needs_attention() {
                 let left = if clock.remaining_seconds >= 0 {
                     format!("{} left", model::config::format_duration(clock.remaining_seconds))
                 } else {

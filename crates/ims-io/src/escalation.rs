@@ -30,7 +30,7 @@ pub fn escalate_breaches(
     at: DateTime<Utc>,
 ) -> Result<Vec<Escalated>> {
     let mut escalated = Vec::new();
-    for s in standings.iter().filter(|s| s.clock.state == "breached") {
+    for s in standings.iter().filter(|s| s.clock.state == ims_core::sla::ClockState::Breached) {
         if !sla_escalate::unescalated(&repo.snapshot(repo.tip()?)?, &s.incident_id, &s.clock)? {
             continue;
         }

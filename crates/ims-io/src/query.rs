@@ -345,7 +345,7 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
         }
         let status = status.to_string();
         for clock in crate::sla::clocks(&inc, at, config.sla.warning_threshold)? {
-            if matches!(clock.state, "at_risk" | "breached") {
+            if clock.state.needs_attention() {
                 out.push(SlaStanding {
                     incident_id: inc.incident_id.clone(),
                     title: inc.title.clone(),

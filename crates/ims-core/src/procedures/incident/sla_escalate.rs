@@ -58,7 +58,7 @@ impl Procedure for SlaEscalate {
         let clock = clocks.iter().find(|c| c.clock == input.clock).ok_or_else(|| {
             Error::invalid(format!("clock: `{}` is not a running SLA clock of {}", input.clock, rid.id))
         })?;
-        if clock.state != "breached" {
+        if clock.state != crate::sla::ClockState::Breached {
             return Err(Error::precondition(format!(
                 "incident {}: the {} clock is {}, not breached",
                 rid.id, input.clock, clock.state
