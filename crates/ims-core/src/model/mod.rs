@@ -343,3 +343,33 @@ mod tests {
         assert_eq!(registered_email(&snap, "New@Example.com.").unwrap(), "new@example.com");
     }
 }
+
+/// A governed record with a lifecycle: what the procedures need to load any kind by its
+/// id and to halt on a status the step does not allow, written once for every kind.
+pub trait Record: serde::de::DeserializeOwned {
+    const KIND: crate::ids::RecordKind;
+    type Status: Copy + PartialEq + std::fmt::Display;
+    /// Its id (`INC-…`, `PRB-…`, …).
+    fn id(&self) -> &str;
+    fn status(&self) -> Self::Status;
+}
+
+macro_rules! record {
+    ($t:ty, $kind:ident, $status:ty, $id:ident) => {
+        impl Record for $t {
+            const KIND: crate::ids::RecordKind = crate::ids::RecordKind::$kind;
+            type Status = $status;
+            fn id(&self) -> &str {
+                &self.$id
+            }
+            fn status(&self) -> $status {
+                self.status
+            }
+        }
+    };
+}
+
+record!(incident::Incident, Incident, enums::Status, incident_id);
+record!(problem::Problem, Problem, problem::ProblemStatus, problem_id);
+record!(change::Change, Change, change::ChangeStatus, change_id);
+record!(kb::Article, Kb, kb::ArticleStatus, kb_id);

@@ -18,15 +18,38 @@ use serde_json::Value;
 use crate::engine::{apply_json, Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::ids::{RecordId, RecordKind};
+use crate::model::Record;
 
 /// Loads a record of `kind` by its full id (the shell resolves prefixes).
 pub fn load<T: DeserializeOwned>(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<(RecordId, T)> {
     let rid = RecordId::parse(id, kind.entity())?;
     if rid.kind != kind {
-        return Err(Error::invalid(format!("{id}: not a {} id", kind.entity())));
+        let article = if kind.entity().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        return Err(Error::invalid(format!("{id}: not {article} {} id", kind.entity())));
     }
     let record = crate::model::record(ctx.snap, &rid)?;
     Ok((rid, record))
+}
+
+/// Loads a record with a lifecycle by its full id.
+pub fn load_record<R: Record>(ctx: &Ctx, id: &str) -> Result<(RecordId, R)> {
+    load(ctx, id, R::KIND)
+}
+
+/// Halts unless the record is in one of `allowed` statuses, naming the record, the step
+/// (`what`) and both statuses.
+pub fn require_status<R: Record>(record: &R, what: &str, allowed: &[R::Status]) -> Result<()> {
+    if allowed.contains(&record.status()) {
+        return Ok(());
+    }
+    let names: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+    Err(Error::precondition(format!(
+        "{} {}: {what} needs status {}, it is {}",
+        R::KIND.entity(),
+        record.id(),
+        names.join(" or "),
+        record.status()
+    )))
 }
 
 /// Checks an id the shell made for a new record of `kind`, and that it is free.

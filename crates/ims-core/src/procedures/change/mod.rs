@@ -9,8 +9,8 @@ pub mod request;
 pub mod review;
 
 use crate::engine::Ctx;
-use crate::error::{Error, Result};
-use crate::ids::{RecordId, RecordKind};
+use crate::error::Result;
+use crate::ids::RecordId;
 use crate::model::change::{Change, ChangeStatus};
 use crate::model::enums::Role;
 
@@ -18,27 +18,19 @@ use crate::model::enums::Role;
 pub const GOVERNORS: &[Role] = &[Role::ChangeMgmt, Role::IncidentManager];
 
 pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Change)> {
-    super::load(ctx, id, RecordKind::Change)
+    super::load_record(ctx, id)
 }
 
 /// Halts unless the change is in one of `allowed` statuses.
 pub fn require_status(c: &Change, what: &str, allowed: &[ChangeStatus]) -> Result<()> {
-    if allowed.contains(&c.status) {
-        return Ok(());
-    }
-    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    Err(Error::precondition(format!(
-        "change {}: {what} needs status {}, it is {}",
-        c.change_id,
-        names.join(" or "),
-        c.status
-    )))
+    super::require_status(c, what, allowed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Kind;
+    use crate::ids::RecordKind;
     use crate::model::enums::Level;
     use crate::procedures::testing::*;
 

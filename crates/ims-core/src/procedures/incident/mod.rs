@@ -24,33 +24,19 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::Ctx;
 use crate::error::{Error, Result};
-use crate::ids::{RecordId, RecordKind};
+use crate::ids::RecordId;
 use crate::model::enums::{Channel, Recipients, Status};
 use crate::model::incident::{Communication, Incident};
 use crate::model::{self};
 
 /// The incident named by `id` (a full id: the shell resolves prefixes).
 pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Incident)> {
-    let rid = RecordId::parse(id, "incident")?;
-    if rid.kind != RecordKind::Incident {
-        return Err(Error::invalid(format!("{id}: not an incident id")));
-    }
-    let incident: Incident = model::record(ctx.snap, &rid)?;
-    Ok((rid, incident))
+    super::load_record(ctx, id)
 }
 
 /// Halts unless the incident is in one of `allowed` statuses.
 pub fn require_status(incident: &Incident, what: &str, allowed: &[Status]) -> Result<()> {
-    if allowed.contains(&incident.status) {
-        return Ok(());
-    }
-    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    Err(Error::precondition(format!(
-        "incident {}: {what} needs status {}, it is {}",
-        incident.incident_id,
-        names.join(" or "),
-        incident.status
-    )))
+    super::require_status(incident, what, allowed)
 }
 
 /// Halts if the incident is closed (log, categorize, prioritize, diagnose, notify).

@@ -7,27 +7,24 @@ pub mod submit;
 pub mod update;
 
 use crate::engine::Ctx;
-use crate::error::{Error, Result};
-use crate::ids::{RecordId, RecordKind};
+use crate::error::Result;
+use crate::ids::RecordId;
 use crate::model::kb::{Article, ArticleStatus};
 
 pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Article)> {
-    super::load(ctx, id, RecordKind::Kb)
+    super::load_record(ctx, id)
 }
 
 /// Halts unless the article is in one of `allowed` statuses.
 pub fn require_status(a: &Article, what: &str, allowed: &[ArticleStatus]) -> Result<()> {
-    if allowed.contains(&a.status) {
-        return Ok(());
-    }
-    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    Err(Error::precondition(format!("kb {}: {what} needs status {}, it is {}", a.kb_id, names.join(" or "), a.status)))
+    super::require_status(a, what, allowed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Kind;
+    use crate::ids::RecordKind;
     use crate::procedures::testing::*;
 
     #[test]

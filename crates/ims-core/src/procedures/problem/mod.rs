@@ -10,28 +10,19 @@ pub mod workaround;
 
 use crate::engine::{Ctx, Effect};
 use crate::error::{Error, Result};
-use crate::ids::{RecordId, RecordKind};
+use crate::ids::RecordId;
 use crate::model::keys::{self, KeyFile};
 use crate::model::problem::{Problem, ProblemStatus};
 
 pub const KEYS: &str = "problems";
 
 pub fn load(ctx: &Ctx, id: &str) -> Result<(RecordId, Problem)> {
-    super::load(ctx, id, RecordKind::Problem)
+    super::load_record(ctx, id)
 }
 
 /// Halts unless the problem is in one of `allowed` statuses.
 pub fn require_status(p: &Problem, what: &str, allowed: &[ProblemStatus]) -> Result<()> {
-    if allowed.contains(&p.status) {
-        return Ok(());
-    }
-    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    Err(Error::precondition(format!(
-        "problem {}: {what} needs status {}, it is {}",
-        p.problem_id,
-        names.join(" or "),
-        p.status
-    )))
+    super::require_status(p, what, allowed)
 }
 
 /// Halts with `conflict` if an active problem other than `except` holds `key`.
@@ -70,6 +61,7 @@ pub fn release_key(ctx: &Ctx, effect: &mut Effect, problem: &Problem) -> Result<
 mod tests {
     use super::*;
     use crate::error::Kind;
+    use crate::ids::RecordKind;
     use crate::model::enums::Role;
     use crate::procedures::testing::*;
 
