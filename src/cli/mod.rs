@@ -2,6 +2,7 @@
 //! one module per command group, and the one place where errors become exit codes.
 
 mod admin;
+mod deliver;
 mod import;
 mod incident;
 mod intake;
@@ -104,6 +105,8 @@ pub enum Command {
     /// Service levels: incidents at risk or in breach; escalate breaches.
     #[command(subcommand)]
     Sla(service::SlaCommand),
+    /// Send the communications owed by email and chat; record the outcomes (automation).
+    Deliver(deliver::DeliverArgs),
     /// KPIs for a day, week or month, with the previous period beside them.
     Report(service::ReportArgs),
     /// The static site: dashboard, incidents, problems, changes, KB, reviews, reports, audit log, feed.
@@ -320,6 +323,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
             records::simulation(env, scenario, scope, outcome)
         }
         Command::Sla(c) => service::sla(env, c),
+        Command::Deliver(args) => deliver::deliver(env, args),
         Command::Site(c) => publish::site(env, c),
         Command::Demo(args) => publish::demo(env, args),
         Command::Report(args) => service::report(env, args),
