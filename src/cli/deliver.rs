@@ -22,11 +22,31 @@ pub fn deliver(env: &Env, args: DeliverArgs) -> Result<()> {
         return Err(Error::invalid("--interval: at least 1s"));
     }
     let repo = env.repo()?;
-    let identity = env.identity(&repo)?;
+    // The signing identity is needed only once there is something to deliver.
+    let mut identity = None;
     loop {
         // Each run reads the clock anew (a --watch process lives across many).
         let now = crate::run::procedure_now(&repo)?;
-        let report = crate::deliver::run_once(&repo, &identity, now)?;
+        let mut run = || -> Result<crate::deliver::Report> {
+            if !crate::deliver::configured(&repo)? {
+                return Ok(crate::deliver::Report::default());
+            }
+            if identity.is_none() {
+                identity = Some(env.identity(&repo)?);
+            }
+            crate::deliver::run_once(&repo, identity.as_ref().expect("set above"), now)
+        };
+        let report = match run() {
+            Ok(r) => r,
+            // A watcher outlives one bad run (a server down, a concurrent writer): it
+            // says so and tries again at the next interval.
+            Err(e) if args.watch && e.kind != crate::error::Kind::Forbidden => {
+                eprintln!("error: {}", crate::terminal::line(&e.message));
+                std::thread::sleep(std::time::Duration::from_secs(interval as u64));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let text = {
             let mut t = String::new();
             if !report.configured {

@@ -149,7 +149,8 @@ fn letter<'a>(
     ctx.insert("at", &com.map(|c| rfc3339(c.at)).unwrap_or_default());
     let render = |name: &str| {
         tera.render(name, &ctx).map_err(|e| {
-            Error::invalid(format!("template {name}: {e}: {:?}", std::error::Error::source(&e).map(|s| s.to_string())))
+            let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+            Error::invalid(format!("template {name}: {e}{cause}"))
         })
     };
     let text = render("email.txt")?;
@@ -214,6 +215,12 @@ impl Transports {
     }
 }
 
+/// Whether `ims.yaml` at the tip configures delivery (a transport and a start time).
+pub fn configured(repo: &Repo) -> Result<bool> {
+    let config = crate::model::config(&repo.snapshot(repo.tip()?)?)?;
+    Ok(config.notifications.is_some_and(|n| n.enabled()))
+}
+
 /// One run: sends what is owed at `now` and commits the outcomes (nothing when nothing
 /// is owed).
 pub fn run_once(repo: &Repo, identity: &Identity, now: DateTime<Utc>) -> Result<Report> {
@@ -257,11 +264,19 @@ pub fn run_once(repo: &Repo, identity: &Identity, now: DateTime<Utc>) -> Result<
     }
     let transports = Transports::new(&n, &owed)?;
     let (tera, _) = crate::site::tera(repo, tip.ok_or_else(|| Error::internal("an empty repository"))?)?;
-    let mut outcomes = Vec::new();
+    // Every message is rendered before the first is sent: a template that fails stops
+    // the run with nothing sent.
+    let mut letters = Vec::new();
     for (inc, list) in &owed {
         for d in list {
-            let l = letter(&tera, &config, &n, inc, d)?;
-            let a = transports.send(&n, &l);
+            letters.push(letter(&tera, &config, &n, inc, d)?);
+        }
+    }
+    let mut outcomes = Vec::new();
+    for l in &letters {
+        let (inc, d) = (l.incident, l.due);
+        {
+            let a = transports.send(&n, l);
             let answer = clean_answer(&a.answer);
             outcomes.push(Outcome {
                 incident_id: inc.incident_id.clone(),

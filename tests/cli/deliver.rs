@@ -513,3 +513,99 @@ fn without_notifications_nothing_is_sent_and_secrets_stay_out() {
     assert!(err.contains("url_env or url_file"), "{err}");
     assert_eq!(repo.state(), before, "nothing changed");
 }
+
+#[test]
+fn the_assignee_is_reminded_once_when_the_update_cadence_passes() {
+    let Some(python) = aiosmtpd_python() else { return };
+    let mut repo = Repo::with_everyone();
+    let sink = Sink::start(&python, &repo.tmp.path().join("mail"), &[]);
+    configure(
+        &repo,
+        &format!("{{from: ims@example.com, smtp: {{host: 127.0.0.1, port: {}, security: none}}}}", sink.port),
+    );
+    let id = repo.incident("VPN drops");
+    let l1 = who("L1");
+    repo.ok(&who("service_desk"), &["incident", "assign", &id, "--team", "L1", "--assignee", &l1]);
+    repo.ok(
+        &l1,
+        &[
+            "incident",
+            "prioritize",
+            &id,
+            "--priority",
+            "medium",
+            "--severity",
+            "medium",
+            "--justification",
+            "one office",
+        ],
+    );
+    at(&mut repo, "09:01");
+    assert_eq!(deliver(&repo, &[])["sent"].as_array().unwrap().len(), 1, "the acknowledgement only");
+
+    // Medium priority: an update every 4h. At 13:30 none was made since 09:00.
+    at(&mut repo, "13:30");
+    let doc = deliver(&repo, &[]);
+    let sent = doc["sent"].as_array().unwrap();
+    assert_eq!(sent.len(), 1, "{doc}");
+    assert_eq!(sent[0]["recipient"], format!("email:{l1}"));
+    assert!(sent[0]["about"].as_str().unwrap().starts_with(&format!("{id}.update.")), "{doc}");
+    let mail = sink.received();
+    let raw = &mail.last().unwrap().1;
+    assert_eq!(mail.last().unwrap().0, vec![l1.clone()]);
+    assert!(header(raw, "Subject").unwrap().contains("an update is due"), "{raw}");
+    assert_eq!(header(raw, "In-Reply-To"), Some(format!("<{id}@example.com>")));
+    // Once per lapse.
+    at(&mut repo, "13:45");
+    assert_eq!(deliver(&repo, &[])["sent"].as_array().unwrap().len(), 0);
+    // An update restarts the cadence; the next lapse is reminded under a new key.
+    at(&mut repo, "14:00");
+    repo.ok(
+        &l1,
+        &["incident", "notify", &id, "--to", "stakeholders", "--channel", "meeting", "--message", "call held"],
+    );
+    at(&mut repo, "17:00");
+    assert_eq!(deliver(&repo, &[])["sent"].as_array().unwrap().len(), 0, "within the cadence");
+    at(&mut repo, "18:30");
+    let doc = deliver(&repo, &[]);
+    assert_eq!(doc["sent"].as_array().unwrap().len(), 1, "{doc}");
+    assert_ne!(doc["sent"][0]["message_id"], sent[0]["message_id"]);
+    verify_passes(&repo);
+}
+
+#[test]
+fn a_repository_without_the_setting_behaves_as_before_and_migrate_offers_it() {
+    // The v3 fixture's ims.yaml predates `notifications`: deliver has nothing to do.
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history-v3.bundle");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("repo");
+    assert!(Command::new("git").arg("clone").arg("-q").arg(&bundle).arg(&dir).status().unwrap().success());
+    assert!(!std::fs::read_to_string(dir.join("ims.yaml")).unwrap().contains("notifications"));
+    let head = || {
+        String::from_utf8(Command::new("git").current_dir(&dir).args(["rev-parse", "HEAD"]).output().unwrap().stdout)
+    };
+    let before = head().unwrap();
+    let out = Command::new(ims_bin())
+        .current_dir(&dir)
+        .args(["deliver", "--json"])
+        .env("IMS_ACTOR", "im@example.com")
+        .env_remove("IMS_SIGNING_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["configured"], false);
+    assert_eq!(head().unwrap(), before, "nothing recorded");
+
+    // A repository made without it: migrate offers `notifications: {}` and adds it.
+    let repo = Repo::new();
+    let im = who("incident_manager");
+    repo.ok(&im, &["config", "set", "notifications", "null"]);
+    assert!(!std::fs::read_to_string(repo.path.join("ims.yaml")).unwrap().contains("notifications"));
+    let doc = repo.ok(&im, &["migrate"]);
+    let missing: Vec<&str> =
+        doc["missing_settings"].as_array().unwrap().iter().filter_map(|m| m["key"].as_str()).collect();
+    assert!(missing.contains(&"notifications"), "{doc}");
+    repo.ok(&im, &["migrate", "--settings"]);
+    assert_eq!(repo.ok(&im, &["config", "show"])["config"]["notifications"], serde_json::json!({}));
+}
