@@ -327,3 +327,15 @@ pub fn failed(snap: &dyn crate::model::Snapshot) -> Result<Vec<serde_json::Value
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn answers_are_one_clean_line_and_never_a_secret() {
+        assert_eq!(super::clean_answer("250 2.0.0\r\nOK  queued"), "250 2.0.0 OK queued");
+        assert_eq!(super::clean_answer(""), "(no answer text)");
+        assert!(super::clean_answer(&"x".repeat(400)).chars().count() <= 301);
+        let leaked = super::clean_answer("HTTP 500 password=hunter2hunter2");
+        assert!(leaked.starts_with("(answer withheld") && !leaked.contains("hunter2"), "{leaked}");
+    }
+}

@@ -75,3 +75,53 @@ impl Smtp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::delivery::{Kind, Transport};
+    use crate::model::notifications::Recipient;
+    use crate::procedures::communication::deliver::Due;
+
+    #[test]
+    fn a_message_is_multipart_alternative_threaded_under_its_incident() {
+        let n: Notifications = serde_json::from_value(serde_json::json!({
+            "from": "ims@example.com", "smtp": {"host": "localhost", "port": 25, "security": "none"}
+        }))
+        .unwrap();
+        let mut incident = crate::model::Incident::blank();
+        incident.incident_id = "INC-20261126-0000000001".into();
+        incident.title = "Checkout fails — card payments".into();
+        let due = Due {
+            about: "COM-20261126-0000000002".into(),
+            kind: Kind::Communication,
+            recipient: Recipient::Email("user@example.com".into()),
+            transport: Transport::Smtp,
+            message_id: n.message_id("COM-20261126-0000000002", &Recipient::Email("user@example.com".into())),
+            attempts: 0,
+        };
+        let letter = Letter {
+            incident: &incident,
+            due: &due,
+            subject: format!("[{}] {}", incident.incident_id, incident.title),
+            text: "Plain words.\n".into(),
+            html: "<p>Plain words.</p>\n".into(),
+            json: serde_json::json!({}),
+        };
+        let raw = String::from_utf8(Smtp::message(&n, &letter, "user@example.com").unwrap().formatted()).unwrap();
+        if std::env::var_os("IMS_SHOW_EMAIL").is_some() {
+            eprintln!("{raw}");
+        }
+        assert!(raw.contains(&format!("Message-ID: <{}>\r\n", due.message_id)), "{raw}");
+        assert!(raw.contains("In-Reply-To: <INC-20261126-0000000001@example.com>\r\n"), "{raw}");
+        assert!(raw.contains("References: <INC-20261126-0000000001@example.com>\r\n"), "{raw}");
+        assert!(raw.contains("Content-Type: multipart/alternative;"), "{raw}");
+        assert!(
+            raw.contains("Content-Type: text/plain; charset=utf-8")
+                && raw.contains("Content-Type: text/html; charset=utf-8")
+        );
+        // A non-ASCII subject is encoded (RFC 2047): the message is ASCII throughout.
+        assert!(raw.contains("Subject: [INC-20261126-0000000001] Checkout fails =?utf-8?"), "{raw}");
+        assert!(raw.is_ascii(), "{raw}");
+    }
+}
