@@ -464,8 +464,22 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut page_site = site.clone();
     page_site["built_at"] = Value::Null;
     page_site["commit"] = Value::Null;
-    let inputs =
-        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, view, audit: &audit };
+    // Messages `ims deliver` gave up on, shown on the internal incident pages.
+    let mut deliveries: HashMap<String, Vec<Value>> = HashMap::new();
+    if internal {
+        for f in crate::deliver::failed(&snap)? {
+            deliveries.entry(f["incident_id"].as_str().unwrap_or_default().to_string()).or_default().push(f);
+        }
+    }
+    let inputs = incidents::PageInputs {
+        tera: &tera,
+        site: &page_site,
+        templates: &templates,
+        internal,
+        view,
+        audit: &audit,
+        deliveries: &deliveries,
+    };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {

@@ -415,6 +415,14 @@ fn temporary_failures_are_retried_and_a_failing_target_ends_failed() {
     assert_eq!((failed[0]["recipient"].as_str(), failed[0]["attempts"].as_u64()), (Some("chat:down"), Some(2)));
     let text = repo.run(&who("auditor"), &["sla", "check"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("delivery failed"));
+    // And on the internal incident page.
+    let out = repo.tmp.path().join("site");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "internal", "--out", out.to_str().unwrap()]);
+    let page = std::fs::read_to_string(out.join(format!("incidents/{id}.html"))).unwrap();
+    assert!(
+        page.contains("Undelivered messages") && page.contains("to chat:down: failed after 2 attempt(s)"),
+        "{page}"
+    );
     verify_passes(&repo);
 }
 
