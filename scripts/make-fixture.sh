@@ -145,6 +145,14 @@ sed 's|%m/%d/%Y|%d/%m/%Y|; s/day_first: false/day_first: true/' ../wrong.yaml > 
 ims import redo "$imp" --mapping ../right.yaml
 ims simulation record --scenario "Gateway certificate expires at peak" --scope "shop, payments" --outcome "Pinning runbook worked in 6 minutes"
 ims kb retire "$wkb"
+# Delivery: to a port nothing listens on, so the run records a temporary failure.
+prp=$(idof config set notifications "{from: ims@example.com, smtp: {host: 127.0.0.1, port: 9, security: none}, recipients: {IT_staff: {email: [desk@example.com]}}, retry: {max_attempts: 2, backoff: 1m}}")
+as im2 im2; ims proposal approve "$prp"
+as sd sd
+dinc=$(idof incident identify --title "Printer jams on floor 2" --service shop --source user_report)
+ims incident notify "$dinc" --to IT_staff --channel email --message "paper tray 2 is blocked"
+as auto auto
+ims deliver
 as l2 l2
 ims find incident --status escalated
 git bundle create "$out" --all >/dev/null 2>&1

@@ -14,6 +14,7 @@ pub use ims_core::{
 pub use ims_io::{cache, doctor, error, escalation, index_file, query, replay, repo, run, signing, sync, verify};
 
 pub mod cli;
+pub mod deliver;
 pub mod demo;
 pub mod intake;
 pub mod site;

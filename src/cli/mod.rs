@@ -11,6 +11,7 @@
 mod audit;
 mod change;
 mod config;
+mod deliver;
 mod demo;
 mod doctor;
 mod event;
@@ -129,6 +130,8 @@ pub enum Command {
     /// Service levels: incidents at risk or in breach; escalate breaches.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
+    /// Send the communications owed by email and chat; record the outcomes (automation).
+    Deliver(deliver::DeliverArgs),
     /// KPIs for a day, week or month, with the previous period beside them.
     Report(report::ReportArgs),
     /// The static site: dashboard, incidents, problems, changes, KB, reviews, reports, audit log, feed.
@@ -314,6 +317,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Tool(c) => tool::run(env, c),
         Command::Simulation(c) => simulation::run(env, c),
         Command::Sla(c) => sla::run(env, c),
+        Command::Deliver(args) => deliver::deliver(env, args),
         Command::Site(c) => site::run(env, c),
         Command::Demo(args) => demo::run(env, args),
         Command::Report(args) => report::run(env, args),

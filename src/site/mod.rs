@@ -36,6 +36,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("report.html", include_str!("../../templates/report.html")),
+    ("email.txt", include_str!("../../templates/email.txt")),
+    ("email.html", include_str!("../../templates/email.html")),
 ];
 /// Incidents per page of the incident list.
 const PAGE_SIZE: usize = 1000;
@@ -268,7 +270,7 @@ fn causes(e: &tera::Error) -> String {
 /// The templates, and a digest of their sources (part of every page's render key).
 /// Overrides come from the committed tree at `tip`, never the working tree, and only
 /// when a signed template procedure made them ([`governed_templates`]).
-fn tera(repo: &Repo, tip: git2::Oid) -> Result<(Tera, String)> {
+pub(crate) fn tera(repo: &Repo, tip: git2::Oid) -> Result<(Tera, String)> {
     let mut t = sandbox();
     t.add_raw_templates(BUILTIN.to_vec()).map_err(|e| Error::internal(format!("built-in templates: {e}")))?;
     let mut sources: Vec<String> = BUILTIN.iter().map(|(n, s)| format!("{n}\n{s}")).collect();
@@ -458,8 +460,22 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut page_site = site.clone();
     page_site["built_at"] = Value::Null;
     page_site["commit"] = Value::Null;
-    let inputs =
-        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, view, audit: &audit };
+    // Messages `ims deliver` gave up on, shown on the internal incident pages.
+    let mut deliveries: HashMap<String, Vec<Value>> = HashMap::new();
+    if internal {
+        for f in crate::deliver::failed(&snap)? {
+            deliveries.entry(f["incident_id"].as_str().unwrap_or_default().to_string()).or_default().push(f);
+        }
+    }
+    let inputs = incidents::PageInputs {
+        tera: &tera,
+        site: &page_site,
+        templates: &templates,
+        internal,
+        view,
+        audit: &audit,
+        deliveries: &deliveries,
+    };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {

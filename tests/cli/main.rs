@@ -5,6 +5,7 @@
 mod admin;
 mod compat;
 mod crash;
+mod deliver;
 mod doctor;
 mod engine;
 mod govern;

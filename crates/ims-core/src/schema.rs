@@ -23,6 +23,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("proposal/1", include_str!("../../../schemas/proposal.json")),
     ("config/1", include_str!("../../../schemas/config.json")),
     ("import/1", include_str!("../../../schemas/import.json")),
+    ("delivery/1", include_str!("../../../schemas/delivery.json")),
 ];
 
 /// The compiled validator for `name`, compiled on first use (a procedure needs one or

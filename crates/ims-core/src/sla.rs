@@ -158,7 +158,8 @@ impl ClockState {
 
 impl std::fmt::Display for ClockState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so `{:<9}` lines columns up as the strings did.
+        f.pad(self.as_str())
     }
 }
 

@@ -57,15 +57,32 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
         .collect();
     let count = standings.len();
     let n_escalated = escalated.len();
-    env.ui.data(
-        json!({ "ok": true, "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "standings": standings, "escalated": escalated }),
-        || {
-            let mut t = if count == 0 { "no incident at risk or in breach\n".to_string() } else { text };
-            if escalate {
-                t.push_str(&format!("escalated {n_escalated} breach(es)\n"));
-            }
-            t
-        },
-    );
+    // Communications `ims deliver` gave up on (README, Notifications).
+    let failed = crate::deliver::failed(&repo.snapshot(repo.tip()?)?)?;
+    let failed_text: String = failed
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  delivery failed: {} to {} after {} attempt(s): {}\n",
+                f["incident_id"].as_str().unwrap_or(""),
+                f["about"].as_str().unwrap_or(""),
+                f["recipient"].as_str().unwrap_or(""),
+                f["attempts"],
+                f["answer"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let mut doc = json!({ "ok": true, "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "standings": standings, "escalated": escalated });
+    if !failed.is_empty() {
+        doc["failed_deliveries"] = json!(failed);
+    }
+    env.ui.data(doc, || {
+        let mut t = if count == 0 { "no incident at risk or in breach\n".to_string() } else { text };
+        t.push_str(&failed_text);
+        if escalate {
+            t.push_str(&format!("escalated {n_escalated} breach(es)\n"));
+        }
+        t
+    });
     Ok(())
 }

@@ -32,6 +32,10 @@ pub struct Config {
     /// verify violation. Absent (a repository made before this setting): [`DEFAULT_UNGOVERNED`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ungoverned: Option<Vec<String>>,
+    /// Who receives communications, by which transport (`ims deliver`). Absent or empty:
+    /// nothing is sent, as before this setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<super::notifications::Notifications>,
 }
 
 /// What a repository without an `ungoverned` list behaves as if it had: the CI recipes
@@ -46,6 +50,7 @@ pub fn new_settings() -> Vec<(&'static str, serde_json::Value)> {
         ("ungoverned", serde_json::json!(DEFAULT_UNGOVERNED)),
         ("intake.max_alerts_per_payload", serde_json::json!(MAX_ALERTS)),
         ("intake.max_incidents_per_payload", serde_json::json!(MAX_INCIDENTS)),
+        ("notifications", serde_json::json!({})),
     ]
 }
 
@@ -261,6 +266,7 @@ impl Config {
                 max_incidents_per_payload: None,
             },
             ungoverned: None,
+            notifications: None,
         }
     }
 
@@ -286,6 +292,7 @@ impl Config {
         ("changes", "Distinct approvals a change needs per risk; pre-approved standard changes."),
         ("intake", "Which monitoring alerts open incidents, and as what."),
         ("ungoverned", "Tracked paths ims never reads (CI files, READMEs, docs), changed without a procedure.\nEvery other path is governed: ims.yaml, people/, allowed_signers, records/,\n.gitattributes and templates/ change only through signed procedures; a commit touching\na path that is neither is a verify violation. Patterns: * within a folder, ** any depth."),
+        ("notifications", "Email and chat delivery of communications by `ims deliver` (README, Notifications):\nfrom, smtp (host, port, security, username, password_env/_file), chat targets\n(slack or signed webhook, url_env/_file, key_env/_file), recipients per group and\nservice, retry. Secrets are never written here. {}: nothing is sent."),
     ];
 
     /// Checks what the schema cannot: durations parse, thresholds are sane.
@@ -323,6 +330,9 @@ impl Config {
             for (i, pattern) in list.iter().enumerate() {
                 crate::paths::check_ungoverned_pattern(pattern).map_err(|e| e.context(format!("ungoverned[{i}]")))?;
             }
+        }
+        if let Some(n) = &self.notifications {
+            n.check()?;
         }
         for (service, c) in &self.sla.service_calendars {
             if !known(c) {

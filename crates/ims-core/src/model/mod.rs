@@ -6,11 +6,13 @@
 pub mod activity;
 pub mod change;
 pub mod config;
+pub mod delivery;
 pub mod enums;
 pub mod event;
 pub mod incident;
 pub mod kb;
 pub mod keys;
+pub mod notifications;
 pub mod person;
 pub mod pir;
 pub mod problem;

@@ -152,10 +152,12 @@ impl Procedure for InitV2 {
         for (key, v) in &input.settings {
             set_path(&mut value, key, v.clone())?;
         }
-        let updated: Config =
+        crate::model::notifications::refuse_inline_secrets(&value)?;
+        let mut updated: Config =
             serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("settings: {e}")))?;
         crate::schema::validate(&value, "ims.yaml")?;
         updated.check()?;
+        crate::model::notifications::stamp(&mut updated, &mut value, ctx.now);
         let base = InitInput {
             organization: input.organization.clone(),
             email: input.email.clone(),
@@ -278,10 +280,12 @@ impl ConfigSet {
         hygiene::screen_value(ctx.rules, key, &input.value)?;
         // A setting added since this repository was made may be set although it is absent.
         let old = set_path(&mut value, key, input.value.clone())?;
-        let updated: Config =
+        crate::model::notifications::refuse_inline_secrets(&value)?;
+        let mut updated: Config =
             serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
         crate::schema::validate(&value, "ims.yaml")?;
         updated.check()?;
+        crate::model::notifications::stamp(&mut updated, &mut value, ctx.now);
         let mut effect = Effect::new(format!("config: set {key}"))
             .line(format!(
                 "{key}: {} -> {}",

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod admin;
 pub mod change;
+pub mod communication;
 pub mod event;
 pub mod incident;
 pub mod kb;
@@ -138,6 +139,7 @@ registry!(
     activity::tool_record::Record,
     activity::simulation_record::Record,
     event::ingest::Ingest,
+    communication::deliver::Deliver,
 );
 
 #[cfg(test)]
