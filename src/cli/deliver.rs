@@ -14,6 +14,10 @@ pub struct DeliverArgs {
     /// The wait between runs with --watch (30s, 1m, …).
     #[arg(long, default_value = "30s", requires = "watch")]
     pub interval: String,
+    /// The root commit `ims init` printed: the history must verify from it before
+    /// anything is sent (without it, everything but the root is still checked).
+    #[arg(long, value_name = "COMMIT")]
+    pub trust_root: Option<String>,
 }
 
 pub fn deliver(env: &Env, args: DeliverArgs) -> Result<()> {
@@ -31,6 +35,10 @@ pub fn deliver(env: &Env, args: DeliverArgs) -> Result<()> {
             if !crate::deliver::configured(&repo)? {
                 return Ok(crate::deliver::Report::default());
             }
+            // Settings and records reach people only when a signed, authorized procedure
+            // wrote them: a hand-edited ims.yaml could add recipients, point a webhook at
+            // any address or name a secret to send to any server.
+            verified(&repo, args.trust_root.as_deref())?;
             if identity.is_none() {
                 identity = Some(env.identity(&repo)?);
             }
@@ -84,4 +92,33 @@ pub fn deliver(env: &Env, args: DeliverArgs) -> Result<()> {
         );
         return Ok(());
     }
+}
+
+/// Halts (exit 7) unless the history verifies (the verify cache keeps a warm run cheap).
+fn verified(repo: &crate::repo::Repo, trust_root: Option<&str>) -> Result<()> {
+    let trust_root = match trust_root {
+        Some(t) => Some(
+            repo.git
+                .revparse_single(t)
+                .and_then(|o| o.peel_to_commit())
+                .map(|c| c.id())
+                .map_err(|_| Error::invalid(format!("--trust-root: `{t}` is not a commit here")))?,
+        ),
+        None => None,
+    };
+    let options = crate::verify::Options { range: None, trust_root, no_cache: false, require_read_audit: false };
+    let report = crate::verify::verify(repo, &options)?;
+    if let Some(v) = report.violations.first() {
+        return Err(Error::new(
+            crate::error::Kind::Verify,
+            format!(
+                "deliver: the history does not verify ({} violation(s); first: {} at {}: {}); nothing was sent. Run `ims verify` and repair the history first",
+                report.violations.len(),
+                v.rule,
+                v.commit,
+                crate::terminal::line(&v.message)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -72,6 +72,9 @@ pub fn secret(what: &str, env: &Option<String>, file: &Option<String>) -> Result
         (Some(var), _) => std::env::var(var).map_err(|_| {
             Error::precondition(format!("{what}: the environment variable {var} named in ims.yaml is not set"))
         })?,
+        (None, Some(path)) if !path.starts_with('/') => {
+            return Err(Error::invalid(format!("{what}: the file {path} named in ims.yaml is not an absolute path")))
+        }
         (None, Some(path)) => std::fs::read_to_string(path)
             .map_err(|e| Error::precondition(format!("{what}: cannot read the file {path} named in ims.yaml: {e}")))?
             .lines()

@@ -617,3 +617,41 @@ fn a_repository_without_the_setting_behaves_as_before_and_migrate_offers_it() {
     repo.ok(&im, &["migrate", "--settings"]);
     assert_eq!(repo.ok(&im, &["config", "show"])["config"]["notifications"], serde_json::json!({}));
 }
+
+/// The attack review: a hand-edited ims.yaml (an unsigned commit) adding a recipient and
+/// pointing the SMTP login at a secret must send nothing: deliver acts only on a history
+/// that verifies.
+#[test]
+fn a_hand_edited_settings_file_sends_nothing() {
+    let Some(python) = aiosmtpd_python() else { return };
+    let repo = Repo::with_everyone();
+    let sink = Sink::start(&python, &repo.tmp.path().join("mail"), &[]);
+    let id = repo.incident("Checkout fails");
+    configure(
+        &repo,
+        &format!(
+            "{{from: ims@example.com, smtp: {{host: 127.0.0.1, port: {}, security: none}}, \
+             recipients: {{IT_staff: {{email: [oncall@example.com]}}}}}}",
+            sink.port
+        ),
+    );
+    let yaml = std::fs::read_to_string(repo.path.join("ims.yaml")).unwrap();
+    let forged = yaml.replace("oncall@example.com", "attacker@evil.example");
+    assert_ne!(forged, yaml);
+    std::fs::write(repo.path.join("ims.yaml"), forged).unwrap();
+    repo.git(&["commit", "-qam", "a hand edit"]);
+    repo.ok(&who("L1"), &["incident", "assign", &id, "--team", "L2"]);
+    let out = deliver_cmd(&repo, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not verify"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sink.received().is_empty(), "nothing sent: {:?}", sink.received());
+    // A relative secret file (inside the working tree, where any pusher writes) is refused.
+    let out =
+        repo.run(&who("incident_manager"), &["config", "set", "notifications.smtp.password_file", "docs/password.txt"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}

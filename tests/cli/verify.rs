@@ -496,3 +496,102 @@ fn the_pre_push_hook_refuses_unverifiable_history() {
     assert!(!out.status.success(), "the hook refused the push");
     assert!(String::from_utf8_lossy(&out.stderr).contains("push refused"));
 }
+
+/// The attack review's variant: the solo change re-signed with an input only the
+/// one-manager path accepted (a malformed proposal id), so that under the joined registry
+/// it halts with something other than "forbidden". Any halt there is a violation.
+#[test]
+fn a_solo_change_carrying_an_input_only_one_manager_accepts_is_caught() {
+    let (repo, change) = solo_settings_change_and_a_second_manager_on_main();
+    let message = repo.git(&["log", "-1", "--format=%B", &change]);
+    let forged_message = {
+        let start = message.find("\"proposal_id\":\"").expect("the input names a proposal id") + 15;
+        let end = start + message[start..].find('"').unwrap();
+        format!("{}x{}", &message[..start], &message[end..])
+    };
+    std::fs::write(repo.tmp.path().join("msg"), forged_message).unwrap();
+    let when = repo.git(&["log", "-1", "--format=%ct +0000", &change]).trim().to_string();
+    let key = repo.keys[&who("incident_manager")].clone();
+    let tree = repo.git(&["rev-parse", &format!("{change}^{{tree}}")]).trim().to_string();
+    let parent = repo.git(&["rev-parse", &format!("{change}^")]).trim().to_string();
+    let msg = repo.tmp.path().join("msg");
+    let forged = Command::new("git")
+        .current_dir(&repo.path)
+        .env("GIT_AUTHOR_NAME", "IM")
+        .env("GIT_AUTHOR_EMAIL", who("incident_manager"))
+        .env("GIT_COMMITTER_NAME", "IM")
+        .env("GIT_COMMITTER_EMAIL", who("incident_manager"))
+        .env("GIT_AUTHOR_DATE", &when)
+        .env("GIT_COMMITTER_DATE", &when)
+        .args(["-c", "gpg.format=ssh", "-c"])
+        .arg(format!("user.signingkey={}", key.display()))
+        .args(["commit-tree", "-S", &tree, "-p", &parent, "-F"])
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(forged.status.success(), "{}", String::from_utf8_lossy(&forged.stderr));
+    let forged = String::from_utf8_lossy(&forged.stdout).trim().to_string();
+    repo.git(&["branch", "-f", "solo2", &forged]);
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge solo2", "solo2"]);
+    let (code, doc) = verify(&repo, &["--no-cache"]);
+    assert_eq!(code, 7, "{doc}");
+    assert!(doc["violations"].as_array().unwrap().iter().any(|v| v["commit"] == forged.as_str()), "{doc}");
+}
+
+/// The attack review's path traversal: a tree entry named `..` under an ungoverned folder,
+/// pushed by anyone, must neither make `ims sync` write outside the working tree nor pass
+/// verify.
+#[test]
+fn a_tree_entry_named_dot_dot_is_refused_by_sync_and_caught_by_verify() {
+    let (repo, _) = story();
+    let remote = repo.tmp.path().join("remote.git");
+    repo.git(&["clone", "-q", "--bare", repo.path.to_str().unwrap(), remote.to_str().unwrap()]);
+    let victim = repo.tmp.path().join("victim");
+    repo.git(&["clone", "-q", remote.to_str().unwrap(), victim.to_str().unwrap()]);
+    let in_remote = |args: &[&str], stdin: &str| -> String {
+        use std::io::Write;
+        let mut child = Command::new("git")
+            .current_dir(&remote)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "x")
+            .env("GIT_AUTHOR_EMAIL", "x@example.com")
+            .env("GIT_COMMITTER_NAME", "x")
+            .env("GIT_COMMITTER_EMAIL", "x@example.com")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let blob = in_remote(&["hash-object", "-w", "--stdin"], "PWNED by remote\n");
+    let inner = in_remote(&["mktree"], &format!("100644 blob {blob}\tpwned.txt\n"));
+    let up1 = in_remote(&["mktree"], &format!("040000 tree {inner}\t..\n"));
+    let up2 = in_remote(&["mktree"], &format!("040000 tree {up1}\t..\n"));
+    let top = in_remote(&["cat-file", "-p", "main^{tree}"], "");
+    let tree = in_remote(&["mktree"], &format!("{top}\n040000 tree {up2}\tdocs\n"));
+    let commit = in_remote(&["commit-tree", &tree, "-p", "main", "-m", "docs"], "");
+    in_remote(&["update-ref", "refs/heads/main", &commit], "");
+
+    let out = Command::new(ims_bin())
+        .current_dir(&victim)
+        .args(["sync"])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", who("incident_manager"))
+        .env("IMS_SIGNING_KEY", &repo.keys[&who("incident_manager")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "sync must refuse: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(!repo.tmp.path().join("pwned.txt").exists(), "nothing written outside the working tree");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".."), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Verify, on the history that holds it, names the commit.
+    repo.git(&["fetch", "-q", remote.to_str().unwrap(), "main:evil"]);
+    let root = root(&repo);
+    let out = repo.run(&who("auditor"), &["verify", "--trust-root", &root, "--range", "main..evil", "--json"]);
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stdout));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["violations"].as_array().unwrap().iter().any(|v| v["commit"] == commit.as_str()), "{doc}");
+}

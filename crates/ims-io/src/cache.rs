@@ -27,7 +27,7 @@ pub struct Kind {
 }
 
 /// `ims verify`'s proved commits (HMAC-chained blocks; the key is outside the repository).
-pub const VERIFY: Kind = Kind { name: "verify", version: 4, about: "commits ims verify proved" };
+pub const VERIFY: Kind = Kind { name: "verify", version: 5, about: "commits ims verify proved" };
 /// What `ims verify`'s walk learnt about reads (anchors, trees) at the tip it saw (HMAC'd).
 pub const READ_FACTS: Kind =
     Kind { name: "read-facts", version: 1, about: "read-audit facts at the last verified tip" };

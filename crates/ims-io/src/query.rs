@@ -402,8 +402,10 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
                     let git = git2::Repository::open(git_dir)?;
                     part.iter()
                         .map(|(path, oid)| {
-                            let on_disk =
-                                workdir.as_ref().and_then(|w| std::fs::read(w.join(path)).ok()).filter(|bytes| {
+                            let on_disk = workdir
+                                .as_ref()
+                                .and_then(|w| std::fs::read(crate::repo::worktree_file(w, path).ok()?).ok())
+                                .filter(|bytes| {
                                     git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok() == Some(*oid)
                                 });
                             let bytes = match on_disk {

@@ -104,6 +104,9 @@ fn tree_changes(
             let name = name_of(&entry)?;
             let name = name.as_str();
             let path = format!("{prefix}{name}");
+            // `..`, `.git` and the like would reach outside the working tree when checked
+            // out or synced: a violation wherever they are, ungoverned folders included.
+            crate::repo::check_repo_path(&path)?;
             let before = old.and_then(|o| o.get_name(name));
             if before.as_ref().is_some_and(|b| b.id() == entry.id() && b.filemode() == entry.filemode()) {
                 continue;

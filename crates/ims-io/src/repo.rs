@@ -393,7 +393,7 @@ impl Repo {
                 }
                 _ => None,
             };
-            let file = workdir.join(path);
+            let file = worktree_file(workdir, path)?;
             let on_disk = match fs::symlink_metadata(&file) {
                 Ok(_) => Some(Oid::hash_file(ObjectType::Blob, &file)?),
                 Err(_) => None,
@@ -436,7 +436,7 @@ impl Repo {
         let ids = self.snapshot(tip)?.blob_ids(paths)?;
         let mut updates = BTreeMap::new();
         for path in paths {
-            let file = workdir.join(path);
+            let file = worktree_file(&workdir, path)?;
             match ids[*path] {
                 Some(oid) => {
                     let blob = self.git.find_blob(oid)?;
@@ -550,7 +550,7 @@ impl Repo {
                 Some(Held::Conflict) => None,
                 _ => Some(None),
             };
-            let file = workdir.join(path);
+            let file = worktree_file(&workdir, path)?;
             let on_disk = match fs::symlink_metadata(&file) {
                 Ok(m) if m.is_file() => Some(Oid::hash_file(ObjectType::Blob, &file)?),
                 Ok(_) => Some(Oid::ZERO_SHA1),
@@ -763,6 +763,46 @@ pub fn read_capped_from(reader: impl std::io::Read, limit: u64, what: &str) -> R
         return Err(Error::invalid(format!("{what}: larger than the limit of {limit} bytes")));
     }
     Ok(bytes)
+}
+
+/// The working-tree file of a repository path, refusing any path that could reach
+/// outside the working tree or into `.git`: an empty, `.` or `..` component, a `.git`
+/// component in any case, a backslash or NUL, or a folder on the way that is a symbolic
+/// link. A tree can hold such names (`git mktree` makes them; a fetch does not fsck by
+/// default), so every path ims writes or reads in the working tree goes through here.
+pub fn worktree_file(workdir: &Path, path: &str) -> Result<std::path::PathBuf> {
+    check_repo_path(path)?;
+    let mut file = workdir.to_path_buf();
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        file.push(part);
+        if i + 1 < parts.len() {
+            if let Ok(meta) = fs::symlink_metadata(&file) {
+                if meta.file_type().is_symlink() {
+                    return Err(Error::invalid(format!(
+                        "{path}: the folder {} is a symbolic link; ims does not write through one",
+                        parts[..=i].join("/")
+                    )));
+                }
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Refuses a repository path that is not a plain relative path inside the tree (see
+/// [`worktree_file`]).
+pub fn check_repo_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.contains(['\\', '\0'])
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == ".." || c.eq_ignore_ascii_case(".git"));
+    if bad {
+        return Err(Error::invalid(format!(
+            "{:?}: not a plain path inside the repository (an empty, `.`, `..` or `.git` part, a backslash or NUL)",
+            path
+        )));
+    }
+    Ok(())
 }
 
 /// Replaces a file whole (a temporary file renamed into place), so a crash leaves the

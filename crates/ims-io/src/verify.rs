@@ -552,16 +552,25 @@ fn reauthorize(
     let who = format!("{} as {}", trailers.procedure, trailers.actor);
     Ok(match crate::procedures::apply_by_id(&trailers.procedure, &ctx(&merged), &input) {
         Err(e) if e.kind == crate::error::Kind::Forbidden => Some(format!("{who} is not authorized: {}", e.message)),
-        Err(_) => None,
+        // It applied at its own parent: any halt under the joined registry (an input
+        // only the one-manager path accepts, say) means it does not stand there.
+        Err(e) => Some(format!("{who} does not stand under the registry the merge joins: {}", e.message)),
         Ok(effect) => {
             let new = effect.writes.keys().find(|p| !alone.writes.contains_key(*p));
             let gone = alone.writes.keys().find(|p| !effect.writes.contains_key(*p));
+            // `allowed_signers` is rebuilt from the whole registry, so it differs with
+            // the people the other side added; every other file must be the same bytes.
+            let differs = effect
+                .writes
+                .iter()
+                .find(|(p, bytes)| p.as_str() != "allowed_signers" && alone.writes.get(*p) != Some(bytes))
+                .map(|(p, _)| p);
             match new.or(gone) {
                 Some(path) if path.starts_with("records/proposals/") => Some(format!(
                     "{who} was applied by a single incident manager, but the registry has two or more: under the two-manager rule it is a proposal another incident manager must approve"
                 )),
                 Some(path) => Some(format!("{who} makes a different change ({path})")),
-                None => None,
+                None => differs.map(|path| format!("{who} makes a different change ({path})")),
             }
         }
     })
@@ -1019,7 +1028,7 @@ struct Cache {
 }
 
 // Bumped whenever a rule becomes stricter, so no cache vouches under the old rules.
-const CACHE_FORMAT: &str = "ims-verify-cache/4";
+const CACHE_FORMAT: &str = "ims-verify-cache/5";
 
 impl Cache {
     fn disabled() -> Cache {

@@ -205,8 +205,10 @@ fn env_name_ok(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// An absolute path: a relative one would be read inside the working tree, where anyone
+/// who can push could write the "secret" (a webhook URL of their choosing, say).
 fn file_name_ok(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 500 && !name.chars().any(char::is_control)
+    name.starts_with('/') && name.len() <= 500 && !name.chars().any(char::is_control)
 }
 
 /// Exactly one of a variable and a file, each well-formed.
@@ -216,7 +218,9 @@ fn secret_source(at: &str, env: &Option<String>, file: &Option<String>, required
         (Some(e), None) if !env_name_ok(e) => {
             Err(Error::invalid(format!("{at}_env: `{e}` is not an environment variable name like IMS_SMTP_PASSWORD")))
         }
-        (None, Some(f)) if !file_name_ok(f) => Err(Error::invalid(format!("{at}_file: `{f}` is not a file path"))),
+        (None, Some(f)) if !file_name_ok(f) => {
+            Err(Error::invalid(format!("{at}_file: `{f}` is not an absolute file path (like /etc/ims/smtp-password)")))
+        }
         (None, None) if required => Err(Error::invalid(format!(
             "{at}: name the environment variable ({at}_env) or file ({at}_file) holding it"
         ))),
@@ -224,8 +228,11 @@ fn secret_source(at: &str, env: &Option<String>, file: &Option<String>, required
     }
 }
 
+/// A loopback address written as an address (`127.0.0.1`, `::1`) or `localhost`: a name
+/// like `127.evil.example` is a DNS name that can point anywhere.
 fn is_loopback(host: &str) -> bool {
-    matches!(host, "localhost" | "::1" | "[::1]") || host.starts_with("127.")
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host == "localhost" || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Notifications {
@@ -390,6 +397,16 @@ pub fn reminder_key(incident_id: &str, since: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_address_or_localhost_counts_as_loopback() {
+        for ok in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"] {
+            assert!(is_loopback(ok), "{ok}");
+        }
+        for bad in ["127.evil.example", "localhost.evil.example", "10.0.0.1", "example.com", ""] {
+            assert!(!is_loopback(bad), "{bad}");
+        }
+    }
 
     fn settings() -> Notifications {
         serde_json::from_value(serde_json::json!({

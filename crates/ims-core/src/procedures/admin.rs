@@ -211,12 +211,14 @@ pub(super) fn propose_or_apply<I: Serialize>(
     summary: String,
     apply: impl FnOnce() -> Result<Effect>,
 ) -> Result<Effect> {
+    // A well-formed id whichever way it goes, so a change cannot carry an input that only
+    // the one-manager path accepts (verify re-checks merged work under the joined registry).
+    crate::ids::RecordId::parse(proposal_id, "proposal_id")?;
     if incident_managers(ctx.snap)? < 2 {
         return apply();
     }
     // Validate now so a bad proposal is refused at once, not at approval.
     apply()?;
-    crate::ids::RecordId::parse(proposal_id, "proposal_id")?;
     let proposal = Proposal {
         schema: proposal::SCHEMA.into(),
         proposal_id: proposal_id.into(),
