@@ -232,7 +232,7 @@ fn secret_source(at: &str, env: &Option<String>, file: &Option<String>, required
 /// like `127.evil.example` is a DNS name that can point anywhere.
 fn is_loopback(host: &str) -> bool {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    host == "localhost" || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || bare.parse::<core::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Notifications {
