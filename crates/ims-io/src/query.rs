@@ -17,28 +17,63 @@ use crate::repo::{Repo, Stamp};
 use crate::run::Identity;
 use crate::signing;
 
-/// One `find` filter: a record field and the value it must have.
+/// What `find` looks for: fields with the value (or one of the values) they must have,
+/// values they must not have, and a creation window. (Recorded as given in an audited
+/// read, so an auditor sees exactly what was asked.)
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Filters {
     /// Field → wanted value (exact match on the record's field).
     pub equals: BTreeMap<String, String>,
+    /// Field → the values one of which it must have (`--status open,in_progress`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub one_of: BTreeMap<String, Vec<String>>,
+    /// Field → values it must not have (`--active`: not resolved, closed, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub none_of: BTreeMap<String, Vec<String>>,
     /// Created at or after.
     pub since: Option<DateTime<Utc>>,
     /// Created before.
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Whether a record's field has the value `want` (for a list: holds it).
+fn field_is(have: Option<&Value>, want: &str) -> bool {
+    match have {
+        Some(Value::String(s)) => s == want,
+        Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(want)),
+        Some(Value::Bool(b)) => b.to_string() == *want,
+        _ => false,
+    }
+}
+
 impl Filters {
+    /// Wants `field` to have one of `values`: one value is `equals`, several `one_of`.
+    pub fn put(&mut self, field: &str, mut values: Vec<String>) {
+        values.dedup();
+        match values.len() {
+            0 => {}
+            1 => {
+                self.equals.insert(field.into(), values.remove(0));
+            }
+            _ => {
+                self.one_of.insert(field.into(), values);
+            }
+        }
+    }
+
     fn matches(&self, record: &Value, created_field: &str) -> bool {
         for (field, want) in &self.equals {
-            let have = record.get(field);
-            let hit = match have {
-                Some(Value::String(s)) => s == want,
-                Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(want)),
-                Some(Value::Bool(b)) => b.to_string() == *want,
-                _ => false,
-            };
-            if !hit {
+            if !field_is(record.get(field), want) {
+                return false;
+            }
+        }
+        for (field, wants) in &self.one_of {
+            if !wants.iter().any(|w| field_is(record.get(field), w)) {
+                return false;
+            }
+        }
+        for (field, unwanted) in &self.none_of {
+            if unwanted.iter().any(|w| field_is(record.get(field), w)) {
                 return false;
             }
         }
@@ -132,6 +167,7 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
             .create_commit_with_tree(parent, tree, &message, &stamp, &|buf| identity.signer.sign(buf))
             .map_err(|e| e.context("audited read"))?;
         if repo.compare_and_swap(&refname, parent, commit, "ims: audited read")? {
+            crate::run::upkeep(repo);
             return Ok(commit);
         }
     }
@@ -344,7 +380,11 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
             continue;
         }
         let status = status.to_string();
-        for clock in crate::sla::clocks(&inc, at, config.sla.warning_threshold)? {
+        let mut clocks = crate::sla::clocks(&inc, at, config.sla.warning_threshold)?;
+        if let Some(target) = &config.sla.untriaged {
+            clocks.extend(crate::sla::untriaged(&inc, at, config.sla.warning_threshold, target)?);
+        }
+        for clock in clocks {
             if matches!(clock.state, "at_risk" | "breached") {
                 out.push(SlaStanding {
                     incident_id: inc.incident_id.clone(),
