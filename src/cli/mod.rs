@@ -30,6 +30,7 @@ mod show;
 mod simulation;
 mod site;
 mod sla;
+pub mod style;
 mod sync;
 mod template;
 mod tool;
@@ -52,17 +53,20 @@ use crate::run::{self, Identity};
 #[command(name = "ims", version, about, long_about = None)]
 pub struct Cli {
     /// Run as if started in PATH.
-    #[arg(short = 'C', global = true, value_name = "PATH")]
+    #[arg(short = 'C', global = true, value_name = "PATH", help_heading = "Global options")]
     pub dir: Option<PathBuf>,
     /// Machine output: exactly one JSON document on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
-    /// Quieter: no status lines on stderr.
-    #[arg(short, long, global = true)]
+    /// Only the result on stdout (the new record's id, the ids found); no status lines.
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// More detail on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto", help_heading = "Global options")]
+    pub color: style::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -188,6 +192,8 @@ pub enum HooksCommand {
 pub struct Ui {
     pub json: bool,
     pub quiet: bool,
+    /// Colour human output ([`style::ColorChoice::enabled`]).
+    pub color: bool,
 }
 
 impl Ui {
@@ -198,6 +204,32 @@ impl Ui {
         // history holds can steer the terminal (crate::terminal).
         let text = if self.json { doc.to_string() } else { crate::terminal::escape(&human()) };
         let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+    }
+
+    /// Prints a query's document (JSON) or its human text, which the caller built from
+    /// values already escaped ([`crate::terminal::line`]) and may have coloured
+    /// ([`style`]); with `-q`, `quiet` (one result per line) instead.
+    pub fn data_styled(&self, doc: Value, human: impl FnOnce(style::Style) -> String, quiet: impl FnOnce() -> String) {
+        let mut out = std::io::stdout().lock();
+        let text = if self.json {
+            doc.to_string()
+        } else if self.quiet {
+            crate::terminal::escape(&quiet())
+        } else {
+            human(self.style())
+        };
+        if !text.is_empty() {
+            let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+        }
+    }
+
+    pub fn style(&self) -> style::Style {
+        style::Style { on: self.color && !self.json }
+    }
+
+    /// Says on stderr that a list is empty (nothing on stdout), unless `-q` or `--json`.
+    pub fn empty(&self, what: &str) {
+        self.status(what);
     }
 
     pub fn status(&self, line: &str) {
@@ -250,6 +282,11 @@ impl Env {
             "commit": commit.to_string(),
             "record": effect.record,
         });
+        if self.ui.quiet && !self.ui.json {
+            // `-q`: only the result, the new or changed record's id (else the commit).
+            println!("{}", effect.id.clone().unwrap_or_else(|| commit.to_string()));
+            return;
+        }
         self.ui.data(doc, || {
             let mut text = format!("{}\n", effect.subject);
             if let Some(id) = &effect.id {
@@ -284,7 +321,8 @@ pub fn main() -> i32 {
         Some(d) => d.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let env = Env { ui: Ui { json, quiet: cli.quiet }, dir, clock: Default::default() };
+    let color = cli.color.enabled();
+    let env = Env { ui: Ui { json, quiet: cli.quiet, color }, dir, clock: Default::default() };
     match dispatch(&env, cli.command) {
         Ok(()) => 0,
         Err(e) => {

@@ -35,7 +35,7 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-    let text: String = standings
+    let rows: Vec<Vec<String>> = standings
         .iter()
         .map(|s| {
             let left = if s.clock.remaining_seconds >= 0 {
@@ -43,29 +43,39 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
             } else {
                 format!("{} over", format_duration(-s.clock.remaining_seconds))
             };
-            format!(
-                "{}  {:<8} {:<11} {:<9} {:<12} {}  {}\n",
-                s.incident_id,
-                s.priority.as_deref().unwrap_or("-"),
-                s.clock.clock,
-                s.clock.state,
+            let priority = match (&s.priority, s.clock.untriaged) {
+                (_, true) => "untriaged".to_string(),
+                (Some(p), false) => p.clone(),
+                (None, false) => "-".into(),
+            };
+            vec![
+                s.incident_id.clone(),
+                priority,
+                s.clock.clock.to_string(),
+                s.clock.state.to_string(),
                 left,
-                s.status,
-                s.title
-            )
+                s.status.clone(),
+                crate::terminal::line(&s.title),
+            ]
         })
         .collect();
-    let count = standings.len();
+    if standings.is_empty() {
+        env.ui.empty("no incident at risk or in breach");
+    }
     let n_escalated = escalated.len();
-    env.ui.data(
+    if escalate {
+        env.ui.status(&format!("escalated {n_escalated} breach(es)"));
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+    env.ui.data_styled(
         json!({ "ok": true, "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "standings": standings, "escalated": escalated }),
-        || {
-            let mut t = if count == 0 { "no incident at risk or in breach\n".to_string() } else { text };
-            if escalate {
-                t.push_str(&format!("escalated {n_escalated} breach(es)\n"));
+        |style| {
+            if rows.is_empty() {
+                return String::new();
             }
-            t
+            crate::cli::style::table(style, &["INCIDENT", "PRIORITY", "CLOCK", "STATE", "TIME", "STATUS", "TITLE"], &rows, &[1, 3])
         },
+        || ids.join("\n"),
     );
     Ok(())
 }
