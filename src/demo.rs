@@ -547,6 +547,10 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
         }
     }
     let _ = (l3.as_str(), &im2);
+    // Packed as it went (crate::upkeep after each commit); once more at the end, so the
+    // demo is handed over with nothing loose.
+    progress("packing the repository");
+    crate::upkeep::gc(s.repo.git.path(), false)?;
     use crate::site::Audience;
     let site = Audience::Internal.default_out(path);
     std::env::set_var("IMS_NOW", s.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

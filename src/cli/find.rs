@@ -172,7 +172,7 @@ pub fn run(env: &Env, args: FindArgs) -> Result<()> {
 }
 
 /// Orders records by `field`: levels most urgent first, missing values last, then by
-/// creation; `reverse` turns the whole order round.
+/// creation and id; `reverse` turns the whole order round.
 fn sort(records: &mut [Value], field: &str, reverse: bool) {
     let rank = |v: &Value| -> (u8, String) {
         match v.get(field).and_then(Value::as_str) {
@@ -190,7 +190,13 @@ fn sort(records: &mut [Value], field: &str, reverse: bool) {
         }
     };
     let created = |v: &Value| v.get("created_at").and_then(Value::as_str).unwrap_or("").to_string();
-    records.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| created(a).cmp(&created(b))));
+    let id = |v: &Value| {
+        let Value::Object(m) = v else { return String::new() };
+        m.iter().find(|(k, _)| k.ends_with("_id")).and_then(|(_, v)| v.as_str()).unwrap_or("").to_string()
+    };
+    records.sort_by(|a, b| {
+        rank(a).cmp(&rank(b)).then_with(|| created(a).cmp(&created(b))).then_with(|| id(a).cmp(&id(b)))
+    });
     if reverse {
         records.reverse();
     }

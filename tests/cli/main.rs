@@ -5,6 +5,7 @@
 mod admin;
 mod compat;
 mod crash;
+mod daily;
 mod doctor;
 mod engine;
 mod govern;
