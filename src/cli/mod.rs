@@ -10,6 +10,7 @@
 
 mod audit;
 mod change;
+mod completions;
 mod config;
 mod demo;
 mod doctor;
@@ -118,6 +119,7 @@ pub enum Command {
     Import(import::ImportCommand),
     /// Ingest each file that lands in DIR (moved to processed/ or rejected/ after).
     Watch {
+        /// The inbox folder to watch.
         #[arg(value_name = "DIR")]
         inbox: PathBuf,
     },
@@ -149,6 +151,10 @@ pub enum Command {
     /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Shell completions on stdout: `ims completions bash > ~/.local/share/bash-completion/completions/ims`.
+    Completions(completions::CompletionsArgs),
+    /// The manual pages: ims.1 on stdout, or every command's page with `--dir DIR`.
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -366,6 +372,8 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Show(args) => show::run(env, args),
         Command::Find(args) => find::run(env, args),
         Command::Audit(args) => audit::run(env, args),
+        Command::Completions(args) => completions::completions(env, args),
+        Command::Man(args) => completions::man(env, args),
     }
 }
 

@@ -9,6 +9,7 @@ mod daily;
 mod doctor;
 mod engine;
 mod govern;
+mod help;
 mod import;
 mod intake;
 mod kpi;
