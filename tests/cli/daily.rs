@@ -327,3 +327,35 @@ fn the_object_store_is_packed_past_gits_threshold() {
     assert_eq!(doc["objects"]["loose"], 0, "{doc}");
     repo.ok(&who("auditor"), &["verify"]);
 }
+
+/// A pull request in plain words: `ims audit --range A..B --markdown` lists each
+/// procedure with its changes, signer, signature and SLA effect, and the verdict of
+/// `ims verify` on the range; a range that fails verification still prints, exit 7.
+#[test]
+fn a_pull_request_summary_in_markdown() {
+    let repo = Repo::with_everyone();
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let id = repo.incident("Checkout down");
+    repo.ok(
+        &who("L1"),
+        &["incident", "prioritize", &id, "--priority", "low", "--severity", "low", "--justification", "x"],
+    );
+    let range = format!("{base}..HEAD");
+    let (md, _) = human(&repo, &who("auditor"), &["audit", "--range", &range, "--markdown"]);
+    assert!(md.starts_with("### ims: 2 procedure(s) in"), "{md}");
+    assert!(md.contains("**ims verify: passed** (2 commits checked"), "{md}");
+    let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- **")).collect();
+    assert_eq!(lines.len(), 2, "one line per procedure: {md}");
+    assert!(lines[0].contains(&id) && lines[0].contains(&who("service_desk")) && lines[0].contains("good signature"));
+    assert!(lines[1].contains("incident.prioritize/1") && lines[1].contains(&who("L1")), "{md}");
+    assert!(md.contains("  - priority: null -> low"), "{md}");
+    assert!(md.contains("  - SLA: targets set (acknowledge=4h"), "{md}");
+    // An unsigned hand edit in the range: the verdict says so, and the exit is 7.
+    std::fs::write(repo.path.join("notes.txt"), "hand edit\n").unwrap();
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&["-c", "commit.gpgsign=false", "-c", "user.email=x@y", "-c", "user.name=x", "commit", "-qm", "hand"]);
+    let out = repo.run(&who("auditor"), &["audit", "--range", &range, "--markdown"]);
+    assert_eq!(out.status.code(), Some(7));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("**ims verify: FAILED** (1 violations)"), "{md}");
+}

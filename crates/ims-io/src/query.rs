@@ -215,6 +215,8 @@ pub struct AuditEntry {
     pub fields: Map<String, Value>,
     pub at: String,
     pub signature: SignatureStatus,
+    /// The commit's subject: what the procedure did, in words.
+    pub subject: String,
 }
 
 /// What to show in `ims audit`.
@@ -224,6 +226,8 @@ pub struct AuditFilter {
     pub action: Option<AuditAction>,
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only the commits of B not in A (`A..B`, as `ims verify --range`), reads left out.
+    pub range: Option<(Option<Oid>, Oid)>,
 }
 
 /// The audit trail of the branch (and, for reads, the actors' read refs), newest first.
@@ -231,12 +235,19 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let git = &repo.git;
     let mut walk = git.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
-    if let Some(tip) = repo.tip()? {
+    if let Some((base, tip)) = filter.range {
         walk.push(tip)?;
-    }
-    for reference in git.references_glob("refs/ims/audit/reads/*")? {
-        if let Some(oid) = reference?.target() {
-            walk.push(oid)?;
+        if let Some(base) = base {
+            walk.hide(base)?;
+        }
+    } else {
+        if let Some(tip) = repo.tip()? {
+            walk.push(tip)?;
+        }
+        for reference in git.references_glob("refs/ims/audit/reads/*")? {
+            if let Some(oid) = reference?.target() {
+                walk.push(oid)?;
+            }
         }
     }
     let mut entries = Vec::new();
@@ -275,6 +286,7 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
                 fields,
                 at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 signature,
+                subject: commit.summary().ok().flatten().unwrap_or("").to_string(),
             });
         }
     }
