@@ -17,5 +17,6 @@ pub use ims_io::{
 
 pub mod cli;
 pub mod demo;
+pub mod evidence;
 pub mod intake;
 pub mod site;

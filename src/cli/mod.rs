@@ -15,6 +15,7 @@ mod config;
 mod demo;
 mod doctor;
 mod event;
+mod evidence;
 mod find;
 mod hooks;
 mod import;
@@ -151,6 +152,9 @@ pub enum Command {
     /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Evidence for auditors: a period's records, audit trail, verdict and history in one folder.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     /// Shell completions on stdout: `ims completions bash > ~/.local/share/bash-completion/completions/ims`.
     Completions(completions::CompletionsArgs),
     /// The manual pages: ims.1 on stdout, or every command's page with `--dir DIR`.
@@ -372,6 +376,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Show(args) => show::run(env, args),
         Command::Find(args) => find::run(env, args),
         Command::Audit(args) => audit::run(env, args),
+        Command::Evidence(c) => evidence::run(env, c),
         Command::Completions(args) => completions::completions(env, args),
         Command::Man(args) => completions::man(env, args),
     }

@@ -359,3 +359,86 @@ fn a_pull_request_summary_in_markdown() {
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("**ims verify: FAILED** (1 violations)"), "{md}");
 }
+
+/// Evidence for a period in one folder and a .tar.gz; the bundle in it re-verifies in a
+/// fresh directory, and the same seed samples the same incidents.
+#[test]
+fn evidence_export_is_self_contained_and_re_verifies_elsewhere() {
+    let repo = Repo::with_everyone();
+    let root = repo.git(&["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
+    let ids: Vec<String> = (0..4).map(|i| repo.incident(&format!("Fault {i}"))).collect();
+    repo.ok(&who("auditor"), &["find", "incident"]);
+    let export = |out: &str, seed: &str| {
+        repo.ok(
+            &who("auditor"),
+            &[
+                "evidence",
+                "export",
+                out,
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-12-01",
+                "--sample",
+                "2",
+                "--seed",
+                seed,
+                "--trust-root",
+                &root,
+            ],
+        )
+    };
+    let doc = export("../ev", "7");
+    let ev = repo.tmp.path().join("ev");
+    assert_eq!(doc["evidence"]["verify_ok"], true, "{doc}");
+    let records = std::fs::read_to_string(ev.join("records.csv")).unwrap();
+    assert!(records.starts_with("type,id,title,status"), "{records}");
+    for id in &ids {
+        assert!(records.contains(id.as_str()), "{id} in the population: {records}");
+    }
+    let audit = std::fs::read_to_string(ev.join("audit.csv")).unwrap();
+    assert!(audit.lines().skip(1).all(|l| l.contains(",good,")), "signature status on each entry: {audit}");
+    assert!(audit.contains("read.identify/1"), "audited reads are entries too");
+    let verdict: Value = serde_json::from_str(&std::fs::read_to_string(ev.join("verify.json")).unwrap()).unwrap();
+    assert_eq!((verdict["trust_root"].as_str(), verdict["verify"]["ok"].as_bool()), (Some(root.as_str()), Some(true)));
+    assert!(verdict["ims_version"].is_string());
+    assert_eq!(
+        std::fs::read(ev.join("allowed_signers")).unwrap(),
+        std::fs::read(repo.path.join("allowed_signers")).unwrap()
+    );
+    let sample: Vec<String> =
+        doc["evidence"]["sample"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().into()).collect();
+    assert_eq!(sample.len(), 2);
+    for id in &sample {
+        let trail = std::fs::read_to_string(ev.join(format!("sample/{id}-trail.csv"))).unwrap();
+        assert!(trail.contains("incident.identify/1"), "the full trail: {trail}");
+    }
+    assert_eq!(export("../ev2", "7")["evidence"]["sample"], doc["evidence"]["sample"], "same seed, same sample");
+    let index = std::fs::read_to_string(ev.join("index.html")).unwrap();
+    assert!(index.contains("history.bundle") && index.contains(&root), "{index}");
+    // The archive holds the folder.
+    let listing = Command::new("tar").arg("tzf").arg(repo.tmp.path().join("ev.tar.gz")).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for f in ["ev/records.csv", "ev/audit.csv", "ev/verify.json", "ev/history.bundle", "ev/index.html"] {
+        assert!(listing.lines().any(|l| l == f), "{f} in the archive: {listing}");
+    }
+    // Anyone can re-verify offline: clone the bundle in a fresh directory.
+    let fresh = tempfile::tempdir().unwrap();
+    let clone = Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(ev.join("history.bundle"))
+        .arg(fresh.path().join("records"))
+        .output()
+        .unwrap();
+    assert!(clone.status.success(), "{}", String::from_utf8_lossy(&clone.stderr));
+    let out = Command::new(ims_bin())
+        .current_dir(fresh.path().join("records"))
+        .args(["verify", "--trust-root", &root, "--json"])
+        .env("IMS_STATE_DIR", fresh.path().join("state"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // An existing folder is refused, nothing written.
+    repo.fails(&who("auditor"), &["evidence", "export", "../ev", "--since", "2026-11-01", "--until", "2026-12-01"], 5);
+}
