@@ -16,6 +16,7 @@ mod kpi;
 mod layers;
 mod lifecycle;
 mod queries;
+mod quickstart;
 mod records;
 mod schemas;
 mod service;
