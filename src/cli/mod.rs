@@ -130,7 +130,7 @@ pub enum Command {
     /// Show one record by id (or any unambiguous prefix of it).
     Show(show::ShowArgs),
     /// Find records by their fields (an audited read).
-    Find(find::FindArgs),
+    Find(Box<find::FindArgs>),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
     Audit(audit::AuditArgs),
     /// Service levels: incidents at risk or in breach; escalate breaches.
@@ -374,7 +374,7 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Intake(c) => intake::run(env, c),
         Command::Import(c) => import::import(env, c),
         Command::Show(args) => show::run(env, args),
-        Command::Find(args) => find::run(env, args),
+        Command::Find(args) => find::run(env, *args),
         Command::Audit(args) => audit::run(env, args),
         Command::Evidence(c) => evidence::run(env, c),
         Command::Completions(args) => completions::completions(env, args),

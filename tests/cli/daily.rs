@@ -84,7 +84,7 @@ fn the_demo_prints_identities_to_act_as_and_stays_packed() {
     // Object store: packed as git gc --auto would, and small.
     let (loose, packs) = count_objects(&demo);
     assert!(loose < 6700, "{loose} loose objects after the demo");
-    assert!(packs >= 1 && packs <= 50, "{packs} packs");
+    assert!((1..=50).contains(&packs), "{packs} packs");
     let size = dir_size(&demo.join(".git"));
     assert!(size < 20 * 1024 * 1024, ".git is {size} bytes");
 
@@ -186,7 +186,7 @@ fn the_queue_takes_several_values_active_sort_and_limit() {
     assert_eq!(set(ids(&["--active"])), ab, "the resolved one is left out");
     assert_eq!(set(ids(&["--priority", "high,medium"])), set(vec![b.clone(), c.clone()]));
     assert_eq!(ids(&["--sort", "priority"]), [b.clone(), c.clone(), a.clone()], "most urgent first");
-    assert_eq!(ids(&["--sort", "priority", "--reverse", "--limit", "1"]), [a.clone()]);
+    assert_eq!(ids(&["--sort", "priority", "--reverse", "--limit", "1"]), vec![a.clone()]);
     let doc = repo.ok(&auditor, &["find", "incident", "--limit", "2"]);
     assert_eq!((doc["total"].as_u64(), doc["matches"].as_array().unwrap().len()), (Some(3), 2));
     // A bad value in a list is exit 3 naming it; a bad sort key too.
