@@ -78,6 +78,8 @@ pub struct Summary {
     pub problems: usize,
     pub changes: usize,
     pub trust_root: String,
+    /// One person per role to act as (demo keys).
+    pub identities: Vec<DemoIdentity>,
 }
 
 struct Story {
@@ -110,13 +112,97 @@ impl Story {
     }
 }
 
-fn key_for(seed: u64, email: &str) -> Signer {
+fn private_key_for(seed: u64, email: &str) -> ssh_key::PrivateKey {
     let digest = Sha256::digest(format!("ims-demo/{seed}/{email}").as_bytes());
     let mut bytes = [0u8; 32];
     bytes.copy_from_slice(&digest);
     let keypair = ssh_key::private::Ed25519Keypair::from_seed(&bytes);
-    let key = ssh_key::PrivateKey::new(ssh_key::private::KeypairData::Ed25519(keypair), email).expect("an ed25519 key");
-    Signer::File(Box::new(key))
+    ssh_key::PrivateKey::new(ssh_key::private::KeypairData::Ed25519(keypair), email).expect("an ed25519 key")
+}
+
+fn key_for(seed: u64, email: &str) -> Signer {
+    Signer::File(Box::new(private_key_for(seed, email)))
+}
+
+/// One demo person you can act as: `IMS_ACTOR` and `IMS_SIGNING_KEY`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoIdentity {
+    pub role: Role,
+    pub email: String,
+    pub name: String,
+    /// The private key in `.git/ims/demo-keys/` (demo only).
+    pub key: PathBuf,
+}
+
+impl DemoIdentity {
+    /// The line to paste into a shell.
+    pub fn export_line(&self) -> String {
+        format!(
+            "export IMS_ACTOR={} IMS_SIGNING_KEY={}",
+            shell_word(&self.email),
+            shell_word(&self.key.to_string_lossy())
+        )
+    }
+}
+
+/// A word as a POSIX shell reads it: bare when it is plain, else single-quoted.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b)) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+const DEMO_KEYS_README: &str = "\
+DEMO ONLY. These are the private keys of the people of the `ims demo` sample
+organisation, derived from the demo's seed so that anyone can make the same demo:
+they protect nothing. They are here so that you can act as a demo person:
+
+    export IMS_ACTOR=lou.two@northwind.example IMS_SIGNING_KEY=$PWD/.git/ims/demo-keys/lou.two
+
+Never register one of these keys in a real records repository, and never copy this
+folder into one.
+";
+
+/// Writes every demo person's private key into `.git/ims/demo-keys/` (outside the
+/// history, beside a README saying they are for the demo only); one identity per role.
+fn write_demo_keys(repo: &Repo, org: &Organisation, seed: u64) -> Result<Vec<DemoIdentity>> {
+    let dir = repo.git.path().join("ims").join("demo-keys");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("README"), DEMO_KEYS_README)?;
+    let mut identities: Vec<DemoIdentity> = Vec::new();
+    for p in org.people.iter().filter(|p| p.roles != [Role::EndUser]) {
+        let key = private_key_for(seed, &p.email);
+        let local = p.email.split('@').next().unwrap_or(&p.email);
+        let path = dir.join(local);
+        let text = key.to_openssh(ssh_key::LineEnding::LF).map_err(|e| Error::internal(format!("demo key: {e}")))?;
+        write_private(&path, text.as_bytes())?;
+        let public = key.public_key().to_openssh().map_err(|e| Error::internal(format!("demo key: {e}")))?;
+        std::fs::write(path.with_extension("pub"), format!("{public}\n"))?;
+        for role in &p.roles {
+            if !identities.iter().any(|i| i.role == *role) {
+                identities.push(DemoIdentity {
+                    role: *role,
+                    email: p.email.clone(),
+                    name: p.name.clone(),
+                    key: path.clone(),
+                });
+            }
+        }
+    }
+    Ok(identities)
+}
+
+/// A private key file readable by its owner alone (as ssh-keygen writes them).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)?;
+    Ok(())
 }
 
 fn key_line(signer: &Signer) -> Result<String> {
@@ -462,6 +548,10 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
         }
     }
     let _ = (l3.as_str(), &im2);
+    // Packed as it went (crate::upkeep after each commit); once more at the end, so the
+    // demo is handed over with nothing loose.
+    progress("packing the repository");
+    crate::upkeep::gc(s.repo.git.path(), false)?;
     use crate::site::Audience;
     let site = Audience::Internal.default_out(path);
     std::env::set_var("IMS_NOW", s.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
@@ -472,6 +562,7 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
     let exclude = s.repo.git.path().join("info").join("exclude");
     std::fs::create_dir_all(exclude.parent().expect("info"))?;
     std::fs::write(&exclude, "/site/\n/site-public/\n")?;
+    let identities = write_demo_keys(&s.repo, &org, seed)?;
     Ok(Summary {
         path: path.to_path_buf(),
         site,
@@ -480,5 +571,6 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
         problems: seen_fault.len(),
         changes,
         trust_root,
+        identities,
     })
 }

@@ -11,10 +11,13 @@
 pub use ims_core::{
     calendar, engine, hygiene, ids, import, keys, model, paths, procedures, report, schema, sla, terminal, yaml,
 };
-pub use ims_io::{cache, doctor, error, escalation, index_file, query, replay, repo, run, signing, sync, verify};
+pub use ims_io::{
+    cache, doctor, error, escalation, index_file, query, replay, repo, run, signing, sync, upkeep, verify,
+};
 
 pub mod cli;
 pub mod deliver;
 pub mod demo;
+pub mod evidence;
 pub mod intake;
 pub mod site;

@@ -43,7 +43,20 @@ pub fn run(env: &Env, args: DemoArgs) -> Result<()> {
             summary.trust_root,
             summary.site.join("index.html").display(),
             summary.path.join("site-public").join("index.html").display()
-        )
+        ) + &identities(&summary)
     });
     Ok(())
+}
+
+/// The demo people to act as, one `export` line per role (their keys are demo keys).
+fn identities(summary: &crate::demo::Summary) -> String {
+    let mut t = format!(
+        "\n\nact as a demo person (DEMO keys, in {}; paste one line, then e.g. `cd {} && ims find incident --active`):\n",
+        summary.path.join(".git/ims/demo-keys").display(),
+        summary.path.display()
+    );
+    for i in &summary.identities {
+        t.push_str(&format!("{}  # {}, {}\n", i.export_line(), i.role, i.name));
+    }
+    t
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Delete outdated or corrupt caches and an `index.lock` left by an ims that is gone
-    /// (a cache only saves time: it is rebuilt when needed).
+    /// (a cache only saves time: it is rebuilt when needed), and pack loose objects (git gc).
     #[arg(long)]
     pub fix: bool,
 }
@@ -22,6 +22,7 @@ pub fn run(env: &Env, a: DoctorArgs) -> Result<()> {
     let git_dir = git.path().to_path_buf();
     let before = crate::doctor::examine(&git_dir)?;
     let removed = if a.fix { crate::doctor::fix(&git_dir)? } else { vec![] };
+    let packed = a.fix && crate::doctor::pack(&git_dir)?;
     let found = if a.fix { crate::doctor::examine(&git_dir)? } else { before.clone() };
     let doc = json!({
         "ok": true,
@@ -33,6 +34,7 @@ pub fn run(env: &Env, a: DoctorArgs) -> Result<()> {
         "objects": found.objects,
         "fixable": found.fixable(),
         "removed": removed,
+        "packed": packed,
     });
     env.ui.data(doc, || {
         let mut t = format!("caches in {}:\n", crate::cache::dir(&git_dir).display());
@@ -70,6 +72,11 @@ pub fn run(env: &Env, a: DoctorArgs) -> Result<()> {
             ));
         }
         t.push_str(&format!("objects: {} loose, {} packs\n", found.objects.loose, found.objects.packs));
+        if packed {
+            t.push_str("packed the object store (git gc)\n");
+        } else if found.objects.needs_packing() {
+            t.push_str("objects: past git's gc.auto thresholds (ims doctor --fix packs them)\n");
+        }
         for r in &removed {
             t.push_str(&format!("removed {}\n", r.display()));
         }

@@ -27,6 +27,7 @@ pub enum ImportCommand {
     },
     /// A CSV export (one row per incident, or one per state change), read by a mapping.
     Csv {
+        /// The export to read (a CSV file).
         #[arg(value_name = "FILE")]
         source: PathBuf,
         /// The mapping file: which column holds what, and how values map (see README).

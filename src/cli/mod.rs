@@ -10,11 +10,13 @@
 
 mod audit;
 mod change;
+mod completions;
 mod config;
 mod deliver;
 mod demo;
 mod doctor;
 mod event;
+mod evidence;
 mod find;
 mod hooks;
 mod import;
@@ -31,6 +33,7 @@ mod show;
 mod simulation;
 mod site;
 mod sla;
+pub mod style;
 mod sync;
 mod template;
 mod tool;
@@ -53,17 +56,20 @@ use crate::run::{self, Identity};
 #[command(name = "ims", version, about, long_about = None)]
 pub struct Cli {
     /// Run as if started in PATH.
-    #[arg(short = 'C', global = true, value_name = "PATH")]
+    #[arg(short = 'C', global = true, value_name = "PATH", help_heading = "Global options")]
     pub dir: Option<PathBuf>,
     /// Machine output: exactly one JSON document on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
-    /// Quieter: no status lines on stderr.
-    #[arg(short, long, global = true)]
+    /// Only the result on stdout (the new record's id, the ids found); no status lines.
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// More detail on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto", help_heading = "Global options")]
+    pub color: style::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -115,6 +121,7 @@ pub enum Command {
     Import(import::ImportCommand),
     /// Ingest each file that lands in DIR (moved to processed/ or rejected/ after).
     Watch {
+        /// The inbox folder to watch.
         #[arg(value_name = "DIR")]
         inbox: PathBuf,
     },
@@ -124,7 +131,7 @@ pub enum Command {
     /// Show one record by id (or any unambiguous prefix of it).
     Show(show::ShowArgs),
     /// Find records by their fields (an audited read).
-    Find(find::FindArgs),
+    Find(Box<find::FindArgs>),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
     Audit(audit::AuditArgs),
     /// Service levels: incidents at risk or in breach; escalate breaches.
@@ -148,6 +155,13 @@ pub enum Command {
     /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Evidence for auditors: a period's records, audit trail, verdict and history in one folder.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
+    /// Shell completions on stdout: `ims completions bash > ~/.local/share/bash-completion/completions/ims`.
+    Completions(completions::CompletionsArgs),
+    /// The manual pages: ims.1 on stdout, or every command's page with `--dir DIR`.
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -191,6 +205,8 @@ pub enum HooksCommand {
 pub struct Ui {
     pub json: bool,
     pub quiet: bool,
+    /// Colour human output ([`style::ColorChoice::enabled`]).
+    pub color: bool,
 }
 
 impl Ui {
@@ -201,6 +217,32 @@ impl Ui {
         // history holds can steer the terminal (crate::terminal).
         let text = if self.json { doc.to_string() } else { crate::terminal::escape(&human()) };
         let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+    }
+
+    /// Prints a query's document (JSON) or its human text, which the caller built from
+    /// values already escaped ([`crate::terminal::line`]) and may have coloured
+    /// ([`style`]); with `-q`, `quiet` (one result per line) instead.
+    pub fn data_styled(&self, doc: Value, human: impl FnOnce(style::Style) -> String, quiet: impl FnOnce() -> String) {
+        let mut out = std::io::stdout().lock();
+        let text = if self.json {
+            doc.to_string()
+        } else if self.quiet {
+            crate::terminal::escape(&quiet())
+        } else {
+            human(self.style())
+        };
+        if !text.is_empty() {
+            let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+        }
+    }
+
+    pub fn style(&self) -> style::Style {
+        style::Style { on: self.color && !self.json }
+    }
+
+    /// Says on stderr that a list is empty (nothing on stdout), unless `-q` or `--json`.
+    pub fn empty(&self, what: &str) {
+        self.status(what);
     }
 
     pub fn status(&self, line: &str) {
@@ -253,6 +295,11 @@ impl Env {
             "commit": commit.to_string(),
             "record": effect.record,
         });
+        if self.ui.quiet && !self.ui.json {
+            // `-q`: only the result, the new or changed record's id (else the commit).
+            println!("{}", effect.id.clone().unwrap_or_else(|| commit.to_string()));
+            return;
+        }
         self.ui.data(doc, || {
             let mut text = format!("{}\n", effect.subject);
             if let Some(id) = &effect.id {
@@ -287,7 +334,8 @@ pub fn main() -> i32 {
         Some(d) => d.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let env = Env { ui: Ui { json, quiet: cli.quiet }, dir, clock: Default::default() };
+    let color = cli.color.enabled();
+    let env = Env { ui: Ui { json, quiet: cli.quiet, color }, dir, clock: Default::default() };
     match dispatch(&env, cli.command) {
         Ok(()) => 0,
         Err(e) => {
@@ -330,8 +378,11 @@ fn dispatch(env: &Env, command: Command) -> Result<()> {
         Command::Intake(c) => intake::run(env, c),
         Command::Import(c) => import::import(env, c),
         Command::Show(args) => show::run(env, args),
-        Command::Find(args) => find::run(env, args),
+        Command::Find(args) => find::run(env, *args),
         Command::Audit(args) => audit::run(env, args),
+        Command::Evidence(c) => evidence::run(env, c),
+        Command::Completions(args) => completions::completions(env, args),
+        Command::Man(args) => completions::man(env, args),
     }
 }
 

@@ -125,6 +125,9 @@ pub struct Clock {
     pub remaining_seconds: i64,
     /// For the update cadence: the communication the clock counts from.
     pub since: Option<String>,
+    /// The acknowledge clock of an incident not yet prioritized ([`untriaged`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub untriaged: bool,
 }
 
 /// Where a clock stands: `ok`, `at_risk`, `breached` while it runs; `met` or `missed`
@@ -186,6 +189,7 @@ pub fn clocks(incident: &Incident, at: DateTime<Utc>, warning: f64) -> Result<Ve
         target_seconds: t.acknowledge,
         remaining_seconds: t.acknowledge - ack_elapsed,
         since: None,
+        untriaged: false,
     });
     let status_now = status_at(incident, at);
     let done = status_now.is_done();
@@ -197,6 +201,7 @@ pub fn clocks(incident: &Incident, at: DateTime<Utc>, warning: f64) -> Result<Ve
         target_seconds: t.resolve,
         remaining_seconds: t.resolve - res_elapsed,
         since: None,
+        untriaged: false,
     });
     if !done {
         let last = incident.communications.iter().rev().find(|c| c.at <= at);
@@ -209,9 +214,33 @@ pub fn clocks(incident: &Incident, at: DateTime<Utc>, warning: f64) -> Result<Ve
             target_seconds: t.update,
             remaining_seconds: t.update - elapsed,
             since: Some(last.map(|c| c.communication_id.clone()).unwrap_or_else(|| "acknowledgement".into())),
+            untriaged: false,
         });
     }
     Ok(out)
+}
+
+/// The acknowledge clock of an incident that had no SLA targets at `at` (never
+/// prioritized), against the `sla.untriaged` target (a duration): it runs around the
+/// clock from creation, stops when the incident is acknowledged (met or missed), and
+/// ends when the incident is prioritized (its own clocks take over) or done. `None` when
+/// the incident has targets at `at` or is resolved or closed.
+pub fn untriaged(incident: &Incident, at: DateTime<Utc>, warning: f64, target: &str) -> Result<Option<Clock>> {
+    if targets_at(incident, at)?.is_some() || status_at(incident, at).is_done() || incident.created_at > at {
+        return Ok(None);
+    }
+    let target = parse_duration(target).map_err(|e| e.context("sla.untriaged"))?;
+    let acked = incident.acknowledged_at.filter(|a| *a <= at);
+    let elapsed = (acked.unwrap_or(at) - incident.created_at).num_seconds().max(0);
+    Ok(Some(Clock {
+        clock: "acknowledge",
+        state: state(elapsed, target, acked.is_some(), warning),
+        elapsed_seconds: elapsed,
+        target_seconds: target,
+        remaining_seconds: target - elapsed,
+        since: None,
+        untriaged: true,
+    }))
 }
 
 /// Whether the incident met both its acknowledge and resolve targets (for a resolved one).
@@ -254,6 +283,36 @@ mod tests {
             }
         }
         i
+    }
+
+    #[test]
+    fn an_untriaged_incident_has_an_acknowledge_clock_until_it_is_prioritized() {
+        let i = incident("2026-11-02T10:00:00Z", &[]);
+        let at = |s: &str| untriaged(&i, t(s), 0.75, "1h").unwrap().unwrap();
+        assert_eq!(at("2026-11-02T10:30:00Z").state, ClockState::Ok);
+        assert_eq!(at("2026-11-02T10:50:00Z").state, ClockState::AtRisk);
+        let late = at("2026-11-02T11:00:01Z");
+        assert_eq!(
+            (late.clock, late.state, late.remaining_seconds, late.untriaged),
+            ("acknowledge", ClockState::Breached, -1, true)
+        );
+        // Acknowledged in time, still unprioritized: met.
+        let acked = incident("2026-11-02T10:00:00Z", &[("2026-11-02T10:20:00Z", "status", "in_progress")]);
+        assert_eq!(untriaged(&acked, t("2026-11-02T12:00:00Z"), 0.75, "1h").unwrap().unwrap().state, ClockState::Met);
+        // Once prioritized, the incident's own clocks count instead.
+        let mut p = incident("2026-11-02T10:00:00Z", &[]);
+        p.timeline.push(TimelineEntry {
+            at: t("2026-11-02T10:10:00Z"),
+            by: "x".into(),
+            field: "sla".into(),
+            from: None,
+            to: Some(sla("4h", "24x7")),
+        });
+        assert_eq!(untriaged(&p, t("2026-11-02T10:05:00Z"), 0.75, "1h").unwrap().unwrap().state, ClockState::Ok);
+        assert_eq!(untriaged(&p, t("2026-11-02T12:00:00Z"), 0.75, "1h").unwrap(), None);
+        // Done: no clock.
+        let closed = incident("2026-11-02T10:00:00Z", &[("2026-11-02T10:20:00Z", "status", "resolved")]);
+        assert_eq!(untriaged(&closed, t("2026-11-02T12:00:00Z"), 0.75, "1h").unwrap(), None);
     }
 
     fn clock(i: &Incident, at: &str, name: &str) -> Clock {

@@ -29,6 +29,13 @@ pub struct Objects {
     pub packs: usize,
 }
 
+impl Objects {
+    /// Past git's `gc --auto` thresholds ([`crate::upkeep`]): `--fix` packs them.
+    pub fn needs_packing(&self) -> bool {
+        self.loose > crate::upkeep::LOOSE_LIMIT || self.packs > crate::upkeep::PACK_LIMIT
+    }
+}
+
 /// What `ims doctor` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Findings {
@@ -47,6 +54,7 @@ impl Findings {
         self.caches.iter().any(|c| !c.current)
             || !self.legacy_caches.is_empty()
             || self.index_lock.as_ref().is_some_and(|l| l.stale)
+            || self.objects.needs_packing()
     }
 }
 
@@ -71,18 +79,7 @@ pub fn examine(git_dir: &Path) -> Result<Findings> {
         })
         .unwrap_or_default();
     dead_journals.sort();
-    let mut objects = Objects::default();
-    if let Ok(dirs) = std::fs::read_dir(git_dir.join("objects")) {
-        for d in dirs.flatten() {
-            let name = d.file_name().to_string_lossy().into_owned();
-            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-                objects.loose += std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0);
-            }
-        }
-    }
-    if let Ok(packs) = std::fs::read_dir(git_dir.join("objects").join("pack")) {
-        objects.packs = packs.flatten().filter(|p| p.path().extension().is_some_and(|x| x == "pack")).count();
-    }
+    let objects = examine_objects(git_dir);
     Ok(Findings {
         caches: cache::inspect(git_dir)?,
         legacy_caches: cache::legacy(git_dir),
@@ -92,7 +89,33 @@ pub fn examine(git_dir: &Path) -> Result<Findings> {
     })
 }
 
-/// Clears what [`Findings::fixable`] names; the paths removed.
+/// Packs the object store (`git gc`, in the foreground) when it holds loose objects or
+/// more than one pack; whether it did.
+pub fn pack(git_dir: &Path) -> Result<bool> {
+    let before = examine_objects(git_dir);
+    if before.loose == 0 && before.packs <= 1 {
+        return Ok(false);
+    }
+    crate::upkeep::gc(git_dir, false)?;
+    Ok(true)
+}
+
+/// Counts loose objects (every one, not git's estimate) and packs.
+fn examine_objects(git_dir: &Path) -> Objects {
+    let mut objects = Objects::default();
+    if let Ok(dirs) = std::fs::read_dir(git_dir.join("objects")) {
+        for d in dirs.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                objects.loose += std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0);
+            }
+        }
+    }
+    objects.packs = crate::upkeep::packs(git_dir);
+    objects
+}
+
+/// Clears what [`Findings::fixable`] names (packing is [`pack`]); the paths removed.
 pub fn fix(git_dir: &Path) -> Result<Vec<PathBuf>> {
     let mut removed = cache::clear_outdated(git_dir)?;
     for legacy in cache::legacy(git_dir) {

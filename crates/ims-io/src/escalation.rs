@@ -30,7 +30,9 @@ pub fn escalate_breaches(
     at: DateTime<Utc>,
 ) -> Result<Vec<Escalated>> {
     let mut escalated = Vec::new();
-    for s in standings.iter().filter(|s| s.clock.state == ims_core::sla::ClockState::Breached) {
+    // An untriaged breach is shown (`sla.untriaged`) but not escalated: the released
+    // `incident.sla-escalate/1` measures only the clocks a prioritized incident carries.
+    for s in standings.iter().filter(|s| s.clock.state == ims_core::sla::ClockState::Breached && !s.clock.untriaged) {
         if !sla_escalate::unescalated(&repo.snapshot(repo.tip()?)?, &s.incident_id, &s.clock)? {
             continue;
         }

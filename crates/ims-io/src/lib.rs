@@ -16,4 +16,5 @@ pub mod repo;
 pub mod run;
 pub mod signing;
 pub mod sync;
+pub mod upkeep;
 pub mod verify;

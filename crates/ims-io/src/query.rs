@@ -17,28 +17,63 @@ use crate::repo::{Repo, Stamp};
 use crate::run::Identity;
 use crate::signing;
 
-/// One `find` filter: a record field and the value it must have.
+/// What `find` looks for: fields with the value (or one of the values) they must have,
+/// values they must not have, and a creation window. (Recorded as given in an audited
+/// read, so an auditor sees exactly what was asked.)
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Filters {
     /// Field → wanted value (exact match on the record's field).
     pub equals: BTreeMap<String, String>,
+    /// Field → the values one of which it must have (`--status open,in_progress`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub one_of: BTreeMap<String, Vec<String>>,
+    /// Field → values it must not have (`--active`: not resolved, closed, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub none_of: BTreeMap<String, Vec<String>>,
     /// Created at or after.
     pub since: Option<DateTime<Utc>>,
     /// Created before.
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Whether a record's field has the value `want` (for a list: holds it).
+fn field_is(have: Option<&Value>, want: &str) -> bool {
+    match have {
+        Some(Value::String(s)) => s == want,
+        Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(want)),
+        Some(Value::Bool(b)) => b.to_string() == *want,
+        _ => false,
+    }
+}
+
 impl Filters {
+    /// Wants `field` to have one of `values`: one value is `equals`, several `one_of`.
+    pub fn put(&mut self, field: &str, mut values: Vec<String>) {
+        values.dedup();
+        match values.len() {
+            0 => {}
+            1 => {
+                self.equals.insert(field.into(), values.remove(0));
+            }
+            _ => {
+                self.one_of.insert(field.into(), values);
+            }
+        }
+    }
+
     fn matches(&self, record: &Value, created_field: &str) -> bool {
         for (field, want) in &self.equals {
-            let have = record.get(field);
-            let hit = match have {
-                Some(Value::String(s)) => s == want,
-                Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(want)),
-                Some(Value::Bool(b)) => b.to_string() == *want,
-                _ => false,
-            };
-            if !hit {
+            if !field_is(record.get(field), want) {
+                return false;
+            }
+        }
+        for (field, wants) in &self.one_of {
+            if !wants.iter().any(|w| field_is(record.get(field), w)) {
+                return false;
+            }
+        }
+        for (field, unwanted) in &self.none_of {
+            if unwanted.iter().any(|w| field_is(record.get(field), w)) {
                 return false;
             }
         }
@@ -132,6 +167,7 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
             .create_commit_with_tree(parent, tree, &message, &stamp, &|buf| identity.signer.sign(buf))
             .map_err(|e| e.context("audited read"))?;
         if repo.compare_and_swap(&refname, parent, commit, "ims: audited read")? {
+            crate::run::upkeep(repo);
             return Ok(commit);
         }
     }
@@ -179,6 +215,8 @@ pub struct AuditEntry {
     pub fields: Map<String, Value>,
     pub at: String,
     pub signature: SignatureStatus,
+    /// The commit's subject: what the procedure did, in words.
+    pub subject: String,
 }
 
 /// What to show in `ims audit`.
@@ -188,6 +226,8 @@ pub struct AuditFilter {
     pub action: Option<AuditAction>,
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only the commits of B not in A (`A..B`, as `ims verify --range`), reads left out.
+    pub range: Option<(Option<Oid>, Oid)>,
 }
 
 /// The audit trail of the branch (and, for reads, the actors' read refs), newest first.
@@ -195,12 +235,19 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let git = &repo.git;
     let mut walk = git.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
-    if let Some(tip) = repo.tip()? {
+    if let Some((base, tip)) = filter.range {
         walk.push(tip)?;
-    }
-    for reference in git.references_glob("refs/ims/audit/reads/*")? {
-        if let Some(oid) = reference?.target() {
-            walk.push(oid)?;
+        if let Some(base) = base {
+            walk.hide(base)?;
+        }
+    } else {
+        if let Some(tip) = repo.tip()? {
+            walk.push(tip)?;
+        }
+        for reference in git.references_glob("refs/ims/audit/reads/*")? {
+            if let Some(oid) = reference?.target() {
+                walk.push(oid)?;
+            }
         }
     }
     let mut entries = Vec::new();
@@ -239,6 +286,7 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
                 fields,
                 at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 signature,
+                subject: commit.summary().ok().flatten().unwrap_or("").to_string(),
             });
         }
     }
@@ -344,7 +392,11 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
             continue;
         }
         let status = status.to_string();
-        for clock in crate::sla::clocks(&inc, at, config.sla.warning_threshold)? {
+        let mut clocks = crate::sla::clocks(&inc, at, config.sla.warning_threshold)?;
+        if let Some(target) = &config.sla.untriaged {
+            clocks.extend(crate::sla::untriaged(&inc, at, config.sla.warning_threshold, target)?);
+        }
+        for clock in clocks {
             if clock.state.needs_attention() {
                 out.push(SlaStanding {
                     incident_id: inc.incident_id.clone(),

@@ -26,13 +26,18 @@ pub struct Identity {
 impl Identity {
     /// `IMS_ACTOR` else `user.email`; `IMS_SIGNING_KEY` else `user.signingkey`.
     pub fn from_env(repo: &git2::Repository) -> Result<Identity> {
-        let actor = actor_from_env(repo)
-            .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
+        let actor = actor_from_env(repo).ok_or_else(|| Error::forbidden(format!("no actor: {}", CHOOSE_IDENTITY)))?;
         let spec = env_or_config("IMS_SIGNING_KEY", repo, "user.signingkey")
-            .ok_or_else(|| Error::forbidden("no signing key: set IMS_SIGNING_KEY or `git config user.signingkey`"))?;
+            .ok_or_else(|| Error::forbidden(format!("no signing key for {actor}: {}", CHOOSE_IDENTITY)))?;
         Ok(Identity { actor, signer: Signer::load(&spec)? })
     }
 }
+
+/// How to choose who acts, said by every error about an unknown actor or a missing key.
+pub const CHOOSE_IDENTITY: &str = "choose who acts with IMS_ACTOR=EMAIL (else `git config user.email`) \
+     and IMS_SIGNING_KEY=PATH (else `git config user.signingkey`), a registered person and one of their keys; \
+     in a demo repository, `ims demo` printed one `export IMS_ACTOR=… IMS_SIGNING_KEY=…` line per role \
+     (its keys are in .git/ims/demo-keys/)";
 
 /// The acting person's email from `IMS_ACTOR` or `git config user.email`, in the spelling
 /// the registry at HEAD holds (emails are compared case-folded: `model::registered_email`).
@@ -81,8 +86,9 @@ pub struct Outcome {
 /// Checks that the actor is registered, active, and that the signing key is one of theirs.
 pub fn authenticate(repo: &Repo, identity: &Identity) -> Result<model::Person> {
     let snap = repo.snapshot(repo.tip()?)?;
-    let person = model::person(&snap, &identity.actor)?
-        .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", identity.actor)))?;
+    let person = model::person(&snap, &identity.actor)?.ok_or_else(|| {
+        Error::forbidden(format!("actor {}: not a registered person; {CHOOSE_IDENTITY}", identity.actor))
+    })?;
     if person.revoked {
         return Err(Error::forbidden(format!("actor {}: revoked", identity.actor)));
     }
@@ -191,10 +197,19 @@ pub fn run_staged<P: Procedure>(
             if let Some(j) = journal {
                 j.done();
             }
+            upkeep(repo);
             return Ok(Outcome { commit, effect });
         }
     }
     Err(Error::conflict(format!("{branch}: kept moving; {} could not be applied, try again", P::ID)))
+}
+
+/// Packs the object store when git's `gc --auto` thresholds are crossed, before the
+/// command goes on ([`crate::upkeep`]). The procedure is committed by then: a packing
+/// that fails leaves the objects loose, as they were, for the next command (or
+/// `ims doctor --fix`) to pack, and never turns a recorded procedure into an error.
+pub fn upkeep(repo: &Repo) {
+    let _ = crate::upkeep::after_write(repo.git.path());
 }
 
 /// Calls `f` with the context a procedure run now would get (the identity checked, the

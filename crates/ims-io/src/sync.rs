@@ -116,6 +116,7 @@ pub fn sync(repo: &Repo, identity: &Identity, remote: &str, push: bool) -> Resul
         git(repo, &["update-ref", &tracking, &new_tip.to_string()])?;
         outcome.pushed = true;
     }
+    crate::run::upkeep(repo);
     Ok(outcome)
 }
 

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
+    /// The change request: its id or any unambiguous prefix.
     pub id: String,
+    /// A note kept with the approval.
     #[arg(long)]
     pub note: Option<String>,
 }

@@ -10,6 +10,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
+    /// The change request: its id or any unambiguous prefix.
     pub id: String,
 }
 

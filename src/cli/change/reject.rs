@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RejectArgs {
+    /// The change request: its id or any unambiguous prefix.
     pub id: String,
+    /// Why it is rejected.
     #[arg(long)]
     pub reason: String,
 }

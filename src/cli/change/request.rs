@@ -13,6 +13,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RequestArgs {
+    /// What is to change, and why.
     #[arg(long)]
     pub summary: String,
     /// standard, normal (default) or emergency.
@@ -21,8 +22,10 @@ pub struct RequestArgs {
     /// low, medium (default) or high: sets how many approvals it needs.
     #[arg(long)]
     pub risk: Option<String>,
+    /// An incident the change addresses (repeatable).
     #[arg(long = "incident")]
     pub incidents: Vec<String>,
+    /// A problem the change fixes (repeatable).
     #[arg(long = "problem")]
     pub problems: Vec<String>,
 }

@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
+    /// The change request: its id or any unambiguous prefix.
     pub id: String,
+    /// successful or failed (feeds the change success rate).
     #[arg(long)]
     pub outcome: String,
+    /// What happened.
     #[arg(long)]
     pub note: Option<String>,
 }

@@ -10,6 +10,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct SetArgs {
+    /// The setting, a dotted path into ims.yaml (sla.targets.high.acknowledge, services, …).
     pub key: String,
     /// A YAML value: `30m`, `[web, db]`, `null`, `{high: 2}`.
     pub value: String,

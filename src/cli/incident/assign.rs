@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct AssignArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// The team: service_desk, L1, L2, L3, devops, facilities, change_mgmt or incident_manager.
     #[arg(long)]
     pub team: String,
+    /// A person of that team (registered email).
     #[arg(long)]
     pub assignee: Option<String>,
     /// The acknowledgement sent to the reporter (default: a standard text).

@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct CategorizeArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// software, hardware, network, security, performance, access or other.
     #[arg(long)]
     pub category: String,
+    /// A finer category, free text.
     #[arg(long)]
     pub subcategory: Option<String>,
 }

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// Closure notes: how the resolution was confirmed.
     #[arg(long)]
     pub notes: String,
 }

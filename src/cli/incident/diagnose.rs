@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// What was checked and found.
     #[arg(long)]
     pub steps: String,
+    /// A workaround found on the way.
     #[arg(long)]
     pub workaround: Option<String>,
 }

@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct EscalateArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// Where to: L1, L2, L3, devops, facilities, change_mgmt or incident_manager.
     #[arg(long)]
     pub to: String,
+    /// Why it needs them.
     #[arg(long)]
     pub reason: String,
 }

@@ -11,9 +11,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct FeedbackArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// The reporter's satisfaction, 1 (poor) to 5 (excellent).
     #[arg(long)]
     pub score: String,
+    /// The reporter's words.
     #[arg(long)]
     pub comment: Option<String>,
 }

@@ -11,8 +11,10 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct IdentifyArgs {
+    /// A one-line title of what is wrong.
     #[arg(long)]
     pub title: String,
+    /// The service affected (one of ims.yaml's services, when it lists any).
     #[arg(long)]
     pub service: String,
     /// user_report, monitoring_tool or automated_alert.
@@ -21,6 +23,7 @@ pub struct IdentifyArgs {
     /// The registered person who reported it (staff reporting on their behalf).
     #[arg(long)]
     pub reporter: Option<String>,
+    /// What was seen, in more words.
     #[arg(long)]
     pub description: Option<String>,
 }

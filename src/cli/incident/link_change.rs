@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct LinkChangeArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// The change request: its id or any unambiguous prefix.
     pub change: String,
 }
 

@@ -10,13 +10,18 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// A new description.
     #[arg(long)]
     pub description: Option<String>,
+    /// The service affected, corrected.
     #[arg(long)]
     pub service: Option<String>,
+    /// A diagnosis note to add.
     #[arg(long)]
     pub diagnosis: Option<String>,
+    /// A workaround that helps meanwhile.
     #[arg(long)]
     pub workaround: Option<String>,
 }

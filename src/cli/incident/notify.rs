@@ -11,9 +11,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// Who is told: end_users, IT_staff, management or a registered email.
     #[arg(long)]
     pub to: String,
+    /// The message.
     #[arg(long)]
     pub message: String,
     /// ims (default), email or meeting.

@@ -10,15 +10,21 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct PrioritizeArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// high, medium or low (or give --impact and --urgency, with a priority matrix).
     #[arg(long)]
     pub priority: Option<String>,
+    /// high, medium or low: tightens the SLA targets by its factor.
     #[arg(long)]
     pub severity: Option<String>,
+    /// high, medium or low: with --urgency, the priority matrix decides the priority.
     #[arg(long)]
     pub impact: Option<String>,
+    /// high, medium or low: with --impact, the priority matrix decides the priority.
     #[arg(long)]
     pub urgency: Option<String>,
+    /// Why this priority (users affected, business impact).
     #[arg(long)]
     pub justification: String,
 }

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ReopenArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// Why it is not resolved after all.
     #[arg(long)]
     pub reason: String,
 }

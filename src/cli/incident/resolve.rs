@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// How service was restored.
     #[arg(long)]
     pub summary: String,
     /// Confirms the fix was applied.

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// What the vendor did.
     #[arg(long)]
     pub summary: String,
 }

@@ -11,6 +11,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
     /// The manager's account of what happened, beside the incident's own timeline.
     #[arg(long)]
@@ -21,6 +22,7 @@ pub struct ReviewArgs {
     /// An action item: `TEXT`, optionally `TEXT | owner=EMAIL | due=YYYY-MM-DD` (repeatable).
     #[arg(long = "action")]
     pub actions: Vec<String>,
+    /// Risk that remains after the actions.
     #[arg(long)]
     pub residual_risk: Option<String>,
     /// A KB article the review links (repeatable).

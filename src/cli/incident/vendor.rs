@@ -10,12 +10,15 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct VendorArgs {
+    /// The incident: its id or any unambiguous prefix.
     pub id: String,
+    /// The vendor engaged.
     #[arg(long)]
     pub vendor: String,
     /// phone, email, vendor_portal or API.
     #[arg(long)]
     pub contact_method: String,
+    /// The vendor's own ticket reference.
     #[arg(long)]
     pub vendor_ref: Option<String>,
 }

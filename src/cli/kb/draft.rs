@@ -11,15 +11,19 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct DraftArgs {
+    /// The article's title.
     #[arg(long)]
     pub title: String,
     /// resolution, workaround or prevention.
     #[arg(long = "type")]
     pub kind: String,
+    /// The article's body, a Markdown file.
     #[arg(long, value_name = "FILE")]
     pub body_file: std::path::PathBuf,
+    /// The incident it comes from.
     #[arg(long)]
     pub incident: Option<String>,
+    /// The problem it documents.
     #[arg(long)]
     pub problem: Option<String>,
 }

@@ -10,6 +10,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RetireArgs {
+    /// The KB article: its id or any unambiguous prefix.
     pub id: String,
 }
 

@@ -10,9 +10,12 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The KB article: its id or any unambiguous prefix.
     pub id: String,
+    /// The new body, a Markdown file.
     #[arg(long, value_name = "FILE")]
     pub body_file: std::path::PathBuf,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
 }

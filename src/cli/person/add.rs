@@ -12,8 +12,10 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
+    /// Their email: who they act as (IMS_ACTOR), stored lower-case.
     #[arg(long)]
     pub email: String,
+    /// Their full name, as the site and the commits show it.
     #[arg(long)]
     pub name: String,
     /// One or more roles, comma-separated.

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
+    /// The person to revoke: their registered email.
     pub email: String,
+    /// Why, kept in the record.
     #[arg(long)]
     pub reason: Option<String>,
     /// The key was compromised: their commits after COMMIT are void too.

@@ -12,13 +12,18 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The person to change: their registered email.
     pub email: String,
+    /// Their roles from now on, comma-separated (incident_manager, service_desk, L1, L2, L3, …).
     #[arg(long)]
     pub role: Option<String>,
+    /// Their teams from now on, comma-separated.
     #[arg(long)]
     pub team: Option<String>,
+    /// Their new name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Add this public key (a .pub file) to their signing keys.
     #[arg(long, value_name = "PUBKEY_FILE")]
     pub key: Option<PathBuf>,
 }

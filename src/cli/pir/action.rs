@@ -10,14 +10,17 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ActionArgs {
+    /// The incident whose review holds the action item: its id or any unambiguous prefix.
     pub id: String,
     /// The item's number, from 1.
     pub item: usize,
     /// open or done.
     #[arg(long)]
     pub status: Option<String>,
+    /// The person who owns the item (registered email).
     #[arg(long)]
     pub owner: Option<String>,
+    /// When it is due (YYYY-MM-DD).
     #[arg(long)]
     pub due: Option<String>,
 }

@@ -10,6 +10,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
+    /// The problem: its id or any unambiguous prefix.
     pub id: String,
 }
 

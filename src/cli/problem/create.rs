@@ -11,13 +11,16 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// A one-line title of the underlying cause.
     #[arg(long)]
     pub title: String,
+    /// What is known about it.
     #[arg(long)]
     pub description: String,
     /// user_report, monitoring_tool, automated_alert, incident_trend or proactive.
     #[arg(long)]
     pub source: String,
+    /// The service it affects.
     #[arg(long)]
     pub service: Option<String>,
     /// Incidents to link, both ways (repeatable).

@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct LinkArgs {
+    /// The problem: its id or any unambiguous prefix.
     pub problem: String,
+    /// The incident to link: its id or any unambiguous prefix.
     pub incident: String,
 }
 

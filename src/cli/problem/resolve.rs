@@ -10,7 +10,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
+    /// The problem: its id or any unambiguous prefix.
     pub id: String,
+    /// Evidence that the cause is removed.
     #[arg(long)]
     pub evidence: String,
 }

@@ -10,11 +10,15 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The problem: its id or any unambiguous prefix.
     pub id: String,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
+    /// A new description.
     #[arg(long)]
     pub description: Option<String>,
+    /// The service it affects, corrected.
     #[arg(long)]
     pub service: Option<String>,
     /// under_investigation.

@@ -11,7 +11,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct WorkaroundArgs {
+    /// The problem: its id or any unambiguous prefix.
     pub id: String,
+    /// The workaround (published as a KB article).
     #[arg(long)]
     pub workaround: String,
 }

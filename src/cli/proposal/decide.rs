@@ -10,12 +10,15 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
+    /// The proposal: its id or any unambiguous prefix.
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RejectArgs {
+    /// The proposal: its id or any unambiguous prefix.
     pub id: String,
+    /// Why it is rejected, kept in the record.
     #[arg(long)]
     pub reason: Option<String>,
 }

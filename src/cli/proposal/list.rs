@@ -29,6 +29,15 @@ pub fn run(env: &Env, repo: &Repo, a: ListArgs) -> Result<()> {
             format!("{}  {:<8}  {}  (by {})\n", s("proposal_id"), s("status"), s("summary"), s("proposed_by"))
         })
         .collect::<String>();
-    env.ui.data(json!({ "ok": true, "proposals": found }), || text);
+    if found.is_empty() {
+        env.ui.empty(if a.all { "no proposal" } else { "no proposal waiting for a decision" });
+    }
+    let ids: Vec<String> =
+        found.iter().map(|p| p.get("proposal_id").and_then(Value::as_str).unwrap_or("").to_string()).collect();
+    env.ui.data_styled(
+        json!({ "ok": true, "proposals": found }),
+        |_| crate::terminal::escape(&text),
+        || ids.join("\n"),
+    );
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn run(env: &Env, args: MigrateArgs) -> Result<()> {
     let repo = env.repo()?;
     let snap = repo.snapshot(repo.tip()?)?;
     let actor = crate::run::actor_from_env(&repo.git)
-        .ok_or_else(|| Error::forbidden("no actor: set IMS_ACTOR or `git config user.email`"))?;
+        .ok_or_else(|| Error::forbidden(format!("no actor: {}", crate::run::CHOOSE_IDENTITY)))?;
     ims_core::migrate::authorize(&snap, &actor)?;
     let checked = ims_core::migrate::check_schemas(&snap)?;
     let missing = ims_core::migrate::missing_settings(&snap)?;

@@ -10,10 +10,13 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
+    /// The scenario played.
     #[arg(long)]
     pub scenario: String,
+    /// Who and what took part.
     #[arg(long)]
     pub scope: String,
+    /// What was learned.
     #[arg(long)]
     pub outcome: String,
 }

@@ -35,7 +35,7 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-    let text: String = standings
+    let rows: Vec<Vec<String>> = standings
         .iter()
         .map(|s| {
             let left = if s.clock.remaining_seconds >= 0 {
@@ -43,21 +43,31 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
             } else {
                 format!("{} over", format_duration(-s.clock.remaining_seconds))
             };
-            format!(
-                "{}  {:<8} {:<11} {:<9} {:<12} {}  {}\n",
-                s.incident_id,
-                s.priority.as_deref().unwrap_or("-"),
-                s.clock.clock,
-                s.clock.state,
+            let priority = match (&s.priority, s.clock.untriaged) {
+                (_, true) => "untriaged".to_string(),
+                (Some(p), false) => p.clone(),
+                (None, false) => "-".into(),
+            };
+            vec![
+                s.incident_id.clone(),
+                priority,
+                s.clock.clock.to_string(),
+                s.clock.state.to_string(),
                 left,
-                s.status,
-                s.title
-            )
+                s.status.clone(),
+                crate::terminal::line(&s.title),
+            ]
         })
         .collect();
-    let count = standings.len();
+    if standings.is_empty() {
+        env.ui.empty("no incident at risk or in breach");
+    }
     let n_escalated = escalated.len();
-    // Communications `ims deliver` gave up on (README, Notifications).
+    if escalate {
+        env.ui.status(&format!("escalated {n_escalated} breach(es)"));
+    }
+    // Communications `ims deliver` gave up on (README, Notifications): listed under the
+    // table and in the JSON.
     let failed = crate::deliver::failed(&repo.snapshot(repo.tip()?)?)?;
     let failed_text: String = failed
         .iter()
@@ -68,7 +78,7 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
                 f["about"].as_str().unwrap_or(""),
                 f["recipient"].as_str().unwrap_or(""),
                 f["attempts"],
-                f["answer"].as_str().unwrap_or("")
+                crate::terminal::line(f["answer"].as_str().unwrap_or(""))
             )
         })
         .collect();
@@ -76,13 +86,24 @@ pub fn run(env: &Env, a: CheckArgs) -> Result<()> {
     if !failed.is_empty() {
         doc["failed_deliveries"] = json!(failed);
     }
-    env.ui.data(doc, || {
-        let mut t = if count == 0 { "no incident at risk or in breach\n".to_string() } else { text };
-        t.push_str(&failed_text);
-        if escalate {
-            t.push_str(&format!("escalated {n_escalated} breach(es)\n"));
-        }
-        t
-    });
+    let ids: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+    env.ui.data_styled(
+        doc,
+        |style| {
+            let mut text = if rows.is_empty() {
+                String::new()
+            } else {
+                crate::cli::style::table(
+                    style,
+                    &["INCIDENT", "PRIORITY", "CLOCK", "STATE", "TIME", "STATUS", "TITLE"],
+                    &rows,
+                    &[1, 3],
+                )
+            };
+            text.push_str(&failed_text);
+            text
+        },
+        || ids.join("\n"),
+    );
     Ok(())
 }

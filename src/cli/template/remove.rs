@@ -9,6 +9,7 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
+    /// The overridden template to remove (the built-in one applies again).
     pub name: String,
 }
 

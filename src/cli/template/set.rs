@@ -11,7 +11,9 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct SetArgs {
+    /// The template to override (a file name of templates/, e.g. incident.html).
     pub name: String,
+    /// The new template file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }

@@ -11,12 +11,16 @@ use crate::repo::Repo;
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
+    /// The tool used (one of the allowed tools).
     #[arg(long)]
     pub tool: String,
+    /// What it was used for.
     #[arg(long)]
     pub summary: String,
+    /// What it gave.
     #[arg(long)]
     pub outcome: String,
+    /// The incident it was used for.
     #[arg(long)]
     pub incident: Option<String>,
 }
