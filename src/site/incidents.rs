@@ -96,6 +96,8 @@ pub struct PageInputs<'a> {
     pub internal: bool,
     pub view: super::View<'a>,
     pub audit: &'a Index,
+    /// The reviews of each incident, by incident id (linked from its page).
+    pub reviews: &'a HashMap<String, Vec<String>>,
 }
 
 /// Pages already on disk in a folder of the site, by file name.
@@ -150,10 +152,14 @@ impl PageInputs<'_> {
     /// The page's render key: `common` (templates and site, digested once per build),
     /// the record's blob id, and a digest of its audit entries when it has any.
     fn key(&self, common: &str, blob: git2::Oid, id: &str) -> String {
-        match self.audit.get(id) {
+        let mut key = match self.audit.get(id) {
             Some(a) => format!("{common}{blob}{}", render_key(&[&serde_json::to_string(a).unwrap_or_default()])),
             None => format!("{common}{blob}"),
+        };
+        if let Some(r) = self.reviews.get(id) {
+            key.push_str(&render_key(&[&r.join(" ")]));
         }
+        key
     }
 
     fn render(&self, i: &Incident, blob: git2::Oid) -> Result<String> {
@@ -163,7 +169,8 @@ impl PageInputs<'_> {
                                 "updated_at": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
         c.insert("site", &site);
         c.insert("root", "../");
-        c.insert("i", &super::incident_view(i, self.view, self.audit.get(&i.incident_id)));
+        let reviews = self.reviews.get(&i.incident_id).map(Vec::as_slice).unwrap_or_default();
+        c.insert("i", &super::views::incident::build(i, self.view, self.audit.get(&i.incident_id), reviews));
         super::render(self.tera, "incident.html", &c)
     }
 }

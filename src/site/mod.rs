@@ -24,6 +24,7 @@ pub mod audience;
 mod audit;
 mod cache;
 mod incidents;
+pub mod views;
 
 use audience::{is_public, public_text, Links, Record};
 use audit::AuditLine;
@@ -36,6 +37,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("report.html", include_str!("../../templates/report.html")),
+    ("status.html", include_str!("../../templates/status.html")),
+    ("record.html", include_str!("../../templates/record.html")),
 ];
 /// Incidents per page of the incident list.
 const PAGE_SIZE: usize = 1000;
@@ -419,6 +422,9 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         "built_at": as_of,
         "commit": tip.to_string(),
         "record": null,
+        // The public site opens on the status page, the internal one on the dashboard.
+        "status_href": if internal { "status.html" } else { "index.html" },
+        "dashboard_href": if internal { "index.html" } else { "dashboard.html" },
     });
     // Reads records, does not prove them (that is `ims verify`'s job, which keeps
     // libgit2's hash check on): skip re-hashing every object read.
@@ -462,8 +468,19 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut page_site = site.clone();
     page_site["built_at"] = Value::Null;
     page_site["commit"] = Value::Null;
-    let inputs =
-        incidents::PageInputs { tera: &tera, site: &page_site, templates: &templates, internal, view, audit: &audit };
+    let mut pirs: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &reviews {
+        pirs.entry(r.incident_id.clone()).or_default().push(r.pir_id.clone());
+    }
+    let inputs = incidents::PageInputs {
+        tera: &tera,
+        site: &page_site,
+        templates: &templates,
+        internal,
+        view,
+        audit: &audit,
+        reviews: &pirs,
+    };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
     let row = |i: &incidents::Summary| {
@@ -508,11 +525,46 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     list_manifest.save();
 
-    // Problems and changes.
+    // Problems, changes and reviews: a list each and a page per record, linking both ways.
+    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
+    let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
+    names.extend(problems.iter().map(|p| (p.problem_id.as_str(), ("problems", p.title.as_str()))));
+    names.extend(changes.iter().map(|c| (c.change_id.as_str(), ("changes", c.summary.as_str()))));
+    names.extend(articles.iter().map(|a| (a.kb_id.as_str(), ("kb", a.title.as_str()))));
+    names.extend(reviews.iter().map(|r| (r.pir_id.as_str(), ("pir", ""))));
+    let link = |id: &str| -> Option<views::record::Link> {
+        let (dir, title) = match titles.get(id) {
+            Some(t) => ("incidents", *t),
+            None if view.linked(id) => *names.get(id)?,
+            None => return None,
+        };
+        Some(views::record::Link { id: id.to_string(), href: format!("../{dir}/{id}.html"), title: view.text(title).to_string() })
+    };
+    let text = |t: &str| view.text(t).to_string();
+    let rctx = views::record::Ctx { internal, text: &text, link: &link };
+    let record_page = |page: &views::record::RecordPage| -> Result<String> {
+        let mut c = ctx_for("../");
+        c.insert("r", page);
+        render("record.html", &c)
+    };
+    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+        let changes_naming = views::record::backlinks(&changes, &p.problem_id, |c| (&c.change_id, &c.problem_ids));
+        let kb_naming = views::record::backlinks(&articles, &p.problem_id, |a| (&a.kb_id, &a.problem_ids));
+        let page = views::record::problem(p, changes_naming, kb_naming, &rctx);
+        pages.insert(format!("problems/{}.html", p.problem_id), record_page(&page)?);
+    }
+    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+        let problems_naming = views::record::backlinks(&problems, &c.change_id, |p| (&p.problem_id, &p.change_ids));
+        pages.insert(format!("changes/{}.html", c.change_id), record_page(&views::record::change(c, problems_naming, &rctx))?);
+    }
+    for r in reviews.iter().filter(|r| view.linked(&r.pir_id)) {
+        let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
+        pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
+    }
     let rows: Vec<Value> = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
+        .map(|p| json!({"id": p.problem_id, "href": format!("{}.html", p.problem_id), "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
         .collect();
     pages.insert(
         "problems/index.html".into(),
@@ -528,7 +580,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let rows: Vec<Value> = changes
         .iter()
         .filter(|c| view.linked(&c.change_id))
-        .map(|c| json!({"id": c.change_id, "href": Value::Null, "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
+        .map(|c| json!({"id": c.change_id, "href": format!("{}.html", c.change_id), "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
         .collect();
     pages.insert(
         "changes/index.html".into(),
@@ -567,14 +619,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Reviews: for staff, of every incident with its factors and action items; for the
     // public, reviews of public incidents that ended, without their internals.
-    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
     let (columns, rows): (&[&str], Vec<Value>) = if internal {
         let rows = reviews
             .iter()
             .filter(|r| titles.contains_key(r.incident_id.as_str()))
             .map(|r| {
                 let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
+                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
             })
             .collect();
         (&["Incident", "Contributing factors", "Action items"], rows)
@@ -585,7 +636,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
             .map(|(r, t)| {
                 let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
-                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
+                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
             })
             .collect();
         (&["Incident", "Title", "Reviewed", "Articles"], rows)
@@ -655,7 +706,31 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         json!({"title": "SLA compliance per month (percent)", "svg": bars("SLA compliance per month", &monthly.iter().map(|(l, k)| (l.clone(), k.sla_compliance.unwrap_or(0.0) * 100.0)).collect::<Vec<_>>())}),
     ];
     c.insert("charts", &charts);
-    pages.insert("index.html".into(), render("index.html", &c)?);
+    pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
+
+    // The status page: the public site's front page, beside the dashboard on the internal one.
+    let inputs: Vec<views::status::Input> = incidents
+        .iter()
+        .zip(&facts)
+        .map(|(i, f)| views::status::Input {
+            summary: i,
+            title: view.text(&i.title).to_string(),
+            service: view.text(&i.service).to_string(),
+            ended: f.resolved.or(f.closed).and_then(|t| Utc.timestamp_opt(t, 0).single()),
+        })
+        .collect();
+    let services: Vec<String> = config.services.iter().map(|s| view.text(s).to_string()).collect();
+    let mut latest = |s: &incidents::Summary| -> Result<Option<views::status::Update>> {
+        let i = incidents::parse(repo, s)?;
+        Ok(i.communications.iter().rev().find(|c| view.communication(c)).map(|c| views::status::Update {
+            at: fmt(&Some(c.at)),
+            message: view.text(&c.message).to_string(),
+        }))
+    };
+    let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
+    let mut c = ctx_for("");
+    c.insert("s", &status);
+    pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
     // Report pages depend on the records only: no build time or commit on them, so a
     // rebuild that changes no figure rewrites none of them.
     let report_ctx = |root: &str| {
@@ -717,7 +792,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
     let mut on_disk = Some(on_disk);
-    for dir in ["incidents", "kb", "reports"] {
+    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir"] {
         let names = match dir {
             "incidents" => on_disk.take().unwrap_or_default(),
             _ => incidents::existing(&out.join(dir)),
@@ -888,45 +963,6 @@ pub fn markdown(text: &str) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
     ammonia::clean(&html)
-}
-
-fn incident_view(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>) -> Value {
-    let internal = view.internal();
-    let communications: Vec<Value> = i
-        .communications
-        .iter()
-        .filter(|c| view.communication(c))
-        .map(|c| json!({"at": fmt(&Some(c.at)), "to": c.recipients.as_str(), "message": view.text(&c.message)}))
-        .collect();
-    let timeline: Vec<Value> = i
-        .timeline
-        .iter()
-        .filter(|t| internal || matches!(t.field.as_str(), "status" | "priority" | "severity"))
-        .map(|t| json!({"at": fmt(&Some(t.at)), "what": format!("{}: {} → {}", t.field, t.from.as_deref().unwrap_or("—"), t.to.as_deref().unwrap_or("—"))}))
-        .collect();
-    let mut notes = Vec::new();
-    if internal {
-        notes.extend(i.diagnosis.iter().map(|d| format!("Diagnosis: {}", d.steps)));
-        notes.extend(i.workaround.iter().map(|w| format!("Workaround: {w}")));
-        notes.extend(i.closure_notes.iter().map(|n| format!("Closure: {n}")));
-    }
-    let linked = |ids: &[String]| ids.iter().filter(|id| view.linked(id)).cloned().collect::<Vec<_>>();
-    json!({
-        "id": i.incident_id, "title": view.text(&i.title), "status": i.status.as_str(),
-        "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"),
-        "severity": i.severity.map(|p| p.as_str()).unwrap_or("—"),
-        "category": i.category.map(|p| p.as_str()).unwrap_or("—"),
-        "service": view.text(&i.service), "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
-        "created_at": fmt(&Some(i.created_at)), "acknowledged_at": fmt(&i.acknowledged_at),
-        "resolved_at": fmt(&i.resolved_at), "closed_at": fmt(&i.closed_at),
-        "reporter": if internal { Value::from(i.reporter.clone()) } else { Value::Null },
-        "description": view.opt_text(&i.description), "resolution": view.opt_text(&i.resolution_summary),
-        "notes": notes, "problems": linked(&i.problem_ids), "changes": linked(&i.change_ids), "kb": linked(&i.kb_ids),
-        "communications": communications,
-        "vendors": i.vendor_engagements.iter().map(|v| view.text(&format!("{} via {} at {}", v.vendor, v.contact_method.as_str(), fmt(&Some(v.engaged_at)))).to_string()).collect::<Vec<_>>(),
-        "timeline": timeline,
-        "audit": if internal { json!(audit.cloned().unwrap_or_default()) } else { json!([]) },
-    })
 }
 
 const FEED_ENTRIES: usize = 200;

@@ -30,8 +30,17 @@ pub fn proposal_path(proposal_id: &str) -> String {
 
 /// The built-in site templates: the only names an override may take. The site holds
 /// their text (a test there keeps the two lists the same).
-pub const NAMES: &[&str] =
-    &["base.html", "index.html", "incidents.html", "incident.html", "list.html", "article.html", "report.html"];
+pub const NAMES: &[&str] = &[
+    "base.html",
+    "index.html",
+    "incidents.html",
+    "incident.html",
+    "list.html",
+    "article.html",
+    "report.html",
+    "status.html",
+    "record.html",
+];
 
 fn check_name(name: &str) -> Result<()> {
     if !NAMES.contains(&name) {
