@@ -27,7 +27,6 @@ mod incidents;
 pub mod views;
 
 use audience::{is_public, public_text, Links, Record};
-use audit::AuditLine;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
@@ -39,6 +38,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("report.html", include_str!("../../templates/report.html")),
     ("status.html", include_str!("../../templates/status.html")),
     ("record.html", include_str!("../../templates/record.html")),
+    ("auditlog.html", include_str!("../../templates/auditlog.html")),
 ];
 /// Incidents per page of the incident list.
 const PAGE_SIZE: usize = 1000;
@@ -760,27 +760,89 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         list(&render, report_ctx("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
     );
 
-    // The audit log (staff only) and the feed.
+    // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
+    // are rendered only when their entries change.
+    let mut audit_pages = HashSet::new();
     if internal {
-        let mut entries: Vec<&AuditLine> = audit.values().flatten().collect();
-        entries.sort_by(|a, b| b.at.cmp(&a.at).then(a.commit.cmp(&b.commit)));
-        let rows: Vec<Value> = entries
-            .iter()
-            .take(2000)
-            .enumerate()
-            .map(|(n, a)| json!({"id": format!("entry-{n}-{}", a.commit), "href": format!("incidents/{}.html", a.ref_id), "cells": [a.ref_id, a.at, a.action, a.actor, a.commit, a.signature]}))
-            .collect();
-        pages.insert(
-            "audit.html".into(),
-            list(
-                &render,
-                ctx_for(""),
-                "Audit log (incidents, newest first)",
-                &["Record", "Time", "Action", "By", "Commit", "Signature"],
-                rows,
-                false,
-            )?,
-        );
+        use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
+        let log = audit::log(repo)?;
+        let has_page = |dir: &str, id: &str| match dir {
+            "incidents" => titles.contains_key(id),
+            _ => names.contains_key(id),
+        };
+        let chunks: Vec<&[crate::query::AuditEntry]> = log.chunks(PAGE).collect();
+        let page_file = |n: usize| format!("audit/page-{n}.html");
+        let mut manifest = incidents::Manifest::load(repo, out, internal, "audit-pages");
+        let on_disk = incidents::existing(&out.join("audit"));
+        for (k, chunk) in chunks.iter().enumerate() {
+            let n = k + 1;
+            let last = n == chunks.len();
+            let rel = page_file(n);
+            let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
+            let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
+            let key = incidents::render_key(&[&templates, &page_site.to_string(), &n.to_string(), &last.to_string(), first_commit, last_commit, &chunk.len().to_string()]);
+            audit_pages.insert(rel.clone());
+            if manifest.fresh(&rel, &key, on_disk.contains(&format!("page-{n}.html"))) {
+                continue;
+            }
+            let start = k * PAGE;
+            let page = AuditPage {
+                heading: format!("Audit log, entries {} to {}", start + 1, start + chunk.len()),
+                intro: format!("Page {n} of the log, oldest first."),
+                rows: chunk.iter().enumerate().map(|(j, e)| row(start + j + 1, e, "../", &has_page)).collect(),
+                prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
+                next: (!last).then(|| format!("page-{}.html", n + 1)),
+            };
+            let mut c = Context::new();
+            c.insert("site", &page_site);
+            c.insert("root", "../");
+            c.insert("page", &page);
+            c.insert("index", &false);
+            list_written += usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
+            manifest.made(&rel, &key);
+        }
+        manifest.save();
+        // Each kind of record on its own page (the incidents' entries are on the log's
+        // pages and each incident's page).
+        let mut kinds: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
+        for (j, e) in log.iter().enumerate() {
+            kinds.entry(kind_rank(&e.ref_type)).or_default().push(j);
+        }
+        let mut kind_links = Vec::new();
+        for ((_, kind), idx) in &kinds {
+            if kind == "incident" {
+                continue;
+            }
+            let rel = format!("audit/kind-{kind}.html");
+            let page = AuditPage {
+                heading: format!("Audit log: {kind} entries"),
+                intro: format!("All {} entries about {kind} records, oldest first.", idx.len()),
+                rows: idx.iter().map(|&j| row(j + 1, &log[j], "../", &has_page)).collect(),
+                prev: None,
+                next: None,
+            };
+            let mut c = ctx_for("../");
+            c.insert("page", &page);
+            c.insert("index", &false);
+            pages.insert(rel, render("auditlog.html", &c)?);
+            kind_links.push(PageLink { label: kind.replace('_', " "), href: format!("audit/kind-{kind}.html"), count: idx.len() });
+        }
+        let index = AuditIndex {
+            total: log.len(),
+            pages: (1..=chunks.len())
+                .rev()
+                .map(|n| PageLink {
+                    label: format!("Entries {} to {}", (n - 1) * PAGE + 1, ((n - 1) * PAGE + chunks[n - 1].len())),
+                    href: page_file(n),
+                    count: chunks[n - 1].len(),
+                })
+                .collect(),
+            kinds: kind_links,
+            latest: log.iter().enumerate().rev().take(50).map(|(j, e)| row(j + 1, e, "", &has_page)).collect(),
+        };
+        let mut c = ctx_for("");
+        c.insert("index", &index);
+        pages.insert("audit.html".into(), render("auditlog.html", &c)?);
     }
     pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
@@ -792,14 +854,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
     let mut on_disk = Some(on_disk);
-    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir"] {
+    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir", "audit"] {
         let names = match dir {
             "incidents" => on_disk.take().unwrap_or_default(),
             _ => incidents::existing(&out.join(dir)),
         };
         for name in names {
             let rel = format!("{dir}/{name}");
-            let made = pages.contains_key(&rel) || loaded.pages.contains(&rel) || list_pages.contains(&rel);
+            let made = pages.contains_key(&rel)
+                || loaded.pages.contains(&rel)
+                || list_pages.contains(&rel)
+                || audit_pages.contains(&rel);
             if rel.ends_with(".html") && !made {
                 std::fs::remove_file(out.join(&rel))?;
             }
@@ -807,7 +872,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     Ok(Built {
         out: out.to_path_buf(),
-        pages: pages.len() + loaded.pages.len() + list_pages.len(),
+        pages: pages.len() + loaded.pages.len() + list_pages.len() + audit_pages.len(),
         written,
         rendered: loaded.rendered,
     })

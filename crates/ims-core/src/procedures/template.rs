@@ -40,6 +40,7 @@ pub const NAMES: &[&str] = &[
     "report.html",
     "status.html",
     "record.html",
+    "auditlog.html",
 ];
 
 fn check_name(name: &str) -> Result<()> {
