@@ -680,6 +680,15 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         &count_by(open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into()))),
     );
     c.insert("open_by_team", &count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))));
+    c.insert("open_total", &open.len());
+    let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
+    worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
+    let open_list: Vec<Value> = worst
+        .iter()
+        .take(15)
+        .map(|i| json!({"id": i.id, "title": view.text(&i.title), "priority": i.priority.map(|p| p.as_str()).unwrap_or("unset"), "service": view.text(&i.service), "status": i.status.as_str().replace('_', " ")}))
+        .collect();
+    c.insert("open_list", &open_list);
     let mut sla = Vec::new();
     for i in open.iter().filter(|i| i.has_sla) {
         let i = incidents::parse(repo, i)?;
@@ -700,10 +709,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         .iter()
         .map(|(label, s, e)| (label.clone(), crate::report::kpis(&facts, &ctxk, crate::report::Window::new(*s, *e))))
         .collect();
+    let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
+        monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
+    };
     let charts = vec![
-        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", &monthly.iter().map(|(l, k)| (l.clone(), k.incidents_opened as f64)).collect::<Vec<_>>())}),
-        json!({"title": "Mean time to resolve per month (minutes)", "svg": bars("Mean time to resolve per month", &monthly.iter().map(|(l, k)| (l.clone(), k.mttr_minutes.unwrap_or(0.0))).collect::<Vec<_>>())}),
-        json!({"title": "SLA compliance per month (percent)", "svg": bars("SLA compliance per month", &monthly.iter().map(|(l, k)| (l.clone(), k.sla_compliance.unwrap_or(0.0) * 100.0)).collect::<Vec<_>>())}),
+        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", "incidents", &series(&|k| Some(k.incidents_opened as f64)), None)}),
+        json!({"title": "Mean time to resolve per month, in hours (no bar: nothing resolved)", "svg": bars("Mean time to resolve per month, hours", "hours", &series(&|k| k.mttr_minutes.map(|m| m / 60.0)), None)}),
+        json!({"title": "SLA compliance per month, percent (no bar: no SLA verdicts)", "svg": bars("SLA compliance per month, percent", "%", &series(&|k| k.sla_compliance.map(|r| r * 100.0)), None)}),
     ];
     c.insert("charts", &charts);
     pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
@@ -908,8 +920,40 @@ fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
     m.into_iter().collect()
 }
 
-/// The KPI table of a page: every key of `ims report --json`, its value printed as that
-/// JSON prints it (so a reader can compare them digit for digit), "—" for null.
+/// How a KPI reads: `minutes` as a duration, `rate` as a percentage, `score` out of 5.
+fn kpi_unit(key: &str) -> &'static str {
+    match key {
+        k if k.ends_with("_minutes") => "minutes",
+        k if k.ends_with("_rate") || k == "sla_compliance" => "rate",
+        "stakeholder_satisfaction" => "score",
+        _ => "count",
+    }
+}
+
+/// A KPI value as people read it: 14 h 42 m, 46 %, 3.6 / 5; "—" when there is no data.
+fn kpi_human(key: &str, v: &Value) -> String {
+    let Some(x) = v.as_f64() else { return "—".into() };
+    match kpi_unit(key) {
+        "minutes" => views::incident::human_duration((x * 60.0).round() as i64),
+        "rate" => format!("{} %", (x * 100.0).round()),
+        "score" => format!("{x:.1} / 5"),
+        _ => number(x),
+    }
+}
+
+/// Whether a higher value of the KPI is better (`None`: neither, as for counts).
+fn kpi_higher_is_better(key: &str) -> Option<bool> {
+    match kpi_unit(key) {
+        "minutes" => Some(false),
+        "rate" if key == "escalation_rate" || key == "reassignment_rate" => Some(false),
+        "rate" | "score" => Some(true),
+        _ => None,
+    }
+}
+
+/// The KPI table of a page: every key of `ims report --json`, its value as people read
+/// it, with the value exactly as that JSON prints it in `data-value` (so a reader or a
+/// test can compare them digit for digit), and whether it moved the better way.
 fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Value> {
     let kv = serde_json::to_value(k).unwrap_or_default();
     let pv = p.map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
@@ -918,14 +962,14 @@ fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Val
         match key {
             "incidents_opened" => "Incidents opened",
             "incidents_resolved" => "Incidents resolved",
-            "mtta_minutes" => "MTTA, mean (minutes)",
-            "mtta_median_minutes" => "MTTA, median (minutes)",
-            "mtta_p90_minutes" => "MTTA, 90th percentile (minutes)",
-            "mtta_p95_minutes" => "MTTA, 95th percentile (minutes)",
-            "mttr_minutes" => "MTTR, mean (minutes)",
-            "mttr_median_minutes" => "MTTR, median (minutes)",
-            "mttr_p90_minutes" => "MTTR, 90th percentile (minutes)",
-            "mttr_p95_minutes" => "MTTR, 95th percentile (minutes)",
+            "mtta_minutes" => "Time to acknowledge, mean",
+            "mtta_median_minutes" => "Time to acknowledge, median",
+            "mtta_p90_minutes" => "Time to acknowledge, 90th percentile",
+            "mtta_p95_minutes" => "Time to acknowledge, 95th percentile",
+            "mttr_minutes" => "Time to resolve (MTTR), mean",
+            "mttr_median_minutes" => "Time to resolve, median",
+            "mttr_p90_minutes" => "Time to resolve, 90th percentile",
+            "mttr_p95_minutes" => "Time to resolve, 95th percentile",
             "escalation_rate" => "Escalation rate",
             "reassignment_rate" => "Reassignment rate",
             "sla_compliance" => "SLA compliance",
@@ -938,7 +982,24 @@ fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Val
     };
     crate::report::KPI_KEYS
         .iter()
-        .map(|key| json!({"key": key, "label": label(key), "value": cell(&kv[*key]), "previous": cell(&pv[*key])}))
+        .map(|key| {
+            let (now, before) = (&kv[*key], &pv[*key]);
+            let trend = match (now.as_f64(), before.as_f64(), kpi_higher_is_better(key)) {
+                (Some(a), Some(b), Some(up)) if (a - b).abs() > f64::EPSILON => {
+                    if (a > b) == up { "better" } else { "worse" }
+                }
+                (Some(_), Some(_), Some(_)) => "same",
+                _ => "",
+            };
+            let direction = match kpi_higher_is_better(key) {
+                Some(true) => "higher is better",
+                Some(false) => "lower is better",
+                None => "",
+            };
+            json!({"key": key, "label": label(key), "value": cell(now), "previous": cell(before),
+                   "human": kpi_human(key, now), "previous_human": kpi_human(key, before),
+                   "trend": trend, "direction": direction})
+        })
         .collect()
 }
 
@@ -963,26 +1024,85 @@ fn periods(
     seen.into_iter().map(|(s, (label, e))| (label, s, e)).collect()
 }
 
-/// A bar chart as inline SVG, made at build time.
-fn bars(title: &str, data: &[(String, f64)]) -> String {
-    let (w, h, pad) = (640.0, 200.0, 30.0);
-    let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
-    let bw = if data.is_empty() { 0.0 } else { (w - 2.0 * pad) / data.len() as f64 };
+/// A bar chart as inline SVG, made at build time: a y axis from 0 with gridlines, the
+/// periods along the x axis, a dashed target line when there is one, and a period with
+/// no data left as a gap marked "no data" — never drawn as 0. It scales to its box.
+fn bars(title: &str, unit: &str, data: &[(String, Option<f64>)], target: Option<f64>) -> String {
+    let (w, h, left, right, top, bottom) = (640.0, 220.0, 48.0, 12.0, 14.0, 34.0);
+    let max = data.iter().filter_map(|d| d.1).chain(target).fold(0.0_f64, f64::max).max(1.0);
+    // A round top for the axis: 1, 2 or 5 times a power of ten.
+    let step = {
+        let raw = max / 4.0;
+        let p = 10f64.powf(raw.log10().floor());
+        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw).unwrap_or(raw)
+    };
+    let top_value = (max / step).ceil() * step;
+    let plot_h = h - top - bottom;
+    let y = |v: f64| top + plot_h - plot_h * v / top_value;
+    let bw = if data.is_empty() { 0.0 } else { (w - left - right) / data.len() as f64 };
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
         escape(title)
     );
-    for (i, (label, v)) in data.iter().enumerate() {
-        let bh = (h - 2.0 * pad) * v / max;
-        let x = pad + i as f64 * bw;
+    let mut v = 0.0;
+    while v <= top_value + step / 2.0 {
         svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#3b6ea5\"><title>{}: {v:.1}</title></rect>",
-            h - pad - bh,
-            (bw - 4.0).max(1.0),
-            escape(label)
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - right,
+            y(v),
+            y(v),
+            left - 6.0,
+            y(v) + 4.0,
+            number(v)
         ));
-        svg.push_str(&format!("<text x=\"{:.1}\" y=\"{:.1}\">{}</text>", x, h - 10.0, escape(label)));
-        svg.push_str(&format!("<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>", (h - pad - bh - 4.0).max(10.0), number(*v)));
+        v += step;
+    }
+    svg.push_str(&format!(
+        "<text x=\"4\" y=\"10\">{}</text><line class=\"axis\" x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{:.1}\"/><line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+        escape(unit),
+        y(0.0),
+        w - right,
+        y(0.0),
+        y(0.0)
+    ));
+    // Label every period when they fit, else about eight of them.
+    let every = data.len().div_ceil(8).max(1);
+    for (i, (label, v)) in data.iter().enumerate() {
+        let x = left + i as f64 * bw;
+        let mid = x + bw / 2.0;
+        match v {
+            Some(v) => svg.push_str(&format!(
+                "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>",
+                x + bw * 0.15,
+                y(*v),
+                (bw * 0.7).max(1.0),
+                y(0.0) - y(*v),
+                escape(label),
+                number(*v)
+            )),
+            None => svg.push_str(&format!(
+                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"gap\">no data</text>",
+                y(0.0) - 6.0
+            )),
+        }
+        if i % every == 0 {
+            svg.push_str(&format!(
+                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                h - bottom + 16.0,
+                escape(label)
+            ));
+        }
+    }
+    if let Some(t) = target {
+        svg.push_str(&format!(
+            "<line class=\"target\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">target {}</text>",
+            w - right,
+            y(t),
+            y(t),
+            w - right,
+            y(t) - 4.0,
+            number(t)
+        ));
     }
     svg.push_str("</svg>");
     svg

@@ -378,7 +378,7 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
     // index, the feed and the charts' SVGs still leak nothing.
     let dump = repo.tmp.path().join("dump.html");
     std::fs::write(&dump, "{{ __tera_context }}").unwrap();
-    for name in ["base", "index", "incidents", "incident", "list", "article", "report"] {
+    for name in ["base", "index", "incidents", "incident", "list", "article", "report", "status", "record", "auditlog"] {
         repo.ok(&who("incident_manager"), &["template", "set", &format!("{name}.html"), dump.to_str().unwrap()]);
     }
     let hostile = repo.tmp.path().join("hostile");
@@ -393,7 +393,8 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
         (format!("kb/{}.html", s.public_kb), "Restart the app servers".into()),
         ("kb/search.json".into(), s.public_kb.clone()),
         ("pir/index.html".into(), s.closed.clone()),
-        ("index.html".into(), "svg".into()),
+        ("dashboard.html".into(), "svg".into()),
+        ("index.html".into(), "headline".into()),
         ("reports/index.html".into(), month.to_string()),
         (format!("reports/{month}.html"), "MTTR".into()),
         ("feed.xml".into(), "Checkout is back to normal".into()),
@@ -526,14 +527,90 @@ fn the_demo_is_reproducible_verifies_and_builds_its_sites() {
         .output()
         .unwrap();
     assert!(status.stdout.is_empty(), "{}", String::from_utf8_lossy(&status.stdout));
-    browser_checks(&tmp.path().join("a/site"), &tmp.path().join("a/dashboard.png"));
-    browser_checks(&tmp.path().join("a/site-public"), &tmp.path().join("a/dashboard-public.png"));
+    browser_checks(&tmp.path().join("a/site"), &tmp.path().join("a/shots"));
+    browser_checks(&tmp.path().join("a/site-public"), &tmp.path().join("a/shots-public"));
+}
+
+/// A top-level field of a record file, unquoted (`status: "open"` gives `open`).
+fn field(yaml: &str, key: &str) -> Option<String> {
+    yaml.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).map(|v| v.trim().trim_matches('"').to_string())
+}
+
+/// The demo's public status page shows each service as its open public incidents make
+/// it (a high-priority one: outage; any other: degraded; none: operational), the
+/// internal audit log holds every entry `ims audit` lists, and the public site has no
+/// audit log and no security incident.
+#[test]
+fn the_demos_status_page_and_audit_log_tell_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(ims_bin())
+        .current_dir(tmp.path())
+        .args(["demo", "d", "--days", "4", "--json"])
+        .env_remove("IMS_NOW")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let repo = tmp.path().join("d");
+    // What the records say: the worst open public incident of each service.
+    let mut records = Vec::new();
+    files(&repo.join("records/incidents"), &mut records);
+    let mut expected: std::collections::BTreeMap<String, &str> = Default::default();
+    let mut secret_open = Vec::new();
+    for path in records.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+        let y = std::fs::read_to_string(path).unwrap();
+        let service = field(&y, "service").unwrap();
+        let entry = expected.entry(service).or_insert("operational");
+        let open = !matches!(field(&y, "status").as_deref(), Some("resolved" | "closed"));
+        if field(&y, "category").as_deref() == Some("security") {
+            if open {
+                secret_open.push(field(&y, "incident_id").unwrap());
+            }
+            continue;
+        }
+        if open {
+            let state = if field(&y, "priority").as_deref() == Some("high") { "outage" } else { "degraded" };
+            if *entry != "outage" {
+                *entry = state;
+            }
+        }
+    }
+    assert!(expected.values().any(|s| *s == "outage"), "the demo has an open high-priority public incident: {expected:?}");
+    assert!(expected.values().any(|s| *s == "operational"), "{expected:?}");
+    let status = read(&repo.join("site-public/index.html"));
+    for (service, state) in &expected {
+        let head = format!("<h3>{service}</h3><span class=\"badge state-{state}\">");
+        assert!(status.contains(&head), "{service} shows {state}: {status}");
+    }
+    let overall = if expected.values().any(|s| *s == "outage") { "Service outage" } else { "degraded" };
+    assert!(status.contains(overall), "the banner says so");
+    for id in &secret_open {
+        assert!(!status.contains(id.as_str()), "an open security incident stays off the status page");
+    }
+    assert!(!repo.join("site-public/audit.html").exists());
+    // The audit log: as many entries as `ims audit --json`, each page oldest first.
+    let audit = std::process::Command::new(ims_bin()).current_dir(&repo).args(["audit", "--json"]).output().unwrap();
+    assert!(audit.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let total = doc["entries"].as_array().unwrap().len();
+    assert!(total > 100, "{total}");
+    let index = read(&repo.join("site/audit.html"));
+    assert!(index.contains(&format!("{total} entries: every entry of")), "{index}");
+    let mut rows = 0;
+    let mut n = 1;
+    while let Ok(page) = std::fs::read_to_string(repo.join(format!("site/audit/page-{n}.html"))) {
+        rows += page.matches("<tr id=\"e").count();
+        n += 1;
+    }
+    assert_eq!(rows, total, "every entry is on one page of the log");
+    assert!(read(&repo.join("site/audit/kind-person.html")).contains("person"), "people changes have their page");
+    assert!(read(&repo.join("site/audit/kind-config.html")).contains("config"), "settings changes have their page");
 }
 
 /// Every page valid HTML (html-validate), one page of each kind free of axe-core
-/// violations in headless Chromium, and a screenshot of the dashboard: the checks of
+/// violations in headless Chromium, and screenshots of the status page, the dashboard,
+/// an incident and a report at 1,400 and 390 px, none scrolling sideways: the checks of
 /// `tests/browser/check.mjs`, whose npm packages `.ci/run` installs.
-fn browser_checks(site: &Path, screenshot: &Path) {
+fn browser_checks(site: &Path, shots: &Path) {
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if external("chromium").is_none() || external("node").is_none() {
         return;
@@ -546,15 +623,19 @@ fn browser_checks(site: &Path, screenshot: &Path) {
     let out = std::process::Command::new("node")
         .current_dir(&browser)
         .arg("check.mjs")
-        .args([site, screenshot])
+        .args([site, shots])
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
-    assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 7, "{doc}");
-    let png = std::fs::read(screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of the dashboard");
+    assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 12, "{doc}");
+    for name in ["front", "incident", "report"].iter().chain(if site.join("status.html").exists() { &["status"] } else { &["dashboard"] }) {
+        for width in [1400, 390] {
+            let png = std::fs::read(shots.join(format!("{name}-{width}.png"))).unwrap();
+            assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of {name} at {width} px");
+        }
+    }
 }
 
 /// Every built-in site template (each file of `templates/`) renders against the demo's
@@ -581,12 +662,17 @@ fn every_built_in_template_renders_against_the_demos_records() {
     let pages_of = |name: &str| -> fn(&str) -> bool {
         match name {
             "base.html" => |p| p.ends_with(".html"),
-            "index.html" => |p| p == "index.html",
+            "index.html" => |p| p == "index.html" || p == "dashboard.html",
             "incidents.html" => |p| p == "incidents/index.html",
             "incident.html" => |p| p.starts_with("incidents/INC-") && p.ends_with(".html"),
             "list.html" => |p| ["problems/index.html", "changes/index.html", "kb/index.html"].contains(&p),
             "article.html" => |p| p.starts_with("kb/KB-") && p.ends_with(".html"),
             "report.html" => |p| p.starts_with("reports/") && p != "reports/index.html" && p.ends_with(".html"),
+            "status.html" => |p| p == "index.html" || p == "status.html",
+            "record.html" => |p| {
+                ["problems/PRB-", "changes/CHG-", "pir/PIR-"].iter().any(|d| p.starts_with(d)) && p.ends_with(".html")
+            },
+            "auditlog.html" => |p| p == "audit.html" || p.starts_with("audit/"),
             other => panic!("templates/{other} is new: say which pages it renders"),
         }
     };
@@ -596,6 +682,10 @@ fn every_built_in_template_renders_against_the_demos_records() {
         let pages: Vec<(String, String)> =
             all_text(&dir).into_iter().map(|(p, t)| (p.trim_start_matches(&prefix).to_string(), t)).collect();
         for name in &names {
+            if name == "auditlog.html" && site.ends_with("public") {
+                assert!(!dir.join("audit.html").exists(), "the audit log is for staff only");
+                continue;
+            }
             let rendered: Vec<&(String, String)> = pages.iter().filter(|(p, _)| pages_of(name)(p)).collect();
             assert!(!rendered.is_empty(), "{site}: no page rendered with {name}");
             for (path, text) in rendered {
