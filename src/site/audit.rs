@@ -113,27 +113,6 @@ pub fn index(repo: &Repo) -> Result<Index> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_round_trip_and_tabs_cannot_break_them() {
-        let l = AuditLine {
-            commit: "0123456789".into(),
-            ref_id: "INC-20260101-AAAAAAAAAA".into(),
-            action: "update".into(),
-            actor: "a\tb@example.com".into(),
-            at: "2026-01-01T00:00:00Z".into(),
-            signature: "good".into(),
-        };
-        let back = AuditLine::from_line(&l.to_line()).unwrap();
-        assert_eq!(back.actor, "a b@example.com");
-        assert_eq!(AuditLine { actor: "a b@example.com".into(), ..l }, back);
-        assert!(AuditLine::from_line("too\tfew").is_none());
-    }
-}
-
 /// Every entry of `ims audit` (branch and read refs, every record kind, people and
 /// settings too, with field deltas), oldest first. Kept in `.git/ims/` with the heads it
 /// was read from: a rebuild reads only the commits made since, unless a head it knew
@@ -144,13 +123,12 @@ pub fn log(repo: &Repo) -> Result<Vec<crate::query::AuditEntry>> {
     let path = super::cache::cache_dir(repo).join(format!("site-audit-log-{}.jsonl", env!("CARGO_PKG_VERSION")));
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut lines = text.lines();
-    let known: Option<Vec<git2::Oid>> = lines.next().and_then(|l| l.strip_prefix("heads ")).and_then(|l| {
-        l.split_whitespace().map(|h| git2::Oid::from_str(h).ok()).collect::<Option<Vec<_>>>()
-    });
+    let known: Option<Vec<git2::Oid>> = lines
+        .next()
+        .and_then(|l| l.strip_prefix("heads "))
+        .and_then(|l| l.split_whitespace().map(|h| git2::Oid::from_str(h).ok()).collect::<Option<Vec<_>>>());
     // Usable when every known head is still reached from a current one.
-    let reached = |k: &git2::Oid| {
-        heads.iter().any(|h| h == k || repo.git.graph_descendant_of(*h, *k).unwrap_or(false))
-    };
+    let reached = |k: &git2::Oid| heads.iter().any(|h| h == k || repo.git.graph_descendant_of(*h, *k).unwrap_or(false));
     let cached: Option<(Vec<git2::Oid>, Vec<AuditEntry>)> = known.filter(|k| k.iter().all(reached)).and_then(|k| {
         lines.map(|l| serde_json::from_str::<AuditEntry>(l).ok()).collect::<Option<Vec<_>>>().map(|c| (k, c))
     });
@@ -174,4 +152,25 @@ pub fn log(repo: &Repo) -> Result<Vec<crate::query::AuditEntry>> {
     }
     all.reverse();
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_round_trip_and_tabs_cannot_break_them() {
+        let l = AuditLine {
+            commit: "0123456789".into(),
+            ref_id: "INC-20260101-AAAAAAAAAA".into(),
+            action: "update".into(),
+            actor: "a\tb@example.com".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            signature: "good".into(),
+        };
+        let back = AuditLine::from_line(&l.to_line()).unwrap();
+        assert_eq!(back.actor, "a b@example.com");
+        assert_eq!(AuditLine { actor: "a b@example.com".into(), ..l }, back);
+        assert!(AuditLine::from_line("too\tfew").is_none());
+    }
 }

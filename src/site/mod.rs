@@ -538,7 +538,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             None if view.linked(id) => *names.get(id)?,
             None => return None,
         };
-        Some(views::record::Link { id: id.to_string(), href: format!("../{dir}/{id}.html"), title: view.text(title).to_string() })
+        Some(views::record::Link {
+            id: id.to_string(),
+            href: format!("../{dir}/{id}.html"),
+            title: view.text(title).to_string(),
+        })
     };
     let text = |t: &str| view.text(t).to_string();
     let rctx = views::record::Ctx { internal, text: &text, link: &link };
@@ -555,7 +559,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
         let problems_naming = views::record::backlinks(&problems, &c.change_id, |p| (&p.problem_id, &p.change_ids));
-        pages.insert(format!("changes/{}.html", c.change_id), record_page(&views::record::change(c, problems_naming, &rctx))?);
+        pages.insert(
+            format!("changes/{}.html", c.change_id),
+            record_page(&views::record::change(c, problems_naming, &rctx))?,
+        );
     }
     for r in reviews.iter().filter(|r| view.linked(&r.pir_id)) {
         let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
@@ -734,10 +741,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let services: Vec<String> = config.services.iter().map(|s| view.text(s).to_string()).collect();
     let mut latest = |s: &incidents::Summary| -> Result<Option<views::status::Update>> {
         let i = incidents::parse(repo, s)?;
-        Ok(i.communications.iter().rev().find(|c| view.communication(c)).map(|c| views::status::Update {
-            at: fmt(&Some(c.at)),
-            message: view.text(&c.message).to_string(),
-        }))
+        Ok(i.communications
+            .iter()
+            .rev()
+            .find(|c| view.communication(c))
+            .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
     };
     let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
     let mut c = ctx_for("");
@@ -792,7 +800,15 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             let rel = page_file(n);
             let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
             let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
-            let key = incidents::render_key(&[&templates, &page_site.to_string(), &n.to_string(), &last.to_string(), first_commit, last_commit, &chunk.len().to_string()]);
+            let key = incidents::render_key(&[
+                &templates,
+                &page_site.to_string(),
+                &n.to_string(),
+                &last.to_string(),
+                first_commit,
+                last_commit,
+                &chunk.len().to_string(),
+            ]);
             audit_pages.insert(rel.clone());
             if manifest.fresh(&rel, &key, on_disk.contains(&format!("page-{n}.html"))) {
                 continue;
@@ -810,7 +826,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             c.insert("root", "../");
             c.insert("page", &page);
             c.insert("index", &false);
-            list_written += usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
+            list_written +=
+                usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
             manifest.made(&rel, &key);
         }
         manifest.save();
@@ -837,7 +854,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             c.insert("page", &page);
             c.insert("index", &false);
             pages.insert(rel, render("auditlog.html", &c)?);
-            kind_links.push(PageLink { label: kind.replace('_', " "), href: format!("audit/kind-{kind}.html"), count: idx.len() });
+            kind_links.push(PageLink {
+                label: kind.replace('_', " "),
+                href: format!("audit/kind-{kind}.html"),
+                count: idx.len(),
+            });
         }
         let index = AuditIndex {
             total: log.len(),
@@ -986,7 +1007,11 @@ fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Val
             let (now, before) = (&kv[*key], &pv[*key]);
             let trend = match (now.as_f64(), before.as_f64(), kpi_higher_is_better(key)) {
                 (Some(a), Some(b), Some(up)) if (a - b).abs() > f64::EPSILON => {
-                    if (a > b) == up { "better" } else { "worse" }
+                    if (a > b) == up {
+                        "better"
+                    } else {
+                        "worse"
+                    }
                 }
                 (Some(_), Some(_), Some(_)) => "same",
                 _ => "",
@@ -1184,9 +1209,10 @@ fn feed(
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} communications</title>\n<id>urn:ims:{}:communications</id>\n<updated>{}</updated>\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} updates</title>\n<id>urn:ims:{}:communications</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"index.html\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
         escape(org),
         escape(&org.replace(' ', "-")),
+        escape(org),
         ts(updated)
     );
     for (at, i, c) in items.iter().take(FEED_ENTRIES) {

@@ -378,7 +378,8 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
     // index, the feed and the charts' SVGs still leak nothing.
     let dump = repo.tmp.path().join("dump.html");
     std::fs::write(&dump, "{{ __tera_context }}").unwrap();
-    for name in ["base", "index", "incidents", "incident", "list", "article", "report", "status", "record", "auditlog"] {
+    for name in ["base", "index", "incidents", "incident", "list", "article", "report", "status", "record", "auditlog"]
+    {
         repo.ok(&who("incident_manager"), &["template", "set", &format!("{name}.html"), dump.to_str().unwrap()]);
     }
     let hostile = repo.tmp.path().join("hostile");
@@ -574,7 +575,10 @@ fn the_demos_status_page_and_audit_log_tell_the_truth() {
             }
         }
     }
-    assert!(expected.values().any(|s| *s == "outage"), "the demo has an open high-priority public incident: {expected:?}");
+    assert!(
+        expected.values().any(|s| *s == "outage"),
+        "the demo has an open high-priority public incident: {expected:?}"
+    );
     assert!(expected.values().any(|s| *s == "operational"), "{expected:?}");
     let status = read(&repo.join("site-public/index.html"));
     for (service, state) in &expected {
@@ -620,17 +624,17 @@ fn browser_checks(site: &Path, shots: &Path) {
         eprintln!("skipped: tests/browser has no node_modules (npm ci)");
         return;
     }
-    let out = std::process::Command::new("node")
-        .current_dir(&browser)
-        .arg("check.mjs")
-        .args([site, shots])
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new("node").current_dir(&browser).arg("check.mjs").args([site, shots]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
     assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 12, "{doc}");
-    for name in ["front", "incident", "report"].iter().chain(if site.join("status.html").exists() { &["status"] } else { &["dashboard"] }) {
+    for name in ["front", "incident", "report"].iter().chain(if site.join("status.html").exists() {
+        &["status"]
+    } else {
+        &["dashboard"]
+    }) {
         for width in [1400, 390] {
             let png = std::fs::read(shots.join(format!("{name}-{width}.png"))).unwrap();
             assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of {name} at {width} px");

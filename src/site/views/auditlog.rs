@@ -80,7 +80,8 @@ pub fn row(n: usize, e: &AuditEntry, root: &str, has_page: &dyn Fn(&str, &str) -
         _ => None,
     };
     let href = dir.filter(|d| has_page(d, &record)).map(|d| format!("{root}{d}/{record}.html"));
-    let signature = serde_json::to_value(e.signature).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let signature =
+        serde_json::to_value(e.signature).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     Row {
         n,
         at: e.at.clone(),

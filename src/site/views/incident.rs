@@ -158,7 +158,12 @@ pub fn build(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>, reviews: 
                     took: clock.map(|c| human_duration(c.elapsed_seconds)).unwrap_or_else(|| "—".into()),
                 });
             }
-            sla.push(SlaRow { clock: "update".into(), target: s.update.clone(), outcome: "cadence".into(), took: "—".into() });
+            sla.push(SlaRow {
+                clock: "update".into(),
+                target: s.update.clone(),
+                outcome: "cadence".into(),
+                took: "—".into(),
+            });
         }
     }
     let linked = |ids: &[String]| ids.iter().filter(|id| view.linked(id)).cloned().collect::<Vec<_>>();

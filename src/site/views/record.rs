@@ -154,7 +154,14 @@ pub fn change(c: &Change, problems_naming: Vec<String>, ctx: &Ctx) -> RecordPage
             items: c
                 .approvals
                 .iter()
-                .map(|a| format!("{} at {}{}", a.by, ts(&Some(a.at)), a.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()))
+                .map(|a| {
+                    format!(
+                        "{} at {}{}",
+                        a.by,
+                        ts(&Some(a.at)),
+                        a.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+                    )
+                })
                 .collect(),
         });
         sections.extend(text("Rejection reason", c.rejection_reason.clone()));

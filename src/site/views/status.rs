@@ -200,11 +200,18 @@ pub fn build(
         for (n, mut day) in row.into_iter().enumerate() {
             let date: NaiveDate = first + Duration::days(n as i64);
             let label = date.format("%-d %b %Y").to_string();
-            day.sort_by(|a, b| rank(b.summary.priority).cmp(&rank(a.summary.priority)).then(a.summary.id.cmp(&b.summary.id)));
+            day.sort_by(|a, b| {
+                rank(b.summary.priority).cmp(&rank(a.summary.priority)).then(a.summary.id.cmp(&b.summary.id))
+            });
             match day.first() {
                 None => {
                     clear += 1;
-                    bars.push(Day { date: date.to_string(), level: "none", href: None, text: format!("{label}: no incidents") });
+                    bars.push(Day {
+                        date: date.to_string(),
+                        level: "none",
+                        href: None,
+                        text: format!("{label}: no incidents"),
+                    });
                 }
                 Some(worst) => {
                     let list: Vec<String> = day
