@@ -403,7 +403,8 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
             let record: crate::model::Incident = crate::model::record(&snap, &crate::ids::RecordId::parse(id, "id")?)?;
             for c in crate::sla::clocks(&record, s.now, config.sla.warning_threshold)? {
                 let key = inc::sla_escalate::breach_key(id, c.clock, c.since.as_deref());
-                if c.state == "breached" && crate::model::keys::holder(&snap, inc::sla_escalate::KEYS, &key)?.is_none()
+                if c.state == crate::sla::ClockState::Breached
+                    && crate::model::keys::holder(&snap, inc::sla_escalate::KEYS, &key)?.is_none()
                 {
                     breaches.push((id.clone(), c.clock));
                 }

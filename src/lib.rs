@@ -11,7 +11,7 @@
 pub use ims_core::{
     calendar, engine, hygiene, ids, import, keys, model, paths, procedures, report, schema, sla, terminal, yaml,
 };
-pub use ims_io::{error, index_file, query, replay, repo, run, signing, sync, verify};
+pub use ims_io::{cache, doctor, error, escalation, index_file, query, replay, repo, run, signing, sync, verify};
 
 pub mod cli;
 pub mod demo;

@@ -1,15 +1,40 @@
 //! The `ims` command line: clap definitions whose doc comments are the `--help` text,
-//! one module per command group, and the one place where errors become exit codes.
+//! and the one place where errors become exit codes.
+//!
+//! The tree mirrors the commands: `ims <group> <command>` lives in
+//! `src/cli/<group>/<command>.rs` (its flags and what it runs), beside the procedure it
+//! runs in `crates/ims-core/src/procedures/<group>/<procedure>.rs`; a group's `mod.rs`
+//! holds its clap enum and dispatch. A top-level command (`ims show`, `ims verify`) is
+//! `src/cli/<command>.rs`. Nothing here decides policy: a command parses, resolves ids,
+//! runs a procedure or a query, and prints.
 
-mod admin;
+mod audit;
+mod change;
+mod config;
+mod demo;
+mod doctor;
+mod event;
+mod find;
+mod hooks;
 mod import;
 mod incident;
 mod intake;
-mod publish;
-mod queries;
-mod records;
-mod service;
-mod verification;
+mod kb;
+mod person;
+mod pir;
+mod problem;
+mod proposal;
+mod repo;
+mod report;
+mod show;
+mod simulation;
+mod site;
+mod sla;
+mod sync;
+mod template;
+mod tool;
+mod verify;
+mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,45 +70,45 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a new records repository; prints the root commit to pin in CI.
-    Init(admin::InitArgs),
+    Init(repo::init::InitArgs),
     /// Show or change the settings in ims.yaml.
     #[command(subcommand)]
-    Config(admin::ConfigCommand),
+    Config(config::ConfigCommand),
     /// Register people, change their roles, teams and keys, revoke them.
     #[command(subcommand)]
-    Person(admin::PersonCommand),
+    Person(person::PersonCommand),
     /// Bring records to the current schema versions; offer settings added since (incident manager).
-    Migrate(admin::MigrateArgs),
+    Migrate(repo::migrate::MigrateArgs),
     /// Site template overrides: set or remove (incident manager; two-manager rule).
     #[command(subcommand)]
-    Template(admin::TemplateCommand),
+    Template(template::TemplateCommand),
     /// Person, config and template changes waiting for a second incident manager.
     #[command(subcommand)]
-    Proposal(admin::ProposalCommand),
+    Proposal(proposal::ProposalCommand),
     /// The incident lifecycle, one signed commit per procedure.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
     /// Problems: create (with dedupe), update, link, workaround, resolve, close.
     #[command(subcommand)]
-    Problem(records::ProblemCommand),
+    Problem(problem::ProblemCommand),
     /// Change requests: request, approve, reject, implement, review, close.
     #[command(subcommand)]
-    Change(records::ChangeCommand),
+    Change(change::ChangeCommand),
     /// Knowledge base: draft, submit, publish, update, retire.
     #[command(subcommand)]
-    Kb(records::KbCommand),
+    Kb(kb::KbCommand),
     /// Post-incident reviews: action items, overdue reviews.
     #[command(subcommand)]
-    Pir(records::PirCommand),
+    Pir(pir::PirCommand),
     /// Record the use of an allowed tool (ims executes nothing).
     #[command(subcommand)]
-    Tool(ToolCommand),
+    Tool(tool::ToolCommand),
     /// Record an incident response simulation (incident manager).
     #[command(subcommand)]
-    Simulation(SimulationCommand),
+    Simulation(simulation::SimulationCommand),
     /// Monitoring intake: record events; qualifying alerts open incidents.
     #[command(subcommand)]
-    Event(intake::EventCommand),
+    Event(event::EventCommand),
     /// Bring incident history from a status page or an ITSM export (incident manager).
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -96,25 +121,27 @@ pub enum Command {
     #[command(subcommand)]
     Intake(intake::IntakeCommand),
     /// Show one record by id (or any unambiguous prefix of it).
-    Show(queries::ShowArgs),
+    Show(show::ShowArgs),
     /// Find records by their fields (an audited read).
-    Find(queries::FindArgs),
+    Find(find::FindArgs),
     /// The audit trail: one entry per audited action, with field deltas and signature status.
-    Audit(queries::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Service levels: incidents at risk or in breach; escalate breaches.
     #[command(subcommand)]
-    Sla(service::SlaCommand),
+    Sla(sla::SlaCommand),
     /// KPIs for a day, week or month, with the previous period beside them.
-    Report(service::ReportArgs),
+    Report(report::ReportArgs),
     /// The static site: dashboard, incidents, problems, changes, KB, reviews, reports, audit log, feed.
     #[command(subcommand)]
-    Site(publish::SiteCommand),
+    Site(site::SiteCommand),
     /// A sample organisation living 90 days through the real procedures, and its site.
-    Demo(publish::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Prove the history offline: signatures, authorization, replay, merges, read audits.
     Verify(VerifyArgs),
     /// Fetch, replay your unpushed procedures onto the remote tip, and push with a lease.
     Sync(SyncArgs),
+    /// The caches, stale locks and object store: report, and with --fix clear what can only cost time.
+    Doctor(doctor::DoctorArgs),
     /// Git hooks: `ims hooks install` adds a pre-push hook that runs `ims verify`.
     #[command(subcommand)]
     Hooks(HooksCommand),
@@ -154,35 +181,6 @@ pub enum HooksCommand {
         /// Pin this trust root in the hook.
         #[arg(long, value_name = "COMMIT")]
         trust_root: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ToolCommand {
-    /// Record a tool's use: monitoring, root_cause_analysis, ITSM_service_desk,
-    /// incident_response, AI_virtual_agent, AIOps or automation_script.
-    Record {
-        #[arg(long)]
-        tool: String,
-        #[arg(long)]
-        summary: String,
-        #[arg(long)]
-        outcome: String,
-        #[arg(long)]
-        incident: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SimulationCommand {
-    /// Record a tabletop or drill and its outcomes.
-    Record {
-        #[arg(long)]
-        scenario: String,
-        #[arg(long)]
-        scope: String,
-        #[arg(long)]
-        outcome: String,
     },
 }
 
@@ -302,38 +300,41 @@ pub fn main() -> i32 {
 
 fn dispatch(env: &Env, command: Command) -> Result<()> {
     match command {
-        Command::Init(args) => admin::init(env, args),
-        Command::Config(c) => admin::config(env, c),
-        Command::Person(c) => admin::person(env, c),
-        Command::Proposal(c) => admin::proposal(env, c),
-        Command::Template(c) => admin::template(env, c),
-        Command::Migrate(args) => admin::migrate(env, args),
+        Command::Init(args) => repo::init::run(env, args),
+        Command::Config(c) => config::run(env, c),
+        Command::Person(c) => person::run(env, c),
+        Command::Proposal(c) => proposal::run(env, c),
+        Command::Template(c) => template::run(env, c),
+        Command::Migrate(args) => repo::migrate::run(env, args),
         Command::Incident(c) => incident::run(env, c),
-        Command::Problem(c) => records::problem(env, c),
-        Command::Change(c) => records::change(env, c),
-        Command::Kb(c) => records::kb(env, c),
-        Command::Pir(c) => records::pir(env, c),
-        Command::Tool(ToolCommand::Record { tool, summary, outcome, incident }) => {
-            records::tool(env, tool, summary, outcome, incident)
-        }
-        Command::Simulation(SimulationCommand::Record { scenario, scope, outcome }) => {
-            records::simulation(env, scenario, scope, outcome)
-        }
-        Command::Sla(c) => service::sla(env, c),
-        Command::Site(c) => publish::site(env, c),
-        Command::Demo(args) => publish::demo(env, args),
-        Command::Report(args) => service::report(env, args),
-        Command::Verify(args) => verification::verify(env, args),
-        Command::Sync(args) => verification::sync(env, args),
-        Command::Hooks(HooksCommand::Install { trust_root }) => verification::install_hooks(env, trust_root),
-        Command::Event(c) => intake::event(env, c),
-        Command::Watch { inbox } => intake::watch(env, inbox),
-        Command::Intake(c) => intake::intake(env, c),
+        Command::Problem(c) => problem::run(env, c),
+        Command::Change(c) => change::run(env, c),
+        Command::Kb(c) => kb::run(env, c),
+        Command::Pir(c) => pir::run(env, c),
+        Command::Tool(c) => tool::run(env, c),
+        Command::Simulation(c) => simulation::run(env, c),
+        Command::Sla(c) => sla::run(env, c),
+        Command::Site(c) => site::run(env, c),
+        Command::Demo(args) => demo::run(env, args),
+        Command::Report(args) => report::run(env, args),
+        Command::Verify(args) => verify::run(env, args),
+        Command::Sync(args) => sync::run(env, args),
+        Command::Doctor(args) => doctor::run(env, args),
+        Command::Hooks(HooksCommand::Install { trust_root }) => hooks::install(env, trust_root),
+        Command::Event(c) => event::run(env, c),
+        Command::Watch { inbox } => watch::run(env, inbox),
+        Command::Intake(c) => intake::run(env, c),
         Command::Import(c) => import::import(env, c),
-        Command::Show(args) => queries::show(env, args),
-        Command::Find(args) => queries::find(env, args),
-        Command::Audit(args) => queries::audit(env, args),
+        Command::Show(args) => show::run(env, args),
+        Command::Find(args) => find::run(env, args),
+        Command::Audit(args) => audit::run(env, args),
     }
+}
+
+/// A new proposal id, made at the command's clock (person, config and template changes
+/// wait as proposals when there are two incident managers).
+pub fn proposal_id(env: &Env, repo: &Repo) -> Result<String> {
+    Ok(crate::ids::new_id(crate::ids::RecordKind::Proposal, env.now(repo)?))
 }
 
 /// Parses a policy word, giving exit 3 (not clap's 2) for an unknown value.

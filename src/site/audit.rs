@@ -1,5 +1,5 @@
 //! Every incident's audit entries, with each commit's signature status, for incident
-//! pages and the audit log — from one pass over history, kept in `.git/ims/` by tip so a
+//! pages and the audit log — from one pass over history, kept in `.git/ims/cache/` by tip so a
 //! rebuild walks only the commits made since.
 
 use std::collections::HashMap;
@@ -81,8 +81,8 @@ fn walk(repo: &Repo, tip: git2::Oid, known: Option<git2::Oid>) -> Result<Vec<Aud
 /// with the new commits' entries in front when the tip moved forward, else a full walk.
 pub fn index(repo: &Repo) -> Result<Index> {
     let Some(tip) = repo.tip()? else { return Ok(Index::new()) };
-    let path = super::cache::cache_dir(repo).join(format!("site-audit-{}.tsv", env!("CARGO_PKG_VERSION")));
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let path = super::cache::cache_path(repo, crate::cache::SITE_AUDIT, "");
+    let text = crate::cache::read(&path, crate::cache::SITE_AUDIT).unwrap_or_default();
     let mut lines = text.lines();
     let cached_tip = lines.next().and_then(|l| l.strip_prefix("tip ")).and_then(|t| git2::Oid::from_str(t).ok());
     // The cache counts only when the tip is it or descends from it, and parses whole.
@@ -104,7 +104,7 @@ pub fn index(repo: &Repo) -> Result<Index> {
             body.push_str(&l.to_line());
             body.push('\n');
         }
-        super::cache::save(&path, &body);
+        super::cache::save(&path, crate::cache::SITE_AUDIT, &body);
     }
     let mut out = Index::new();
     for l in all {
@@ -114,14 +114,15 @@ pub fn index(repo: &Repo) -> Result<Index> {
 }
 
 /// Every entry of `ims audit` (branch and read refs, every record kind, people and
-/// settings too, with field deltas), oldest first. Kept in `.git/ims/` with the heads it
+/// settings too, with field deltas), oldest first. Kept in the cache folder
+/// ([`crate::cache::SITE_AUDIT_LOG`]) with the heads it
 /// was read from: a rebuild reads only the commits made since, unless a head it knew
 /// is gone or was rewritten, when it reads the whole trail again.
 pub fn log(repo: &Repo) -> Result<Vec<crate::query::AuditEntry>> {
     use crate::query::{audit_heads, audit_walk, AuditEntry, AuditFilter};
     let heads = audit_heads(repo)?;
-    let path = super::cache::cache_dir(repo).join(format!("site-audit-log-{}.jsonl", env!("CARGO_PKG_VERSION")));
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let path = super::cache::cache_path(repo, crate::cache::SITE_AUDIT_LOG, "");
+    let text = crate::cache::read(&path, crate::cache::SITE_AUDIT_LOG).unwrap_or_default();
     let mut lines = text.lines();
     let known: Option<Vec<git2::Oid>> = lines
         .next()
@@ -148,7 +149,7 @@ pub fn log(repo: &Repo) -> Result<Vec<crate::query::AuditEntry>> {
             body.push_str(&serde_json::to_string(e)?);
             body.push('\n');
         }
-        super::cache::save(&path, &body);
+        super::cache::save(&path, crate::cache::SITE_AUDIT_LOG, &body);
     }
     all.reverse();
     Ok(all)

@@ -1,5 +1,5 @@
-//! The site's files on disk that are not pages: its caches, and pages written only when
-//! they change. Shared by the incident pages and the audit index.
+//! The site's files on disk that are not pages: its caches (through [`crate::cache`]),
+//! and pages written only when they change. Shared by the incident pages and the audit index.
 
 use std::path::{Path, PathBuf};
 
@@ -18,13 +18,14 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
-/// The folder of the site's caches, inside the repository's git directory.
-pub fn cache_dir(repo: &Repo) -> PathBuf {
-    repo.git.path().join("ims")
+/// The file of the site's cache `kind` (`variant` tells apart several of one kind), in
+/// the one cache folder ([`crate::cache`]).
+pub fn cache_path(repo: &Repo, kind: crate::cache::Kind, variant: &str) -> PathBuf {
+    crate::cache::path(repo.git.path(), kind, variant)
 }
 
 /// Replaces a cache file whole. A cache that cannot be written is only a slower next
 /// build, never a failed one.
-pub fn save(path: &Path, body: &str) {
-    let _ = crate::repo::write_atomically(path, body.as_bytes());
+pub fn save(path: &Path, kind: crate::cache::Kind, body: &str) {
+    let _ = crate::cache::write(path, kind, body);
 }

@@ -2,13 +2,12 @@
 //! id: a rebuild parses and renders only the incidents whose record (or audit trail)
 //! changed since the last build, on every core.
 //!
-//! Two caches in `.git/ims/`: the summary of each incident blob (list row, dashboard
+//! Two caches in `.git/ims/cache/` ([`crate::cache`]): the summary of each incident blob (list row, dashboard
 //! fields, report facts), and per output folder a manifest of the incident pages written
 //! (page, render key, length). The render key digests everything the page shows: the
 //! templates, the audience, the record's blob id and its audit entries.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -18,7 +17,8 @@ use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
 use super::audit::Index;
-use super::cache::{cache_dir, save, write_if_changed};
+use super::cache::{cache_path, save, write_if_changed};
+use crate::cache::{SITE_MANIFEST, SITE_SUMMARIES};
 use crate::error::{Error, Result};
 use crate::model::enums::{Level, Status};
 use crate::model::Incident;
@@ -78,13 +78,13 @@ pub fn render_key(parts: &[&str]) -> String {
 }
 
 fn summaries_path(repo: &Repo) -> PathBuf {
-    cache_dir(repo).join(format!("site-summaries-f{}-{}.tsv", crate::report::FACTS_FORMAT, env!("CARGO_PKG_VERSION")))
+    cache_path(repo, SITE_SUMMARIES, "")
 }
 
 fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf {
     let out = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
     let key = render_key(&[&out.to_string_lossy(), if internal { "internal" } else { "public" }]);
-    cache_dir(repo).join(format!("site-{name}-{}.tsv", &key[..16]))
+    cache_path(repo, SITE_MANIFEST, &format!("{name}-{}", &key[..16]))
 }
 
 /// Everything `render_page` needs besides the incident.
@@ -117,7 +117,7 @@ pub struct Manifest {
 impl Manifest {
     pub fn load(repo: &Repo, out: &Path, internal: bool, name: &str) -> Manifest {
         let file = manifest_path(repo, out, internal, name);
-        let old = std::fs::read_to_string(&file)
+        let old = crate::cache::read(&file, SITE_MANIFEST)
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.split_once('\t'))
@@ -144,7 +144,7 @@ impl Manifest {
         for (rel, key) in &self.new {
             body.push_str(&format!("{rel}\t{key}\n"));
         }
-        save(&self.file, &body);
+        save(&self.file, SITE_MANIFEST, &body);
     }
 }
 
@@ -211,7 +211,7 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     // mostly stale. A torn last line does not parse and is ignored.
     let mut cached: HashMap<git2::Oid, Summary> = HashMap::new();
     let mut cache_lines = 0;
-    if let Ok(text) = std::fs::read_to_string(summaries_path(repo)) {
+    if let Some(text) = crate::cache::read(&summaries_path(repo), SITE_SUMMARIES) {
         for line in text.lines() {
             cache_lines += 1;
             let Some((oid, json)) = line.split_once('\t') else { continue };
@@ -265,14 +265,9 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
         for s in &ready {
             body.push_str(&format!("{}\t{}\n", s.blob.expect("set above"), serde_json::to_string(s)?));
         }
-        save(&summaries_path(repo), &body);
+        save(&summaries_path(repo), SITE_SUMMARIES, &body);
     } else if !appended.is_empty() {
-        let _ = std::fs::create_dir_all(cache_dir(repo));
-        let _ = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(summaries_path(repo))
-            .and_then(|mut f| f.write_all(appended.as_bytes()));
+        let _ = crate::cache::append(&summaries_path(repo), SITE_SUMMARIES, &appended);
     }
     manifest.save();
     let pages: HashSet<String> = manifest.new.iter().map(|(rel, _)| rel.clone()).collect();

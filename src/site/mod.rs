@@ -293,7 +293,7 @@ fn templates_tree(git: &git2::Repository, commit: git2::Oid) -> Result<Option<gi
 
 /// The template overrides at `tip`: regular files with built-in names, whose folder is
 /// exactly as the last commit that changed it left it — a signed template procedure
-/// that replays (checked once per folder state and remembered in `.git/ims/`). A
+/// that replays (checked once per folder state and remembered in `.git/ims/cache/`). A
 /// symbolic link, a file ims does not know, or a folder changed by hand is refused (exit 3).
 fn governed_templates(repo: &Repo, tip: git2::Oid) -> Result<Vec<(String, String)>> {
     let git = &repo.git;
@@ -333,8 +333,12 @@ fn governed_templates(repo: &Repo, tip: git2::Oid) -> Result<Vec<(String, String
 /// procedure that replays: finds the commit that last changed it and checks that one.
 fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()> {
     let git = &repo.git;
-    let proof = git.path().join("ims").join("site-templates-proved");
-    let proved: Vec<String> = std::fs::read_to_string(&proof).unwrap_or_default().lines().map(String::from).collect();
+    let proof = crate::cache::path(git.path(), crate::cache::SITE_TEMPLATES, "");
+    let proved: Vec<String> = crate::cache::read(&proof, crate::cache::SITE_TEMPLATES)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
     if proved.iter().any(|l| l == &folder.to_string()) {
         return Ok(());
     }
@@ -384,15 +388,7 @@ fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()>
         }
         crate::replay::Replay::Ignored => return refuse("which is not an ims procedure".into()),
     }
-    if let Some(dir) = proof.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut text = proved.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    text.push_str(&format!("{folder}\n"));
-    crate::repo::write_atomically(&proof, text.as_bytes())?;
+    crate::cache::append(&proof, crate::cache::SITE_TEMPLATES, &format!("{folder}\n"))?;
     Ok(())
 }
 
@@ -700,7 +696,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     for i in open.iter().filter(|i| i.has_sla) {
         let i = incidents::parse(repo, i)?;
         for clock in crate::sla::clocks(&i, now, config.sla.warning_threshold)? {
-            if matches!(clock.state, "at_risk" | "breached") {
+            if clock.state.needs_attention() {
                 let left = if clock.remaining_seconds >= 0 {
                     format!("{} left", model::config::format_duration(clock.remaining_seconds))
                 } else {

@@ -123,3 +123,50 @@ fn a_working_file_edited_after_the_kill_is_kept_and_the_index_follows_the_branch
     assert_eq!(repo.git(&["rev-parse", &format!("HEAD:{file}")]), repo.git(&["rev-parse", &format!(":{file}")]));
     assert_eq!(repo.git(&["status", "--porcelain"]).trim(), format!("M {file}"), "shown as a local edit");
 }
+
+#[test]
+fn an_edit_staged_after_the_kill_is_never_overwritten_by_the_repair() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("Checkout fails");
+    let file = incident_file(&repo, &id);
+    kill_at(&repo, &who("L2"), &["incident", "log", &id, "--description", "signed"], "after-ref-update");
+    let signed = repo.git(&["rev-parse", "HEAD"]);
+    // Someone clears the lock as git tells them to, edits the record and stages it
+    // before any ims runs again.
+    std::fs::remove_file(repo.path.join(".git/index.lock")).unwrap();
+    std::fs::write(repo.path.join(&file), "someone's staged edit\n").unwrap();
+    repo.git(&["add", &file]);
+    let edit = repo.git(&["rev-parse", &format!(":{file}")]);
+    let out = repo.run(&who("auditor"), &["config", "show"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&file) && stderr.contains("kept"), "the kept edit is reported: {stderr}");
+    // The edit survives in the working tree and the index; the branch stays signed.
+    assert_eq!(std::fs::read_to_string(repo.path.join(&file)).unwrap(), "someone's staged edit\n");
+    assert_eq!(repo.git(&["rev-parse", &format!(":{file}")]), edit, "the staged edit is kept");
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), signed, "the branch never moves back");
+    // git status explains it: a staged change against the signed tip.
+    assert_eq!(repo.git(&["status", "--porcelain"]).trim_end(), format!("M  {file}"));
+    assert!(repo.git(&["diff", "--cached", "--", &file]).contains("+someone's staged edit"));
+    // The next command has nothing left to repair and says nothing about it.
+    let out = repo.run(&who("auditor"), &["config", "show"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    assert_eq!(repo.git(&["rev-parse", &format!(":{file}")]), edit);
+    // Taking the signed version back leaves everything clean.
+    repo.git(&["checkout", "HEAD", "--", &file]);
+    assert_clean(&repo, &file, "signed");
+}
+
+#[test]
+fn a_file_deleted_after_the_kill_is_not_brought_back_over_the_deletion() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("Checkout fails");
+    let file = incident_file(&repo, &id);
+    kill_at(&repo, &who("L2"), &["incident", "log", &id, "--description", "signed"], "after-ref-update");
+    std::fs::remove_file(repo.path.join(".git/index.lock")).unwrap();
+    repo.git(&["rm", "-q", "-f", &file]);
+    let out = repo.run(&who("auditor"), &["config", "show"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!repo.path.join(&file).exists(), "the deletion is kept");
+    assert_eq!(repo.git(&["status", "--porcelain"]).trim_end(), format!("D  {file}"));
+}

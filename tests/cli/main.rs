@@ -5,6 +5,7 @@
 mod admin;
 mod compat;
 mod crash;
+mod doctor;
 mod engine;
 mod govern;
 mod import;

@@ -248,6 +248,100 @@ fn work_by_a_person_demoted_on_the_other_side_of_a_merge_is_caught() {
     assert!(doc["violations"].to_string().contains("lost role L3"), "{doc}");
 }
 
+/// A story with a branch `solo` forked while the incident manager was the only one, on
+/// which they change a setting alone (valid there), while `main` registers a second
+/// incident manager. Returns the repository and the settings commit.
+fn solo_settings_change_and_a_second_manager_on_main() -> (Repo, String) {
+    let (repo, _) = story();
+    let im = who("incident_manager");
+    repo.git(&["checkout", "-q", "-b", "solo"]);
+    let doc = repo.ok(&im, &["config", "set", "timezone", "Europe/Paris"]);
+    assert!(doc["id"].is_null() || !doc["id"].as_str().unwrap_or("").starts_with("PRP-"), "applied at once: {doc}");
+    let change = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["checkout", "-q", "main"]);
+    let im2 = who("service_desk_manager");
+    repo.ok(&im, &["person", "update", &im2, "--role", "incident_manager,service_desk_manager"]);
+    // On main the same change is only a proposal now.
+    let doc = repo.ok(&im, &["config", "set", "timezone", "Europe/Berlin"]);
+    assert!(doc["id"].as_str().unwrap().starts_with("PRP-"), "{doc}");
+    (repo, change)
+}
+
+#[test]
+fn a_settings_change_by_one_manager_merged_past_a_second_manager_is_caught() {
+    let (repo, change) = solo_settings_change_and_a_second_manager_on_main();
+    let (code, doc) = verify(&repo, &[]);
+    assert_eq!(code, 0, "the cache holds the clean history: {doc}");
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge solo", "solo"]);
+    assert_eq!(repo.ok(&who("auditor"), &["config", "show"])["config"]["timezone"], "Europe/Paris");
+    assert_caught(&repo, "merge-authorization");
+    // With the cache too, and the settings commit is the one named.
+    let (code, doc) = verify(&repo, &[]);
+    assert_eq!(code, 7, "{doc}");
+    let found = doc["violations"].as_array().unwrap();
+    assert!(
+        found.iter().any(|v| v["rule"] == "merge-authorization"
+            && v["commit"] == change.as_str()
+            && v["message"].as_str().unwrap().contains("two-manager rule")),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_settings_change_brought_in_by_an_octopus_merge_is_caught() {
+    // The second manager arrives on a third branch; an octopus merge brings all in at once.
+    let (repo, _) = story();
+    let im = who("incident_manager");
+    repo.git(&["branch", "promote"]);
+    repo.git(&["branch", "solo"]);
+    repo.git(&["checkout", "-q", "solo"]);
+    repo.ok(&im, &["config", "set", "timezone", "Europe/Paris"]);
+    repo.git(&["checkout", "-q", "promote"]);
+    repo.ok(
+        &im,
+        &["person", "update", &who("service_desk_manager"), "--role", "incident_manager,service_desk_manager"],
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    repo.incident("on main");
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Octopus", "promote", "solo"]);
+    assert_eq!(repo.git(&["rev-list", "--parents", "-n1", "HEAD"]).split_whitespace().count(), 4, "an octopus");
+    assert_caught(&repo, "merge-authorization");
+}
+
+#[test]
+fn a_settings_change_on_main_merged_with_a_branch_that_registered_a_second_manager_is_caught() {
+    // The other way round: the branch registers the second manager (valid there), main
+    // changes a setting alone meanwhile, and the merge brings both together.
+    let (repo, _) = story();
+    let im = who("incident_manager");
+    repo.git(&["checkout", "-q", "-b", "promote"]);
+    repo.ok(&im, &["person", "add", "--email", "im2@example.com", "--name", "Second", "--role", "incident_manager"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.ok(&im, &["config", "set", "timezone", "Europe/Paris"]);
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge promote", "promote"]);
+    assert_caught(&repo, "merge-authorization");
+}
+
+#[test]
+fn work_merged_past_a_second_manager_that_needs_no_second_passes() {
+    // No false alarm: ordinary work, and a settings change made after the branch itself
+    // registered the second manager through a proposal, merge cleanly.
+    let (repo, id) = story();
+    let im = who("incident_manager");
+    repo.git(&["checkout", "-q", "-b", "work"]);
+    repo.ok(&who("L3"), &["incident", "notify", &id, "--to", "stakeholders", "--message", "on it"]);
+    repo.incident("on the branch");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.ok(
+        &im,
+        &["person", "update", &who("service_desk_manager"), "--role", "incident_manager,service_desk_manager"],
+    );
+    repo.ok(&im, &["person", "add", "--email", "new@example.com", "--name", "New", "--role", "L1"]);
+    git_as(&repo.path, "forge@example.com", None, &["merge", "-q", "--no-ff", "-m", "Merge work", "work"]);
+    let (code, doc) = verify(&repo, &["--no-cache"]);
+    assert_eq!(code, 0, "{doc}");
+}
+
 #[test]
 fn a_merge_that_hand_combines_a_record_or_reverts_a_revocation_is_caught() {
     let (repo, id) = story();

@@ -107,9 +107,12 @@ fn a_revocation_reopens_what_the_cache_proved() {
 }
 
 fn cache_file(repo: &Repo) -> std::path::PathBuf {
-    let dir = repo.path.join(".git/ims/verify-cache");
+    let dir = repo.path.join(".git/ims/cache");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.retain(|f| !f.to_string_lossy().contains(".tmp-"));
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        name.starts_with("verify-") && !name.contains(".tmp-")
+    });
     assert_eq!(files.len(), 1, "one cache file per (version, root): {files:?}");
     files.pop().unwrap()
 }

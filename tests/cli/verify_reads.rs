@@ -67,6 +67,37 @@ fn a_read_audit_ref_rewound_behind_its_anchor_is_caught() {
     assert_eq!(code, 0, "{doc}");
 }
 
+/// A warm run keeps what the walk learnt about reads (anchors, trees) for the tip it saw;
+/// what it kept must neither hide a rewind nor survive a forgery of its file.
+#[test]
+fn the_kept_read_facts_neither_hide_a_rewind_nor_survive_a_forgery() {
+    let (repo, id, anchored) = story();
+    let (code, doc, _) = verify(&repo, &[]);
+    assert_eq!(code, 0, "{doc}");
+    let facts: Vec<std::path::PathBuf> = std::fs::read_dir(repo.path.join(".git/ims/cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("read-facts-"))
+        .collect();
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let text = std::fs::read_to_string(&facts[0]).unwrap();
+    assert!(text.contains(&format!("anchor {} {anchored} l2@example.com", repo.git(&["rev-parse", "HEAD"]).trim())));
+    // New work on top: the next run walks only what is new, and still sees the rewind.
+    repo.ok(&who("L2"), &["incident", "notify", &id, "--to", "stakeholders", "--message", "still on it"]);
+    repo.git(&["update-ref", L2_READS, &format!("{anchored}~1")]);
+    let (code, doc, _) = verify(&repo, &[]);
+    assert_eq!(code, 7, "{doc}");
+    assert!(rules(&doc).contains(&"read-audit-anchor".to_string()), "{doc}");
+    // A forged facts file (anchors dropped, the MAC left as it was) is ignored.
+    let text = std::fs::read_to_string(&facts[0]).unwrap();
+    let forged: String = text.lines().filter(|l| !l.starts_with("anchor ")).map(|l| format!("{l}\n")).collect();
+    assert_ne!(forged, text);
+    std::fs::write(&facts[0], forged).unwrap();
+    let (code, doc, _) = verify(&repo, &[]);
+    assert_eq!(code, 7, "{doc}");
+    assert!(rules(&doc).contains(&"read-audit-anchor".to_string()), "{doc}");
+}
+
 #[test]
 fn a_deleted_read_audit_ref_warns_or_fails_with_require_read_audit() {
     let (repo, _, _) = story();

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod import;
 pub mod intake;
 pub mod keys;
+pub mod migrate;
 pub mod model;
 pub mod paths;
 pub mod procedures;

@@ -118,8 +118,7 @@ fn running_seconds(incident: &Incident, targets: &Targets, from: DateTime<Utc>, 
 pub struct Clock {
     /// `acknowledge`, `resolve` or `update`.
     pub clock: &'static str,
-    /// `ok`, `at_risk`, `breached` while running; `met` or `missed` once stopped.
-    pub state: &'static str,
+    pub state: ClockState,
     pub elapsed_seconds: i64,
     pub target_seconds: i64,
     /// Negative when over.
@@ -128,13 +127,48 @@ pub struct Clock {
     pub since: Option<String>,
 }
 
-fn state(elapsed: i64, target: i64, done: bool, warning: f64) -> &'static str {
+/// Where a clock stands: `ok`, `at_risk`, `breached` while it runs; `met` or `missed`
+/// once it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    Ok,
+    AtRisk,
+    Breached,
+    Met,
+    Missed,
+}
+
+impl ClockState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockState::Ok => "ok",
+            ClockState::AtRisk => "at_risk",
+            ClockState::Breached => "breached",
+            ClockState::Met => "met",
+            ClockState::Missed => "missed",
+        }
+    }
+
+    /// Running and past, or near, its target: what a responder must look at.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, ClockState::AtRisk | ClockState::Breached)
+    }
+}
+
+impl std::fmt::Display for ClockState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn state(elapsed: i64, target: i64, done: bool, warning: f64) -> ClockState {
     match (done, elapsed > target) {
-        (true, false) => "met",
-        (true, true) => "missed",
-        (false, true) => "breached",
-        (false, false) if elapsed as f64 >= warning * target as f64 => "at_risk",
-        _ => "ok",
+        (true, false) => ClockState::Met,
+        (true, true) => ClockState::Missed,
+        (false, true) => ClockState::Breached,
+        (false, false) if elapsed as f64 >= warning * target as f64 => ClockState::AtRisk,
+        _ => ClockState::Ok,
     }
 }
 
@@ -186,7 +220,7 @@ pub fn met_both(incident: &Incident) -> Result<Option<bool>> {
     if clocks.is_empty() {
         return Ok(None);
     }
-    Ok(Some(clocks.iter().filter(|c| c.clock != "update").all(|c| c.state == "met")))
+    Ok(Some(clocks.iter().filter(|c| c.clock != "update").all(|c| c.state == ClockState::Met)))
 }
 
 #[cfg(test)]
@@ -241,7 +275,7 @@ mod tests {
         );
         let c = clock(&i, "2026-11-30T15:00:00Z", "resolve");
         assert_eq!(c.elapsed_seconds, 2 * 3600 + 30 * 60);
-        assert_eq!(c.state, "met");
+        assert_eq!(c.state, ClockState::Met);
     }
 
     #[test]
@@ -254,8 +288,8 @@ mod tests {
         );
         let c = clock(&i, "2026-12-28T10:00:00Z", "resolve");
         assert_eq!(c.elapsed_seconds, 2 * 3600);
-        assert_eq!(c.state, "at_risk", "exactly at the target is not a breach");
-        assert_eq!(clock(&i, "2026-12-28T10:00:01Z", "resolve").state, "breached");
+        assert_eq!(c.state, ClockState::AtRisk, "exactly at the target is not a breach");
+        assert_eq!(clock(&i, "2026-12-28T10:00:01Z", "resolve").state, ClockState::Breached);
     }
 
     #[test]
@@ -274,7 +308,7 @@ mod tests {
         );
         let c = clock(&i, "2026-11-26T15:00:00Z", "resolve");
         assert_eq!((c.elapsed_seconds, c.target_seconds, c.remaining_seconds), (3 * 3600, 4 * 3600, 3600));
-        assert_eq!(c.state, "at_risk");
+        assert_eq!(c.state, ClockState::AtRisk);
         // Asked about 11:30, the answer uses the targets of 11:30.
         assert_eq!(clock(&i, "2026-11-26T11:30:00Z", "resolve").target_seconds, 5 * 86_400);
     }
@@ -282,14 +316,14 @@ mod tests {
     #[test]
     fn a_breach_exactly_at_the_boundary() {
         let i = incident("2026-11-26T10:00:00Z", &[("2026-11-26T10:00:00Z", "sla", &sla("4h", "24x7"))]);
-        assert_eq!(clock(&i, "2026-11-26T14:00:00Z", "resolve").state, "at_risk");
-        assert_eq!(clock(&i, "2026-11-26T14:00:01Z", "resolve").state, "breached");
+        assert_eq!(clock(&i, "2026-11-26T14:00:00Z", "resolve").state, ClockState::AtRisk);
+        assert_eq!(clock(&i, "2026-11-26T14:00:01Z", "resolve").state, ClockState::Breached);
         let mut done = i.clone();
         done.timeline.push(entry("2026-11-26T14:00:00Z", "status", "resolved"));
         done.resolved_at = Some(t("2026-11-26T14:00:00Z"));
-        assert_eq!(clock(&done, "2026-11-27T00:00:00Z", "resolve").state, "met");
+        assert_eq!(clock(&done, "2026-11-27T00:00:00Z", "resolve").state, ClockState::Met);
         // Asked at the very moment of resolution, the clock has stopped.
-        assert_eq!(clock(&done, "2026-11-26T14:00:00Z", "resolve").state, "met");
+        assert_eq!(clock(&done, "2026-11-26T14:00:00Z", "resolve").state, ClockState::Met);
         assert_eq!(met_both(&done).unwrap(), Some(false), "acknowledge (15m) was missed");
     }
 
@@ -301,6 +335,6 @@ mod tests {
             &[("2026-11-28T20:00:00Z", "sla", &sla("8h", BUSINESS)), ("2026-11-30T09:10:00Z", "status", "in_progress")],
         );
         let c = clock(&i, "2026-11-30T12:00:00Z", "acknowledge");
-        assert_eq!((c.elapsed_seconds, c.state), (600, "met"));
+        assert_eq!((c.elapsed_seconds, c.state), (600, ClockState::Met));
     }
 }

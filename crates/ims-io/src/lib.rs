@@ -5,7 +5,10 @@
 // The pure layer's modules, under the names the code here has always used.
 use ims_core::{engine, hygiene, ids, keys, model, paths, procedures, report, sla, yaml};
 
+pub mod cache;
+pub mod doctor;
 pub mod error;
+pub mod escalation;
 pub mod index_file;
 pub mod query;
 pub mod replay;

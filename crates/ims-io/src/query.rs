@@ -363,7 +363,7 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
         }
         let status = status.to_string();
         for clock in crate::sla::clocks(&inc, at, config.sla.warning_threshold)? {
-            if matches!(clock.state, "at_risk" | "breached") {
+            if clock.state.needs_attention() {
                 out.push(SlaStanding {
                     incident_id: inc.incident_id.clone(),
                     title: inc.title.clone(),
@@ -378,24 +378,19 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
 }
 
 /// The facts of every incident at `tip`, from the cache where the blob was seen before
-/// (`.git/ims/report-cache`), parsing the rest on all cores.
+/// ([`crate::cache::REPORT`]), parsing the rest on all cores.
 pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::report::Facts>> {
     use crate::report::Facts;
-    use std::io::Write as _;
     // Reports read records, they do not prove them (that is `ims verify`'s job, which
     // keeps libgit2's hash check on): skip re-hashing every tree object read.
     git2::opts::strict_hash_verification(false);
     let snap = repo.snapshot(tip)?;
     let ids = snap.blob_ids_under("records/incidents")?;
-    let cache_path = repo.git.path().join("ims").join(format!(
-        "report-cache-f{}-{}.tsv",
-        crate::report::FACTS_FORMAT,
-        env!("CARGO_PKG_VERSION")
-    ));
+    let cache_path = crate::cache::path(repo.git.path(), crate::cache::REPORT, "");
     // Keyed by the raw id bytes: comparing them is a memcmp, not a call into libgit2.
     let key = |o: &git2::Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap_or([0; 20]) };
     let mut cache: HashMap<[u8; 20], Facts> = HashMap::new();
-    if let Ok(text) = std::fs::read_to_string(&cache_path) {
+    if let Some(text) = crate::cache::read(&cache_path, crate::cache::REPORT) {
         for line in text.lines() {
             let Some((oid, json)) = line.split_once('\t') else { continue };
             if let (Ok(oid), Ok(f)) = (git2::Oid::from_str(oid), Facts::from_cache_line(json)) {
@@ -449,17 +444,12 @@ pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::
         fresh.extend(p?);
     }
     if !fresh.is_empty() {
-        if let Some(dir) = cache_path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let mut text = String::new();
         for (oid, f) in &fresh {
             text.push_str(&format!("{oid}\t{}\n", f.to_cache_line()?));
         }
         // A cache that cannot be written only costs speed next time.
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&cache_path) {
-            let _ = file.write_all(text.as_bytes());
-        }
+        let _ = crate::cache::append(&cache_path, crate::cache::REPORT, &text);
     }
     for (oid, f) in fresh {
         cache.insert(key(&oid), f);

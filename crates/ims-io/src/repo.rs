@@ -138,8 +138,8 @@ thread_local! {
 
 /// Remembers the parsed form of a record's canonical bytes for the snapshots of this
 /// thread (what `ims verify` does with each replayed commit's writes).
-pub fn remember(bytes: &[u8], value: &serde_json::Value) {
-    PARSED.with(|c| c.remember(bytes, value));
+pub fn remember_owned(bytes: Vec<u8>, value: serde_json::Value) {
+    PARSED.with(|c| c.remember_owned(bytes, value));
 }
 
 impl Snapshot for TreeSnapshot<'_> {
@@ -492,6 +492,9 @@ impl Repo {
         let Ok(entries) = fs::read_dir(&dir) else { return Ok(0) };
         let mut dead = Vec::new();
         let mut paths = std::collections::BTreeSet::new();
+        // The journals' commits: ims's own versions of a path are the one before each
+        // and the one it wrote.
+        let mut commits = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let Ok(pid) = name.parse::<u32>() else { continue };
@@ -500,6 +503,7 @@ impl Repo {
             }
             let text = fs::read_to_string(e.path()).unwrap_or_default();
             paths.extend(text.lines().filter_map(|l| l.strip_prefix("path ")).map(String::from));
+            commits.extend(text.lines().filter_map(|l| Oid::from_str(l.strip_prefix("commit ")?).ok()));
             dead.push(e.path());
         }
         if dead.is_empty() {
@@ -523,12 +527,28 @@ impl Repo {
                     .collect()
             }
         };
+        // Every version ims itself may have left at each path: the tip's, and, for each
+        // journal, its commit's and its parent's.
+        let mut own: BTreeMap<&str, Vec<Option<Oid>>> = paths.iter().map(|p| (*p, vec![target[*p]])).collect();
+        for c in &commits {
+            let Ok(commit) = self.git.find_commit(*c) else { continue };
+            for at in std::iter::once(Some(*c)).chain(std::iter::once(commit.parent_ids().next())) {
+                for (p, id) in self.snapshot(at)?.blob_ids(&paths)? {
+                    if let Some(list) = own.get_mut(p.as_str()) {
+                        list.push(id);
+                    }
+                }
+            }
+        }
         let mut updates = BTreeMap::new();
+        let mut kept: Vec<String> = Vec::new();
         for path in &paths {
             let want = target[*path];
+            // A conflict entry is nobody's version but the person resolving it.
             let staged = match held.get(*path) {
-                Some(Held::Staged(b)) => Some(Oid::from_bytes(b)?),
-                _ => None,
+                Some(Held::Staged(b)) => Some(Some(Oid::from_bytes(b)?)),
+                Some(Held::Conflict) => None,
+                _ => Some(None),
             };
             let file = workdir.join(path);
             let on_disk = match fs::symlink_metadata(&file) {
@@ -536,10 +556,26 @@ impl Repo {
                 Ok(_) => Some(Oid::ZERO_SHA1),
                 Err(_) => None,
             };
-            // What ims itself may have left there: the old version, the new one, nothing.
-            let ours = on_disk.is_none() || on_disk == staged || on_disk == want;
-            if staged == want && on_disk == want {
+            if staged == Some(want) && on_disk == want {
                 continue;
+            }
+            // Only a version ims itself left there moves forward: anything else is
+            // someone's edit since the kill, which repair never overwrites.
+            let ims_own = |v: Option<Oid>| own[*path].contains(&v);
+            let staged_ours = staged.is_some_and(ims_own);
+            let ours = ims_own(on_disk);
+            if !staged_ours {
+                // Staged by someone (or in conflict): the index entry and the working
+                // file are theirs; git shows the change against the branch.
+                kept.push(format!(
+                    "{path}: changed in the index since the interruption; kept as it is (`git diff --cached -- {path}` shows it against the signed version, `git checkout HEAD -- {path}` takes that)"
+                ));
+                continue;
+            }
+            if !ours {
+                kept.push(format!(
+                    "{path}: edited in the working tree since the interruption; the edit is kept and the index follows the branch (`git diff -- {path}` shows it, `git checkout -- {path}` drops it)"
+                ));
             }
             if let Some(dir) = file.parent() {
                 if let Ok(leftovers) = fs::read_dir(dir) {
@@ -582,6 +618,9 @@ impl Repo {
             eprintln!(
                 "ims: an earlier ims was interrupted mid-procedure; brought {repaired} path(s) of the working tree and index to the branch tip"
             );
+        }
+        for k in &kept {
+            eprintln!("ims: an earlier ims was interrupted mid-procedure; {k}");
         }
         Ok(repaired)
     }
@@ -685,7 +724,8 @@ impl Drop for IndexLock {
 
 /// A lock that an ims process took and then died holding (killed, crashed): its pid
 /// is gone. A lock taken by git, or by a live process, is never stale.
-fn stale(lock: &Path) -> bool {
+/// Whether `lock` is an `index.lock` written by an ims process that is gone.
+pub fn stale(lock: &Path) -> bool {
     let Ok(text) = fs::read_to_string(lock) else { return false };
     let first = text.lines().next().unwrap_or("");
     let Some(pid) = first.strip_prefix("ims-lock ").and_then(|t| t.trim().parse::<u32>().ok()) else { return false };

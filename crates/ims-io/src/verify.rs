@@ -131,7 +131,8 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         }
     }
     report.cached = cache.known.len().saturating_sub(cache.added.len());
-    let reads = check_read_refs(git, tip, base, options.require_read_audit, &mut report.warnings);
+    let facts_cache = FactsCache::open(repo, options, &cache);
+    let reads = check_read_refs(git, tip, base, options.require_read_audit, &facts_cache, &mut report.warnings);
     report.violations.extend(reads.into_iter().map(ViolationDoc::from));
     if let Err(e) = cache.save() {
         report.warnings.push(format!("the verify cache could not be saved (the next run checks more): {}", e.message));
@@ -278,12 +279,15 @@ fn check_commit(
         replay::Replay::Failed(found) => out.push(found),
         // The commit's bytes are what the effect wrote: check links on its values.
         replay::Replay::Proved(effect) => {
-            for (path, value) in &effect.values {
-                if let Some(Some(bytes)) = effect.writes.get(path) {
-                    crate::repo::remember(bytes, value);
+            out.extend(check_links(git, commit, &effect.values)?);
+            // Later commits read these records back: the parsed form is kept (moved,
+            // not copied: copying every written record was a tenth of a full replay).
+            let mut writes = effect.writes;
+            for (path, value) in effect.values {
+                if let Some(Some(bytes)) = writes.remove(&path) {
+                    crate::repo::remember_owned(bytes, value);
                 }
             }
-            out.extend(check_links(git, commit, &effect.values)?)
         }
         replay::Replay::Ignored => {}
     }
@@ -357,7 +361,9 @@ fn compromised_people(git: &Repository, tip: Oid) -> Result<HashMap<String, Oid>
 
 /// A merge takes each governed file from the side that changed it since the merge
 /// base; a file changed differently on two sides is invalid (sync by replay instead).
-/// Commits brought in from one side must not be signed by keys the other side revoked.
+/// Commits brought in from one side must not be signed by keys the other side revoked,
+/// nor by people it demoted, and must stand under the people registry the merge brings
+/// together (`merge-authorization`: the two-manager rule, roles).
 fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
     let oid = merge.id();
     let v = |rule: &'static str, message: String| Violation { commit: oid.to_string(), rule, message };
@@ -401,6 +407,8 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
             walk.hide(b)?;
         }
         let branch: Vec<Oid> = walk.collect::<std::result::Result<_, _>>()?;
+        // Commits already reported for a demotion on the other side.
+        let mut flagged: HashSet<Oid> = HashSet::new();
         for (j, other) in parents.iter().enumerate() {
             if i == j {
                 continue;
@@ -414,6 +422,7 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                     let commit = git.find_commit(*c)?;
                     let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { continue };
                     if let Some(lost) = demoted.get(&trailers.actor) {
+                        flagged.insert(*c);
                         out.push(Violation {
                             commit: commit.id().to_string(),
                             rule: "authorization",
@@ -446,8 +455,116 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                 }
             }
         }
+        // The people registry as the merge knows it: what every other side changed in
+        // `people/` since the merge base, laid over each commit's own parent. A commit
+        // that its parent alone authorized (say, a settings change by the only incident
+        // manager of a branch forked before a second one was registered) must be
+        // authorized, and do the same thing, under that registry too.
+        let mut others_people: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
+        for (j, side) in sides.iter().enumerate() {
+            if j != i {
+                others_people.extend(
+                    side.iter().filter(|(path, _)| path.starts_with("people/")).map(|(k, v)| (k.clone(), v.clone())),
+                );
+            }
+        }
+        if others_people.is_empty() {
+            continue;
+        }
+        for c in branch.iter().filter(|c| !flagged.contains(c)) {
+            if let Some(why) = reauthorize(git, &git.find_commit(*c)?, &others_people)? {
+                out.push(Violation {
+                    commit: c.to_string(),
+                    rule: "merge-authorization",
+                    message: format!(
+                        "{why}, under the people registry of merge {oid} (another side changed people/ since the branch forked); replay it on the new tip with `ims sync` instead of merging"
+                    ),
+                });
+            }
+        }
     }
     Ok(out)
+}
+
+/// A snapshot with some `people/` files replaced: another side's registry laid over a
+/// commit's parent.
+struct PeopleOverlay<'a> {
+    under: &'a dyn Snapshot,
+    people: &'a BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl Snapshot for PeopleOverlay<'_> {
+    fn read(&self, path: &str) -> ims_core::error::Result<Option<Vec<u8>>> {
+        match self.people.get(path) {
+            Some(bytes) => Ok(bytes.clone()),
+            None => self.under.read(path),
+        }
+    }
+
+    fn list(&self, path: &str) -> ims_core::error::Result<Vec<String>> {
+        let mut names = self.under.list(path)?;
+        let folder = path.trim_end_matches('/');
+        for (p, bytes) in self.people {
+            let Some((dir, name)) = p.rsplit_once('/') else { continue };
+            if dir != folder {
+                continue;
+            }
+            names.retain(|n| n != name);
+            if bytes.is_some() {
+                names.push(name.to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn blob(&self, id: &str) -> ims_core::error::Result<Option<Vec<u8>>> {
+        self.under.blob(id)
+    }
+
+    fn cache(&self) -> Option<&model::ParseCache> {
+        self.under.cache()
+    }
+}
+
+/// Applies a one-parent ims commit's procedure again, with `people` laid over its
+/// parent: why it would not stand there (refused as unauthorized, or a different change,
+/// such as a proposal under the two-manager rule where the commit applied the change at
+/// once), or `None`. Commits that are not procedures, or that do not replay at their own
+/// parent, are left to the other rules.
+fn reauthorize(
+    git: &Repository,
+    commit: &Commit,
+    people: &BTreeMap<String, Option<Vec<u8>>>,
+) -> Result<Option<String>> {
+    if commit.parent_count() != 1 {
+        return Ok(None);
+    }
+    let Some(trailers) = commit.message().ok().and_then(engine::parse_trailers) else { return Ok(None) };
+    let Ok(input) = serde_json::from_str::<serde_json::Value>(&trailers.input) else { return Ok(None) };
+    let Some(now) = chrono::TimeZone::timestamp_opt(&Utc, commit.time().seconds(), 0).single() else {
+        return Ok(None);
+    };
+    let parent = TreeSnapshot::new(git, commit.parent_ids().next())?;
+    let ctx = |snap| engine::Ctx { snap, actor: &trailers.actor, now, rules: crate::hygiene::Rules::Recorded };
+    let Ok(alone) = crate::procedures::apply_by_id(&trailers.procedure, &ctx(&parent), &input) else { return Ok(None) };
+    let merged = PeopleOverlay { under: &parent, people };
+    let who = format!("{} as {}", trailers.procedure, trailers.actor);
+    Ok(match crate::procedures::apply_by_id(&trailers.procedure, &ctx(&merged), &input) {
+        Err(e) if e.kind == crate::error::Kind::Forbidden => Some(format!("{who} is not authorized: {}", e.message)),
+        Err(_) => None,
+        Ok(effect) => {
+            let new = effect.writes.keys().find(|p| !alone.writes.contains_key(*p));
+            let gone = alone.writes.keys().find(|p| !effect.writes.contains_key(*p));
+            match new.or(gone) {
+                Some(path) if path.starts_with("records/proposals/") => Some(format!(
+                    "{who} was applied by a single incident manager, but the registry has two or more: under the two-manager rule it is a proposal another incident manager must approve"
+                )),
+                Some(path) => Some(format!("{who} makes a different change ({path})")),
+                None => None,
+            }
+        }
+    })
 }
 
 /// People who had a role or team at `base` that they no longer have at `tip`: email →
@@ -574,9 +691,15 @@ struct Anchor {
 /// What the main history says about reads: the anchors of the commits of `tip` not in
 /// `base`, and (for a whole-history run) every state a reader could have read.
 fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<Anchor>, Option<HashSet<Oid>>)> {
+    let (anchors, trees) = walk_facts(git, tip, base)?;
+    Ok((anchors, base.is_none().then_some(trees)))
+}
+
+/// The anchors and trees of the commits reachable from `tip` and not from `hide`.
+fn walk_facts(git: &Repository, tip: Oid, hide: Option<Oid>) -> Result<(Vec<Anchor>, HashSet<Oid>)> {
     let mut walk = git.revwalk()?;
     walk.push(tip)?;
-    if let Some(b) = base {
+    if let Some(b) = hide {
         walk.hide(b)?;
     }
     let mut anchors = Vec::new();
@@ -595,7 +718,108 @@ fn history_facts(git: &Repository, tip: Oid, base: Option<Oid>) -> Result<(Vec<A
         let Some(trailers) = engine::parse_trailers(message) else { continue };
         anchors.push(Anchor { commit: commit.id(), actor: trailers.actor, entry });
     }
-    Ok((anchors, base.is_none().then_some(trees)))
+    Ok((anchors, trees))
+}
+
+/// What a whole-history walk learns about reads (the anchors and every tree of the
+/// history), kept for the tip it was learnt at so that the next `ims verify` walks only
+/// the commits since: without it a warm run on a long history spent its time re-reading
+/// every commit. The file is a cache (`cache::READ_FACTS`) under the verification cache's key and
+/// secret (an HMAC over the whole file): a garbled or forged file is ignored, and a tip
+/// that is not an ancestor of the new one (a rewound branch) means a full walk. These
+/// are facts about the commit graph, not verdicts, so they are kept whatever the
+/// verdict was.
+struct FactsCache {
+    path: Option<PathBuf>,
+    secret: Vec<u8>,
+    key: String,
+}
+
+struct Facts {
+    tip: Oid,
+    anchors: Vec<Anchor>,
+    trees: HashSet<Oid>,
+}
+
+impl FactsCache {
+    fn open(repo: &Repo, options: &Options, cache: &Cache) -> FactsCache {
+        let root = options.trust_root.map(|r| r.to_string()).unwrap_or_else(|| "unpinned".into());
+        FactsCache {
+            path: cache.path.as_ref().map(|_| crate::cache::path(repo.git.path(), crate::cache::READ_FACTS, &root)),
+            secret: cache.secret.clone(),
+            key: cache.key.clone(),
+        }
+    }
+
+    /// The anchors and trees of every commit reachable from `tip`.
+    fn whole_history(&self, git: &Repository, tip: Oid) -> Result<(Vec<Anchor>, Option<HashSet<Oid>>)> {
+        let known = self.load().filter(|f| f.tip == tip || git.graph_descendant_of(tip, f.tip).unwrap_or(false));
+        let facts = match known {
+            Some(f) if f.tip == tip => return Ok((f.anchors, Some(f.trees))),
+            Some(mut f) => {
+                let (anchors, trees) = walk_facts(git, tip, Some(f.tip))?;
+                f.anchors.extend(anchors);
+                f.trees.extend(trees);
+                Facts { tip, ..f }
+            }
+            None => {
+                let (anchors, trees) = walk_facts(git, tip, None)?;
+                Facts { tip, anchors, trees }
+            }
+        };
+        // Only time is lost when the file cannot be written.
+        let _ = self.save(&facts);
+        Ok((facts.anchors, Some(facts.trees)))
+    }
+
+    fn mac(&self, body: &str) -> String {
+        hex(&hmac_sha256(&self.secret, body.as_bytes()))
+    }
+
+    fn load(&self) -> Option<Facts> {
+        let text = crate::cache::read(self.path.as_ref()?, crate::cache::READ_FACTS)?;
+        let (body, mac_line) = text.strip_suffix('\n')?.rsplit_once('\n')?;
+        let body = format!("{body}\n");
+        if mac_line.strip_prefix("mac ")? != self.mac(&body) {
+            return None;
+        }
+        let mut lines = body.lines();
+        if lines.next()? != self.key {
+            return None;
+        }
+        let tip = Oid::from_str(lines.next()?.strip_prefix("tip ")?).ok()?;
+        let mut facts = Facts { tip, anchors: Vec::new(), trees: HashSet::new() };
+        for line in lines {
+            if let Some(rest) = line.strip_prefix("anchor ") {
+                let mut parts = rest.splitn(3, ' ');
+                let commit = Oid::from_str(parts.next()?).ok()?;
+                let entry = Oid::from_str(parts.next()?).ok()?;
+                facts.anchors.push(Anchor { commit, entry, actor: parts.next()?.to_string() });
+            } else {
+                facts.trees.insert(Oid::from_str(line).ok()?);
+            }
+        }
+        Some(facts)
+    }
+
+    fn save(&self, facts: &Facts) -> Result<()> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let mut body = String::with_capacity(facts.trees.len() * 41 + 128);
+        body.push_str(&self.key);
+        body.push('\n');
+        body.push_str(&format!("tip {}\n", facts.tip));
+        for a in &facts.anchors {
+            body.push_str(&format!("anchor {} {} {}\n", a.commit, a.entry, a.actor));
+        }
+        for tree in &facts.trees {
+            body.push_str(&tree.to_string());
+            body.push('\n');
+        }
+        let mac = self.mac(&body);
+        body.push_str(&format!("mac {mac}\n"));
+        crate::cache::write(path, crate::cache::READ_FACTS, &body)?;
+        Ok(())
+    }
 }
 
 /// Read-audit refs: linear, signed by a key active for their owner when the entry was
@@ -607,6 +831,7 @@ fn check_read_refs(
     tip: Oid,
     base: Option<Oid>,
     require: bool,
+    facts_cache: &FactsCache,
     warnings: &mut Vec<String>,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -617,7 +842,11 @@ fn check_read_refs(
             return out;
         }
     };
-    let (anchors, trees) = match history_facts(git, tip, base) {
+    let facts = match base {
+        Some(_) => history_facts(git, tip, base),
+        None => facts_cache.whole_history(git, tip),
+    };
+    let (anchors, trees) = match facts {
         Ok(facts) => facts,
         Err(e) => {
             out.push(unreadable(tip, &e));
@@ -771,7 +1000,7 @@ fn check_read_ref(
 /// key holds everything a cached verdict depends on besides the commit itself: the
 /// cache format, the ims version, the trust root, the clock mode and every person's
 /// `compromised_since` at the tip (a new `--compromised-since` changes the key, so the
-/// next run proves the history afresh). The file lives under `.git/ims/` (never cloned or
+/// next run proves the history afresh). The file lives in `.git/ims/cache/` ([`crate::cache`]; never cloned or
 /// fetched); its entries come in blocks, each chained to the previous one by an
 /// HMAC-SHA256 with a secret kept outside the repository (`$IMS_STATE_DIR`, else
 /// `$XDG_STATE_HOME/ims`, else `~/.local/state/ims`), so a garbled, truncated or forged
@@ -790,7 +1019,7 @@ struct Cache {
 }
 
 // Bumped whenever a rule becomes stricter, so no cache vouches under the old rules.
-const CACHE_FORMAT: &str = "ims-verify-cache/3";
+const CACHE_FORMAT: &str = "ims-verify-cache/4";
 
 impl Cache {
     fn disabled() -> Cache {
@@ -812,8 +1041,7 @@ impl Cache {
         }
         let Some(secret) = cache_secret() else { return Ok(Cache::disabled()) };
         let root = options.trust_root.map(|r| r.to_string()).unwrap_or_else(|| "unpinned".into());
-        let path =
-            repo.git.path().join("ims").join("verify-cache").join(format!("{}-{root}", env!("CARGO_PKG_VERSION")));
+        let path = crate::cache::path(repo.git.path(), crate::cache::VERIFY, &root);
         let key = format!(
             "{CACHE_FORMAT} {}",
             hex(&sha256(format!("{CACHE_FORMAT}\n{}\n{root}\n{facts}", env!("CARGO_PKG_VERSION")).as_bytes()))
@@ -827,7 +1055,7 @@ impl Cache {
             added: vec![],
             appendable: false,
         };
-        let text = std::fs::read(&path).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        let text = crate::cache::read(&path, crate::cache::VERIFY).unwrap_or_default();
         let mut lines = text.split_inclusive('\n');
         if lines.next().map(|l| l.trim_end_matches('\n')) != Some(cache.key.as_str()) {
             return Ok(cache);
@@ -888,9 +1116,6 @@ impl Cache {
         if self.added.is_empty() && self.appendable {
             return Ok(());
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let mut text = String::new();
         let entries: Vec<Oid> = if self.appendable {
             self.added.clone()
@@ -908,14 +1133,11 @@ impl Cache {
         let mac = self.block_mac(&body);
         text.push_str(&body);
         text.push_str(&format!("mac {mac}\n"));
+        // Through the cache module: its header, its folder, written aside and renamed.
         if self.appendable {
-            let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
-            f.write_all(text.as_bytes())?;
+            crate::cache::append(&path, crate::cache::VERIFY, &text)?;
         } else {
-            // Written aside and renamed, so a reader never sees half a file.
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            std::fs::write(&tmp, text.as_bytes())?;
-            std::fs::rename(&tmp, &path)?;
+            crate::cache::write(&path, crate::cache::VERIFY, &text)?;
         }
         self.chain = mac;
         self.added.clear();

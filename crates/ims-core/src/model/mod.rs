@@ -70,12 +70,12 @@ impl ParseCache {
     const PEOPLE_MAX: usize = 256;
 
     /// Remembers the parsed form of a record's canonical bytes (see [`load`]).
-    pub fn remember(&self, bytes: &[u8], value: &serde_json::Value) {
+    pub fn remember_owned(&self, bytes: Vec<u8>, value: serde_json::Value) {
         let mut c = self.records.borrow_mut();
         if c.len() >= Self::RECORDS_MAX {
             c.clear();
         }
-        c.insert(bytes.to_vec(), value.clone());
+        c.insert(bytes, value);
     }
 }
 

@@ -37,6 +37,14 @@ pub fn breach_key(incident: &str, clock: &str, since: Option<&str>) -> String {
 
 pub const KEYS: &str = "sla";
 
+/// Whether the breach `clock` of `incident` is still to be escalated in `snap`: nobody
+/// holds its key yet. (`ims sla check --escalate` asks before running the procedure,
+/// which checks it again.)
+pub fn unescalated(snap: &dyn crate::model::Snapshot, incident: &str, clock: &crate::sla::Clock) -> Result<bool> {
+    let key = breach_key(incident, clock.clock, clock.since.as_deref());
+    Ok(keys::holder(snap, KEYS, &key)?.is_none())
+}
+
 impl Procedure for SlaEscalate {
     const ID: &'static str = "incident.sla-escalate/1";
     type Input = Input;
@@ -50,7 +58,7 @@ impl Procedure for SlaEscalate {
         let clock = clocks.iter().find(|c| c.clock == input.clock).ok_or_else(|| {
             Error::invalid(format!("clock: `{}` is not a running SLA clock of {}", input.clock, rid.id))
         })?;
-        if clock.state != "breached" {
+        if clock.state != crate::sla::ClockState::Breached {
             return Err(Error::precondition(format!(
                 "incident {}: the {} clock is {}, not breached",
                 rid.id, input.clock, clock.state

@@ -1,241 +1,25 @@
-//! `ims event ingest` and `ims watch`.
+//! `ims intake serve`'s HTTP endpoint: each payload is authenticated, checked as the
+//! ingest procedure will check it, written durably to the inbox, then answered 200; the
+//! inbox is drained by [`super::watch`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use clap::Subcommand;
 use serde_json::json;
 
-use super::Env;
+use super::http;
 use crate::error::{Error, Kind, Result};
-use crate::ids::{new_id, RecordKind};
-use crate::intake::http;
 use crate::model::config::Intake;
-use crate::model::event::AlertStatus;
-use crate::procedures::event::ingest::{EventInput, Ingest, Input, NewIds};
+use crate::procedures::event::ingest::{EventInput, Ingest};
 use crate::repo::{caps, Repo};
 use crate::run::pause_point;
-use crate::run::Identity;
 
-#[derive(Debug, Subcommand)]
-pub enum EventCommand {
-    /// Record monitoring events (native format or an Alertmanager webhook payload);
-    /// qualifying alerts open incidents, repeats attach to them.
-    Ingest {
-        /// A file, or `-` for standard input.
-        file: String,
-    },
-}
-
-/// The procedure's input for these events, with ids (made at `now`, the procedure's
-/// clock) for the incidents it may open.
-fn ingest_input(events: Vec<EventInput>, now: chrono::DateTime<Utc>) -> Input {
-    let mut new_ids = std::collections::BTreeMap::new();
-    for e in events.iter().filter(|e| e.status == AlertStatus::Firing) {
-        new_ids.entry(e.fingerprint.clone()).or_insert_with(|| {
-            let inc = new_id(RecordKind::Incident, now);
-            let com = new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
-            let esc = new_id(RecordKind::Incident, now).replacen("INC-", "COM-", 1);
-            NewIds { incident_id: inc, communication_id: com, escalation_id: esc }
-        });
-    }
-    Input { events, new_ids }
-}
-
-/// Ingests events in one commit; `None` when every event was already recorded.
-pub fn ingest(repo: &Repo, identity: &Identity, events: Vec<EventInput>) -> Result<Option<crate::run::Outcome>> {
-    // One clock for the ids and the procedure: the ids' date is the record's folder.
-    let now = crate::run::procedure_now(repo)?;
-    crate::run::unless_nothing_new(crate::run::run_at::<Ingest>(repo, identity, &ingest_input(events, now), now))
-}
-
-fn intake_settings(repo: &Repo) -> Result<Intake> {
-    Ok(crate::model::config(&repo.snapshot(repo.tip()?)?)?.intake)
-}
-
-fn service_labels(repo: &Repo) -> Result<Vec<String>> {
-    Ok(intake_settings(repo)?.service_labels)
-}
-
-pub fn event(env: &Env, command: EventCommand) -> Result<()> {
-    let EventCommand::Ingest { file } = command;
-    let repo = env.repo()?;
-    let identity = env.identity(&repo)?;
-    let bytes = if file == "-" {
-        crate::repo::read_capped_from(std::io::stdin(), caps::PAYLOAD, "standard input")?
-    } else {
-        crate::repo::read_capped(Path::new(&file), caps::PAYLOAD, "event file")?
-    };
-    let events = crate::intake::parse(&bytes, &service_labels(&repo)?)?;
-    let count = events.len();
-    match ingest(&repo, &identity, events)? {
-        Some(outcome) => {
-            env.report(&outcome.effect, outcome.commit);
-        }
-        None => env.ui.data(json!({ "ok": true, "id": null, "commit": null, "events": count, "new": 0 }), || {
-            format!("nothing new: all {count} events were already recorded")
-        }),
-    }
-    Ok(())
-}
-
-fn move_into(file: &Path, dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let target = dir.join(file.file_name().unwrap_or_default());
-    std::fs::rename(file, &target)?;
-    Ok(target)
-}
-
-/// One pass over the inbox: rejects what does not parse (with a reason file), ingests
-/// the rest in one commit, and only then moves it to `processed/`. When the procedure
-/// refuses the batch, each file is ingested alone and the one it refuses is rejected,
-/// so one poison payload never blocks the inbox.
-fn sweep(repo: &Repo, identity: &Identity, dir: &Path, labels: &[String]) -> Result<(usize, usize, usize)> {
-    let files = crate::intake::pending(dir)?;
-    if files.is_empty() {
-        return Ok((0, 0, 0));
-    }
-    let config = crate::model::config(&repo.snapshot(repo.tip()?)?)?;
-    let mut good: Vec<(PathBuf, Vec<EventInput>)> = Vec::new();
-    let mut rejected = 0;
-    for f in files {
-        let parsed = crate::repo::read_capped(&f, caps::PAYLOAD, "inbox file")
-            .and_then(|b| Ok(crate::intake::parse(&b, labels)?))
-            .and_then(|ev| {
-                // A payload naming a service outside the allowlist is rejected on its own.
-                for e in &ev {
-                    crate::procedures::event::ingest::check_service(crate::hygiene::Rules::Screening, &config, e)?;
-                }
-                Ok(ev)
-            });
-        match parsed {
-            Ok(ev) => good.push((f, ev)),
-            Err(e) => {
-                reject(dir, &f, &e.message)?;
-                rejected += 1;
-            }
-        }
-    }
-    let events: Vec<EventInput> = good.iter().flat_map(|(_, ev)| ev.iter().cloned()).collect();
-    let count = events.len();
-    if !events.is_empty() {
-        match ingest(repo, identity, events) {
-            Ok(_) => pause_point("after-commit"),
-            Err(e) if e.kind == Kind::Invalid => {
-                let mut kept = Vec::new();
-                for (f, ev) in good {
-                    match ingest(repo, identity, ev) {
-                        Ok(_) => kept.push((f, vec![])),
-                        Err(e) if e.kind == Kind::Invalid => {
-                            reject(dir, &f, &e.message)?;
-                            rejected += 1;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                good = kept;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    for (i, (f, _)) in good.iter().enumerate() {
-        move_into(f, &dir.join("processed"))?;
-        if i == 0 && good.len() > 1 {
-            pause_point("during-move");
-        }
-    }
-    Ok((good.len(), rejected, count))
-}
-
-/// Moves a file the intake refuses to `rejected/`, the reason beside it.
-fn reject(dir: &Path, file: &Path, reason: &str) -> Result<()> {
-    let reject = dir.join("rejected");
-    std::fs::create_dir_all(&reject)?;
-    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    std::fs::write(reject.join(format!("{name}.reason")), format!("{reason}\n"))?;
-    move_into(file, &reject)?;
-    Ok(())
-}
-
-pub fn watch(env: &Env, dir: PathBuf) -> Result<()> {
-    let dir = if dir.is_absolute() { dir } else { env.dir.join(dir) };
-    if !dir.is_dir() {
-        return Err(Error::invalid(format!("{}: not a directory", dir.display())));
-    }
-    let repo = env.repo()?;
-    let identity = env.identity(&repo)?;
-    drain(env, &repo, &identity, &dir, None)
-}
-
-/// Ingests the inbox now and each time something lands in it, until killed. Each pass
-/// reads `intake.service_labels` afresh and shares it with the HTTP receivers, if any, so
-/// a payload is never judged by an older configuration than the one that ingests it.
-fn drain(env: &Env, repo: &Repo, identity: &Identity, dir: &Path, shared: Option<&Settings>) -> Result<()> {
-    use notify::Watcher;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-        // Reads (ours among them) are not arrivals.
-        if e.is_ok_and(|e| !e.kind.is_access()) {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(|e| Error::internal(format!("watch: {e}")))?;
-    watcher.watch(dir, notify::RecursiveMode::NonRecursive).map_err(|e| Error::internal(format!("watch: {e}")))?;
-    env.ui.status(&format!("watching {}; Ctrl-C to stop", dir.display()));
-    loop {
-        // Files that landed while ims was down, or since the last pass.
-        let pass = intake_settings(repo).and_then(|settings| {
-            let labels = settings.service_labels.clone();
-            if let Some(shared) = shared {
-                *shared.write().unwrap_or_else(|e| e.into_inner()) = settings;
-            }
-            sweep(repo, identity, dir, &labels)
-        });
-        match pass {
-            Ok((0, 0, _)) => {}
-            Ok((files, rejected, events)) => {
-                env.ui.status(&format!("ingested {events} events from {files} files; rejected {rejected} files"))
-            }
-            Err(e) if e.kind == Kind::Internal => env.ui.status(&format!("error: {} (will retry)", e.message)),
-            Err(e) => env.ui.status(&format!("error: {}", e.message)),
-        }
-        // Wait for something to land; poll too, in case an event was missed. Let a
-        // burst settle so it costs one commit, but never wait more than a second for it.
-        let _ = rx.recv_timeout(Duration::from_secs(2));
-        let settle = std::time::Instant::now();
-        while settle.elapsed() < Duration::from_secs(1) && rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
-    }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum IntakeCommand {
-    /// An HTTP endpoint for Alertmanager's `webhook_configs` (or any sender of the native
-    /// format): each payload is authenticated, checked as the ingest procedure will check
-    /// it, written durably to the inbox, then answered 200, and ingested like `ims watch`
-    /// does. Payloads go to `POST /alerts`; `GET /healthz` needs no token.
-    #[command(group(clap::ArgGroup::new("auth").required(true).args(["token_file", "insecure_no_auth"])))]
-    Serve {
-        /// Address to listen on, e.g. 127.0.0.1:9099.
-        #[arg(long, value_name = "ADDR")]
-        listen: String,
-        /// The inbox folder (default `.git/ims/inbox`, outside the working tree).
-        #[arg(long, value_name = "DIR")]
-        inbox: Option<PathBuf>,
-        /// A file holding the token senders must present as `Authorization: Bearer
-        /// <token>` (surrounding whitespace ignored, as Prometheus reads `credentials_file`).
-        #[arg(long, value_name = "FILE")]
-        token_file: Option<PathBuf>,
-        /// Accept payloads from anyone who can reach the address: only behind a proxy that
-        /// authenticates, or on a private network.
-        #[arg(long)]
-        insecure_no_auth: bool,
-    },
-}
+use super::inbox::{ingest_input, intake_settings};
 
 /// The intake settings as the inbox's last pass read them, shared with the receivers so
 /// a payload is never judged by an older configuration than the one that ingests it.
-type Settings = std::sync::Arc<std::sync::RwLock<Intake>>;
+pub type Settings = std::sync::Arc<std::sync::RwLock<Intake>>;
 
 /// Connections served at once; more are answered 503 at once. Each holds a thread for
 /// at most [`REQUEST_DEADLINE`] plus the time to check and store its payload.
@@ -265,7 +49,7 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// Reads a token file as Prometheus reads `credentials_file`: the whole file, trimmed.
-fn read_token(path: &Path) -> Result<[u8; 32]> {
+pub fn read_token(path: &Path) -> Result<[u8; 32]> {
     let bytes = crate::repo::read_capped(path, caps::KEY, "--token-file")?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid(format!("--token-file {}: not UTF-8 text", path.display())))?;
@@ -279,38 +63,25 @@ fn read_token(path: &Path) -> Result<[u8; 32]> {
     Ok(digest(token.as_bytes()))
 }
 
-pub fn intake(env: &Env, command: IntakeCommand) -> Result<()> {
-    let IntakeCommand::Serve { listen, inbox, token_file, insecure_no_auth } = command;
-    let token = match (token_file, insecure_no_auth) {
-        (Some(f), false) => Some(read_token(&if f.is_absolute() { f } else { env.dir.join(f) })?),
-        (None, true) => None,
-        _ => return Err(Error::invalid("intake serve: give exactly one of --token-file or --insecure-no-auth")),
-    };
-    let repo = env.repo()?;
-    let identity = env.identity(&repo)?;
-    let inbox = match inbox {
-        Some(d) if d.is_absolute() => d,
-        Some(d) => env.dir.join(d),
-        None => repo.git.path().join("ims/inbox"),
-    };
-    std::fs::create_dir_all(&inbox).map_err(|e| Error::invalid(format!("{}: {e}", inbox.display())))?;
+/// Starts the endpoint on `listen`: empties `inbox` of payloads whose sender never had
+/// its 200, binds, and serves on its own threads. The settings returned are shared with
+/// the inbox's drain ([`super::watch::drain`]), which refreshes them on every pass.
+pub fn start(repo: &Repo, actor: &str, listen: &str, inbox: &Path, token: Option<[u8; 32]>) -> Result<Settings> {
+    std::fs::create_dir_all(inbox).map_err(|e| Error::invalid(format!("{}: {e}", inbox.display())))?;
     // A `.tmp` file is a payload whose sender never had its 200: it will send it again.
-    for entry in std::fs::read_dir(&inbox)?.flatten() {
+    for entry in std::fs::read_dir(inbox)?.flatten() {
         if entry.path().extension().is_some_and(|x| x == "tmp") {
             std::fs::remove_file(entry.path())?;
         }
     }
-    let listener = std::net::TcpListener::bind(&listen)
+    let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| Error::invalid(format!("--listen {listen}: cannot listen: {e}")))?;
-    let settings: Settings = std::sync::Arc::new(std::sync::RwLock::new(intake_settings(&repo)?));
-    let checker = Checker::start(repo.root(), &identity.actor)?;
-    let receiver = std::sync::Arc::new(Receiver { inbox: inbox.clone(), checker, token, settings: settings.clone() });
-    if token.is_none() {
-        env.ui.status("warning: --insecure-no-auth: anyone who can reach this address can open incidents");
-    }
-    env.ui.status(&format!("listening on http://{listen}/alerts ; inbox {}", inbox.display()));
+    let settings: Settings = std::sync::Arc::new(std::sync::RwLock::new(intake_settings(repo)?));
+    let checker = Checker::start(repo.root(), actor)?;
+    let receiver =
+        std::sync::Arc::new(Receiver { inbox: inbox.to_path_buf(), checker, token, settings: settings.clone() });
     std::thread::spawn(move || accept(listener, receiver));
-    drain(env, &repo, &identity, &inbox, Some(&settings))
+    Ok(settings)
 }
 
 /// The sender a connection counts against: its IPv4 address, or its IPv6 /64 (one host

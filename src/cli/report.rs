@@ -1,96 +1,9 @@
-//! `ims sla check` and `ims report`.
+//! `ims report`: KPIs for a period, with the previous one beside them.
 
-use clap::Subcommand;
 use serde_json::json;
 
 use super::{parse_time, Env};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, RecordKind};
-use crate::model::config::format_duration;
-use crate::procedures::incident::sla_escalate::{self, SlaEscalate};
-
-#[derive(Debug, Subcommand)]
-pub enum SlaCommand {
-    /// Incidents at risk of, or in, breach of their SLA targets, with time left or over.
-    Check {
-        /// Escalate each breach once, as the automation identity (one signed commit each).
-        #[arg(long)]
-        escalate: bool,
-        /// As of this moment (default: now).
-        #[arg(long)]
-        at: Option<String>,
-    },
-}
-
-pub fn sla(env: &Env, command: SlaCommand) -> Result<()> {
-    let SlaCommand::Check { escalate, at } = command;
-    let repo = env.repo()?;
-    let at = match at {
-        Some(t) if escalate => {
-            return Err(Error::invalid(format!("--at {t}: breaches are only escalated as of now")));
-        }
-        Some(t) => parse_time("--at", &t)?,
-        None => env.now(&repo)?,
-    };
-    let snap = repo.snapshot(repo.tip()?)?;
-    let standings = crate::query::sla_standings(&snap, at)?;
-    let mut escalated = Vec::new();
-    if escalate {
-        let identity = env.identity(&repo)?;
-        for s in standings.iter().filter(|s| s.clock.state == "breached") {
-            let key = sla_escalate::breach_key(&s.incident_id, s.clock.clock, s.clock.since.as_deref());
-            if crate::model::keys::holder(&repo.snapshot(repo.tip()?)?, sla_escalate::KEYS, &key)?.is_some() {
-                continue;
-            }
-            let input = sla_escalate::Input {
-                id: s.incident_id.clone(),
-                clock: s.clock.clock.to_string(),
-                communication_id: new_id(RecordKind::Incident, at).replacen("INC-", "COM-", 1),
-            };
-            match crate::run::run_at::<SlaEscalate>(&repo, &identity, &input, at) {
-                Ok(outcome) => escalated.push(json!({
-                    "incident_id": s.incident_id, "clock": s.clock.clock, "commit": outcome.commit.to_string()
-                })),
-                // Another run escalated it meanwhile, or the incident moved on: nothing to do.
-                Err(e) if matches!(e.kind, crate::error::Kind::Conflict | crate::error::Kind::Precondition) => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    let text: String = standings
-        .iter()
-        .map(|s| {
-            let left = if s.clock.remaining_seconds >= 0 {
-                format!("{} left", format_duration(s.clock.remaining_seconds))
-            } else {
-                format!("{} over", format_duration(-s.clock.remaining_seconds))
-            };
-            format!(
-                "{}  {:<8} {:<11} {:<9} {:<12} {}  {}\n",
-                s.incident_id,
-                s.priority.as_deref().unwrap_or("-"),
-                s.clock.clock,
-                s.clock.state,
-                left,
-                s.status,
-                s.title
-            )
-        })
-        .collect();
-    let count = standings.len();
-    let n_escalated = escalated.len();
-    env.ui.data(
-        json!({ "ok": true, "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "standings": standings, "escalated": escalated }),
-        || {
-            let mut t = if count == 0 { "no incident at risk or in breach\n".to_string() } else { text };
-            if escalate {
-                t.push_str(&format!("escalated {n_escalated} breach(es)\n"));
-            }
-            t
-        },
-    );
-    Ok(())
-}
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -149,7 +62,7 @@ fn printable(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
-pub fn report(env: &Env, args: ReportArgs) -> Result<()> {
+pub fn run(env: &Env, args: ReportArgs) -> Result<()> {
     use crate::report::{self, By, Period, Selection, KPI_KEYS};
     let repo = env.repo()?;
     let tip = repo.tip()?;

@@ -1,28 +1,15 @@
-//! Monitoring intake's shell: the inbox a watcher drains and the HTTP the endpoint
-//! speaks. Reading a payload into events is pure and lives in the core
-//! ([`ims_core::intake`], re-exported here).
+//! Monitoring intake's shell: the inbox ([`inbox`]: one sweep ingests what landed and
+//! files it under `processed/` or `rejected/`), the watcher that drains it ([`watch`],
+//! with the pure mapping of file events to wake-ups), the HTTP endpoint ([`server`])
+//! and the HTTP it speaks ([`http`]). Reading a payload into events is pure and lives in
+//! the core ([`ims_core::intake`], re-exported here).
 
-use std::path::{Path, PathBuf};
+pub mod inbox;
+pub mod server;
+pub mod watch;
 
 pub use ims_core::intake::*;
-
-use crate::error::Result;
-
-/// The files waiting in an inbox folder, oldest name first (ignoring our own folders
-/// and files still being written, which end in `.tmp`).
-pub fn pending(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension().is_none_or(|x| x != "tmp")
-                && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
+pub use inbox::pending;
 
 /// The HTTP/1.1 that `ims intake serve` speaks: one request per connection, read under
 /// a deadline and within size caps, so a slow or hostile sender holds one connection for
