@@ -39,11 +39,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("status.html", include_str!("../../templates/status.html")),
     ("record.html", include_str!("../../templates/record.html")),
     ("auditlog.html", include_str!("../../templates/auditlog.html")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 /// Incidents per page of the incident list.
 const PAGE_SIZE: usize = 1000;
 const STYLE: &str = include_str!("../../templates/style.css");
-const SEARCH_JS: &str = "fetch('search.json').then(r=>r.json()).then(items=>{const q=document.getElementById('q'),h=document.getElementById('hits');q.addEventListener('input',()=>{const t=q.value.toLowerCase();h.replaceChildren(...items.filter(i=>t&&i.title.toLowerCase().includes(t)).map(i=>{const li=document.createElement('li'),a=document.createElement('a');a.href=i.url;a.textContent=i.title;li.append(a);return li;}));});});\n";
+/// The search box's script: reads `search-index.js`, loaded before it by a `<script>`
+/// tag (a `fetch` of a JSON file fails on `file://`).
+const SEARCH_JS: &str = include_str!("../../templates/search.js");
 
 /// Who the site is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -590,6 +593,25 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         list(&render, ctx_for("../"), "Changes", &["Id", "Summary", "Type", "Risk", "Status", "Outcome"], rows, false)?,
     );
 
+    // Search: one index for the whole site, in one script file every search box loads.
+    let mut search: Vec<SearchEntry> = Vec::new();
+    for i in incidents {
+        let text = format!(
+            "{} {} {}",
+            view.text(&i.service),
+            i.status.as_str().replace('_', " "),
+            i.team.as_deref().map(|t| view.text(t)).unwrap_or_default()
+        );
+        search.push(SearchEntry::new("incident", &i.id, view.text(&i.title), &text, "incidents"));
+    }
+    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+        let text = format!("{} {}", view.text(&p.description), view.text(p.workaround.as_deref().unwrap_or_default()));
+        search.push(SearchEntry::new("problem", &p.problem_id, view.text(&p.title), &text, "problems"));
+    }
+    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+        search.push(SearchEntry::new("change", &c.change_id, view.text(&c.summary), "", "changes"));
+    }
+
     // Knowledge base: for the public, published articles about public incidents only.
     let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
     let rows: Vec<Value> = articles
@@ -600,25 +622,21 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         "kb/index.html".into(),
         list(&render, ctx_for("../"), "Knowledge base", &["Id", "Title", "Type", "Status", "Version"], rows, true)?,
     );
-    let mut search = Vec::new();
     for a in &articles {
         let mut c = ctx_for("../");
         // Judged as written and as the reader sees it: markdown emphasis or an entity
         // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
-        let rendered = markdown(&a.body);
+        let rendered = views::article::body_html(&a.body, &a.title);
         let html = if view.withholds(&a.body) || view.withholds(&visible_text(&rendered)) {
             format!("<p>{}</p>", escape(audience::WITHHELD))
         } else {
             rendered
         };
-        c.insert("a", &json!({"id": a.kb_id, "title": view.text(&a.title), "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
+        let page = views::article::article(a, html.clone(), &rctx);
+        c.insert("a", &page);
         pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
-        if a.status == model::kb::ArticleStatus::Published {
-            search.push(json!({"id": a.kb_id, "title": view.text(&a.title), "url": format!("{}.html", a.kb_id)}));
-        }
+        search.push(SearchEntry::new("kb", &a.kb_id, view.text(&a.title), &visible_text(&html), "kb"));
     }
-    pages.insert("kb/search.json".into(), serde_json::to_string(&search)?);
-    pages.insert("kb/search.js".into(), SEARCH_JS.into());
 
     // Reviews: for staff, of every incident with its factors and action items; for the
     // public, reviews of public incidents that ended, without their internals.
@@ -875,6 +893,9 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
+    pages.insert("search.js".into(), SEARCH_JS.into());
+    pages.insert("search-index.js".into(), search_index(&search)?);
+    pages.insert("search.html".into(), render("search.html", &ctx_for(""))?);
 
     // Write what changed, and remove pages this build no longer makes (an incident now
     // hidden from this audience, a report period that moved).
@@ -894,7 +915,9 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 || loaded.pages.contains(&rel)
                 || list_pages.contains(&rel)
                 || audit_pages.contains(&rel);
-            if rel.ends_with(".html") && !made {
+            // Earlier builds kept the knowledge base's search in `kb/search.{json,js}`.
+            let old_search = rel == "kb/search.json" || rel == "kb/search.js";
+            if (rel.ends_with(".html") && !made) || old_search {
                 std::fs::remove_file(out.join(&rel))?;
             }
         }
@@ -905,6 +928,29 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         written,
         rendered: loaded.rendered,
     })
+}
+
+/// One thing search finds: its kind, id, title, the text searched besides them, and its
+/// page from the site root.
+#[derive(Debug, Clone, serde::Serialize)]
+struct SearchEntry(&'static str, String, String, String, String);
+
+/// At most this many characters of a record's text are searched (an article's first
+/// paragraphs say what it is about; the index stays small enough to load at once).
+const SEARCH_TEXT: usize = 2000;
+
+impl SearchEntry {
+    fn new(kind: &'static str, id: &str, title: &str, text: &str, dir: &str) -> SearchEntry {
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(SEARCH_TEXT).collect();
+        SearchEntry(kind, id.to_string(), title.to_string(), text, format!("{dir}/{id}.html"))
+    }
+}
+
+/// `search-index.js`: the index as a script assigning `window.IMS_SEARCH`, so a page
+/// opened from disk loads it with a `<script>` tag. `<` is escaped so no text closes it.
+fn search_index(entries: &[SearchEntry]) -> Result<String> {
+    let json = serde_json::to_string(entries)?.replace('<', "\\u003c");
+    Ok(format!("window.IMS_SEARCH = {json};\n"))
 }
 
 fn list(

@@ -699,3 +699,55 @@ fn every_built_in_template_renders_against_the_demos_records() {
         }
     }
 }
+
+/// Search works from disk: one `search-index.js` at the site's root holds titles,
+/// summaries and the articles' text, loaded by a `<script>` tag from the search pages
+/// only (no page embeds it, and no `fetch`, which `file://` refuses). An article page
+/// shows its title once, its version, dates and linked problems; its author for staff.
+#[test]
+fn search_is_one_script_file_and_articles_say_who_when_and_what_they_link() {
+    let repo = Repo::with_everyone();
+    let (l2, im) = (who("L2"), who("incident_manager"));
+    let inc = repo.incident("Checkout is slow");
+    let args = ["problem", "create", "--title", "Cart cache thrashes", "--description", "evictions under load"];
+    let prb = id_of(
+        &repo.ok(&l2, &[&args[..], &["--source", "incident_trend", "--service", "shop", "--incident", &inc]].concat()),
+    );
+    let doc = repo.ok(&l2, &["problem", "workaround", &prb, "--workaround", "Flush the zanzibar tier, then warm it"]);
+    let kb = doc["record"]["kb_ids"][0].as_str().unwrap().to_string();
+    repo.ok(&im, &["kb", "publish", &kb]);
+    for (audience, out) in [("internal", "site"), ("public", "pub")] {
+        repo.ok(&who("auditor"), &["site", "build", "--audience", audience, "--out", out]);
+        let dir = repo.path.join(out);
+        let index = read(&dir.join("search-index.js"));
+        let json =
+            index.strip_prefix("window.IMS_SEARCH = ").and_then(|j| j.trim_end().strip_suffix(';')).expect(&index);
+        let entries: Vec<Vec<String>> = serde_json::from_str(json).unwrap();
+        let find = |id: &str| entries.iter().find(|e| e[1] == id).unwrap_or_else(|| panic!("{id} not in {index}"));
+        assert_eq!(find(&inc)[2], "Checkout is slow");
+        assert_eq!(find(&inc)[4], format!("incidents/{inc}.html"));
+        assert!(find(&prb)[3].contains("evictions under load"), "a problem's description is searched");
+        assert!(find(&kb)[3].contains("zanzibar"), "an article's text is searched: {:?}", find(&kb));
+        assert!(!dir.join("kb/search.json").exists());
+        let mut pages = vec![];
+        files(&dir, &mut pages);
+        for p in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "html")) {
+            let html = read(p);
+            assert!(!html.contains("IMS_SEARCH") && !html.contains("fetch("), "{p:?} embeds or fetches the index");
+            let name = p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+            let loads = html.contains("search-index.js\"></script>");
+            assert_eq!(loads, name == "search.html" || name == "kb/index.html", "{name} loads the index: {loads}");
+        }
+        let article = read(&dir.join(format!("kb/{kb}.html")));
+        let shown = repo.show(&kb);
+        let title = shown["record"]["title"].as_str().or(shown["title"].as_str()).expect("a title").to_string();
+        assert!(shown.to_string().contains(&format!("# {title}")), "the body repeats the title: {shown}");
+        assert_eq!(article.matches(&format!(">{title}<")).count(), 1, "the title once: {article}");
+        assert!(article.contains("<dt>Version</dt><dd>1</dd>") && article.contains("<dt>Published</dt>"), "{article}");
+        assert!(
+            article.contains(&format!("../problems/{prb}.html").replace('/', "&#x2F;")),
+            "links its problem: {article}"
+        );
+        assert_eq!(article.contains("<dt>Author</dt>"), audience == "internal", "{article}");
+    }
+}

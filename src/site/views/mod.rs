@@ -1,6 +1,7 @@
 //! Typed view models, one file per page kind, serialized to the templates (as zola's
 //! `SerializingPage`): a template sees these fields and nothing else.
 
+pub mod article;
 pub mod auditlog;
 pub mod incident;
 pub mod record;

@@ -41,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "status.html",
     "record.html",
     "auditlog.html",
+    "search.html",
 ];
 
 fn check_name(name: &str) -> Result<()> {
