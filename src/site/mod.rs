@@ -47,6 +47,8 @@ const STYLE: &str = include_str!("../../templates/style.css");
 /// The search box's script: reads `search-index.js`, loaded before it by a `<script>`
 /// tag (a `fetch` of a JSON file fails on `file://`).
 const SEARCH_JS: &str = include_str!("../../templates/search.js");
+/// The incident list's column sorting, an enhancement of lists that work without it.
+const LISTS_JS: &str = include_str!("../../templates/lists.js");
 
 /// Who the site is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,45 +484,112 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
-    let row = |i: &incidents::Summary| {
-        json!({"id": i.id, "title": view.text(&i.title), "status": i.status.as_str(),
-               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": view.text(&i.service),
-               "created_at": fmt(&Some(i.created_at))})
+    // The incident list: active incidents first, then newest first; and the same list
+    // filtered by each status, priority, service and team, pre-rendered so the filters
+    // are links that work without script.
+    let row = |i: &incidents::Summary| views::list::Row {
+        id: i.id.clone(),
+        title: view.text(&i.title).to_string(),
+        status: i.status.as_str().replace('_', " "),
+        status_class: i.status.as_str().replace('_', "-"),
+        priority: i.priority.map(|p| p.as_str()).unwrap_or("—").to_string(),
+        service: view.text(&i.service).to_string(),
+        team: i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "—".into()),
+        created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        done: u8::from(i.status.is_done()),
     };
-    let chunks: Vec<&[incidents::Summary]> =
-        if incidents.is_empty() { vec![&[]] } else { incidents.chunks(PAGE_SIZE).collect() };
-    let page_name = |n: usize| if n == 1 { "index.html".to_string() } else { format!("page-{n}.html") };
-    let links: Vec<Value> = (1..=chunks.len()).map(|n| json!({"n": n, "href": page_name(n)})).collect();
+    let mut ordered: Vec<&incidents::Summary> = incidents.iter().collect();
+    ordered.sort_by(|a, b| {
+        a.status.is_done().cmp(&b.status.is_done()).then(b.created_at.cmp(&a.created_at)).then(a.id.cmp(&b.id))
+    });
+    type FacetFn<'f> = &'f dyn Fn(&incidents::Summary) -> String;
+    let facet_fns: [(&'static str, &str, FacetFn); 4] = [
+        ("Status", "status", &|i| i.status.as_str().replace('_', " ")),
+        ("Priority", "priority", &|i| i.priority.map(|p| p.as_str().to_string()).unwrap_or_else(|| "unset".into())),
+        ("Service", "service", &|i| view.text(&i.service).to_string()),
+        ("Team", "team", &|i| {
+            i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "unassigned".into())
+        }),
+    ];
+    // (file stem, heading, filter, rows)
+    type List<'l> = (String, String, Option<(String, String)>, Vec<&'l incidents::Summary>);
+    let mut lists: Vec<List> = vec![("index".into(), "Incidents".into(), None, ordered.clone())];
+    let mut facets: Vec<views::list::Facet> = Vec::new();
+    for (label, key, f) in facet_fns {
+        let mut groups: BTreeMap<String, Vec<&incidents::Summary>> = BTreeMap::new();
+        for i in &ordered {
+            groups.entry(f(i)).or_default().push(i);
+        }
+        let mut taken = HashSet::new();
+        let mut values = Vec::new();
+        for (value, rows) in groups {
+            let stem = format!("{key}-{}", views::list::slug(&value, &mut taken));
+            values.push(views::list::FacetValue { label: value.clone(), href: format!("{stem}.html") });
+            lists.push((
+                stem,
+                format!("Incidents: {} {value}", label.to_lowercase()),
+                Some((label.into(), value)),
+                rows,
+            ));
+        }
+        facets.push(views::list::Facet { label, values });
+    }
+    let page_name = |stem: &str, n: usize| {
+        if n == 1 {
+            format!("{stem}.html")
+        } else if stem == "index" {
+            format!("page-{n}.html")
+        } else {
+            format!("{stem}-page-{n}.html")
+        }
+    };
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
     let on_disk = std::mem::take(&mut loaded.on_disk);
-    let common = incidents::render_key(&[
-        &templates,
-        &page_site.to_string(),
-        &links.len().to_string(),
-        &incidents.len().to_string(),
-    ]);
+    let common = incidents::render_key(&[&templates, &page_site.to_string(), &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
-    for (n, chunk) in chunks.iter().enumerate() {
-        let rel = format!("incidents/{}", page_name(n + 1));
-        let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
-        let key = incidents::render_key(&[&common, &(n + 1).to_string(), &blobs]);
-        list_pages.insert(rel.clone());
-        if list_manifest.fresh(&rel, &key, on_disk.contains(&page_name(n + 1))) {
-            continue;
+    for (stem, heading, filter, rows) in &lists {
+        let chunks: Vec<&[&incidents::Summary]> =
+            if rows.is_empty() { vec![&[]] } else { rows.chunks(PAGE_SIZE).collect() };
+        let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
+            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: page_name(stem, n) }).collect()
+        } else {
+            vec![]
+        };
+        for (n, chunk) in chunks.iter().enumerate() {
+            let name = page_name(stem, n + 1);
+            let rel = format!("incidents/{name}");
+            let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
+            let key =
+                incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &rows.len().to_string(), &blobs]);
+            list_pages.insert(rel.clone());
+            if list_manifest.fresh(&rel, &key, on_disk.contains(&name)) {
+                continue;
+            }
+            let page = views::list::ListPage {
+                heading: heading.clone(),
+                note: format!(
+                    "{} {}: active first, then newest first.",
+                    rows.len(),
+                    if rows.len() == 1 { "incident" } else { "incidents" }
+                ),
+                filter: filter.clone(),
+                rows: chunk.iter().map(|i| row(i)).collect(),
+                total: rows.len(),
+                page: n + 1,
+                pages: links.clone(),
+                facets: facets.clone(),
+            };
+            let mut c = Context::new();
+            c.insert("site", &page_site);
+            c.insert("root", "../");
+            c.insert("list", &page);
+            list_written +=
+                usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
+            list_manifest.made(&rel, &key);
         }
-        let mut c = Context::new();
-        c.insert("site", &page_site);
-        c.insert("root", "../");
-        c.insert("incidents", &chunk.iter().map(row).collect::<Vec<_>>());
-        c.insert("total", &incidents.len());
-        c.insert("page", &(n + 1));
-        c.insert("pages", &if links.len() > 1 { links.clone() } else { vec![] });
-        list_written +=
-            usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
-        list_manifest.made(&rel, &key);
     }
     list_manifest.save();
 
@@ -894,6 +963,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
     pages.insert("search.js".into(), SEARCH_JS.into());
+    pages.insert("lists.js".into(), LISTS_JS.into());
     pages.insert("search-index.js".into(), search_index(&search)?);
     pages.insert("search.html".into(), render("search.html", &ctx_for(""))?);
 

@@ -183,7 +183,7 @@ fn what_links_to_security_incidents_and_personal_data_stay_off_the_public_site()
     // The public counterparts are there: the problem, its article, its change, the review.
     let problems = read(&out.join("problems/index.html"));
     assert!(problems.contains(&s.public_problem) && problems.contains("Checkout pool runs dry"), "{problems}");
-    let index = read(&out.join("kb/search.json"));
+    let index = read(&out.join("search-index.js"));
     assert!(index.contains(&s.public_kb), "{index}");
     assert!(read(&out.join(format!("kb/{}.html", s.public_kb))).contains("Restart the app servers"));
     assert!(read(&out.join("changes/index.html")).contains(&s.public_change));
@@ -392,7 +392,7 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
         ("changes/index.html".into(), s.public_change.clone()),
         ("kb/index.html".into(), s.public_kb.clone()),
         (format!("kb/{}.html", s.public_kb), "Restart the app servers".into()),
-        ("kb/search.json".into(), s.public_kb.clone()),
+        ("search-index.js".into(), s.public_kb.clone()),
         ("pir/index.html".into(), s.closed.clone()),
         ("dashboard.html".into(), "svg".into()),
         ("index.html".into(), "headline".into()),
@@ -677,6 +677,7 @@ fn every_built_in_template_renders_against_the_demos_records() {
                 ["problems/PRB-", "changes/CHG-", "pir/PIR-"].iter().any(|d| p.starts_with(d)) && p.ends_with(".html")
             },
             "auditlog.html" => |p| p == "audit.html" || p.starts_with("audit/"),
+            "search.html" => |p| p == "search.html",
             other => panic!("templates/{other} is new: say which pages it renders"),
         }
     };
@@ -750,4 +751,51 @@ fn search_is_one_script_file_and_articles_say_who_when_and_what_they_link() {
         );
         assert_eq!(article.contains("<dt>Author</dt>"), audience == "internal", "{article}");
     }
+}
+
+/// The incident list puts active incidents first and links, inside a `<details>`, to
+/// the list filtered by each status, priority, service and team — pre-rendered pages, so
+/// filtering needs no script; each holds exactly its incidents.
+#[test]
+fn incident_lists_put_active_first_and_filter_without_script() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let older_open = repo.incident("Basket empties");
+    let open = repo.incident("Checkout is slow");
+    repo.ok(&im, &["incident", "assign", &open, "--team", "L3"]);
+    // The newest, but closed: listed after the active ones.
+    let closed = repo.incident("Search returns nothing");
+    repo.ok(&im, &["incident", "assign", &closed, "--team", "L2"]);
+    repo.ok(
+        &im,
+        &["incident", "resolve", &closed, "--summary", "index rebuilt", "--fix-applied", "--service-restored"],
+    );
+    repo.ok(&im, &["incident", "close", &closed, "--notes", "ok"]);
+    repo.ok(&who("auditor"), &["site", "build", "--out", "site"]);
+    let dir = repo.path.join("site/incidents");
+    let index = read(&dir.join("index.html"));
+    let at = |id: &str| index.find(&format!("<a href=\"{id}.html\">")).unwrap_or_else(|| panic!("{id} listed"));
+    assert!(at(&open) < at(&closed) && at(&older_open) < at(&closed), "active first: {index}");
+    let details = &index[index.find("<details").expect("filters in a details")..index.find("</details>").unwrap()];
+    for (href, has, lacks) in [
+        ("status-closed.html", vec![&closed], vec![&open, &older_open]),
+        ("team-l3.html", vec![&open], vec![&closed, &older_open]),
+        ("service-shop.html", vec![&closed, &open, &older_open], vec![]),
+    ] {
+        assert!(details.contains(&format!("href=\"{href}\"")), "{href} linked from the filters: {details}");
+        let view = read(&dir.join(href));
+        for id in has {
+            assert!(view.contains(&format!("<a href=\"{id}.html\">")), "{href} lists {id}");
+        }
+        for id in lacks {
+            assert!(!view.contains(&format!("<a href=\"{id}.html\">")), "{href} does not list {id}");
+        }
+        assert!(view.contains("aria-current=\"page\""), "{href} marks its filter");
+    }
+    assert!(index.contains("<script src=\"..&#x2F;lists.js\"></script>") && repo.path.join("site/lists.js").exists());
+    // A filter value nobody has any more: its page goes.
+    repo.ok(&im, &["incident", "assign", &open, "--team", "L2"]);
+    repo.ok(&who("auditor"), &["site", "build", "--out", "site"]);
+    assert!(!dir.join("team-l3.html").exists(), "an empty filter's page is removed");
+    assert!(read(&dir.join("team-l2.html")).contains(&format!("<a href=\"{open}.html\">")));
 }

@@ -4,5 +4,6 @@
 pub mod article;
 pub mod auditlog;
 pub mod incident;
+pub mod list;
 pub mod record;
 pub mod status;
