@@ -24,6 +24,7 @@ pub mod audience;
 mod audit;
 mod cache;
 mod incidents;
+pub mod serve;
 pub mod views;
 
 use audience::{is_public, public_text, Links, Record};

@@ -799,3 +799,61 @@ fn incident_lists_put_active_first_and_filter_without_script() {
     assert!(!dir.join("team-l3.html").exists(), "an empty filter's page is removed");
     assert!(read(&dir.join("team-l2.html")).contains(&format!("<a href=\"{open}.html\">")));
 }
+
+/// `ims site serve` builds, serves the site over loopback, and after a procedure serves
+/// the rebuilt page; the pages it serves poll for a new build and reload themselves.
+#[test]
+fn site_serve_serves_the_site_and_rebuilds_it_after_a_procedure() {
+    use std::io::{Read, Write};
+    let repo = Repo::with_everyone();
+    let inc = repo.incident("Checkout is slow");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let auditor = who("auditor");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = std::process::Command::new(ims_bin())
+        .current_dir(&repo.path)
+        .args(["site", "serve", "--listen", &addr])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", &auditor)
+        .env("IMS_STATE_DIR", repo.tmp.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Kill(child);
+    let get = |path: &str| -> Option<(u16, String)> {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        let code = out.split(' ').nth(1)?.parse().ok()?;
+        Some((code, out.split_once("\r\n\r\n")?.1.to_string()))
+    };
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !ok() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "timed out waiting for {what}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    until("the server", &|| get("/").is_some());
+    let page = format!("/incidents/{inc}.html");
+    let (code, html) = get(&page).unwrap();
+    assert_eq!(code, 200);
+    assert!(html.contains("Checkout is slow") && html.contains("/__ims/build"), "served with its reload script");
+    assert!(!read(&repo.path.join(format!("site/incidents/{inc}.html"))).contains("__ims"), "not on disk");
+    let (_, first) = get("/__ims/build").unwrap();
+    assert_eq!(get("/../ims.yaml").map(|r| r.0), Some(404), "nothing outside the site");
+    assert_eq!(get("/incidents/").map(|r| r.0), Some(200), "a folder serves its index");
+    repo.ok(&who("L2"), &["incident", "log", &inc, "--description", "SERVED-AFTER-REBUILD-7731"]);
+    until("the rebuilt page", &|| get(&page).is_some_and(|(_, h)| h.contains("SERVED-AFTER-REBUILD-7731")));
+    until("open pages to see a new build and reload", &|| get("/__ims/build").is_some_and(|(_, n)| n != first));
+}
