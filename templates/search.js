@@ -22,10 +22,10 @@
     hits.replaceChildren.apply(hits, found.map(function (e) {
       var li = document.createElement('li'), a = document.createElement('a'), k = document.createElement('span');
       a.href = root + e[4];
-      a.textContent = e[1] + ' · ' + e[2];
+      a.textContent = e[2] || e[1];
       k.className = 'kind';
-      k.textContent = names[e[0]] || e[0];
-      li.append(k, ' ', a);
+      k.textContent = (names[e[0]] || e[0]) + ' · ' + e[1];
+      li.append(a, ' ', k);
       return li;
     }));
     if (said) said.textContent = words.length ? (found.length >= LIMIT ? 'The first ' + LIMIT + ' matches.' : found.length + (found.length === 1 ? ' match.' : ' matches.')) : '';

@@ -1019,8 +1019,13 @@ impl SearchEntry {
 
 /// `search-index.js`: the index as a script assigning `window.IMS_SEARCH`, so a page
 /// opened from disk loads it with a `<script>` tag. `<` is escaped so no text closes it.
+/// Articles come first, then problems, changes and incidents: a match in a few articles
+/// is not buried under the many incidents that share a title.
 fn search_index(entries: &[SearchEntry]) -> Result<String> {
-    let json = serde_json::to_string(entries)?.replace('<', "\\u003c");
+    let rank = |kind: &str| ["kb", "problem", "change", "incident"].iter().position(|k| *k == kind).unwrap_or(4);
+    let mut entries: Vec<&SearchEntry> = entries.iter().collect();
+    entries.sort_by_key(|e| rank(e.0));
+    let json = serde_json::to_string(&entries)?.replace('<', "\\u003c");
     Ok(format!("window.IMS_SEARCH = {json};\n"))
 }
 
