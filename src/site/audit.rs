@@ -113,6 +113,48 @@ pub fn index(repo: &Repo) -> Result<Index> {
     Ok(out)
 }
 
+/// Every entry of `ims audit` (branch and read refs, every record kind, people and
+/// settings too, with field deltas), oldest first. Kept in the cache folder
+/// ([`crate::cache::SITE_AUDIT_LOG`]) with the heads it
+/// was read from: a rebuild reads only the commits made since, unless a head it knew
+/// is gone or was rewritten, when it reads the whole trail again.
+pub fn log(repo: &Repo) -> Result<Vec<crate::query::AuditEntry>> {
+    use crate::query::{audit_heads, audit_walk, AuditEntry, AuditFilter};
+    let heads = audit_heads(repo)?;
+    let path = super::cache::cache_path(repo, crate::cache::SITE_AUDIT_LOG, "");
+    let text = crate::cache::read(&path, crate::cache::SITE_AUDIT_LOG).unwrap_or_default();
+    let mut lines = text.lines();
+    let known: Option<Vec<git2::Oid>> = lines
+        .next()
+        .and_then(|l| l.strip_prefix("heads "))
+        .and_then(|l| l.split_whitespace().map(|h| git2::Oid::from_str(h).ok()).collect::<Option<Vec<_>>>());
+    // Usable when every known head is still reached from a current one.
+    let reached = |k: &git2::Oid| heads.iter().any(|h| h == k || repo.git.graph_descendant_of(*h, *k).unwrap_or(false));
+    let cached: Option<(Vec<git2::Oid>, Vec<AuditEntry>)> = known.filter(|k| k.iter().all(reached)).and_then(|k| {
+        lines.map(|l| serde_json::from_str::<AuditEntry>(l).ok()).collect::<Option<Vec<_>>>().map(|c| (k, c))
+    });
+    let (hide, cached) = cached.unwrap_or_default();
+    let moved = {
+        let (mut a, mut b) = (hide.clone(), heads.clone());
+        a.sort();
+        b.sort();
+        a != b || text.is_empty()
+    };
+    // Newest first, as `ims audit` lists them.
+    let mut all = if moved { audit_walk(repo, &heads, &hide, &AuditFilter::default())? } else { vec![] };
+    all.extend(cached);
+    if moved {
+        let mut body = format!("heads {}\n", heads.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(" "));
+        for e in &all {
+            body.push_str(&serde_json::to_string(e)?);
+            body.push('\n');
+        }
+        super::cache::save(&path, crate::cache::SITE_AUDIT_LOG, &body);
+    }
+    all.reverse();
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

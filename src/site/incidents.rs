@@ -98,6 +98,8 @@ pub struct PageInputs<'a> {
     pub audit: &'a Index,
     /// Failed deliveries by incident id (internal builds only).
     pub deliveries: &'a HashMap<String, Vec<serde_json::Value>>,
+    /// The reviews of each incident, by incident id (linked from its page).
+    pub reviews: &'a HashMap<String, Vec<String>>,
 }
 
 /// Pages already on disk in a folder of the site, by file name.
@@ -159,6 +161,9 @@ impl PageInputs<'_> {
         if let Some(d) = self.deliveries.get(id) {
             key.push_str(&render_key(&[&serde_json::to_string(d).unwrap_or_default()]));
         }
+        if let Some(r) = self.reviews.get(id) {
+            key.push_str(&render_key(&[&r.join(" ")]));
+        }
         key
     }
 
@@ -169,7 +174,9 @@ impl PageInputs<'_> {
                                 "updated_at": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
         c.insert("site", &site);
         c.insert("root", "../");
-        let mut view = super::incident_view(i, self.view, self.audit.get(&i.incident_id));
+        let reviews = self.reviews.get(&i.incident_id).map(Vec::as_slice).unwrap_or_default();
+        let mut view =
+            serde_json::to_value(super::views::incident::build(i, self.view, self.audit.get(&i.incident_id), reviews))?;
         if let Some(d) = self.deliveries.get(&i.incident_id) {
             view["failed_deliveries"] = json!(d);
         }

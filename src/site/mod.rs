@@ -24,9 +24,10 @@ pub mod audience;
 mod audit;
 mod cache;
 mod incidents;
+pub mod serve;
+pub mod views;
 
 use audience::{is_public, public_text, Links, Record};
-use audit::AuditLine;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
@@ -36,13 +37,21 @@ const BUILTIN: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("report.html", include_str!("../../templates/report.html")),
+    ("status.html", include_str!("../../templates/status.html")),
+    ("record.html", include_str!("../../templates/record.html")),
+    ("auditlog.html", include_str!("../../templates/auditlog.html")),
+    ("search.html", include_str!("../../templates/search.html")),
     ("email.txt", include_str!("../../templates/email.txt")),
     ("email.html", include_str!("../../templates/email.html")),
 ];
 /// Incidents per page of the incident list.
 const PAGE_SIZE: usize = 1000;
 const STYLE: &str = include_str!("../../templates/style.css");
-const SEARCH_JS: &str = "fetch('search.json').then(r=>r.json()).then(items=>{const q=document.getElementById('q'),h=document.getElementById('hits');q.addEventListener('input',()=>{const t=q.value.toLowerCase();h.replaceChildren(...items.filter(i=>t&&i.title.toLowerCase().includes(t)).map(i=>{const li=document.createElement('li'),a=document.createElement('a');a.href=i.url;a.textContent=i.title;li.append(a);return li;}));});});\n";
+/// The search box's script: reads `search-index.js`, loaded before it by a `<script>`
+/// tag (a `fetch` of a JSON file fails on `file://`).
+const SEARCH_JS: &str = include_str!("../../templates/search.js");
+/// The incident list's column sorting, an enhancement of lists that work without it.
+const LISTS_JS: &str = include_str!("../../templates/lists.js");
 
 /// Who the site is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +426,9 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         "built_at": as_of,
         "commit": tip.to_string(),
         "record": null,
+        // The public site opens on the status page, the internal one on the dashboard.
+        "status_href": if internal { "status.html" } else { "index.html" },
+        "dashboard_href": if internal { "index.html" } else { "dashboard.html" },
     });
     // Reads records, does not prove them (that is `ims verify`'s job, which keeps
     // libgit2's hash check on): skip re-hashing every object read.
@@ -467,6 +479,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             deliveries.entry(f["incident_id"].as_str().unwrap_or_default().to_string()).or_default().push(f);
         }
     }
+    let mut pirs: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &reviews {
+        pirs.entry(r.incident_id.clone()).or_default().push(r.pir_id.clone());
+    }
     let inputs = incidents::PageInputs {
         tera: &tera,
         site: &page_site,
@@ -475,56 +491,166 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         view,
         audit: &audit,
         deliveries: &deliveries,
+        reviews: &pirs,
     };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
-    let row = |i: &incidents::Summary| {
-        json!({"id": i.id, "title": view.text(&i.title), "status": i.status.as_str(),
-               "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"), "service": view.text(&i.service),
-               "created_at": fmt(&Some(i.created_at))})
+    // The incident list: active incidents first, then newest first; and the same list
+    // filtered by each status, priority, service and team, pre-rendered so the filters
+    // are links that work without script.
+    let row = |i: &incidents::Summary| views::list::Row {
+        id: i.id.clone(),
+        title: view.text(&i.title).to_string(),
+        status: i.status.as_str().replace('_', " "),
+        status_class: i.status.as_str().replace('_', "-"),
+        priority: i.priority.map(|p| p.as_str()).unwrap_or("—").to_string(),
+        service: view.text(&i.service).to_string(),
+        team: i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "—".into()),
+        created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        done: u8::from(i.status.is_done()),
     };
-    let chunks: Vec<&[incidents::Summary]> =
-        if incidents.is_empty() { vec![&[]] } else { incidents.chunks(PAGE_SIZE).collect() };
-    let page_name = |n: usize| if n == 1 { "index.html".to_string() } else { format!("page-{n}.html") };
-    let links: Vec<Value> = (1..=chunks.len()).map(|n| json!({"n": n, "href": page_name(n)})).collect();
+    let mut ordered: Vec<&incidents::Summary> = incidents.iter().collect();
+    ordered.sort_by(|a, b| {
+        a.status.is_done().cmp(&b.status.is_done()).then(b.created_at.cmp(&a.created_at)).then(a.id.cmp(&b.id))
+    });
+    type FacetFn<'f> = &'f dyn Fn(&incidents::Summary) -> String;
+    let facet_fns: [(&'static str, &str, FacetFn); 4] = [
+        ("Status", "status", &|i| i.status.as_str().replace('_', " ")),
+        ("Priority", "priority", &|i| i.priority.map(|p| p.as_str().to_string()).unwrap_or_else(|| "unset".into())),
+        ("Service", "service", &|i| view.text(&i.service).to_string()),
+        ("Team", "team", &|i| {
+            i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "unassigned".into())
+        }),
+    ];
+    // (file stem, heading, filter, rows)
+    type List<'l> = (String, String, Option<(String, String)>, Vec<&'l incidents::Summary>);
+    let mut lists: Vec<List> = vec![("index".into(), "Incidents".into(), None, ordered.clone())];
+    let mut facets: Vec<views::list::Facet> = Vec::new();
+    for (label, key, f) in facet_fns {
+        let mut groups: BTreeMap<String, Vec<&incidents::Summary>> = BTreeMap::new();
+        for i in &ordered {
+            groups.entry(f(i)).or_default().push(i);
+        }
+        let mut taken = HashSet::new();
+        let mut values = Vec::new();
+        for (value, rows) in groups {
+            let stem = format!("{key}-{}", views::list::slug(&value, &mut taken));
+            values.push(views::list::FacetValue { label: value.clone(), href: format!("{stem}.html") });
+            lists.push((
+                stem,
+                format!("Incidents: {} {value}", label.to_lowercase()),
+                Some((label.into(), value)),
+                rows,
+            ));
+        }
+        facets.push(views::list::Facet { label, values });
+    }
+    let page_name = |stem: &str, n: usize| {
+        if n == 1 {
+            format!("{stem}.html")
+        } else if stem == "index" {
+            format!("page-{n}.html")
+        } else {
+            format!("{stem}-page-{n}.html")
+        }
+    };
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
     let on_disk = std::mem::take(&mut loaded.on_disk);
-    let common = incidents::render_key(&[
-        &templates,
-        &page_site.to_string(),
-        &links.len().to_string(),
-        &incidents.len().to_string(),
-    ]);
+    let common = incidents::render_key(&[&templates, &page_site.to_string(), &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
-    for (n, chunk) in chunks.iter().enumerate() {
-        let rel = format!("incidents/{}", page_name(n + 1));
-        let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
-        let key = incidents::render_key(&[&common, &(n + 1).to_string(), &blobs]);
-        list_pages.insert(rel.clone());
-        if list_manifest.fresh(&rel, &key, on_disk.contains(&page_name(n + 1))) {
-            continue;
+    for (stem, heading, filter, rows) in &lists {
+        let chunks: Vec<&[&incidents::Summary]> =
+            if rows.is_empty() { vec![&[]] } else { rows.chunks(PAGE_SIZE).collect() };
+        let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
+            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: page_name(stem, n) }).collect()
+        } else {
+            vec![]
+        };
+        for (n, chunk) in chunks.iter().enumerate() {
+            let name = page_name(stem, n + 1);
+            let rel = format!("incidents/{name}");
+            let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
+            let key =
+                incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &rows.len().to_string(), &blobs]);
+            list_pages.insert(rel.clone());
+            if list_manifest.fresh(&rel, &key, on_disk.contains(&name)) {
+                continue;
+            }
+            let page = views::list::ListPage {
+                heading: heading.clone(),
+                note: format!(
+                    "{} {}: active first, then newest first.",
+                    rows.len(),
+                    if rows.len() == 1 { "incident" } else { "incidents" }
+                ),
+                filter: filter.clone(),
+                rows: chunk.iter().map(|i| row(i)).collect(),
+                total: rows.len(),
+                page: n + 1,
+                pages: links.clone(),
+                facets: facets.clone(),
+            };
+            let mut c = Context::new();
+            c.insert("site", &page_site);
+            c.insert("root", "../");
+            c.insert("list", &page);
+            list_written +=
+                usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
+            list_manifest.made(&rel, &key);
         }
-        let mut c = Context::new();
-        c.insert("site", &page_site);
-        c.insert("root", "../");
-        c.insert("incidents", &chunk.iter().map(row).collect::<Vec<_>>());
-        c.insert("total", &incidents.len());
-        c.insert("page", &(n + 1));
-        c.insert("pages", &if links.len() > 1 { links.clone() } else { vec![] });
-        list_written +=
-            usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
-        list_manifest.made(&rel, &key);
     }
     list_manifest.save();
 
-    // Problems and changes.
+    // Problems, changes and reviews: a list each and a page per record, linking both ways.
+    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
+    let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
+    names.extend(problems.iter().map(|p| (p.problem_id.as_str(), ("problems", p.title.as_str()))));
+    names.extend(changes.iter().map(|c| (c.change_id.as_str(), ("changes", c.summary.as_str()))));
+    names.extend(articles.iter().map(|a| (a.kb_id.as_str(), ("kb", a.title.as_str()))));
+    names.extend(reviews.iter().map(|r| (r.pir_id.as_str(), ("pir", ""))));
+    let link = |id: &str| -> Option<views::record::Link> {
+        let (dir, title) = match titles.get(id) {
+            Some(t) => ("incidents", *t),
+            None if view.linked(id) => *names.get(id)?,
+            None => return None,
+        };
+        Some(views::record::Link {
+            id: id.to_string(),
+            href: format!("../{dir}/{id}.html"),
+            title: view.text(title).to_string(),
+        })
+    };
+    let text = |t: &str| view.text(t).to_string();
+    let rctx = views::record::Ctx { internal, text: &text, link: &link };
+    let record_page = |page: &views::record::RecordPage| -> Result<String> {
+        let mut c = ctx_for("../");
+        c.insert("r", page);
+        render("record.html", &c)
+    };
+    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+        let changes_naming = views::record::backlinks(&changes, &p.problem_id, |c| (&c.change_id, &c.problem_ids));
+        let kb_naming = views::record::backlinks(&articles, &p.problem_id, |a| (&a.kb_id, &a.problem_ids));
+        let page = views::record::problem(p, changes_naming, kb_naming, &rctx);
+        pages.insert(format!("problems/{}.html", p.problem_id), record_page(&page)?);
+    }
+    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+        let problems_naming = views::record::backlinks(&problems, &c.change_id, |p| (&p.problem_id, &p.change_ids));
+        pages.insert(
+            format!("changes/{}.html", c.change_id),
+            record_page(&views::record::change(c, problems_naming, &rctx))?,
+        );
+    }
+    for r in reviews.iter().filter(|r| view.linked(&r.pir_id)) {
+        let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
+        pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
+    }
     let rows: Vec<Value> = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": Value::Null, "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
+        .map(|p| json!({"id": p.problem_id, "href": format!("{}.html", p.problem_id), "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
         .collect();
     pages.insert(
         "problems/index.html".into(),
@@ -540,12 +666,31 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let rows: Vec<Value> = changes
         .iter()
         .filter(|c| view.linked(&c.change_id))
-        .map(|c| json!({"id": c.change_id, "href": Value::Null, "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
+        .map(|c| json!({"id": c.change_id, "href": format!("{}.html", c.change_id), "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
         .collect();
     pages.insert(
         "changes/index.html".into(),
         list(&render, ctx_for("../"), "Changes", &["Id", "Summary", "Type", "Risk", "Status", "Outcome"], rows, false)?,
     );
+
+    // Search: one index for the whole site, in one script file every search box loads.
+    let mut search: Vec<SearchEntry> = Vec::new();
+    for i in incidents {
+        let text = format!(
+            "{} {} {}",
+            view.text(&i.service),
+            i.status.as_str().replace('_', " "),
+            i.team.as_deref().map(|t| view.text(t)).unwrap_or_default()
+        );
+        search.push(SearchEntry::new("incident", &i.id, view.text(&i.title), &text, "incidents"));
+    }
+    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+        let text = format!("{} {}", view.text(&p.description), view.text(p.workaround.as_deref().unwrap_or_default()));
+        search.push(SearchEntry::new("problem", &p.problem_id, view.text(&p.title), &text, "problems"));
+    }
+    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+        search.push(SearchEntry::new("change", &c.change_id, view.text(&c.summary), "", "changes"));
+    }
 
     // Knowledge base: for the public, published articles about public incidents only.
     let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
@@ -557,36 +702,31 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         "kb/index.html".into(),
         list(&render, ctx_for("../"), "Knowledge base", &["Id", "Title", "Type", "Status", "Version"], rows, true)?,
     );
-    let mut search = Vec::new();
     for a in &articles {
         let mut c = ctx_for("../");
         // Judged as written and as the reader sees it: markdown emphasis or an entity
         // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
-        let rendered = markdown(&a.body);
+        let rendered = views::article::body_html(&a.body, &a.title);
         let html = if view.withholds(&a.body) || view.withholds(&visible_text(&rendered)) {
             format!("<p>{}</p>", escape(audience::WITHHELD))
         } else {
             rendered
         };
-        c.insert("a", &json!({"id": a.kb_id, "title": view.text(&a.title), "kind": a.kind.as_str(), "version": a.version, "status": a.status.as_str(), "body_html": html}));
+        let page = views::article::article(a, html.clone(), &rctx);
+        c.insert("a", &page);
         pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
-        if a.status == model::kb::ArticleStatus::Published {
-            search.push(json!({"id": a.kb_id, "title": view.text(&a.title), "url": format!("{}.html", a.kb_id)}));
-        }
+        search.push(SearchEntry::new("kb", &a.kb_id, view.text(&a.title), &visible_text(&html), "kb"));
     }
-    pages.insert("kb/search.json".into(), serde_json::to_string(&search)?);
-    pages.insert("kb/search.js".into(), SEARCH_JS.into());
 
     // Reviews: for staff, of every incident with its factors and action items; for the
     // public, reviews of public incidents that ended, without their internals.
-    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
     let (columns, rows): (&[&str], Vec<Value>) = if internal {
         let rows = reviews
             .iter()
             .filter(|r| titles.contains_key(r.incident_id.as_str()))
             .map(|r| {
                 let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
+                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
             })
             .collect();
         (&["Incident", "Contributing factors", "Action items"], rows)
@@ -597,7 +737,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
             .map(|(r, t)| {
                 let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
-                json!({"id": r.pir_id, "href": format!("../incidents/{}.html", r.incident_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
+                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
             })
             .collect();
         (&["Incident", "Title", "Reviewed", "Articles"], rows)
@@ -641,6 +781,15 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         &count_by(open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into()))),
     );
     c.insert("open_by_team", &count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))));
+    c.insert("open_total", &open.len());
+    let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
+    worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
+    let open_list: Vec<Value> = worst
+        .iter()
+        .take(15)
+        .map(|i| json!({"id": i.id, "title": view.text(&i.title), "priority": i.priority.map(|p| p.as_str()).unwrap_or("unset"), "service": view.text(&i.service), "status": i.status.as_str().replace('_', " ")}))
+        .collect();
+    c.insert("open_list", &open_list);
     let mut sla = Vec::new();
     for i in open.iter().filter(|i| i.has_sla) {
         let i = incidents::parse(repo, i)?;
@@ -661,13 +810,41 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         .iter()
         .map(|(label, s, e)| (label.clone(), crate::report::kpis(&facts, &ctxk, crate::report::Window::new(*s, *e))))
         .collect();
+    let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
+        monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
+    };
     let charts = vec![
-        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", &monthly.iter().map(|(l, k)| (l.clone(), k.incidents_opened as f64)).collect::<Vec<_>>())}),
-        json!({"title": "Mean time to resolve per month (minutes)", "svg": bars("Mean time to resolve per month", &monthly.iter().map(|(l, k)| (l.clone(), k.mttr_minutes.unwrap_or(0.0))).collect::<Vec<_>>())}),
-        json!({"title": "SLA compliance per month (percent)", "svg": bars("SLA compliance per month", &monthly.iter().map(|(l, k)| (l.clone(), k.sla_compliance.unwrap_or(0.0) * 100.0)).collect::<Vec<_>>())}),
+        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", "incidents", &series(&|k| Some(k.incidents_opened as f64)), None)}),
+        json!({"title": "Mean time to resolve per month, in hours (no bar: nothing resolved)", "svg": bars("Mean time to resolve per month, hours", "hours", &series(&|k| k.mttr_minutes.map(|m| m / 60.0)), None)}),
+        json!({"title": "SLA compliance per month, percent (no bar: no SLA verdicts)", "svg": bars("SLA compliance per month, percent", "%", &series(&|k| k.sla_compliance.map(|r| r * 100.0)), None)}),
     ];
     c.insert("charts", &charts);
-    pages.insert("index.html".into(), render("index.html", &c)?);
+    pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
+
+    // The status page: the public site's front page, beside the dashboard on the internal one.
+    let inputs: Vec<views::status::Input> = incidents
+        .iter()
+        .zip(&facts)
+        .map(|(i, f)| views::status::Input {
+            summary: i,
+            title: view.text(&i.title).to_string(),
+            service: view.text(&i.service).to_string(),
+            ended: f.resolved.or(f.closed).and_then(|t| Utc.timestamp_opt(t, 0).single()),
+        })
+        .collect();
+    let services: Vec<String> = config.services.iter().map(|s| view.text(s).to_string()).collect();
+    let mut latest = |s: &incidents::Summary| -> Result<Option<views::status::Update>> {
+        let i = incidents::parse(repo, s)?;
+        Ok(i.communications
+            .iter()
+            .rev()
+            .find(|c| view.communication(c))
+            .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
+    };
+    let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
+    let mut c = ctx_for("");
+    c.insert("s", &status);
+    pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
     // Report pages depend on the records only: no build time or commit on them, so a
     // rebuild that changes no figure rewrites none of them.
     let report_ctx = |root: &str| {
@@ -697,30 +874,109 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         list(&render, report_ctx("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
     );
 
-    // The audit log (staff only) and the feed.
+    // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
+    // are rendered only when their entries change.
+    let mut audit_pages = HashSet::new();
     if internal {
-        let mut entries: Vec<&AuditLine> = audit.values().flatten().collect();
-        entries.sort_by(|a, b| b.at.cmp(&a.at).then(a.commit.cmp(&b.commit)));
-        let rows: Vec<Value> = entries
-            .iter()
-            .take(2000)
-            .enumerate()
-            .map(|(n, a)| json!({"id": format!("entry-{n}-{}", a.commit), "href": format!("incidents/{}.html", a.ref_id), "cells": [a.ref_id, a.at, a.action, a.actor, a.commit, a.signature]}))
-            .collect();
-        pages.insert(
-            "audit.html".into(),
-            list(
-                &render,
-                ctx_for(""),
-                "Audit log (incidents, newest first)",
-                &["Record", "Time", "Action", "By", "Commit", "Signature"],
-                rows,
-                false,
-            )?,
-        );
+        use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
+        let log = audit::log(repo)?;
+        let has_page = |dir: &str, id: &str| match dir {
+            "incidents" => titles.contains_key(id),
+            _ => names.contains_key(id),
+        };
+        let chunks: Vec<&[crate::query::AuditEntry]> = log.chunks(PAGE).collect();
+        let page_file = |n: usize| format!("audit/page-{n}.html");
+        let mut manifest = incidents::Manifest::load(repo, out, internal, "audit-pages");
+        let on_disk = incidents::existing(&out.join("audit"));
+        for (k, chunk) in chunks.iter().enumerate() {
+            let n = k + 1;
+            let last = n == chunks.len();
+            let rel = page_file(n);
+            let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
+            let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
+            let key = incidents::render_key(&[
+                &templates,
+                &page_site.to_string(),
+                &n.to_string(),
+                &last.to_string(),
+                first_commit,
+                last_commit,
+                &chunk.len().to_string(),
+            ]);
+            audit_pages.insert(rel.clone());
+            if manifest.fresh(&rel, &key, on_disk.contains(&format!("page-{n}.html"))) {
+                continue;
+            }
+            let start = k * PAGE;
+            let page = AuditPage {
+                heading: format!("Audit log, entries {} to {}", start + 1, start + chunk.len()),
+                intro: format!("Page {n} of the log, oldest first."),
+                rows: chunk.iter().enumerate().map(|(j, e)| row(start + j + 1, e, "../", &has_page)).collect(),
+                prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
+                next: (!last).then(|| format!("page-{}.html", n + 1)),
+            };
+            let mut c = Context::new();
+            c.insert("site", &page_site);
+            c.insert("root", "../");
+            c.insert("page", &page);
+            c.insert("index", &false);
+            list_written +=
+                usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
+            manifest.made(&rel, &key);
+        }
+        manifest.save();
+        // Each kind of record on its own page (the incidents' entries are on the log's
+        // pages and each incident's page).
+        let mut kinds: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
+        for (j, e) in log.iter().enumerate() {
+            kinds.entry(kind_rank(&e.ref_type)).or_default().push(j);
+        }
+        let mut kind_links = Vec::new();
+        for ((_, kind), idx) in &kinds {
+            if kind == "incident" {
+                continue;
+            }
+            let rel = format!("audit/kind-{kind}.html");
+            let page = AuditPage {
+                heading: format!("Audit log: {kind} entries"),
+                intro: format!("All {} entries about {kind} records, oldest first.", idx.len()),
+                rows: idx.iter().map(|&j| row(j + 1, &log[j], "../", &has_page)).collect(),
+                prev: None,
+                next: None,
+            };
+            let mut c = ctx_for("../");
+            c.insert("page", &page);
+            c.insert("index", &false);
+            pages.insert(rel, render("auditlog.html", &c)?);
+            kind_links.push(PageLink {
+                label: kind.replace('_', " "),
+                href: format!("audit/kind-{kind}.html"),
+                count: idx.len(),
+            });
+        }
+        let index = AuditIndex {
+            total: log.len(),
+            pages: (1..=chunks.len())
+                .rev()
+                .map(|n| PageLink {
+                    label: format!("Entries {} to {}", (n - 1) * PAGE + 1, ((n - 1) * PAGE + chunks[n - 1].len())),
+                    href: page_file(n),
+                    count: chunks[n - 1].len(),
+                })
+                .collect(),
+            kinds: kind_links,
+            latest: log.iter().enumerate().rev().take(50).map(|(j, e)| row(j + 1, e, "", &has_page)).collect(),
+        };
+        let mut c = ctx_for("");
+        c.insert("index", &index);
+        pages.insert("audit.html".into(), render("auditlog.html", &c)?);
     }
     pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
     pages.insert("style.css".into(), STYLE.into());
+    pages.insert("search.js".into(), SEARCH_JS.into());
+    pages.insert("lists.js".into(), LISTS_JS.into());
+    pages.insert("search-index.js".into(), search_index(&search)?);
+    pages.insert("search.html".into(), render("search.html", &ctx_for(""))?);
 
     // Write what changed, and remove pages this build no longer makes (an incident now
     // hidden from this audience, a report period that moved).
@@ -729,25 +985,58 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
     let mut on_disk = Some(on_disk);
-    for dir in ["incidents", "kb", "reports"] {
+    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir", "audit"] {
         let names = match dir {
             "incidents" => on_disk.take().unwrap_or_default(),
             _ => incidents::existing(&out.join(dir)),
         };
         for name in names {
             let rel = format!("{dir}/{name}");
-            let made = pages.contains_key(&rel) || loaded.pages.contains(&rel) || list_pages.contains(&rel);
-            if rel.ends_with(".html") && !made {
+            let made = pages.contains_key(&rel)
+                || loaded.pages.contains(&rel)
+                || list_pages.contains(&rel)
+                || audit_pages.contains(&rel);
+            // Earlier builds kept the knowledge base's search in `kb/search.{json,js}`.
+            let old_search = rel == "kb/search.json" || rel == "kb/search.js";
+            if (rel.ends_with(".html") && !made) || old_search {
                 std::fs::remove_file(out.join(&rel))?;
             }
         }
     }
     Ok(Built {
         out: out.to_path_buf(),
-        pages: pages.len() + loaded.pages.len() + list_pages.len(),
+        pages: pages.len() + loaded.pages.len() + list_pages.len() + audit_pages.len(),
         written,
         rendered: loaded.rendered,
     })
+}
+
+/// One thing search finds: its kind, id, title, the text searched besides them, and its
+/// page from the site root.
+#[derive(Debug, Clone, serde::Serialize)]
+struct SearchEntry(&'static str, String, String, String, String);
+
+/// At most this many characters of a record's text are searched (an article's first
+/// paragraphs say what it is about; the index stays small enough to load at once).
+const SEARCH_TEXT: usize = 2000;
+
+impl SearchEntry {
+    fn new(kind: &'static str, id: &str, title: &str, text: &str, dir: &str) -> SearchEntry {
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(SEARCH_TEXT).collect();
+        SearchEntry(kind, id.to_string(), title.to_string(), text, format!("{dir}/{id}.html"))
+    }
+}
+
+/// `search-index.js`: the index as a script assigning `window.IMS_SEARCH`, so a page
+/// opened from disk loads it with a `<script>` tag. `<` is escaped so no text closes it.
+/// Articles come first, then problems, changes and incidents: a match in a few articles
+/// is not buried under the many incidents that share a title.
+fn search_index(entries: &[SearchEntry]) -> Result<String> {
+    let rank = |kind: &str| ["kb", "problem", "change", "incident"].iter().position(|k| *k == kind).unwrap_or(4);
+    let mut entries: Vec<&SearchEntry> = entries.iter().collect();
+    entries.sort_by_key(|e| rank(e.0));
+    let json = serde_json::to_string(&entries)?.replace('<', "\\u003c");
+    Ok(format!("window.IMS_SEARCH = {json};\n"))
 }
 
 fn list(
@@ -780,8 +1069,40 @@ fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
     m.into_iter().collect()
 }
 
-/// The KPI table of a page: every key of `ims report --json`, its value printed as that
-/// JSON prints it (so a reader can compare them digit for digit), "—" for null.
+/// How a KPI reads: `minutes` as a duration, `rate` as a percentage, `score` out of 5.
+fn kpi_unit(key: &str) -> &'static str {
+    match key {
+        k if k.ends_with("_minutes") => "minutes",
+        k if k.ends_with("_rate") || k == "sla_compliance" => "rate",
+        "stakeholder_satisfaction" => "score",
+        _ => "count",
+    }
+}
+
+/// A KPI value as people read it: 14 h 42 m, 46 %, 3.6 / 5; "—" when there is no data.
+fn kpi_human(key: &str, v: &Value) -> String {
+    let Some(x) = v.as_f64() else { return "—".into() };
+    match kpi_unit(key) {
+        "minutes" => views::incident::human_duration((x * 60.0).round() as i64),
+        "rate" => format!("{} %", (x * 100.0).round()),
+        "score" => format!("{x:.1} / 5"),
+        _ => number(x),
+    }
+}
+
+/// Whether a higher value of the KPI is better (`None`: neither, as for counts).
+fn kpi_higher_is_better(key: &str) -> Option<bool> {
+    match kpi_unit(key) {
+        "minutes" => Some(false),
+        "rate" if key == "escalation_rate" || key == "reassignment_rate" => Some(false),
+        "rate" | "score" => Some(true),
+        _ => None,
+    }
+}
+
+/// The KPI table of a page: every key of `ims report --json`, its value as people read
+/// it, with the value exactly as that JSON prints it in `data-value` (so a reader or a
+/// test can compare them digit for digit), and whether it moved the better way.
 fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Value> {
     let kv = serde_json::to_value(k).unwrap_or_default();
     let pv = p.map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
@@ -790,14 +1111,14 @@ fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Val
         match key {
             "incidents_opened" => "Incidents opened",
             "incidents_resolved" => "Incidents resolved",
-            "mtta_minutes" => "MTTA, mean (minutes)",
-            "mtta_median_minutes" => "MTTA, median (minutes)",
-            "mtta_p90_minutes" => "MTTA, 90th percentile (minutes)",
-            "mtta_p95_minutes" => "MTTA, 95th percentile (minutes)",
-            "mttr_minutes" => "MTTR, mean (minutes)",
-            "mttr_median_minutes" => "MTTR, median (minutes)",
-            "mttr_p90_minutes" => "MTTR, 90th percentile (minutes)",
-            "mttr_p95_minutes" => "MTTR, 95th percentile (minutes)",
+            "mtta_minutes" => "Time to acknowledge, mean",
+            "mtta_median_minutes" => "Time to acknowledge, median",
+            "mtta_p90_minutes" => "Time to acknowledge, 90th percentile",
+            "mtta_p95_minutes" => "Time to acknowledge, 95th percentile",
+            "mttr_minutes" => "Time to resolve (MTTR), mean",
+            "mttr_median_minutes" => "Time to resolve, median",
+            "mttr_p90_minutes" => "Time to resolve, 90th percentile",
+            "mttr_p95_minutes" => "Time to resolve, 95th percentile",
             "escalation_rate" => "Escalation rate",
             "reassignment_rate" => "Reassignment rate",
             "sla_compliance" => "SLA compliance",
@@ -810,7 +1131,28 @@ fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Val
     };
     crate::report::KPI_KEYS
         .iter()
-        .map(|key| json!({"key": key, "label": label(key), "value": cell(&kv[*key]), "previous": cell(&pv[*key])}))
+        .map(|key| {
+            let (now, before) = (&kv[*key], &pv[*key]);
+            let trend = match (now.as_f64(), before.as_f64(), kpi_higher_is_better(key)) {
+                (Some(a), Some(b), Some(up)) if (a - b).abs() > f64::EPSILON => {
+                    if (a > b) == up {
+                        "better"
+                    } else {
+                        "worse"
+                    }
+                }
+                (Some(_), Some(_), Some(_)) => "same",
+                _ => "",
+            };
+            let direction = match kpi_higher_is_better(key) {
+                Some(true) => "higher is better",
+                Some(false) => "lower is better",
+                None => "",
+            };
+            json!({"key": key, "label": label(key), "value": cell(now), "previous": cell(before),
+                   "human": kpi_human(key, now), "previous_human": kpi_human(key, before),
+                   "trend": trend, "direction": direction})
+        })
         .collect()
 }
 
@@ -835,26 +1177,85 @@ fn periods(
     seen.into_iter().map(|(s, (label, e))| (label, s, e)).collect()
 }
 
-/// A bar chart as inline SVG, made at build time.
-fn bars(title: &str, data: &[(String, f64)]) -> String {
-    let (w, h, pad) = (640.0, 200.0, 30.0);
-    let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
-    let bw = if data.is_empty() { 0.0 } else { (w - 2.0 * pad) / data.len() as f64 };
+/// A bar chart as inline SVG, made at build time: a y axis from 0 with gridlines, the
+/// periods along the x axis, a dashed target line when there is one, and a period with
+/// no data left as a gap marked "no data" — never drawn as 0. It scales to its box.
+fn bars(title: &str, unit: &str, data: &[(String, Option<f64>)], target: Option<f64>) -> String {
+    let (w, h, left, right, top, bottom) = (640.0, 220.0, 48.0, 12.0, 14.0, 34.0);
+    let max = data.iter().filter_map(|d| d.1).chain(target).fold(0.0_f64, f64::max).max(1.0);
+    // A round top for the axis: 1, 2 or 5 times a power of ten.
+    let step = {
+        let raw = max / 4.0;
+        let p = 10f64.powf(raw.log10().floor());
+        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw).unwrap_or(raw)
+    };
+    let top_value = (max / step).ceil() * step;
+    let plot_h = h - top - bottom;
+    let y = |v: f64| top + plot_h - plot_h * v / top_value;
+    let bw = if data.is_empty() { 0.0 } else { (w - left - right) / data.len() as f64 };
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
         escape(title)
     );
-    for (i, (label, v)) in data.iter().enumerate() {
-        let bh = (h - 2.0 * pad) * v / max;
-        let x = pad + i as f64 * bw;
+    let mut v = 0.0;
+    while v <= top_value + step / 2.0 {
         svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#3b6ea5\"><title>{}: {v:.1}</title></rect>",
-            h - pad - bh,
-            (bw - 4.0).max(1.0),
-            escape(label)
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - right,
+            y(v),
+            y(v),
+            left - 6.0,
+            y(v) + 4.0,
+            number(v)
         ));
-        svg.push_str(&format!("<text x=\"{:.1}\" y=\"{:.1}\">{}</text>", x, h - 10.0, escape(label)));
-        svg.push_str(&format!("<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>", (h - pad - bh - 4.0).max(10.0), number(*v)));
+        v += step;
+    }
+    svg.push_str(&format!(
+        "<text x=\"4\" y=\"10\">{}</text><line class=\"axis\" x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{:.1}\"/><line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+        escape(unit),
+        y(0.0),
+        w - right,
+        y(0.0),
+        y(0.0)
+    ));
+    // Label every period when they fit, else about eight of them.
+    let every = data.len().div_ceil(8).max(1);
+    for (i, (label, v)) in data.iter().enumerate() {
+        let x = left + i as f64 * bw;
+        let mid = x + bw / 2.0;
+        match v {
+            Some(v) => svg.push_str(&format!(
+                "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>",
+                x + bw * 0.15,
+                y(*v),
+                (bw * 0.7).max(1.0),
+                y(0.0) - y(*v),
+                escape(label),
+                number(*v)
+            )),
+            None => svg.push_str(&format!(
+                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"gap\">no data</text>",
+                y(0.0) - 6.0
+            )),
+        }
+        if i % every == 0 {
+            svg.push_str(&format!(
+                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                h - bottom + 16.0,
+                escape(label)
+            ));
+        }
+    }
+    if let Some(t) = target {
+        svg.push_str(&format!(
+            "<line class=\"target\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">target {}</text>",
+            w - right,
+            y(t),
+            y(t),
+            w - right,
+            y(t) - 4.0,
+            number(t)
+        ));
     }
     svg.push_str("</svg>");
     svg
@@ -902,45 +1303,6 @@ pub fn markdown(text: &str) -> String {
     ammonia::clean(&html)
 }
 
-fn incident_view(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>) -> Value {
-    let internal = view.internal();
-    let communications: Vec<Value> = i
-        .communications
-        .iter()
-        .filter(|c| view.communication(c))
-        .map(|c| json!({"at": fmt(&Some(c.at)), "to": c.recipients.as_str(), "message": view.text(&c.message)}))
-        .collect();
-    let timeline: Vec<Value> = i
-        .timeline
-        .iter()
-        .filter(|t| internal || matches!(t.field.as_str(), "status" | "priority" | "severity"))
-        .map(|t| json!({"at": fmt(&Some(t.at)), "what": format!("{}: {} → {}", t.field, t.from.as_deref().unwrap_or("—"), t.to.as_deref().unwrap_or("—"))}))
-        .collect();
-    let mut notes = Vec::new();
-    if internal {
-        notes.extend(i.diagnosis.iter().map(|d| format!("Diagnosis: {}", d.steps)));
-        notes.extend(i.workaround.iter().map(|w| format!("Workaround: {w}")));
-        notes.extend(i.closure_notes.iter().map(|n| format!("Closure: {n}")));
-    }
-    let linked = |ids: &[String]| ids.iter().filter(|id| view.linked(id)).cloned().collect::<Vec<_>>();
-    json!({
-        "id": i.incident_id, "title": view.text(&i.title), "status": i.status.as_str(),
-        "priority": i.priority.map(|p| p.as_str()).unwrap_or("—"),
-        "severity": i.severity.map(|p| p.as_str()).unwrap_or("—"),
-        "category": i.category.map(|p| p.as_str()).unwrap_or("—"),
-        "service": view.text(&i.service), "team": i.assigned_team.clone().unwrap_or_else(|| "—".into()),
-        "created_at": fmt(&Some(i.created_at)), "acknowledged_at": fmt(&i.acknowledged_at),
-        "resolved_at": fmt(&i.resolved_at), "closed_at": fmt(&i.closed_at),
-        "reporter": if internal { Value::from(i.reporter.clone()) } else { Value::Null },
-        "description": view.opt_text(&i.description), "resolution": view.opt_text(&i.resolution_summary),
-        "notes": notes, "problems": linked(&i.problem_ids), "changes": linked(&i.change_ids), "kb": linked(&i.kb_ids),
-        "communications": communications,
-        "vendors": i.vendor_engagements.iter().map(|v| view.text(&format!("{} via {} at {}", v.vendor, v.contact_method.as_str(), fmt(&Some(v.engaged_at)))).to_string()).collect::<Vec<_>>(),
-        "timeline": timeline,
-        "audit": if internal { json!(audit.cloned().unwrap_or_default()) } else { json!([]) },
-    })
-}
-
 const FEED_ENTRIES: usize = 200;
 
 /// An Atom feed of the newest communications the audience may see. Only the most
@@ -975,9 +1337,10 @@ fn feed(
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} communications</title>\n<id>urn:ims:{}:communications</id>\n<updated>{}</updated>\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} updates</title>\n<id>urn:ims:{}:communications</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"index.html\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
         escape(org),
         escape(&org.replace(' ', "-")),
+        escape(org),
         ts(updated)
     );
     for (at, i, c) in items.iter().take(FEED_ENTRIES) {

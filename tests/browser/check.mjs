@@ -1,20 +1,27 @@
 // Checks a built ims site the way a browser and a validator see it:
-//   node check.mjs SITE_DIR SCREENSHOT.png
+//   node check.mjs SITE_DIR SHOTS_DIR
 // 1. every .html file is valid HTML (html-validate, recommended rules);
-// 2. one page of each kind passes axe-core in headless Chromium (Debian's, driven by
-//    playwright-core), served over loopback HTTP;
-// 3. a screenshot of the dashboard is written to SCREENSHOT.png.
-// Prints one JSON line {ok, pages, axe_pages, problems}; exits 1 when anything fails.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+// 2. one page of each kind (each folder's list and one record page, each top-level page)
+//    passes axe-core in headless Chromium (Debian's, driven by playwright-core), served
+//    over loopback HTTP;
+// 3. the front page (the status page on a public site, the dashboard on an internal
+//    one), the other of the two, an incident page, the incident list, a report page and
+//    the search page are screenshot at 1,400 and 390 px wide into SHOTS_DIR, and none
+//    may scroll sideways;
+// 4. search works opened from disk (file://): the knowledge base's search box finds an
+//    article by a word of its text, and the search page an incident by its title.
+// Prints one JSON line {ok, pages, axe_pages, shots, problems}; exits 1 when anything fails.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { extname, join, normalize, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { HtmlValidate } from "html-validate";
 import { chromium } from "playwright-core";
 
-const [siteDir, screenshot] = process.argv.slice(2);
-if (!siteDir || !screenshot) {
-  console.error("usage: node check.mjs SITE_DIR SCREENSHOT.png");
+const [siteDir, shotsDir] = process.argv.slice(2);
+if (!siteDir || !shotsDir) {
+  console.error("usage: node check.mjs SITE_DIR SHOTS_DIR");
   process.exit(2);
 }
 
@@ -27,6 +34,7 @@ function htmlFiles(dir) {
 }
 
 const problems = [];
+const shots = [];
 const files = htmlFiles(siteDir).sort();
 
 // 1. Valid HTML.
@@ -50,7 +58,9 @@ for (const file of files) {
 const kinds = new Map();
 for (const file of files) {
   const rel = relative(siteDir, file);
-  const kind = rel.includes("/") ? rel.split("/")[0] : rel;
+  // A folder's list, and its record pages, are two kinds; the audit log's pages one.
+  const folder = rel.includes("/") ? rel.split("/")[0] : "";
+  const kind = folder === "" ? rel : rel.endsWith("/index.html") ? `${folder}/list` : `${folder}/page`;
   if (!kinds.has(kind)) kinds.set(kind, rel);
 }
 const types = { ".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".xml": "application/atom+xml" };
@@ -87,13 +97,60 @@ try {
       problems.push(`${rel} axe ${v.id} (${v.impact}): ${v.help} at ${where}`);
     }
   }
-  // 3. The dashboard as people see it.
-  await page.goto(base + "index.html");
-  await page.screenshot({ path: screenshot, fullPage: true });
+  // 4. Search from disk.
+  let query = null;
+  const indexFile = join(siteDir, "search-index.js");
+  if (existsSync(indexFile)) {
+    const text = readFileSync(indexFile, "utf8");
+    const entries = JSON.parse(text.slice(text.indexOf("=") + 1).trim().replace(/;$/, ""));
+    const search = async (rel, words, want) => {
+      const p = await browser.newPage();
+      await p.goto(pathToFileURL(join(siteDir, rel)).href);
+      await p.fill("#q", words);
+      const hrefs = await p.$$eval("#hits a", (as) => as.map((a) => a.href));
+      if (!hrefs.some((h) => h.endsWith("/" + want[4]))) problems.push(`${rel} from file://: "${words}" did not find ${want[1]} (${hrefs.length} hits)`);
+      await p.close();
+    };
+    const kb = entries.find((e) => e[0] === "kb");
+    if (kb) {
+      const title = kb[2].toLowerCase();
+      const word = kb[3].split(/[^A-Za-z]+/).find((w) => w.length > 4 && !title.includes(w.toLowerCase())) ?? kb[1];
+      await search("kb/index.html", word, kb);
+    }
+    const inc = entries.find((e) => e[0] === "incident");
+    if (inc) {
+      query = inc[2];
+      await search("search.html", inc[2], inc);
+    }
+  }
+  // 3. Screenshots at desktop and phone width; nothing may scroll sideways.
+  mkdirSync(shotsDir, { recursive: true });
+  const pick = (dir) => files.map((f) => relative(siteDir, f)).find((r) => r.startsWith(dir + "/") && !r.endsWith("/index.html"));
+  const targets = [
+    ["front", "index.html"],
+    ["status", existsSync(join(siteDir, "status.html")) ? "status.html" : null],
+    ["dashboard", existsSync(join(siteDir, "dashboard.html")) ? "dashboard.html" : null],
+    ["incident", pick("incidents")],
+    ["incidents", existsSync(join(siteDir, "incidents/index.html")) ? "incidents/index.html" : null],
+    ["report", pick("reports")],
+    ["search", query ? `search.html?q=${encodeURIComponent(query.split(" ")[0])}` : null],
+  ].filter(([, rel]) => rel);
+  for (const width of [1400, 390]) {
+    const shot = await browser.newPage({ viewport: { width, height: 900 } });
+    for (const [name, rel] of targets) {
+      await shot.goto(base + rel);
+      await shot.waitForLoadState("load");
+      const wide = await shot.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > width) problems.push(`${rel} at ${width} px: ${wide} px wide, scrolls sideways`);
+      await shot.screenshot({ path: join(shotsDir, `${name}-${width}.png`), fullPage: true });
+      shots.push(`${name}-${width}.png`);
+    }
+    await shot.close();
+  }
 } finally {
   await browser.close();
   server.close();
 }
 
-console.log(JSON.stringify({ ok: problems.length === 0, pages: files.length, axe_pages: kinds.size, problems }));
+console.log(JSON.stringify({ ok: problems.length === 0, pages: files.length, axe_pages: kinds.size, shots, problems }));
 process.exit(problems.length === 0 ? 0 : 1);

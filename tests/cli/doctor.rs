@@ -125,3 +125,24 @@ fn outside_a_repository_is_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
 }
+
+#[test]
+fn a_site_build_keeps_every_cache_it_makes_in_the_one_folder() {
+    let repo = Repo::with_everyone();
+    repo.incident("Checkout is slow");
+    repo.ok(&who("auditor"), &["site", "build", "--out", "site"]);
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", "public"]);
+    let doc = doctor(&repo, &[]);
+    let names = cache_names(&doc);
+    for kind in ["site-audit", "site-audit-log", "site-summaries", "site-manifest"] {
+        assert!(names.contains(&(kind.into(), true)), "{kind} missing or outdated: {doc}");
+    }
+    assert!(names.iter().all(|(_, current)| *current), "{doc}");
+    for e in std::fs::read_dir(repo.path.join(".git/ims")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            ["cache", "journal", "inbox"].contains(&name.as_str()),
+            ".git/ims/{name} is a cache outside the folder"
+        );
+    }
+}

@@ -208,14 +208,15 @@ fn january(doc: &Value) {
     }
 }
 
-/// The value cell and the previous cell of the KPI row `key` of a page.
+/// The value cell and the previous cell of the KPI row `key` of a page, as their
+/// `data-value` holds them (the cells show them as people read them).
 fn row(html: &str, key: &str) -> (String, String) {
     let start = html.find(&format!("<tr id=\"kpi-{key}\">")).unwrap_or_else(|| panic!("no row {key}"));
     let rest = &html[start..];
     let cells: Vec<String> = rest[..rest.find("</tr>").unwrap()]
-        .split("<td>")
+        .split("data-value=\"")
         .skip(1)
-        .map(|c| c[..c.find("</td>").unwrap()].to_string())
+        .map(|c| c[..c.find('"').unwrap()].replace("&quot;", "\""))
         .collect();
     (cells[0].clone(), cells[1].clone())
 }

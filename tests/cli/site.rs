@@ -183,7 +183,7 @@ fn what_links_to_security_incidents_and_personal_data_stay_off_the_public_site()
     // The public counterparts are there: the problem, its article, its change, the review.
     let problems = read(&out.join("problems/index.html"));
     assert!(problems.contains(&s.public_problem) && problems.contains("Checkout pool runs dry"), "{problems}");
-    let index = read(&out.join("kb/search.json"));
+    let index = read(&out.join("search-index.js"));
     assert!(index.contains(&s.public_kb), "{index}");
     assert!(read(&out.join(format!("kb/{}.html", s.public_kb))).contains("Restart the app servers"));
     assert!(read(&out.join("changes/index.html")).contains(&s.public_change));
@@ -378,7 +378,8 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
     // index, the feed and the charts' SVGs still leak nothing.
     let dump = repo.tmp.path().join("dump.html");
     std::fs::write(&dump, "{{ __tera_context }}").unwrap();
-    for name in ["base", "index", "incidents", "incident", "list", "article", "report"] {
+    for name in ["base", "index", "incidents", "incident", "list", "article", "report", "status", "record", "auditlog"]
+    {
         repo.ok(&who("incident_manager"), &["template", "set", &format!("{name}.html"), dump.to_str().unwrap()]);
     }
     let hostile = repo.tmp.path().join("hostile");
@@ -391,9 +392,10 @@ fn the_public_site_leaves_out_what_the_public_may_not_see() {
         ("changes/index.html".into(), s.public_change.clone()),
         ("kb/index.html".into(), s.public_kb.clone()),
         (format!("kb/{}.html", s.public_kb), "Restart the app servers".into()),
-        ("kb/search.json".into(), s.public_kb.clone()),
+        ("search-index.js".into(), s.public_kb.clone()),
         ("pir/index.html".into(), s.closed.clone()),
-        ("index.html".into(), "svg".into()),
+        ("dashboard.html".into(), "svg".into()),
+        ("index.html".into(), "headline".into()),
         ("reports/index.html".into(), month.to_string()),
         (format!("reports/{month}.html"), "MTTR".into()),
         ("feed.xml".into(), "Checkout is back to normal".into()),
@@ -526,14 +528,93 @@ fn the_demo_is_reproducible_verifies_and_builds_its_sites() {
         .output()
         .unwrap();
     assert!(status.stdout.is_empty(), "{}", String::from_utf8_lossy(&status.stdout));
-    browser_checks(&tmp.path().join("a/site"), &tmp.path().join("a/dashboard.png"));
-    browser_checks(&tmp.path().join("a/site-public"), &tmp.path().join("a/dashboard-public.png"));
+    browser_checks(&tmp.path().join("a/site"), &tmp.path().join("a/shots"));
+    browser_checks(&tmp.path().join("a/site-public"), &tmp.path().join("a/shots-public"));
+}
+
+/// A top-level field of a record file, unquoted (`status: "open"` gives `open`).
+fn field(yaml: &str, key: &str) -> Option<String> {
+    yaml.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).map(|v| v.trim().trim_matches('"').to_string())
+}
+
+/// The demo's public status page shows each service as its open public incidents make
+/// it (a high-priority one: outage; any other: degraded; none: operational), the
+/// internal audit log holds every entry `ims audit` lists, and the public site has no
+/// audit log and no security incident.
+#[test]
+fn the_demos_status_page_and_audit_log_tell_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(ims_bin())
+        .current_dir(tmp.path())
+        .args(["demo", "d", "--days", "4", "--json"])
+        .env_remove("IMS_NOW")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let repo = tmp.path().join("d");
+    // What the records say: the worst open public incident of each service.
+    let mut records = Vec::new();
+    files(&repo.join("records/incidents"), &mut records);
+    let mut expected: std::collections::BTreeMap<String, &str> = Default::default();
+    let mut secret_open = Vec::new();
+    for path in records.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+        let y = std::fs::read_to_string(path).unwrap();
+        let service = field(&y, "service").unwrap();
+        let entry = expected.entry(service).or_insert("operational");
+        let open = !matches!(field(&y, "status").as_deref(), Some("resolved" | "closed"));
+        if field(&y, "category").as_deref() == Some("security") {
+            if open {
+                secret_open.push(field(&y, "incident_id").unwrap());
+            }
+            continue;
+        }
+        if open {
+            let state = if field(&y, "priority").as_deref() == Some("high") { "outage" } else { "degraded" };
+            if *entry != "outage" {
+                *entry = state;
+            }
+        }
+    }
+    assert!(
+        expected.values().any(|s| *s == "outage"),
+        "the demo has an open high-priority public incident: {expected:?}"
+    );
+    assert!(expected.values().any(|s| *s == "operational"), "{expected:?}");
+    let status = read(&repo.join("site-public/index.html"));
+    for (service, state) in &expected {
+        let head = format!("<h3>{service}</h3><span class=\"badge state-{state}\">");
+        assert!(status.contains(&head), "{service} shows {state}: {status}");
+    }
+    let overall = if expected.values().any(|s| *s == "outage") { "Service outage" } else { "degraded" };
+    assert!(status.contains(overall), "the banner says so");
+    for id in &secret_open {
+        assert!(!status.contains(id.as_str()), "an open security incident stays off the status page");
+    }
+    assert!(!repo.join("site-public/audit.html").exists());
+    // The audit log: as many entries as `ims audit --json`, each page oldest first.
+    let audit = std::process::Command::new(ims_bin()).current_dir(&repo).args(["audit", "--json"]).output().unwrap();
+    assert!(audit.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let total = doc["entries"].as_array().unwrap().len();
+    assert!(total > 100, "{total}");
+    let index = read(&repo.join("site/audit.html"));
+    assert!(index.contains(&format!("{total} entries: every entry of")), "{index}");
+    let mut rows = 0;
+    let mut n = 1;
+    while let Ok(page) = std::fs::read_to_string(repo.join(format!("site/audit/page-{n}.html"))) {
+        rows += page.matches("<tr id=\"e").count();
+        n += 1;
+    }
+    assert_eq!(rows, total, "every entry is on one page of the log");
+    assert!(read(&repo.join("site/audit/kind-person.html")).contains("person"), "people changes have their page");
+    assert!(read(&repo.join("site/audit/kind-config.html")).contains("config"), "settings changes have their page");
 }
 
 /// Every page valid HTML (html-validate), one page of each kind free of axe-core
-/// violations in headless Chromium, and a screenshot of the dashboard: the checks of
+/// violations in headless Chromium, and screenshots of the status page, the dashboard,
+/// an incident and a report at 1,400 and 390 px, none scrolling sideways: the checks of
 /// `tests/browser/check.mjs`, whose npm packages `.ci/run` installs.
-fn browser_checks(site: &Path, screenshot: &Path) {
+fn browser_checks(site: &Path, shots: &Path) {
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if external("chromium").is_none() || external("node").is_none() {
         return;
@@ -543,18 +624,22 @@ fn browser_checks(site: &Path, screenshot: &Path) {
         eprintln!("skipped: tests/browser has no node_modules (npm ci)");
         return;
     }
-    let out = std::process::Command::new("node")
-        .current_dir(&browser)
-        .arg("check.mjs")
-        .args([site, screenshot])
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new("node").current_dir(&browser).arg("check.mjs").args([site, shots]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
-    assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 7, "{doc}");
-    let png = std::fs::read(screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of the dashboard");
+    assert!(doc["pages"].as_u64().unwrap() >= 30 && doc["axe_pages"].as_u64().unwrap() >= 12, "{doc}");
+    for name in ["front", "incident", "report"].iter().chain(if site.join("status.html").exists() {
+        &["status"]
+    } else {
+        &["dashboard"]
+    }) {
+        for width in [1400, 390] {
+            let png = std::fs::read(shots.join(format!("{name}-{width}.png"))).unwrap();
+            assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot of {name} at {width} px");
+        }
+    }
 }
 
 /// Every built-in site template (each file of `templates/`) renders against the demo's
@@ -582,12 +667,18 @@ fn every_built_in_template_renders_against_the_demos_records() {
     let pages_of = |name: &str| -> fn(&str) -> bool {
         match name {
             "base.html" => |p| p.ends_with(".html"),
-            "index.html" => |p| p == "index.html",
+            "index.html" => |p| p == "index.html" || p == "dashboard.html",
             "incidents.html" => |p| p == "incidents/index.html",
             "incident.html" => |p| p.starts_with("incidents/INC-") && p.ends_with(".html"),
             "list.html" => |p| ["problems/index.html", "changes/index.html", "kb/index.html"].contains(&p),
             "article.html" => |p| p.starts_with("kb/KB-") && p.ends_with(".html"),
             "report.html" => |p| p.starts_with("reports/") && p != "reports/index.html" && p.ends_with(".html"),
+            "status.html" => |p| p == "index.html" || p == "status.html",
+            "record.html" => |p| {
+                ["problems/PRB-", "changes/CHG-", "pir/PIR-"].iter().any(|d| p.starts_with(d)) && p.ends_with(".html")
+            },
+            "auditlog.html" => |p| p == "audit.html" || p.starts_with("audit/"),
+            "search.html" => |p| p == "search.html",
             other => panic!("templates/{other} is new: say which pages it renders"),
         }
     };
@@ -597,6 +688,10 @@ fn every_built_in_template_renders_against_the_demos_records() {
         let pages: Vec<(String, String)> =
             all_text(&dir).into_iter().map(|(p, t)| (p.trim_start_matches(&prefix).to_string(), t)).collect();
         for name in &names {
+            if name == "auditlog.html" && site.ends_with("public") {
+                assert!(!dir.join("audit.html").exists(), "the audit log is for staff only");
+                continue;
+            }
             let rendered: Vec<&(String, String)> = pages.iter().filter(|(p, _)| pages_of(name)(p)).collect();
             assert!(!rendered.is_empty(), "{site}: no page rendered with {name}");
             for (path, text) in rendered {
@@ -605,4 +700,161 @@ fn every_built_in_template_renders_against_the_demos_records() {
             }
         }
     }
+}
+
+/// Search works from disk: one `search-index.js` at the site's root holds titles,
+/// summaries and the articles' text, loaded by a `<script>` tag from the search pages
+/// only (no page embeds it, and no `fetch`, which `file://` refuses). An article page
+/// shows its title once, its version, dates and linked problems; its author for staff.
+#[test]
+fn search_is_one_script_file_and_articles_say_who_when_and_what_they_link() {
+    let repo = Repo::with_everyone();
+    let (l2, im) = (who("L2"), who("incident_manager"));
+    let inc = repo.incident("Checkout is slow");
+    let args = ["problem", "create", "--title", "Cart cache thrashes", "--description", "evictions under load"];
+    let prb = id_of(
+        &repo.ok(&l2, &[&args[..], &["--source", "incident_trend", "--service", "shop", "--incident", &inc]].concat()),
+    );
+    let doc = repo.ok(&l2, &["problem", "workaround", &prb, "--workaround", "Flush the zanzibar tier, then warm it"]);
+    let kb = doc["record"]["kb_ids"][0].as_str().unwrap().to_string();
+    repo.ok(&im, &["kb", "publish", &kb]);
+    for (audience, out) in [("internal", "site"), ("public", "pub")] {
+        repo.ok(&who("auditor"), &["site", "build", "--audience", audience, "--out", out]);
+        let dir = repo.path.join(out);
+        let index = read(&dir.join("search-index.js"));
+        let json =
+            index.strip_prefix("window.IMS_SEARCH = ").and_then(|j| j.trim_end().strip_suffix(';')).expect(&index);
+        let entries: Vec<Vec<String>> = serde_json::from_str(json).unwrap();
+        let find = |id: &str| entries.iter().find(|e| e[1] == id).unwrap_or_else(|| panic!("{id} not in {index}"));
+        assert_eq!(find(&inc)[2], "Checkout is slow");
+        assert_eq!(find(&inc)[4], format!("incidents/{inc}.html"));
+        assert!(find(&prb)[3].contains("evictions under load"), "a problem's description is searched");
+        assert!(find(&kb)[3].contains("zanzibar"), "an article's text is searched: {:?}", find(&kb));
+        assert!(!dir.join("kb/search.json").exists());
+        let mut pages = vec![];
+        files(&dir, &mut pages);
+        for p in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "html")) {
+            let html = read(p);
+            assert!(!html.contains("IMS_SEARCH") && !html.contains("fetch("), "{p:?} embeds or fetches the index");
+            let name = p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+            let loads = html.contains("search-index.js\"></script>");
+            assert_eq!(loads, name == "search.html" || name == "kb/index.html", "{name} loads the index: {loads}");
+        }
+        let article = read(&dir.join(format!("kb/{kb}.html")));
+        let shown = repo.show(&kb);
+        let title = shown["record"]["title"].as_str().or(shown["title"].as_str()).expect("a title").to_string();
+        assert!(shown.to_string().contains(&format!("# {title}")), "the body repeats the title: {shown}");
+        assert_eq!(article.matches(&format!(">{title}<")).count(), 1, "the title once: {article}");
+        assert!(article.contains("<dt>Version</dt><dd>1</dd>") && article.contains("<dt>Published</dt>"), "{article}");
+        assert!(
+            article.contains(&format!("../problems/{prb}.html").replace('/', "&#x2F;")),
+            "links its problem: {article}"
+        );
+        assert_eq!(article.contains("<dt>Author</dt>"), audience == "internal", "{article}");
+    }
+}
+
+/// The incident list puts active incidents first and links, inside a `<details>`, to
+/// the list filtered by each status, priority, service and team — pre-rendered pages, so
+/// filtering needs no script; each holds exactly its incidents.
+#[test]
+fn incident_lists_put_active_first_and_filter_without_script() {
+    let repo = Repo::with_everyone();
+    let im = who("incident_manager");
+    let older_open = repo.incident("Basket empties");
+    let open = repo.incident("Checkout is slow");
+    repo.ok(&im, &["incident", "assign", &open, "--team", "L3"]);
+    // The newest, but closed: listed after the active ones.
+    let closed = repo.incident("Search returns nothing");
+    repo.ok(&im, &["incident", "assign", &closed, "--team", "L2"]);
+    repo.ok(
+        &im,
+        &["incident", "resolve", &closed, "--summary", "index rebuilt", "--fix-applied", "--service-restored"],
+    );
+    repo.ok(&im, &["incident", "close", &closed, "--notes", "ok"]);
+    repo.ok(&who("auditor"), &["site", "build", "--out", "site"]);
+    let dir = repo.path.join("site/incidents");
+    let index = read(&dir.join("index.html"));
+    let at = |id: &str| index.find(&format!("<a href=\"{id}.html\">")).unwrap_or_else(|| panic!("{id} listed"));
+    assert!(at(&open) < at(&closed) && at(&older_open) < at(&closed), "active first: {index}");
+    let details = &index[index.find("<details").expect("filters in a details")..index.find("</details>").unwrap()];
+    for (href, has, lacks) in [
+        ("status-closed.html", vec![&closed], vec![&open, &older_open]),
+        ("team-l3.html", vec![&open], vec![&closed, &older_open]),
+        ("service-shop.html", vec![&closed, &open, &older_open], vec![]),
+    ] {
+        assert!(details.contains(&format!("href=\"{href}\"")), "{href} linked from the filters: {details}");
+        let view = read(&dir.join(href));
+        for id in has {
+            assert!(view.contains(&format!("<a href=\"{id}.html\">")), "{href} lists {id}");
+        }
+        for id in lacks {
+            assert!(!view.contains(&format!("<a href=\"{id}.html\">")), "{href} does not list {id}");
+        }
+        assert!(view.contains("aria-current=\"page\""), "{href} marks its filter");
+    }
+    assert!(index.contains("<script src=\"..&#x2F;lists.js\"></script>") && repo.path.join("site/lists.js").exists());
+    // A filter value nobody has any more: its page goes.
+    repo.ok(&im, &["incident", "assign", &open, "--team", "L2"]);
+    repo.ok(&who("auditor"), &["site", "build", "--out", "site"]);
+    assert!(!dir.join("team-l3.html").exists(), "an empty filter's page is removed");
+    assert!(read(&dir.join("team-l2.html")).contains(&format!("<a href=\"{open}.html\">")));
+}
+
+/// `ims site serve` builds, serves the site over loopback, and after a procedure serves
+/// the rebuilt page; the pages it serves poll for a new build and reload themselves.
+#[test]
+fn site_serve_serves_the_site_and_rebuilds_it_after_a_procedure() {
+    use std::io::{Read, Write};
+    let repo = Repo::with_everyone();
+    let inc = repo.incident("Checkout is slow");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let auditor = who("auditor");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = std::process::Command::new(ims_bin())
+        .current_dir(&repo.path)
+        .args(["site", "serve", "--listen", &addr])
+        .env("IMS_NOW", &repo.now)
+        .env("IMS_ACTOR", &auditor)
+        .env("IMS_STATE_DIR", repo.tmp.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Kill(child);
+    let get = |path: &str| -> Option<(u16, String)> {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        let code = out.split(' ').nth(1)?.parse().ok()?;
+        Some((code, out.split_once("\r\n\r\n")?.1.to_string()))
+    };
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !ok() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "timed out waiting for {what}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    until("the server", &|| get("/").is_some());
+    let page = format!("/incidents/{inc}.html");
+    let (code, html) = get(&page).unwrap();
+    assert_eq!(code, 200);
+    assert!(html.contains("Checkout is slow") && html.contains("/__ims/build"), "served with its reload script");
+    assert!(!read(&repo.path.join(format!("site/incidents/{inc}.html"))).contains("__ims"), "not on disk");
+    let (_, first) = get("/__ims/build").unwrap();
+    assert_eq!(get("/../ims.yaml").map(|r| r.0), Some(404), "nothing outside the site");
+    assert_eq!(get("/incidents/").map(|r| r.0), Some(200), "a folder serves its index");
+    repo.ok(&who("L2"), &["incident", "log", &inc, "--description", "SERVED-AFTER-REBUILD-7731"]);
+    until("the rebuilt page", &|| get(&page).is_some_and(|(_, h)| h.contains("SERVED-AFTER-REBUILD-7731")));
+    until("open pages to see a new build and reload", &|| get("/__ims/build").is_some_and(|(_, n)| n != first));
 }

@@ -36,6 +36,8 @@ pub const REPORT: Kind =
     Kind { name: "report", version: crate::report::FACTS_FORMAT, about: "report facts per incident" };
 /// The site's audit index (the tip it was built at, then one line per audited action).
 pub const SITE_AUDIT: Kind = Kind { name: "site-audit", version: 1, about: "the site's audit index" };
+/// The site's complete audit log: the heads it was read from, then every `ims audit` entry.
+pub const SITE_AUDIT_LOG: Kind = Kind { name: "site-audit-log", version: 1, about: "the site's complete audit log" };
 /// The site's incident summaries per blob.
 pub const SITE_SUMMARIES: Kind =
     Kind { name: "site-summaries", version: crate::report::FACTS_FORMAT, about: "the site's incident summaries" };
@@ -46,7 +48,8 @@ pub const SITE_MANIFEST: Kind = Kind { name: "site-manifest", version: 1, about:
 pub const SITE_TEMPLATES: Kind = Kind { name: "site-templates", version: 1, about: "template folders proved" };
 
 /// Every kind, for `ims doctor`.
-pub const KINDS: &[Kind] = &[VERIFY, READ_FACTS, REPORT, SITE_AUDIT, SITE_SUMMARIES, SITE_MANIFEST, SITE_TEMPLATES];
+pub const KINDS: &[Kind] =
+    &[VERIFY, READ_FACTS, REPORT, SITE_AUDIT, SITE_AUDIT_LOG, SITE_SUMMARIES, SITE_MANIFEST, SITE_TEMPLATES];
 
 /// The file name suffix of every cache file.
 const EXT: &str = "cache";
@@ -231,8 +234,19 @@ mod tests {
         let g = git_dir();
         write(&path(&g, SITE_MANIFEST, "incidents-0123"), SITE_MANIFEST, "").unwrap();
         write(&path(&g, SITE_SUMMARIES, ""), SITE_SUMMARIES, "").unwrap();
+        write(&path(&g, SITE_AUDIT, ""), SITE_AUDIT, "").unwrap();
+        write(&path(&g, SITE_AUDIT_LOG, ""), SITE_AUDIT_LOG, "").unwrap();
         let kinds: Vec<_> = inspect(&g).unwrap().into_iter().map(|e| (e.kind, e.current)).collect();
-        assert_eq!(kinds, vec![(Some("site-manifest"), true), (Some("site-summaries"), true)]);
+        assert_eq!(
+            kinds,
+            vec![
+                // By file name: `site-audit-log.cache` sorts before `site-audit.cache`.
+                (Some("site-audit-log"), true),
+                (Some("site-audit"), true),
+                (Some("site-manifest"), true),
+                (Some("site-summaries"), true)
+            ]
+        );
         std::fs::remove_dir_all(g).unwrap();
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{Oid, Repository};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::engine::{self, ActionLine, Effect};
@@ -175,7 +175,7 @@ pub fn audit_read(repo: &Repo, identity: &Identity, entity: &str, id: Option<&st
 }
 
 /// The signature status of a commit, as `ims audit` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureStatus {
     Good,
@@ -203,7 +203,7 @@ pub fn signature_status(git: &Repository, commit: &git2::Commit, actor: &str) ->
 }
 
 /// One audit entry: one `Ims-Action` line of one commit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub commit: String,
     pub action: String,
@@ -230,8 +230,25 @@ pub struct AuditFilter {
     pub range: Option<(Option<Oid>, Oid)>,
 }
 
+/// Where the audit trail starts: the branch tip and every actor's read ref.
+pub fn audit_heads(repo: &Repo) -> Result<Vec<Oid>> {
+    let mut heads: Vec<Oid> = repo.tip()?.into_iter().collect();
+    for reference in repo.git.references_glob("refs/ims/audit/reads/*")? {
+        if let Some(oid) = reference?.target() {
+            heads.push(oid);
+        }
+    }
+    Ok(heads)
+}
+
 /// The audit trail of the branch (and, for reads, the actors' read refs), newest first.
 pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    audit_walk(repo, &audit_heads(repo)?, &[], filter)
+}
+
+/// The entries of the commits reachable from `heads` but not from `hide`, newest first
+/// (a reader that keeps the older entries asks only for the new ones).
+pub fn audit_walk(repo: &Repo, heads: &[Oid], hide: &[Oid], filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let git = &repo.git;
     let mut walk = git.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
@@ -241,13 +258,11 @@ pub fn audit(repo: &Repo, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
             walk.hide(base)?;
         }
     } else {
-        if let Some(tip) = repo.tip()? {
-            walk.push(tip)?;
+        for head in heads {
+            walk.push(*head)?;
         }
-        for reference in git.references_glob("refs/ims/audit/reads/*")? {
-            if let Some(oid) = reference?.target() {
-                walk.push(oid)?;
-            }
+        for h in hide {
+            walk.hide(*h)?;
         }
     }
     let mut entries = Vec::new();
@@ -301,6 +316,9 @@ fn field_deltas(
     id: &str,
     fields: &[String],
 ) -> Result<Map<String, Value>> {
+    if fields.is_empty() {
+        return Ok(Map::new());
+    }
     let path = match (RecordKind::from_entity(ref_type), ref_type) {
         (Some(kind), _) => crate::ids::record_path(kind, id),
         (None, "person") => model::person::path(id),

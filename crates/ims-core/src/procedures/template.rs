@@ -38,6 +38,10 @@ pub const NAMES: &[&str] = &[
     "list.html",
     "article.html",
     "report.html",
+    "status.html",
+    "record.html",
+    "auditlog.html",
+    "search.html",
     // The email `ims deliver` sends: plain text and HTML parts.
     "email.txt",
     "email.html",
