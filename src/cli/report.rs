@@ -96,7 +96,7 @@ pub fn run(env: &Env, args: ReportArgs) -> Result<()> {
         .map(|(id, minutes)| json!({ "incident_id": id, "resolution_minutes": minutes }))
         .collect();
     let (open_actions, overdue_actions) = crate::query::pir_actions(&snap, now)?;
-    let overdue_reviews = crate::query::overdue_reviews(&repo, now)?;
+    let overdue_reviews = crate::query::overdue_reviews(&snap, &facts, now)?;
     let mut doc = serde_json::to_value(&current)?;
     let prev = serde_json::to_value(&previous)?;
     if let serde_json::Value::Object(map) = &mut doc {

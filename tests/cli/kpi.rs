@@ -296,6 +296,42 @@ fn every_kpi_on_calendar_months_of_different_lengths_equals_the_hand_computed_va
     );
 }
 
+/// The report cache (`.git/ims/cache/report.cache`) only ever saves time: facts lines
+/// that do not parse, folder lines that name blobs it has no facts for, and a folder
+/// that gains a file after it was cached all give the hand-computed figures.
+#[test]
+fn a_garbled_or_outdated_report_cache_still_gives_the_hand_computed_figures() {
+    let mut repo = history();
+    let auditor = who("auditor");
+    february(&repo.ok(&auditor, &["report", "--at", "2027-02-15T12:00:00Z"]));
+    let cache = repo.path.join(".git/ims/cache/report.cache");
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let folders = text.lines().filter(|l| l.starts_with('T')).count();
+    assert!(folders >= 5, "one line per day folder of incidents:\n{text}");
+    // Garble every other facts line, and make every folder line name a blob too many.
+    let mut garbled = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            garbled.push_str(line);
+        } else if line.starts_with('T') {
+            garbled.push_str(&format!("{line} {}", "ab".repeat(20)));
+        } else if i % 2 == 0 {
+            let (id, rest) = line.split_once('\t').unwrap();
+            garbled.push_str(&format!("{id}\t{}", &rest[..rest.len() / 2]));
+        } else {
+            garbled.push_str(line);
+        }
+        garbled.push('\n');
+    }
+    std::fs::write(&cache, &garbled).unwrap();
+    february(&repo.ok(&auditor, &["report", "--at", "2027-02-15T12:00:00Z"]));
+    january(&repo.ok(&auditor, &["report", "--at", "2027-01-20"]));
+    // A new incident in a day folder that is cached (G's, February 20) is counted.
+    open(&mut repo, "2027-02-20T10:00:00Z", "G2", "pay", "low");
+    let feb = repo.ok(&auditor, &["report", "--at", "2027-02-15T12:00:00Z"]);
+    assert_eq!(feb["incidents_opened"], 8);
+}
+
 #[test]
 fn closed_incidents_count_as_first_contact_resolutions() {
     // The finding: the resolved → closed step counted as a reopen, so no closed

@@ -149,8 +149,13 @@ impl Facts {
 
     pub fn from_cache_line(text: &str) -> Result<Facts> {
         let bad = || Error::invalid("report cache: a malformed line");
-        let f: Vec<&str> = text.split('\t').collect();
-        if f.len() != 18 {
+        // Eighteen fields exactly, split without collecting them first.
+        let mut cells = text.split('\t');
+        let mut f = [""; 18];
+        for cell in f.iter_mut() {
+            *cell = cells.next().ok_or_else(bad)?;
+        }
+        if cells.next().is_some() {
             return Err(bad());
         }
         let int = |s: &str| s.parse::<i64>().map_err(|_| bad());

@@ -31,9 +31,11 @@ pub const VERIFY: Kind = Kind { name: "verify", version: 5, about: "commits ims 
 /// What `ims verify`'s walk learnt about reads (anchors, trees) at the tip it saw (HMAC'd).
 pub const READ_FACTS: Kind =
     Kind { name: "read-facts", version: 1, about: "read-audit facts at the last verified tip" };
-/// `ims report`'s facts per incident blob.
+/// `ims report`'s facts per incident blob, and the blobs of each folder of incident files
+/// ([`crate::facts`]). The version is the facts' format and the file's layout (1: folder
+/// lines), so a change of either rebuilds it.
 pub const REPORT: Kind =
-    Kind { name: "report", version: crate::report::FACTS_FORMAT, about: "report facts per incident" };
+    Kind { name: "report", version: crate::report::FACTS_FORMAT * 10 + 1, about: "report facts per incident" };
 /// The site's audit index (the tip it was built at, then one line per audited action).
 pub const SITE_AUDIT: Kind = Kind { name: "site-audit", version: 1, about: "the site's audit index" };
 /// The site's complete audit log: the heads it was read from, then every `ims audit` entry.
@@ -74,9 +76,14 @@ pub fn header(kind: Kind) -> String {
 /// The body of a cache file, or `None` when it is absent, unreadable, or not of the
 /// current header (then it is rebuilt and overwritten).
 pub fn read(path: &Path, kind: Kind) -> Option<String> {
-    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
-    let (first, body) = text.split_once('\n')?;
-    (first == header(kind)).then(|| body.to_string())
+    let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let end = text.find('\n')?;
+    if text[..end] != header(kind) {
+        return None;
+    }
+    // The body in place: no second copy of a file that can be megabytes.
+    text.drain(..=end);
+    Some(text)
 }
 
 /// Replaces a cache file whole: written aside and renamed, so a reader never sees half.

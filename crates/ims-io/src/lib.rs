@@ -9,6 +9,7 @@ pub mod cache;
 pub mod doctor;
 pub mod error;
 pub mod escalation;
+pub mod facts;
 pub mod index_file;
 pub mod query;
 pub mod replay;

@@ -1,7 +1,7 @@
 //! Queries over the records and their history: `find` filters, the audited-read commit,
 //! and `audit` entries with field deltas and signature status.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use git2::{Oid, Repository};
@@ -363,22 +363,30 @@ pub struct OverdueReview {
 }
 
 /// High-priority incidents closed more than `pir.due_after_close` before `at` that have
-/// no review.
-pub fn overdue_reviews(repo: &Repo, at: DateTime<Utc>) -> Result<Vec<OverdueReview>> {
-    let tip = repo.tip()?;
-    let snap = repo.snapshot(tip)?;
-    let config = model::config(&snap)?;
+/// no review, from the incident facts of the snapshot's tip ([`incident_facts`]), which
+/// a caller that already holds them passes instead of reading them twice.
+pub fn overdue_reviews(
+    snap: &dyn Snapshot,
+    facts: &[crate::report::Facts],
+    at: DateTime<Utc>,
+) -> Result<Vec<OverdueReview>> {
+    let config = model::config(snap)?;
     let grace = model::config::parse_duration(&config.pir.due_after_close)?;
     let fmt = |t: i64| {
         Utc.timestamp_opt(t, 0).single().unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
     let mut out = Vec::new();
-    for f in incident_facts(repo, tip)? {
+    for f in facts {
         let Some(closed) = f.closed.filter(|_| f.high_priority) else { continue };
         let due = closed + grace;
         let pir = crate::ids::record_path(RecordKind::Pir, &model::pir::id_for(&f.id));
         if due < at.timestamp() && snap.read(&pir)?.is_none() {
-            out.push(OverdueReview { incident_id: f.id, title: f.title, closed_at: fmt(closed), due: fmt(due) });
+            out.push(OverdueReview {
+                incident_id: f.id.clone(),
+                title: f.title.clone(),
+                closed_at: fmt(closed),
+                due: fmt(due),
+            });
         }
     }
     out.sort_by(|a, b| a.incident_id.cmp(&b.incident_id));
@@ -429,86 +437,9 @@ pub fn sla_standings(snap: &dyn Snapshot, at: DateTime<Utc>) -> Result<Vec<SlaSt
     Ok(out)
 }
 
-/// The facts of every incident at `tip`, from the cache where the blob was seen before
-/// ([`crate::cache::REPORT`]), parsing the rest on all cores.
+/// The facts of every incident at `tip` (see [`crate::facts`]).
 pub fn incident_facts(repo: &Repo, tip: Option<git2::Oid>) -> Result<Vec<crate::report::Facts>> {
-    use crate::report::Facts;
-    // Reports read records, they do not prove them (that is `ims verify`'s job, which
-    // keeps libgit2's hash check on): skip re-hashing every tree object read.
-    git2::opts::strict_hash_verification(false);
-    let snap = repo.snapshot(tip)?;
-    let ids = snap.blob_ids_under("records/incidents")?;
-    let cache_path = crate::cache::path(repo.git.path(), crate::cache::REPORT, "");
-    // Keyed by the raw id bytes: comparing them is a memcmp, not a call into libgit2.
-    let key = |o: &git2::Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap_or([0; 20]) };
-    let mut cache: HashMap<[u8; 20], Facts> = HashMap::new();
-    if let Some(text) = crate::cache::read(&cache_path, crate::cache::REPORT) {
-        for line in text.lines() {
-            let Some((oid, json)) = line.split_once('\t') else { continue };
-            if let (Ok(oid), Ok(f)) = (git2::Oid::from_str(oid), Facts::from_cache_line(json)) {
-                cache.insert(key(&oid), f);
-            }
-        }
-    }
-    // Paths are only needed for what the cache lacks.
-    let missing: Vec<(String, git2::Oid)> = if ids.iter().all(|o| cache.contains_key(&key(o))) {
-        vec![]
-    } else {
-        snap.blobs_under("records/incidents")?.into_iter().filter(|(_, o)| !cache.contains_key(&key(o))).collect()
-    };
-    let git_dir = repo.git.path().to_path_buf();
-    // Like `git grep`, read a record from the working tree when it holds exactly the
-    // committed blob (checked by hashing it): a plain file read is far cheaper than
-    // inflating it from a pack.
-    let workdir = repo.git.workdir().map(|w| w.to_path_buf());
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-    let chunk = missing.len().div_ceil(workers).max(1);
-    let parsed: Vec<Result<Vec<(git2::Oid, Facts)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = missing
-            .chunks(chunk)
-            .map(|part| {
-                let (git_dir, workdir) = (&git_dir, &workdir);
-                scope.spawn(move || -> Result<Vec<(git2::Oid, Facts)>> {
-                    let git = git2::Repository::open(git_dir)?;
-                    part.iter()
-                        .map(|(path, oid)| {
-                            let on_disk = workdir
-                                .as_ref()
-                                .and_then(|w| std::fs::read(crate::repo::worktree_file(w, path).ok()?).ok())
-                                .filter(|bytes| {
-                                    git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok() == Some(*oid)
-                                });
-                            let bytes = match on_disk {
-                                Some(b) => b,
-                                None => git.find_blob(*oid)?.content().to_vec(),
-                            };
-                            Ok((*oid, Facts::from_text(&String::from_utf8_lossy(&bytes), path)?))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a report worker panicked"))))
-            .collect()
-    });
-    let mut fresh = Vec::new();
-    for p in parsed {
-        fresh.extend(p?);
-    }
-    if !fresh.is_empty() {
-        let mut text = String::new();
-        for (oid, f) in &fresh {
-            text.push_str(&format!("{oid}\t{}\n", f.to_cache_line()?));
-        }
-        // A cache that cannot be written only costs speed next time.
-        let _ = crate::cache::append(&cache_path, crate::cache::REPORT, &text);
-    }
-    for (oid, f) in fresh {
-        cache.insert(key(&oid), f);
-    }
-    Ok(ids.iter().filter_map(|o| cache.remove(&key(o))).collect())
+    crate::facts::incident_facts(repo, tip)
 }
 
 /// Known errors, publications and change reviews, for the KPIs.

@@ -19,7 +19,9 @@ pub fn run(env: &Env, repo: &Repo, a: OverdueArgs) -> Result<()> {
         Some(t) => crate::cli::parse_time("--at", &t)?,
         None => env.now(repo)?,
     };
-    let overdue = crate::query::overdue_reviews(repo, at)?;
+    let tip = repo.tip()?;
+    let facts = crate::query::incident_facts(repo, tip)?;
+    let overdue = crate::query::overdue_reviews(&repo.snapshot(tip)?, &facts, at)?;
     let text: String = overdue
         .iter()
         .map(|o| format!("{}  closed {}  due {}  {}\n", o.incident_id, o.closed_at, o.due, o.title))
