@@ -86,7 +86,7 @@ impl Error {
     }
     /// Prefixes the message with context, keeping the class.
     pub fn context(self, what: impl fmt::Display) -> Self {
-        Error { kind: self.kind, message: format!("{what}: {}", self.message) }
+        Error { message: format!("{what}: {}", self.message), ..self }
     }
 }
 

@@ -76,7 +76,7 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         Ok(c) => (c, None),
         Err(e) => {
             report.violations.push(unreadable(tip, &e).into());
-            (HashMap::new(), Some(e.message))
+            (HashMap::new(), Some(e.into_message()))
         }
     };
     // A simulated clock (tests, demos, training) may run ahead of the real one.
