@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::admin::{propose_or_apply, require_manager};
 use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::model::enums::AuditAction;
+use crate::procedures::proposal::{govern, Governed};
 
 /// The largest template accepted.
 pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
@@ -93,8 +93,18 @@ impl TemplateSet {
             Error::invalid(format!("template {}: blob {} is not in the repository", input.name, input.blob))
         })
     }
+}
 
-    pub(super) fn change(ctx: &Ctx, input: &TemplateSetInput) -> Result<Effect> {
+impl Governed for TemplateSet {
+    const WHAT: &'static str = "template set";
+    fn proposal_id(input: &TemplateSetInput) -> &str {
+        &input.proposal_id
+    }
+    fn about(input: &TemplateSetInput) -> &str {
+        &input.name
+    }
+
+    fn change(ctx: &Ctx, input: &TemplateSetInput) -> Result<Effect> {
         check_name(&input.name)?;
         let bytes = Self::bytes(ctx, input)?;
         check_template(&input.name, &bytes)?;
@@ -115,11 +125,7 @@ impl Procedure for TemplateSet {
     type Input = TemplateSetInput;
 
     fn apply(ctx: &Ctx, input: &TemplateSetInput) -> Result<Effect> {
-        require_manager(ctx, "template set")?;
-        let mut effect =
-            propose_or_apply(ctx, Self::ID, &input.proposal_id, input, format!("template set {}", input.name), || {
-                TemplateSet::change(ctx, input)
-            })?;
+        let mut effect = govern::<Self>(ctx, input)?;
         // A proposal keeps the bytes in the tree, so the approver's clone has them.
         if !effect.writes.contains_key(&path(&input.name)) {
             effect.write_raw(&proposal_path(&input.proposal_id), Self::bytes(ctx, input)?);
@@ -137,8 +143,16 @@ pub struct TemplateRemoveInput {
     pub proposal_id: String,
 }
 
-impl TemplateRemove {
-    pub(super) fn change(ctx: &Ctx, input: &TemplateRemoveInput) -> Result<Effect> {
+impl Governed for TemplateRemove {
+    const WHAT: &'static str = "template remove";
+    fn proposal_id(input: &TemplateRemoveInput) -> &str {
+        &input.proposal_id
+    }
+    fn about(input: &TemplateRemoveInput) -> &str {
+        &input.name
+    }
+
+    fn change(ctx: &Ctx, input: &TemplateRemoveInput) -> Result<Effect> {
         check_name(&input.name)?;
         let path = path(&input.name);
         if ctx.snap.read(&path)?.is_none() {
@@ -159,10 +173,7 @@ impl Procedure for TemplateRemove {
     type Input = TemplateRemoveInput;
 
     fn apply(ctx: &Ctx, input: &TemplateRemoveInput) -> Result<Effect> {
-        require_manager(ctx, "template remove")?;
-        propose_or_apply(ctx, Self::ID, &input.proposal_id, input, format!("template remove {}", input.name), || {
-            TemplateRemove::change(ctx, input)
-        })
+        govern::<Self>(ctx, input)
     }
 }
 
@@ -173,32 +184,14 @@ mod tests {
     use super::*;
     use crate::error::Kind;
     use crate::model::enums::Role;
-    use crate::model::Overlay;
-    use crate::procedures::admin::{ProposalApprove, ProposalDecideInput};
+    use crate::procedures::proposal::decide::{ProposalApprove, ProposalDecideInput};
     use crate::procedures::testing::*;
 
-    const IM: &str = "incident_manager@x.test";
-    const IM2: &str = "im2@x.test";
-    const PRP: &str = "PRP-20261126-0000000001";
     const BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
     const PAGE: &str = "<!doctype html><title>{{ title }}</title>\n<main>{% block content %}{% endblock %}</main>\n";
 
     fn blobs(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
         BTreeMap::from([(BLOB.to_string(), bytes.to_vec())])
-    }
-
-    /// Applies `P` to `snap` with the template's bytes laid over it, as `ims template set`
-    /// stages them.
-    fn run<P: Procedure>(
-        snap: &MemSnapshot,
-        blobs: &BTreeMap<String, Vec<u8>>,
-        actor: &str,
-        input: &P::Input,
-    ) -> Result<Effect> {
-        let overlay = Overlay { base: snap, blobs };
-        let effect = P::apply(&Ctx { snap: &overlay, actor, now: now(), rules: Default::default() }, input)?;
-        crate::engine::validate_writes(&effect)?;
-        Ok(effect)
     }
 
     fn set(name: &str) -> TemplateSetInput {
@@ -209,32 +202,24 @@ mod tests {
         TemplateRemoveInput { name: name.into(), proposal_id: PRP.into() }
     }
 
-    /// The test registry with a second incident manager, so changes become proposals.
-    fn two_managers() -> MemSnapshot {
-        let mut snap = snapshot(None);
-        let text = crate::yaml::to_canonical(&person(IM2, &[Role::IncidentManager])).unwrap();
-        snap.files.insert(crate::model::person::path(IM2), text.into_bytes());
-        snap
-    }
-
     /// `base.html` overridden by the one incident manager.
     fn overridden() -> MemSnapshot {
         let mut snap = snapshot(None);
-        let e = run::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &set("base.html")).unwrap();
+        let e = apply_over::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &set("base.html")).unwrap();
         lay(&mut snap, &e);
         snap
     }
 
     #[test]
     fn set_writes_the_override_and_remove_drops_it() {
-        let e = run::<TemplateSet>(&snapshot(None), &blobs(PAGE.as_bytes()), IM, &set("base.html")).unwrap();
+        let e = apply_over::<TemplateSet>(&snapshot(None), &blobs(PAGE.as_bytes()), IM, &set("base.html")).unwrap();
         assert_eq!(e.writes["templates/base.html"].as_deref(), Some(PAGE.as_bytes()));
         assert!(e.body.iter().any(|l| l.contains("(add, blob")), "{:?}", e.body);
         assert!(!e.writes.contains_key(&proposal_path(PRP)), "one manager: no proposal");
         let snap = overridden();
-        let again = run::<TemplateSet>(&snap, &blobs(b"<p>new</p>"), IM, &set("base.html")).unwrap();
+        let again = apply_over::<TemplateSet>(&snap, &blobs(b"<p>new</p>"), IM, &set("base.html")).unwrap();
         assert!(again.body.iter().any(|l| l.contains("(replace, blob")), "{:?}", again.body);
-        let e = run::<TemplateRemove>(&snap, &BTreeMap::new(), IM, &remove("base.html")).unwrap();
+        let e = apply_over::<TemplateRemove>(&snap, &BTreeMap::new(), IM, &remove("base.html")).unwrap();
         assert_eq!(e.writes.get("templates/base.html"), Some(&None));
     }
 
@@ -243,12 +228,12 @@ mod tests {
         for role in [Role::ServiceDeskManager, Role::L2, Role::EndUser] {
             let actor = as_role(role);
             halts(
-                run::<TemplateSet>(&snapshot(None), &blobs(PAGE.as_bytes()), &actor, &set("base.html")),
+                apply_over::<TemplateSet>(&snapshot(None), &blobs(PAGE.as_bytes()), &actor, &set("base.html")),
                 Kind::Forbidden,
                 "template set",
             );
             halts(
-                run::<TemplateRemove>(&overridden(), &BTreeMap::new(), &actor, &remove("base.html")),
+                apply_over::<TemplateRemove>(&overridden(), &BTreeMap::new(), &actor, &remove("base.html")),
                 Kind::Forbidden,
                 "template remove",
             );
@@ -263,18 +248,18 @@ mod tests {
         for name in ["../ims.yaml", "/etc/passwd", "templates/base.html", "base.htm", "BASE.html", "", "x/../base.html"]
         {
             halts(
-                run::<TemplateSet>(&snapshot(None), &bytes, IM, &set(name)),
+                apply_over::<TemplateSet>(&snapshot(None), &bytes, IM, &set(name)),
                 Kind::Invalid,
                 "not a built-in template name",
             );
             halts(
-                run::<TemplateRemove>(&overridden(), &BTreeMap::new(), IM, &remove(name)),
+                apply_over::<TemplateRemove>(&overridden(), &BTreeMap::new(), IM, &remove(name)),
                 Kind::Invalid,
                 "not a built-in template name",
             );
         }
         for name in NAMES {
-            assert!(run::<TemplateSet>(&snapshot(None), &bytes, IM, &set(name)).is_ok(), "{name}");
+            assert!(apply_over::<TemplateSet>(&snapshot(None), &bytes, IM, &set(name)).is_ok(), "{name}");
         }
     }
 
@@ -282,7 +267,7 @@ mod tests {
     fn step3_the_blob_its_size_and_its_text() {
         let snap = snapshot(None);
         halts(
-            run::<TemplateSet>(&snap, &BTreeMap::new(), IM, &set("base.html")),
+            apply_over::<TemplateSet>(&snap, &BTreeMap::new(), IM, &set("base.html")),
             Kind::Invalid,
             &format!("template base.html: blob {BLOB} is not in the repository"),
         );
@@ -292,23 +277,23 @@ mod tests {
             (b"<p>\x1b[2J</p>".to_vec(), "control character U+001B"),
         ];
         for (bytes, needle) in cases {
-            halts(run::<TemplateSet>(&snap, &blobs(&bytes), IM, &set("base.html")), Kind::Invalid, needle);
+            halts(apply_over::<TemplateSet>(&snap, &blobs(&bytes), IM, &set("base.html")), Kind::Invalid, needle);
         }
         let exact = vec![b'a'; MAX_TEMPLATE_BYTES];
-        assert!(run::<TemplateSet>(&snap, &blobs(&exact), IM, &set("base.html")).is_ok(), "the limit itself");
+        assert!(apply_over::<TemplateSet>(&snap, &blobs(&exact), IM, &set("base.html")).is_ok(), "the limit itself");
         let crlf_tab = b"<p>\r\n\tok</p>".to_vec();
-        assert!(run::<TemplateSet>(&snap, &blobs(&crlf_tab), IM, &set("base.html")).is_ok(), "CR, LF and tab");
+        assert!(apply_over::<TemplateSet>(&snap, &blobs(&crlf_tab), IM, &set("base.html")).is_ok(), "CR, LF and tab");
     }
 
     #[test]
     fn remove_step3_an_override_must_exist() {
         halts(
-            run::<TemplateRemove>(&snapshot(None), &BTreeMap::new(), IM, &remove("base.html")),
+            apply_over::<TemplateRemove>(&snapshot(None), &BTreeMap::new(), IM, &remove("base.html")),
             Kind::Invalid,
             "template base.html: no override to remove",
         );
         halts(
-            run::<TemplateRemove>(&overridden(), &BTreeMap::new(), IM, &remove("index.html")),
+            apply_over::<TemplateRemove>(&overridden(), &BTreeMap::new(), IM, &remove("index.html")),
             Kind::Invalid,
             "template index.html: no override to remove",
         );
@@ -318,14 +303,18 @@ mod tests {
     fn two_managers_a_change_waits_for_the_second_one() {
         let mut snap = two_managers();
         let bytes = blobs(PAGE.as_bytes());
-        let e = run::<TemplateSet>(&snap, &bytes, IM, &set("base.html")).unwrap();
+        let e = apply_over::<TemplateSet>(&snap, &bytes, IM, &set("base.html")).unwrap();
         assert!(!e.writes.contains_key("templates/base.html"), "not applied before approval");
         assert_eq!(e.writes[&proposal_path(PRP)].as_deref(), Some(PAGE.as_bytes()), "the bytes wait in the tree");
         assert!(e.subject.starts_with("proposal: template set base.html"), "{}", e.subject);
         lay(&mut snap, &e);
         let decide = ProposalDecideInput { id: PRP.into(), reason: None };
-        halts(run::<ProposalApprove>(&snap, &bytes, IM, &decide), Kind::Forbidden, "the proposer cannot approve it");
-        let approved = run::<ProposalApprove>(&snap, &bytes, IM2, &decide).unwrap();
+        halts(
+            apply_over::<ProposalApprove>(&snap, &bytes, IM, &decide),
+            Kind::Forbidden,
+            "the proposer cannot approve it",
+        );
+        let approved = apply_over::<ProposalApprove>(&snap, &bytes, IM2, &decide).unwrap();
         assert_eq!(approved.writes["templates/base.html"].as_deref(), Some(PAGE.as_bytes()));
     }
 
@@ -333,21 +322,21 @@ mod tests {
     fn two_managers_a_bad_change_is_refused_at_once_not_proposed() {
         let snap = two_managers();
         halts(
-            run::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &set("../x.html")),
+            apply_over::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &set("../x.html")),
             Kind::Invalid,
             "not a built-in template name",
         );
         halts(
-            run::<TemplateSet>(&snap, &blobs(b"\x07"), IM, &set("base.html")),
+            apply_over::<TemplateSet>(&snap, &blobs(b"\x07"), IM, &set("base.html")),
             Kind::Invalid,
             "control character U+0007",
         );
         halts(
-            run::<TemplateRemove>(&snap, &BTreeMap::new(), IM, &remove("base.html")),
+            apply_over::<TemplateRemove>(&snap, &BTreeMap::new(), IM, &remove("base.html")),
             Kind::Invalid,
             "no override to remove",
         );
         let bad_id = TemplateSetInput { proposal_id: "nonsense".into(), ..set("base.html") };
-        halts(run::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &bad_id), Kind::Invalid, "proposal_id");
+        halts(apply_over::<TemplateSet>(&snap, &blobs(PAGE.as_bytes()), IM, &bad_id), Kind::Invalid, "proposal_id");
     }
 }

@@ -295,7 +295,7 @@ mod tests {
     use super::*;
     use crate::error::Kind as ErrKind;
     use crate::model::enums::{Channel, Recipients, Status};
-    use crate::procedures::admin::{ConfigSet, ConfigSetInput};
+    use crate::procedures::config::set::{ConfigSet, ConfigSetInput};
     use crate::procedures::incident::notify::{self, Notify};
     use crate::procedures::testing::*;
 

@@ -463,7 +463,7 @@ mod tests {
 
     use super::*;
     use crate::error::Kind;
-    use crate::model::{Incident, Overlay};
+    use crate::model::Incident;
     use crate::procedures::testing::*;
 
     const CSTATE_BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -510,19 +510,6 @@ mod tests {
         }
     }
 
-    /// Applies `P` to `snap` with `blobs` laid over it (the `Overlay` `run_staged` builds).
-    fn run<P: Procedure>(
-        snap: &MemSnapshot,
-        blobs: &BTreeMap<String, Vec<u8>>,
-        actor: &str,
-        input: &P::Input,
-    ) -> Result<Effect> {
-        let overlay = Overlay { base: snap, blobs };
-        let effect = P::apply(&Ctx { snap: &overlay, actor, now: now(), rules: Default::default() }, input)?;
-        crate::engine::validate_writes(&effect)?;
-        Ok(effect)
-    }
-
     fn im() -> String {
         as_role(Role::IncidentManager)
     }
@@ -535,7 +522,7 @@ mod tests {
 
     /// A CSV import laid over the test registry; its record.
     fn imported_csv(snap: &mut MemSnapshot) -> ImportRecord {
-        let e = run::<Import2>(snap, &blobs(&[]), &im(), &csv()).unwrap();
+        let e = apply_over::<Import2>(snap, &blobs(&[]), &im(), &csv()).unwrap();
         lay(snap, &e);
         record(&e, &import_id(&csv()).unwrap())
     }
@@ -543,7 +530,7 @@ mod tests {
     #[test]
     fn a_status_page_becomes_incidents_with_the_archive_and_the_import_record() {
         let blobs = blobs(&["2022-03-04-disk.md"]);
-        let e = run::<Import>(&snapshot(None), &blobs, &im(), &cstate()).unwrap();
+        let e = apply_over::<Import>(&snapshot(None), &blobs, &im(), &cstate()).unwrap();
         let record = record(&e, &import_id(&cstate()).unwrap());
         assert_eq!(
             (record.imported, record.already_imported, record.imported_by.as_str(), record.version),
@@ -559,7 +546,7 @@ mod tests {
     fn step1_only_the_incident_manager() {
         let blobs = blobs(&["a.md"]);
         for role in [Role::ServiceDeskManager, Role::L2, Role::EndUser] {
-            halts(run::<Import>(&snapshot(None), &blobs, &as_role(role), &cstate()), Kind::Forbidden, "import");
+            halts(apply_over::<Import>(&snapshot(None), &blobs, &as_role(role), &cstate()), Kind::Forbidden, "import");
         }
     }
 
@@ -574,14 +561,14 @@ mod tests {
             (Input { source: CSV_BLOB.into(), ..cstate() }, "cstate bundle"),
         ];
         for (input, needle) in cases {
-            halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, needle);
+            halts(apply_over::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, needle);
         }
         // A mapping that only the /2 reader understands is refused by /1.
         let mut newer = mapping("P1: low");
         newer.missing = vec!["?".into()];
         let input = Input { mapping: Some(newer), ..csv() };
-        halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, "`missing` needs incident.import/2");
-        assert!(run::<Import2>(&snap, &blobs, &im(), &input).is_ok());
+        halts(apply_over::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, "`missing` needs incident.import/2");
+        assert!(apply_over::<Import2>(&snap, &blobs, &im(), &input).is_ok());
     }
 
     #[test]
@@ -591,25 +578,25 @@ mod tests {
         config.services = vec!["repo".into()];
         snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
         halts(
-            run::<Import2>(&snap, &blobs(&[]), &im(), &csv()),
+            apply_over::<Import2>(&snap, &blobs(&[]), &im(), &csv()),
             Kind::Invalid,
             "1 incident(s) name a service that is not one of the services in ims.yaml (repo): csv:A2: service `web`",
         );
-        assert!(run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).is_ok(), "repo is allowed");
+        assert!(apply_over::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).is_ok(), "repo is allowed");
     }
 
     #[test]
     fn step3_an_item_twice_and_nothing_new() {
         halts(
-            run::<Import>(&snapshot(None), &blobs(&["a.md", "a.md"]), &im(), &cstate()),
+            apply_over::<Import>(&snapshot(None), &blobs(&["a.md", "a.md"]), &im(), &cstate()),
             Kind::Invalid,
             "appears twice",
         );
         let (mut snap, blobs) = (snapshot(None), blobs(&["a.md"]));
-        let first = run::<Import>(&snap, &blobs, &im(), &cstate()).unwrap();
+        let first = apply_over::<Import>(&snap, &blobs, &im(), &cstate()).unwrap();
         lay(&mut snap, &first);
         halts(
-            run::<Import>(&snap, &blobs, &im(), &cstate()),
+            apply_over::<Import>(&snap, &blobs, &im(), &cstate()),
             Kind::NothingNew,
             "nothing new (1 already imported, 0 rejected)",
         );
@@ -638,7 +625,7 @@ mod tests {
     fn redo_rewrites_the_incidents_with_the_corrected_mapping() {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
-        let e = run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: high")).unwrap();
+        let e = apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: high")).unwrap();
         let record = record(&e, &id);
         assert_eq!(record.redone.len(), 1);
         assert_eq!(record.redone[0].previous_mapping, mapping("P1: low"));
@@ -652,7 +639,7 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &as_role(Role::L2), &redo(&id, "P1: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &as_role(Role::L2), &redo(&id, "P1: high")),
             Kind::Forbidden,
             "redo an import",
         );
@@ -663,21 +650,29 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         let none = BTreeMap::new();
-        halts(run::<Redo>(&snap, &none, &im(), &redo("IMP-xyz", "P1: high")), Kind::Invalid, "is not an import id");
+        halts(
+            apply_over::<Redo>(&snap, &none, &im(), &redo("IMP-xyz", "P1: high")),
+            Kind::Invalid,
+            "is not an import id",
+        );
         let unknown = "IMP-00000000000000000000";
-        halts(run::<Redo>(&snap, &none, &im(), &redo(unknown, "P1: high")), Kind::Invalid, "is not in the repository");
-        let e = run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).unwrap();
+        halts(
+            apply_over::<Redo>(&snap, &none, &im(), &redo(unknown, "P1: high")),
+            Kind::Invalid,
+            "is not in the repository",
+        );
+        let e = apply_over::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).unwrap();
         lay(&mut snap, &e);
         let cstate_id = import_id(&cstate()).unwrap();
         halts(
-            run::<Redo>(&snap, &none, &im(), &redo(&cstate_id, "P1: high")),
+            apply_over::<Redo>(&snap, &none, &im(), &redo(&cstate_id, "P1: high")),
             Kind::Invalid,
             "is a cState import; it has no mapping to correct",
         );
         let mut wider = mapping("P1: high");
         wider.columns.category = Some("cat".into());
         halts(
-            run::<Redo>(&snap, &none, &im(), &RedoInput { import_id: id, mapping: wider }),
+            apply_over::<Redo>(&snap, &none, &im(), &RedoInput { import_id: id, mapping: wider }),
             Kind::Invalid,
             "the column `cat` is not in the archived source",
         );
@@ -692,7 +687,7 @@ mod tests {
         inc.title = "Cache cold after deploy".into();
         put(&mut snap, RecordKind::Incident, touched, &inc);
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&record.import_id, "P1: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&record.import_id, "P1: high")),
             Kind::Precondition,
             &format!("{touched} changed since {}", record.import_id),
         );
@@ -703,12 +698,12 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P2: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P2: high")),
             Kind::Invalid,
             "the corrected mapping rejects what",
         );
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: low")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: low")),
             Kind::Precondition,
             "the mapping changes none",
         );
