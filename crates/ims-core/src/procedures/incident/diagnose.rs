@@ -12,7 +12,6 @@ use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::Result;
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
-use crate::model::incident::DiagnosisEntry;
 
 pub struct Diagnose;
 
@@ -33,13 +32,8 @@ impl Procedure for Diagnose {
         super::require_open(&inc, "diagnose")?;
         let steps = hygiene::text(ctx.rules, "steps", &input.steps, Shape::Text)?;
         let workaround = hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text)?;
-        inc.diagnosis.push(DiagnosisEntry { at: ctx.now, by: ctx.actor.into(), steps, workaround: workaround.clone() });
-        let mut fields = vec!["diagnosis"];
-        if let Some(w) = workaround {
-            inc.workaround = Some(w);
-            inc.workaround_available = true;
-            fields.extend(["workaround", "workaround_available"]);
-        }
+        let mut fields = vec![];
+        super::record_diagnosis(&mut inc, ctx.now, ctx.actor, Some(steps), workaround, &mut fields);
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: diagnose {}", rid.id))
             .action(AuditAction::Update, "incident", &rid.id)

@@ -11,7 +11,6 @@ use crate::engine::{Ctx, Effect, Procedure};
 use crate::error::{Error, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
-use crate::model::incident::DiagnosisEntry;
 
 pub struct Log;
 
@@ -51,20 +50,8 @@ impl Procedure for Log {
             fields.push("service");
         }
         let workaround = hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text)?;
-        if let Some(steps) = hygiene::optional(ctx.rules, "diagnosis", input.diagnosis.as_deref(), Shape::Text)? {
-            inc.diagnosis.push(DiagnosisEntry {
-                at: ctx.now,
-                by: ctx.actor.into(),
-                steps,
-                workaround: workaround.clone(),
-            });
-            fields.push("diagnosis");
-        }
-        if let Some(w) = workaround {
-            inc.workaround = Some(w);
-            inc.workaround_available = true;
-            fields.extend(["workaround", "workaround_available"]);
-        }
+        let steps = hygiene::optional(ctx.rules, "diagnosis", input.diagnosis.as_deref(), Shape::Text)?;
+        super::record_diagnosis(&mut inc, ctx.now, ctx.actor, steps, workaround, &mut fields);
         if fields.is_empty() {
             return Err(Error::invalid(
                 "incident log: nothing to log (give --description, --service, --diagnosis or --workaround)",

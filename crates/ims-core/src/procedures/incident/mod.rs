@@ -26,7 +26,7 @@ use crate::engine::Ctx;
 use crate::error::{Error, Result};
 use crate::ids::RecordId;
 use crate::model::enums::{Channel, Recipients, Status};
-use crate::model::incident::{Communication, Incident};
+use crate::model::incident::{Communication, DiagnosisEntry, Incident};
 use crate::model::{self};
 
 /// The incident named by `id` (a full id: the shell resolves prefixes).
@@ -105,6 +105,27 @@ pub fn escalate_to(
     }
     inc.set_status(at, by, Status::Escalated);
     communicate(inc, communication_id, Recipients::ItStaff, message, by, Channel::Ims, at)
+}
+
+/// Records diagnostic `steps` and a `workaround` (marking its presence), each if given,
+/// and names the fields they change: what `diagnose` and `log` share.
+pub fn record_diagnosis(
+    inc: &mut Incident,
+    at: DateTime<Utc>,
+    by: &str,
+    steps: Option<String>,
+    workaround: Option<String>,
+    fields: &mut Vec<&'static str>,
+) {
+    if let Some(steps) = steps {
+        inc.diagnosis.push(DiagnosisEntry { at, by: by.into(), steps, workaround: workaround.clone() });
+        fields.push("diagnosis");
+    }
+    if let Some(w) = workaround {
+        inc.workaround = Some(w);
+        inc.workaround_available = true;
+        fields.extend(["workaround", "workaround_available"]);
+    }
 }
 
 /// Checks that an email names a registered person.
