@@ -21,12 +21,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::engine::{apply_json, Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::ids::{RecordId, RecordKind};
 use crate::model::Record;
 
 /// Loads a record of `kind` by its full id (the shell resolves prefixes).
 pub fn load<T: DeserializeOwned>(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<(RecordId, T)> {
+    loaded(ctx, id, kind).field("id")
+}
+
+fn loaded<T: DeserializeOwned>(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<(RecordId, T)> {
     let rid = RecordId::parse(id, kind.entity())?;
     if rid.kind != kind {
         let article = if kind.entity().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
@@ -54,11 +58,16 @@ pub fn require_status<R: Record>(record: &R, what: &str, allowed: &[R::Status]) 
         record.id(),
         names.join(" or "),
         record.status()
-    )))
+    ))
+    .field("status"))
 }
 
 /// Checks an id the shell made for a new record of `kind`, and that it is free.
 pub fn new_id(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<RecordId> {
+    free_id(ctx, id, kind).field("id")
+}
+
+fn free_id(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<RecordId> {
     let rid = RecordId::parse(id, "id")?;
     if rid.kind != kind {
         return Err(Error::invalid(format!("id: {id} is not a {} id", kind.entity())));
@@ -169,6 +178,25 @@ mod tests {
             Kind::Invalid,
             "no such change",
         );
+    }
+
+    #[test]
+    fn the_shared_checks_name_their_field_and_leave_the_step_to_the_procedure() {
+        let snap = snapshot(Some(&incident(Status::Open)));
+        let e = load::<crate::model::Incident>(&ctx(&snap), "nonsense", RecordKind::Incident).unwrap_err();
+        assert_eq!((e.halt.field.as_deref(), e.halt.step), (Some("id"), None));
+        let e = new_id(&ctx(&snap), ID, RecordKind::Incident).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("id"));
+        let e = require_status(&incident(Status::Open), "close", &[Status::Resolved]).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("status"));
+        let e = crate::hygiene::text(Default::default(), "notes", " ", crate::hygiene::Shape::Text).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("notes"));
+        // A procedure names the step; the last to name the field wins.
+        let step = <incident::close::Close as crate::engine::Procedure>::step(1);
+        let e = e.at(step).field("closure_notes");
+        assert_eq!((e.halt.step, e.halt.field.as_deref()), (Some(step), Some("closure_notes")));
+        assert_eq!(step.to_string(), "incident.close/1 step 1");
+        assert_eq!(e.message, "notes: must not be empty", "the halt data never changes the message");
     }
 
     #[test]

@@ -7,11 +7,15 @@
 //! (like an import's archive) and written by the commit, so `ims verify` replays it;
 //! while it waits as a proposal, its bytes are kept at
 //! `records/template-proposals/<proposal id>.html`, so every clone can approve it.
+//!
+//! Policy steps: 1. only an incident manager (a proposal once there are two, see
+//! [`crate::procedures::proposal`]); 2. a built-in template name; 3. for `set`, the
+//! blob, its size and its text, for `remove`, an override to remove.
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::enums::AuditAction;
 use crate::procedures::proposal::{govern, Governed};
 
@@ -52,7 +56,8 @@ fn check_name(name: &str) -> Result<()> {
         return Err(Error::invalid(format!(
             "template `{name}`: not a built-in template name; one of: {}",
             NAMES.join(", ")
-        )));
+        ))
+        .field("name"));
     }
     Ok(())
 }
@@ -105,9 +110,9 @@ impl Governed for TemplateSet {
     }
 
     fn change(ctx: &Ctx, input: &TemplateSetInput) -> Result<Effect> {
-        check_name(&input.name)?;
-        let bytes = Self::bytes(ctx, input)?;
-        check_template(&input.name, &bytes)?;
+        check_name(&input.name).at(Self::step(2))?;
+        let bytes = Self::bytes(ctx, input).at(Self::step(3)).field("blob")?;
+        check_template(&input.name, &bytes).at(Self::step(3)).field("blob")?;
         let path = path(&input.name);
         let verb = if ctx.snap.read(&path)?.is_some() { "replace" } else { "add" };
         let mut effect = Effect::new(format!("template: set {}", input.name))
@@ -153,10 +158,12 @@ impl Governed for TemplateRemove {
     }
 
     fn change(ctx: &Ctx, input: &TemplateRemoveInput) -> Result<Effect> {
-        check_name(&input.name)?;
+        check_name(&input.name).at(Self::step(2))?;
         let path = path(&input.name);
         if ctx.snap.read(&path)?.is_none() {
-            return Err(Error::invalid(format!("template {}: no override to remove", input.name)));
+            return Err(Error::invalid(format!("template {}: no override to remove", input.name))
+                .at(Self::step(3))
+                .field("name"));
         }
         let mut effect = Effect::new(format!("template: remove {}", input.name))
             .line(format!("The built-in site template {} is used again.", input.name))
@@ -227,10 +234,12 @@ mod tests {
     fn step1_only_an_incident_manager() {
         for role in [Role::ServiceDeskManager, Role::L2, Role::EndUser] {
             let actor = as_role(role);
-            halts(
+            halts_at(
                 apply_over::<TemplateSet>(&snapshot(None), &blobs(PAGE.as_bytes()), &actor, &set("base.html")),
                 Kind::Forbidden,
                 "template set",
+                TemplateSet::step(1),
+                Some("roles"),
             );
             halts(
                 apply_over::<TemplateRemove>(&overridden(), &BTreeMap::new(), &actor, &remove("base.html")),
@@ -247,10 +256,12 @@ mod tests {
         let bytes = blobs(PAGE.as_bytes());
         for name in ["../ims.yaml", "/etc/passwd", "templates/base.html", "base.htm", "BASE.html", "", "x/../base.html"]
         {
-            halts(
+            halts_at(
                 apply_over::<TemplateSet>(&snapshot(None), &bytes, IM, &set(name)),
                 Kind::Invalid,
                 "not a built-in template name",
+                TemplateSet::step(2),
+                Some("name"),
             );
             halts(
                 apply_over::<TemplateRemove>(&overridden(), &BTreeMap::new(), IM, &remove(name)),
@@ -266,10 +277,12 @@ mod tests {
     #[test]
     fn step3_the_blob_its_size_and_its_text() {
         let snap = snapshot(None);
-        halts(
+        halts_at(
             apply_over::<TemplateSet>(&snap, &BTreeMap::new(), IM, &set("base.html")),
             Kind::Invalid,
             &format!("template base.html: blob {BLOB} is not in the repository"),
+            TemplateSet::step(3),
+            Some("blob"),
         );
         let cases: [(Vec<u8>, &str); 3] = [
             (vec![b'a'; MAX_TEMPLATE_BYTES + 1], "at most 262144 bytes"),

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{set_path, write_config};
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene;
 use crate::model::config::Config;
 use crate::model::enums::AuditAction;
@@ -41,16 +41,20 @@ impl Governed for ConfigSet {
         let mut value = serde_json::to_value(&current)?;
         let key = input.key.trim();
         if key == "schema" || key == "clock" || key.starts_with("schema.") || key.starts_with("clock.") {
-            return Err(Error::invalid(format!("{key}: fixed when the repository was made; it cannot be set")));
+            return Err(Error::invalid(format!("{key}: fixed when the repository was made; it cannot be set"))
+                .at(Self::step(2))
+                .field("key"));
         }
-        hygiene::screen_value(ctx.rules, key, &input.value)?;
+        hygiene::screen_value(ctx.rules, key, &input.value).at(Self::step(3))?;
         // A setting added since this repository was made may be set although it is absent.
-        let old = set_path(&mut value, key, input.value.clone())?;
-        crate::model::notifications::refuse_inline_secrets(&value)?;
-        let mut updated: Config =
-            serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))?;
-        crate::schema::validate(&value, "ims.yaml")?;
-        updated.check()?;
+        let old = set_path(&mut value, key, input.value.clone()).at(Self::step(2)).field("key")?;
+        crate::model::notifications::refuse_inline_secrets(&value).at(Self::step(3)).field("value")?;
+        let mut updated: Config = serde_json::from_value(value.clone())
+            .map_err(|e| Error::invalid(format!("config key `{key}`: {e}")))
+            .at(Self::step(3))
+            .field("value")?;
+        crate::schema::validate(&value, "ims.yaml").at(Self::step(3)).field("value")?;
+        updated.check().at(Self::step(3)).field("value")?;
         crate::model::notifications::stamp(&mut updated, &mut value, ctx.now);
         let mut effect = Effect::new(format!("config: set {key}"))
             .line(format!(
@@ -97,7 +101,7 @@ mod tests {
 
     #[test]
     fn step1_only_incident_managers() {
-        halts(
+        halts_at(
             try_apply::<ConfigSet>(
                 &snapshot(None),
                 &as_role(Role::ServiceDeskManager),
@@ -105,6 +109,8 @@ mod tests {
             ),
             Kind::Forbidden,
             "config set",
+            ConfigSet::step(1),
+            Some("roles"),
         );
     }
 
@@ -119,27 +125,39 @@ mod tests {
             ("problems.nope", "ims.yaml has no `nope` there"),
             ("problems.stability_window.days", "is inside a value that is not a mapping"),
         ] {
-            halts(try_apply::<ConfigSet>(&snap, IM, &config_set(key, Value::from("3d"))), Kind::Invalid, needle);
+            halts_at(
+                try_apply::<ConfigSet>(&snap, IM, &config_set(key, Value::from("3d"))),
+                Kind::Invalid,
+                needle,
+                ConfigSet::step(2),
+                Some("key"),
+            );
         }
     }
 
     #[test]
     fn step3_the_value_fits_its_type_the_schema_and_the_checks() {
         let snap = snapshot(None);
-        halts(
+        halts_at(
             try_apply::<ConfigSet>(&snap, IM, &config_set("problems.stability_window", Value::from(7))),
             Kind::Invalid,
             "config key `problems.stability_window`",
+            ConfigSet::step(3),
+            Some("value"),
         );
-        halts(
+        halts_at(
             try_apply::<ConfigSet>(&snap, IM, &config_set("problems.stability_window", Value::from("soon"))),
             Kind::Invalid,
             "/problems/stability_window \"soon\" does not match",
+            ConfigSet::step(3),
+            Some("value"),
         );
-        halts(
+        halts_at(
             try_apply::<ConfigSet>(&snap, IM, &config_set("sla.calendar", Value::from("office"))),
             Kind::Invalid,
             "sla.calendar: `office` is neither 24x7 nor a calendar",
+            ConfigSet::step(3),
+            Some("value"),
         );
     }
 

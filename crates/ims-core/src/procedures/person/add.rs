@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{dedup, parse_key, write_allowed_signers};
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Role, Team};
 use crate::model::person::{self, Person};
@@ -42,10 +42,14 @@ impl Governed for PersonAdd {
 
     fn change(ctx: &Ctx, input: &PersonAddInput) -> Result<Effect> {
         if !model::valid_email(&input.email) {
-            return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
+            return Err(Error::invalid(format!("email: `{}` is not an email address", input.email))
+                .at(Self::step(2))
+                .field("email"));
         }
         if model::person(ctx.snap, &input.email)?.is_some() {
-            return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email)));
+            return Err(Error::precondition(format!("{}: already registered (use `ims person update`)", input.email))
+                .at(Self::step(2))
+                .field("email"));
         }
         // Emails name one person however they are spelled: case and a trailing dot of
         // the domain do not count (`model::email_key`). A check on new input only
@@ -56,15 +60,17 @@ impl Governed for PersonAdd {
                 return Err(Error::conflict(format!(
                     "email: {} is already registered as {} ({}); {SAME_EMAIL}",
                     input.email, existing.email, existing.name
-                )));
+                ))
+                .at(Self::step(2))
+                .field("email"));
             }
         }
         if input.roles.is_empty() {
-            return Err(Error::invalid("role: at least one role is required"));
+            return Err(Error::invalid("role: at least one role is required").at(Self::step(2)).field("roles"));
         }
-        let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?;
+        let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line).at(Self::step(2))?;
         let keys = match &input.key {
-            Some(k) => vec![parse_key(k, ctx.now)?],
+            Some(k) => vec![parse_key(k, ctx.now).at(Self::step(2))?],
             None => vec![],
         };
         let person = Person::new(input.email.clone(), name, dedup(&input.roles), dedup(&input.teams), keys, ctx.now);
@@ -105,43 +111,65 @@ mod tests {
 
     #[test]
     fn step1_only_incident_managers() {
-        halts(
+        halts_at(
             try_apply::<PersonAdd>(&snapshot(None), &as_role(Role::L1), &person_add("new@x.test")),
             Kind::Forbidden,
             "person add",
+            PersonAdd::step(1),
+            Some("roles"),
         );
     }
 
     #[test]
     fn step2_a_new_valid_person() {
         let snap = snapshot(None);
-        halts(try_apply::<PersonAdd>(&snap, IM, &person_add("new")), Kind::Invalid, "email: `new`");
-        halts(try_apply::<PersonAdd>(&snap, IM, &person_add("l1@x.test")), Kind::Precondition, "already registered");
+        halts_at(
+            try_apply::<PersonAdd>(&snap, IM, &person_add("new")),
+            Kind::Invalid,
+            "email: `new`",
+            PersonAdd::step(2),
+            Some("email"),
+        );
+        halts_at(
+            try_apply::<PersonAdd>(&snap, IM, &person_add("l1@x.test")),
+            Kind::Precondition,
+            "already registered",
+            PersonAdd::step(2),
+            Some("email"),
+        );
         // Another spelling of a registered email: case, a trailing dot of the domain.
         for spelling in ["L1@x.test", "l1@x.test.", "L1@X.Test."] {
-            halts(
+            halts_at(
                 try_apply::<PersonAdd>(&snap, IM, &person_add(spelling)),
                 Kind::Conflict,
                 "is already registered as l1@x.test (",
+                PersonAdd::step(2),
+                Some("email"),
             );
         }
         // A history recorded before the check replays: the recorded rules do not apply it.
         let replay = Ctx { snap: &snap, actor: IM, now: now(), rules: hygiene::Rules::Recorded };
         assert!(PersonAdd::apply(&replay, &person_add("l1@x.test.")).is_ok());
-        halts(
+        halts_at(
             try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { roles: vec![], ..person_add("new@x.test") }),
             Kind::Invalid,
             "at least one role",
+            PersonAdd::step(2),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { name: "".into(), ..person_add("new@x.test") }),
             Kind::Invalid,
             "name",
+            PersonAdd::step(2),
+            Some("name"),
         );
-        halts(
+        halts_at(
             try_apply::<PersonAdd>(&snap, IM, &PersonAddInput { key: Some("AAAA".into()), ..person_add("new@x.test") }),
             Kind::Invalid,
             "key: not an OpenSSH public key",
+            PersonAdd::step(2),
+            Some("key"),
         );
     }
 }

@@ -23,7 +23,7 @@ pub(super) fn write_allowed_signers(effect: &mut Effect, snap: &dyn Snapshot, ch
 
 /// A public key given as text, valid from `now`.
 pub(crate) fn parse_key(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PersonKey> {
-    let key = keys::parse_public(text, "key")?;
+    let key = keys::parse_public(text, "key").map_err(|e| e.field("key"))?;
     Ok(PersonKey {
         key: keys::key_line(&key)?,
         fingerprint: keys::fingerprint(&key),
@@ -34,7 +34,7 @@ pub(crate) fn parse_key(text: &str, now: chrono::DateTime<chrono::Utc>) -> Resul
 
 /// The person registered as `email`, or an invalid halt.
 pub(super) fn existing(snap: &dyn Snapshot, email: &str) -> Result<Person> {
-    model::person(snap, email)?.ok_or_else(|| Error::invalid(format!("{email}: no such person")))
+    model::person(snap, email)?.ok_or_else(|| Error::invalid(format!("{email}: no such person")).field("email"))
 }
 
 /// `items` without repeats, in their first order.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{existing, keep_a_manager, write_allowed_signers};
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
 use crate::model::person;
@@ -41,26 +41,31 @@ impl Governed for PersonRevoke {
             return Err(Error::forbidden(format!(
                 "{}: nobody changes their own roles, revocation included",
                 ctx.actor
-            )));
+            ))
+            .at(Self::step(1))
+            .field("email"));
         }
-        let mut p = existing(ctx.snap, &input.email)?;
+        let mut p = existing(ctx.snap, &input.email).at(Self::step(2)).field("email")?;
         if p.revoked {
-            return Err(Error::precondition(format!("{}: already revoked", p.email)));
+            return Err(Error::precondition(format!("{}: already revoked", p.email)).at(Self::step(2)).field("email"));
         }
         if let Some(c) = &input.compromised_since {
             if c.len() != 40 || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::invalid(format!("compromised-since: `{c}` is not a full commit id")));
+                return Err(Error::invalid(format!("compromised-since: `{c}` is not a full commit id"))
+                    .at(Self::step(2))
+                    .field("compromised_since"));
             }
         }
         p.revoked = true;
         p.revoked_at = Some(ctx.now);
-        p.revoked_reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
+        p.revoked_reason =
+            hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text).at(Self::step(2))?;
         p.compromised_since = input.compromised_since.as_ref().map(|c| c.to_ascii_lowercase());
         for k in p.keys.iter_mut().filter(|k| k.valid_before.is_none()) {
             k.valid_before = Some(ctx.now);
         }
         p.updated_at = ctx.now;
-        keep_a_manager(ctx.snap, &p)?;
+        keep_a_manager(ctx.snap, &p).at(Self::step(2))?;
         let mut effect = Effect::new(format!("person: revoke {}", p.email))
             .action(AuditAction::Update, "person", &p.email)
             .fields(&["revoked", "keys"]);
@@ -109,22 +114,32 @@ mod tests {
 
     #[test]
     fn step1_only_incident_managers_never_themselves() {
-        halts(
+        halts_at(
             try_apply::<PersonRevoke>(&snapshot(None), &as_role(Role::L1), &person_revoke("l2@x.test")),
             Kind::Forbidden,
             "person revoke",
+            PersonRevoke::step(1),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             try_apply::<PersonRevoke>(&snapshot(None), IM, &person_revoke(IM)),
             Kind::Forbidden,
             "revocation included",
+            PersonRevoke::step(1),
+            Some("email"),
         );
     }
 
     #[test]
     fn step2_an_active_person_and_a_full_commit_id() {
         let mut snap = snapshot(None);
-        halts(try_apply::<PersonRevoke>(&snap, IM, &person_revoke("ghost@x.test")), Kind::Invalid, "no such person");
+        halts_at(
+            try_apply::<PersonRevoke>(&snap, IM, &person_revoke("ghost@x.test")),
+            Kind::Invalid,
+            "no such person",
+            PersonRevoke::step(2),
+            Some("email"),
+        );
         halts(
             try_apply::<PersonRevoke>(
                 &snap,
@@ -135,6 +150,12 @@ mod tests {
             "compromised-since: `abc123` is not a full commit id",
         );
         step::<PersonRevoke>(&mut snap, IM, &person_revoke("l1@x.test"));
-        halts(try_apply::<PersonRevoke>(&snap, IM, &person_revoke("l1@x.test")), Kind::Precondition, "already revoked");
+        halts_at(
+            try_apply::<PersonRevoke>(&snap, IM, &person_revoke("l1@x.test")),
+            Kind::Precondition,
+            "already revoked",
+            PersonRevoke::step(2),
+            Some("email"),
+        );
     }
 }

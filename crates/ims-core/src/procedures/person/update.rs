@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{dedup, existing, keep_a_manager, parse_key, write_allowed_signers};
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Role, Team};
 use crate::model::person;
@@ -38,17 +38,21 @@ impl Governed for PersonUpdate {
     }
 
     fn change(ctx: &Ctx, input: &PersonUpdateInput) -> Result<Effect> {
-        let mut p = existing(ctx.snap, &input.email)?;
+        let mut p = existing(ctx.snap, &input.email).at(Self::step(2)).field("email")?;
         if p.revoked {
-            return Err(Error::precondition(format!("{}: revoked; add them again under a new key", p.email)));
+            return Err(Error::precondition(format!("{}: revoked; add them again under a new key", p.email))
+                .at(Self::step(2))
+                .field("email"));
         }
         let mut fields = Vec::new();
         if let Some(roles) = &input.roles {
             if input.email == ctx.actor {
-                return Err(Error::forbidden(format!("{}: nobody changes their own roles", ctx.actor)));
+                return Err(Error::forbidden(format!("{}: nobody changes their own roles", ctx.actor))
+                    .at(Self::step(1))
+                    .field("roles"));
             }
             if roles.is_empty() {
-                return Err(Error::invalid("role: at least one role is required"));
+                return Err(Error::invalid("role: at least one role is required").at(Self::step(3)).field("roles"));
             }
             p.roles = dedup(roles);
             fields.push("roles");
@@ -58,13 +62,15 @@ impl Governed for PersonUpdate {
             fields.push("teams");
         }
         if let Some(name) = &input.name {
-            p.name = hygiene::text(ctx.rules, "name", name, Shape::Line)?;
+            p.name = hygiene::text(ctx.rules, "name", name, Shape::Line).at(Self::step(3))?;
             fields.push("name");
         }
         if let Some(key) = &input.key {
-            let new = parse_key(key, ctx.now)?;
+            let new = parse_key(key, ctx.now).at(Self::step(3))?;
             if p.keys.iter().any(|k| k.key == new.key) {
-                return Err(Error::invalid(format!("key: {} is already registered for {}", new.fingerprint, p.email)));
+                return Err(Error::invalid(format!("key: {} is already registered for {}", new.fingerprint, p.email))
+                    .at(Self::step(3))
+                    .field("key"));
             }
             for k in p.keys.iter_mut().filter(|k| k.valid_before.is_none()) {
                 k.valid_before = Some(ctx.now);
@@ -73,9 +79,10 @@ impl Governed for PersonUpdate {
             fields.push("keys");
         }
         if fields.is_empty() {
-            return Err(Error::invalid("person update: nothing to change (give --role, --team, --name or --key)"));
+            return Err(Error::invalid("person update: nothing to change (give --role, --team, --name or --key)")
+                .at(Self::step(3)));
         }
-        keep_a_manager(ctx.snap, &p)?;
+        keep_a_manager(ctx.snap, &p).at(Self::step(3))?;
         p.updated_at = ctx.now;
         let mut effect = Effect::new(format!("person: update {} ({})", p.email, fields.join(", ")))
             .action(AuditAction::Update, "person", &p.email)
@@ -119,19 +126,43 @@ mod tests {
     fn step1_only_incident_managers_never_their_own_roles() {
         let snap = snapshot(None);
         let i = PersonUpdateInput { roles: Some(vec![Role::L2]), ..person_update("l1@x.test") };
-        halts(try_apply::<PersonUpdate>(&snap, &as_role(Role::L2), &i), Kind::Forbidden, "person update");
+        halts_at(
+            try_apply::<PersonUpdate>(&snap, &as_role(Role::L2), &i),
+            Kind::Forbidden,
+            "person update",
+            PersonUpdate::step(1),
+            Some("roles"),
+        );
         let own = PersonUpdateInput { roles: Some(vec![Role::IncidentManager, Role::L3]), ..person_update(IM) };
-        halts(try_apply::<PersonUpdate>(&snap, IM, &own), Kind::Forbidden, "nobody changes their own roles");
+        halts_at(
+            try_apply::<PersonUpdate>(&snap, IM, &own),
+            Kind::Forbidden,
+            "nobody changes their own roles",
+            PersonUpdate::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
     fn step2_an_active_registered_person() {
         let mut snap = snapshot(None);
         let i = PersonUpdateInput { teams: Some(vec![Team::L3]), ..person_update("ghost@x.test") };
-        halts(try_apply::<PersonUpdate>(&snap, IM, &i), Kind::Invalid, "ghost@x.test: no such person");
+        halts_at(
+            try_apply::<PersonUpdate>(&snap, IM, &i),
+            Kind::Invalid,
+            "ghost@x.test: no such person",
+            PersonUpdate::step(2),
+            Some("email"),
+        );
         step::<PersonRevoke>(&mut snap, IM, &person_revoke("l1@x.test"));
         let i = PersonUpdateInput { teams: Some(vec![Team::L3]), ..person_update("l1@x.test") };
-        halts(try_apply::<PersonUpdate>(&snap, IM, &i), Kind::Precondition, "revoked");
+        halts_at(
+            try_apply::<PersonUpdate>(&snap, IM, &i),
+            Kind::Precondition,
+            "revoked",
+            PersonUpdate::step(2),
+            Some("email"),
+        );
     }
 
     #[test]
@@ -146,7 +177,13 @@ mod tests {
             Kind::Invalid,
             "at least one role",
         );
-        halts(try_apply::<PersonUpdate>(&snap, IM, &person_update("l1@x.test")), Kind::Invalid, "nothing to change");
+        halts_at(
+            try_apply::<PersonUpdate>(&snap, IM, &person_update("l1@x.test")),
+            Kind::Invalid,
+            "nothing to change",
+            PersonUpdate::step(3),
+            None,
+        );
         step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { key: Some(key(2)), ..person_update("l1@x.test") });
         halts(
             try_apply::<PersonUpdate>(

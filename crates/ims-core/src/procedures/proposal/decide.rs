@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{require_manager, Governed};
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
 use crate::model::proposal::{Proposal, ProposalStatus};
@@ -56,29 +56,35 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
 
     fn apply(ctx: &Ctx, input: &ProposalDecideInput) -> Result<Effect> {
         let verb = if APPROVE { "approve" } else { "reject" };
-        require_manager(ctx, &format!("proposal {verb}"))?;
-        let id = crate::ids::RecordId::parse(&input.id, "proposal")?;
-        let mut p: Proposal = model::record(ctx.snap, &id)?;
+        require_manager(ctx, &format!("proposal {verb}")).at(Self::step(1))?;
+        let id = crate::ids::RecordId::parse(&input.id, "proposal").at(Self::step(2)).field("id")?;
+        let mut p: Proposal = model::record(ctx.snap, &id).at(Self::step(2)).field("id")?;
         if p.status != ProposalStatus::Pending {
             return Err(Error::precondition(
                 format!("proposal {}: already {:?}", p.proposal_id, p.status).to_lowercase(),
-            ));
+            )
+            .at(Self::step(2))
+            .field("status"));
         }
         if p.proposed_by == ctx.actor {
             return Err(Error::forbidden(format!(
                 "proposal {}: the proposer cannot {verb} it; another incident manager must",
                 p.proposal_id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("proposed_by"));
         }
         let touches_self = p.input.get("email").and_then(Value::as_str) == Some(ctx.actor);
         if APPROVE && touches_self {
             return Err(Error::forbidden(format!(
                 "proposal {}: it changes {}, who cannot approve changes to themselves",
                 p.proposal_id, ctx.actor
-            )));
+            ))
+            .at(Self::step(1))
+            .field("input"));
         }
         let mut effect = if APPROVE {
-            let mut e = apply_proposed(ctx, &p)?;
+            let mut e = apply_proposed(ctx, &p).at(Self::step(3))?;
             e.subject = format!("proposal: approve {} ({})", p.proposal_id, p.summary);
             e
         } else {
@@ -87,7 +93,7 @@ impl<const APPROVE: bool> Procedure for ProposalDecide<APPROVE> {
         p.status = if APPROVE { ProposalStatus::Approved } else { ProposalStatus::Rejected };
         p.decided_by = Some(ctx.actor.into());
         p.decided_at = Some(ctx.now);
-        p.reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text)?;
+        p.reason = hygiene::optional(ctx.rules, "reason", input.reason.as_deref(), Shape::Text).at(Self::step(2))?;
         effect.actions.insert(0, crate::engine::ActionLine::new(AuditAction::Update, "proposal", &p.proposal_id));
         effect = effect.fields(&["status"]);
         let (main_id, main_record) = (effect.id.clone(), effect.record.clone());
@@ -148,20 +154,24 @@ mod tests {
     #[test]
     fn step1_only_another_incident_manager() {
         let snap = proposed();
-        halts(
+        halts_at(
             try_apply::<ProposalApprove>(&snap, &as_role(Role::L3), &decide(None)),
             Kind::Forbidden,
             "proposal approve",
+            ProposalApprove::step(1),
+            Some("roles"),
         );
         halts(
             try_apply::<ProposalReject>(&snap, &as_role(Role::L3), &decide(None)),
             Kind::Forbidden,
             "proposal reject",
         );
-        halts(
+        halts_at(
             try_apply::<ProposalApprove>(&snap, IM, &decide(None)),
             Kind::Forbidden,
             "the proposer cannot approve it",
+            ProposalApprove::step(1),
+            Some("proposed_by"),
         );
         halts(try_apply::<ProposalReject>(&snap, IM, &decide(None)), Kind::Forbidden, "the proposer cannot reject it");
     }
@@ -170,10 +180,12 @@ mod tests {
     fn step1_nobody_approves_a_change_to_themselves() {
         let mut snap = two_managers();
         step::<PersonUpdate>(&mut snap, IM, &PersonUpdateInput { teams: Some(vec![Team::L3]), ..person_update(IM2) });
-        halts(
+        halts_at(
             try_apply::<ProposalApprove>(&snap, IM2, &decide(None)),
             Kind::Forbidden,
             "cannot approve changes to themselves",
+            ProposalApprove::step(1),
+            Some("input"),
         );
         assert!(try_apply::<ProposalReject>(&snap, IM2, &decide(None)).is_ok());
     }
@@ -181,10 +193,12 @@ mod tests {
     #[test]
     fn step2_a_pending_proposal() {
         let mut snap = proposed();
-        halts(
+        halts_at(
             try_apply::<ProposalApprove>(&snap, IM2, &ProposalDecideInput { id: "PRP-nope".into(), reason: None }),
             Kind::Invalid,
             "PRP-nope",
+            ProposalApprove::step(2),
+            Some("id"),
         );
         halts(
             try_apply::<ProposalApprove>(

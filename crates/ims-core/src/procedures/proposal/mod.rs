@@ -39,7 +39,11 @@ pub trait Governed: Procedure {
 /// The `apply` of a [`Governed`] procedure: step 1 (only an incident manager), then the
 /// change, now or as a proposal.
 pub fn govern<P: Governed>(ctx: &Ctx, input: &P::Input) -> Result<Effect> {
-    require_manager(ctx, P::WHAT)?;
+    require_manager(ctx, P::WHAT).map_err(|e| e.at(P::step(1)))?;
+    // A well-formed id whichever way it goes, so a change cannot carry an input that only
+    // the one-manager path accepts (verify re-checks merged work under the joined registry).
+    crate::ids::RecordId::parse(P::proposal_id(input), "proposal_id")
+        .map_err(|e| e.at(P::step(1)).field("proposal_id"))?;
     let summary = format!("{} {}", P::WHAT, P::about(input));
     propose_or_apply(ctx, P::ID, P::proposal_id(input), input, summary, || P::change(ctx, input))
 }
@@ -59,9 +63,6 @@ fn propose_or_apply<I: Serialize>(
     summary: String,
     apply: impl FnOnce() -> Result<Effect>,
 ) -> Result<Effect> {
-    // A well-formed id whichever way it goes, so a change cannot carry an input that only
-    // the one-manager path accepts (verify re-checks merged work under the joined registry).
-    crate::ids::RecordId::parse(proposal_id, "proposal_id")?;
     if incident_managers(ctx.snap)? < 2 {
         return apply();
     }
@@ -111,17 +112,25 @@ mod tests {
 
     #[test]
     fn step1_only_an_incident_manager_and_a_well_formed_proposal_id() {
-        halts(
+        halts_at(
             try_apply::<PersonAdd>(&snapshot(None), &as_role(Role::L3), &person_add("new@x.test")),
             Kind::Forbidden,
             "person add: l3@x.test has roles [L3]",
+            PersonAdd::step(1),
+            Some("roles"),
         );
         let bad = crate::procedures::person::add::PersonAddInput {
             proposal_id: "nonsense".into(),
             ..person_add("new@x.test")
         };
         for snap in [snapshot(None), two_managers()] {
-            halts(try_apply::<PersonAdd>(&snap, IM, &bad), Kind::Invalid, "proposal_id");
+            halts_at(
+                try_apply::<PersonAdd>(&snap, IM, &bad),
+                Kind::Invalid,
+                "proposal_id",
+                PersonAdd::step(1),
+                Some("proposal_id"),
+            );
         }
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::config::{self, Clock, Config};
 use crate::model::enums::{AuditAction, Role};
@@ -39,16 +39,18 @@ allowed_signers merge=binary -text\n\
 people/** merge=binary -text\n\
 records/** merge=binary -text\n";
 
-fn init_effect(ctx: &Ctx, input: &InitInput, config: Config) -> Result<Effect> {
+fn init_effect<P: Procedure>(ctx: &Ctx, input: &InitInput, config: Config) -> Result<Effect> {
     if ctx.snap.read(config::PATH)?.is_some() {
-        return Err(Error::precondition("ims.yaml exists: this is already a records repository"));
+        return Err(Error::precondition("ims.yaml exists: this is already a records repository").at(P::step(1)));
     }
     let organization = &config.organization;
-    let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line)?;
+    let name = hygiene::text(ctx.rules, "name", &input.name, Shape::Line).at(P::step(2))?;
     if !model::valid_email(&input.email) {
-        return Err(Error::invalid(format!("email: `{}` is not an email address", input.email)));
+        return Err(Error::invalid(format!("email: `{}` is not an email address", input.email))
+            .at(P::step(2))
+            .field("email"));
     }
-    let key = parse_key(&input.key, ctx.now)?;
+    let key = parse_key(&input.key, ctx.now).at(P::step(2))?;
     let first = Person::new(input.email.clone(), name, vec![Role::IncidentManager], vec![], vec![key], ctx.now);
     let mut effect = Effect::new(format!("ims: new records repository for {organization}"))
         .action(AuditAction::Create, "config", "ims.yaml")
@@ -66,8 +68,9 @@ impl Procedure for Init {
     type Input = InitInput;
 
     fn apply(ctx: &Ctx, input: &InitInput) -> Result<Effect> {
-        let organization = hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line)?;
-        init_effect(ctx, input, Config::defaults(&organization, input.clock))
+        let organization =
+            hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line).at(Self::step(2))?;
+        init_effect::<Self>(ctx, input, Config::defaults(&organization, input.clock))
     }
 }
 
@@ -100,16 +103,19 @@ impl Procedure for InitV2 {
     type Input = InitV2Input;
 
     fn apply(ctx: &Ctx, input: &InitV2Input) -> Result<Effect> {
-        let organization = hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line)?;
+        let organization =
+            hygiene::text(ctx.rules, "organization", &input.organization, Shape::Line).at(Self::step(2))?;
         let mut value = serde_json::to_value(Config::defaults(&organization, input.clock))?;
         for (key, v) in &input.settings {
-            set_path(&mut value, key, v.clone())?;
+            set_path(&mut value, key, v.clone()).at(Self::step(2)).field("settings")?;
         }
-        crate::model::notifications::refuse_inline_secrets(&value)?;
-        let mut updated: Config =
-            serde_json::from_value(value.clone()).map_err(|e| Error::invalid(format!("settings: {e}")))?;
-        crate::schema::validate(&value, "ims.yaml")?;
-        updated.check()?;
+        crate::model::notifications::refuse_inline_secrets(&value).at(Self::step(2)).field("settings")?;
+        let mut updated: Config = serde_json::from_value(value.clone())
+            .map_err(|e| Error::invalid(format!("settings: {e}")))
+            .at(Self::step(2))
+            .field("settings")?;
+        crate::schema::validate(&value, "ims.yaml").at(Self::step(2)).field("settings")?;
+        updated.check().at(Self::step(2)).field("settings")?;
         crate::model::notifications::stamp(&mut updated, &mut value, ctx.now);
         let base = InitInput {
             organization: input.organization.clone(),
@@ -118,7 +124,7 @@ impl Procedure for InitV2 {
             key: input.key.clone(),
             clock: input.clock,
         };
-        init_effect(ctx, &base, updated)
+        init_effect::<Self>(ctx, &base, updated)
     }
 }
 
@@ -152,7 +158,13 @@ mod tests {
 
     #[test]
     fn step1_not_over_an_existing_repository() {
-        halts(try_apply::<Init>(&snapshot(None), "first@x.test", &init()), Kind::Precondition, "ims.yaml exists");
+        halts_at(
+            try_apply::<Init>(&snapshot(None), "first@x.test", &init()),
+            Kind::Precondition,
+            "ims.yaml exists",
+            Init::step(1),
+            None,
+        );
     }
 
     #[test]
