@@ -210,7 +210,9 @@ impl Procedure for Deliver {
             });
             for o in outcomes {
                 let recipient = Recipient::parse(&o.recipient).at(Self::step(3)).field("recipient")?;
-                let owed = due(&n, &inc, Some(&record), o.at, config.sla.warning_threshold)?;
+                let owed = due(&n, &inc, Some(&record), o.at, config.sla.warning_threshold)
+                    .at(Self::step(3))
+                    .field("recipient")?;
                 let Some(d) = owed.into_iter().find(|d| d.about == o.about && d.recipient == recipient) else {
                     // 4. Its standing: say why it is not owed.
                     return Err(match record.find(&o.about, &o.recipient) {

@@ -32,14 +32,18 @@ impl Procedure for Log {
         let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
         super::require_open(&inc, "log").at(Self::step(1))?;
         let mut fields = Vec::new();
-        if let Some(d) = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)? {
+        if let Some(d) =
+            hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text).at(Self::step(2))?
+        {
             inc.description = Some(match inc.description.take() {
                 Some(old) => format!("{old}\n\n{d}"),
                 None => d,
             });
             fields.push("description");
         }
-        if let Some(s) = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)? {
+        if let Some(s) =
+            hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line).at(Self::step(2))?
+        {
             let config = crate::model::config(ctx.snap)?;
             if !config.services.is_empty() && !config.services.contains(&s) {
                 return Err(Error::invalid(format!("service: `{s}` is not one of the services in ims.yaml"))
