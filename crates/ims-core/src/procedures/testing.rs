@@ -222,3 +222,37 @@ pub fn config_set(key: &str, value: serde_json::Value) -> super::config::set::Co
 pub fn decide(reason: Option<&str>) -> super::proposal::decide::ProposalDecideInput {
     super::proposal::decide::ProposalDecideInput { id: PRP.into(), reason: reason.map(String::from) }
 }
+
+/// The blob id a staged template goes by in the template procedures' tests.
+pub const TEMPLATE_BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
+/// A small page template.
+pub const PAGE: &str = "<!doctype html><title>{{ title }}</title>\n<main>{% block content %}{% endblock %}</main>\n";
+
+/// The staged blobs holding `bytes` as [`TEMPLATE_BLOB`].
+pub fn template_blobs(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::collections::BTreeMap::from([(TEMPLATE_BLOB.to_string(), bytes.to_vec())])
+}
+
+/// `template.set` of `name` to [`TEMPLATE_BLOB`].
+pub fn template_set(name: &str) -> super::template::set::TemplateSetInput {
+    super::template::set::TemplateSetInput { name: name.into(), blob: TEMPLATE_BLOB.into(), proposal_id: PRP.into() }
+}
+
+/// `template.remove` of `name`.
+pub fn template_remove(name: &str) -> super::template::remove::TemplateRemoveInput {
+    super::template::remove::TemplateRemoveInput { name: name.into(), proposal_id: PRP.into() }
+}
+
+/// The test registry with `base.html` overridden by its one incident manager.
+pub fn overridden() -> MemSnapshot {
+    let mut snap = snapshot(None);
+    let e = apply_over::<super::template::set::TemplateSet>(
+        &snap,
+        &template_blobs(PAGE.as_bytes()),
+        IM,
+        &template_set("base.html"),
+    )
+    .unwrap();
+    lay(&mut snap, &e);
+    snap
+}

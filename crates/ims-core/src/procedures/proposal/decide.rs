@@ -17,7 +17,7 @@ use crate::model::proposal::{Proposal, ProposalStatus};
 use crate::model::{self};
 use crate::procedures::config::set::ConfigSet;
 use crate::procedures::person::{add::PersonAdd, revoke::PersonRevoke, update::PersonUpdate};
-use crate::procedures::template::{TemplateRemove, TemplateSet};
+use crate::procedures::template::{remove::TemplateRemove, set::TemplateSet};
 
 /// `proposal.approve/1` and `proposal.reject/1`: a second incident manager decides.
 pub struct ProposalDecide<const APPROVE: bool>;
