@@ -135,4 +135,15 @@ mod tests {
         let back = ims_core::error::Error::from(git.context("reading ims.yaml"));
         assert_eq!(back.message, "reading ims.yaml: git: object not found");
     }
+
+    #[test]
+    fn a_halts_step_and_field_survive_the_layers_and_context() {
+        let step = ims_core::error::Step { procedure: "incident.close/1", number: 1 };
+        let halt =
+            ims_core::error::Error::precondition("incident X: close needs status resolved").at(step).field("status");
+        let io = Error::from(halt.clone()).context("replaying abc");
+        assert_eq!((io.halt.step, io.halt.field.as_deref()), (Some(step), Some("status")));
+        assert_eq!(io.message, "replaying abc: incident X: close needs status resolved");
+        assert_eq!(ims_core::error::Error::from(io).halt, halt.halt);
+    }
 }

@@ -382,6 +382,13 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_prints_and_serializes_as_its_name() {
+        assert_eq!(Rule::UnlistedPath.to_string(), "unlisted-path");
+        assert_eq!(serde_json::to_string(&Rule::MergeAuthorization).unwrap(), "\"merge-authorization\"");
+        assert_eq!(Rule::ReadAuditAnchor.as_str(), "read-audit-anchor");
+    }
+
+    #[test]
     fn tree_changes_agree_with_a_full_diff() {
         let dir = tempfile::tempdir().unwrap();
         let git = Repository::init(dir.path()).unwrap();
