@@ -81,12 +81,6 @@ pub struct Halt {
     pub field: Option<String>,
 }
 
-impl Halt {
-    fn is_empty(&self) -> bool {
-        self.step.is_none() && self.field.is_none()
-    }
-}
-
 /// A procedure halt or any other failure: a class, a message naming the field or rule,
 /// and, for a procedure's halt, its step and field as data ([`Halt`]). The message is
 /// what users and replays see, byte for byte; the halt data never changes it.
@@ -139,14 +133,6 @@ impl Error {
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.halt.field = Some(field.into());
         self
-    }
-    /// The policy step, if the halt names one.
-    pub fn step(&self) -> Option<Step> {
-        self.halt.step
-    }
-    /// Whether the error carries halt data (the `--json` error document then has it).
-    pub fn has_halt(&self) -> bool {
-        !self.halt.is_empty()
     }
 }
 
