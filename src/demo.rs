@@ -15,7 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::engine::Procedure;
 use crate::error::{Error, Result};
 use crate::model::enums::{Category, ContactMethod, EscalationTarget, Level, Role, Source, Team};
-use crate::procedures::{admin, change, incident as inc, kb, problem};
+use crate::procedures::config::set::{ConfigSet, ConfigSetInput};
+use crate::procedures::person::add::{PersonAdd, PersonAddInput};
+use crate::procedures::repo::init::InitV2Input;
+use crate::procedures::{change, incident as inc, kb, problem};
 use crate::repo::Repo;
 use crate::run::{self, Identity};
 use crate::signing::Signer;
@@ -216,7 +219,7 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
     let manager = &org.people[0];
     std::env::set_var("IMS_NOW", start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let first = key_for(seed, &manager.email);
-    let input = admin::InitV2Input::new(
+    let input = InitV2Input::new(
         org.organization.clone(),
         manager.email.clone(),
         manager.name.clone(),
@@ -269,14 +272,14 @@ pub fn demo(path: &Path, seed: u64, days: u32, progress: &dyn Fn(&str)) -> Resul
         ("sla.severity_factors.high", serde_json::json!(0.5)),
     ] {
         let pid = s.id("PRP");
-        s.run::<admin::ConfigSet>(&im, &admin::ConfigSetInput { key: key.into(), value, proposal_id: pid })?;
+        s.run::<ConfigSet>(&im, &ConfigSetInput { key: key.into(), value, proposal_id: pid })?;
     }
     for p in org.people.iter().skip(1).filter(|p| p.email != im2).chain(org.people.iter().filter(|p| p.email == im2)) {
         let key = if p.roles == [Role::EndUser] { None } else { Some(key_line(&key_for(seed, &p.email))?) };
         let pid = s.id("PRP");
-        s.run::<admin::PersonAdd>(
+        s.run::<PersonAdd>(
             &im,
-            &admin::PersonAddInput {
+            &PersonAddInput {
                 email: p.email.clone(),
                 name: p.name.clone(),
                 roles: p.roles.clone(),

@@ -158,7 +158,12 @@ fn markdown(
     } else {
         t.push_str(&format!("**ims verify: FAILED** ({} violations)\n\n", report.violations.len()));
         for v in &report.violations {
-            t.push_str(&format!("- `{}` {}: {}\n", &v.commit[..v.commit.len().min(10)], md(&v.rule), md(&v.message)));
+            t.push_str(&format!(
+                "- `{}` {}: {}\n",
+                &v.commit[..v.commit.len().min(10)],
+                md(v.rule.as_str()),
+                md(&v.message)
+            ));
         }
         t.push('\n');
     }

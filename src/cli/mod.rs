@@ -341,12 +341,26 @@ pub fn main() -> i32 {
         Err(e) => {
             // `ims verify` printed its own document; the error only sets the exit code.
             if json && e.kind != Kind::Verify && !DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
-                println!("{}", json!({ "ok": false, "error": { "code": e.kind.name(), "message": e.message } }));
+                println!("{}", json!({ "ok": false, "error": error_document(&e) }));
             }
             eprintln!("error: {}", crate::terminal::line(&e.message));
             e.kind.exit_code()
         }
     }
+}
+
+/// The `error` of a failed command's `--json` document: its class and message, and for a
+/// procedure's halt the policy step (`incident.close/1 step 2`) and the field it refused,
+/// where the halt names them.
+fn error_document(e: &Error) -> serde_json::Value {
+    let mut doc = json!({ "code": e.kind.name(), "message": e.message });
+    if let Some(step) = e.halt.step {
+        doc["step"] = json!(step.to_string());
+    }
+    if let Some(field) = &e.halt.field {
+        doc["field"] = json!(field);
+    }
+    doc
 }
 
 fn dispatch(env: &Env, command: Command) -> Result<()> {

@@ -59,7 +59,7 @@ impl Smtp {
     pub fn send(&self, n: &Notifications, l: &Letter, to: &str) -> Answer {
         let message = match Smtp::message(n, l, to) {
             Ok(m) => m,
-            Err(e) => return Answer { result: AttemptResult::Permanent, code: None, answer: e.message },
+            Err(e) => return Answer { result: AttemptResult::Permanent, code: None, answer: e.into_message() },
         };
         match self.transport.send(&message) {
             Ok(r) => Answer {

@@ -252,7 +252,7 @@ fn route(
     let count = events.len();
     let opened = receiver.checker.check(events).map_err(|e| match e.kind {
         Kind::Internal | Kind::Conflict => (503, vec![], format!("checking the payload: {}", e.message)),
-        _ => (400, vec![], e.message),
+        _ => (400, vec![], e.into_message()),
     })?;
     if opened > settings.max_incidents() {
         return Err((

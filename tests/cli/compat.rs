@@ -90,6 +90,6 @@ fn a_tampered_record_does_not_replay() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let head = git.refname_to_id("HEAD").unwrap();
     let v = ims::replay::replay_commit(&git, head).unwrap().expect("a violation");
-    assert_eq!(v.rule, "replay");
+    assert_eq!(v.rule, ims::verify::Rule::Replay);
     assert!(v.message.contains(&first), "{}", v.message);
 }

@@ -282,6 +282,40 @@ fn json_errors_are_one_document() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["error"]["code"], "invalid");
+    assert!(doc["error"].get("step").is_none(), "no procedure halted: {doc}");
+}
+
+/// A procedure's halt names its policy step and the field it refused, as data in the
+/// `--json` error document; the message and the stderr line are what they always were.
+#[test]
+fn json_halts_name_their_policy_step_and_field() {
+    let repo = Repo::with_everyone();
+    let id = repo.incident("x");
+    let args = ["incident", "close", id.as_str(), "--notes", "done", "--json"];
+    let before = repo.state();
+    let out = repo.run(&who("L1"), &args);
+    assert_eq!(out.status.code(), Some(5));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = format!("incident {id}: close needs status resolved, it is open");
+    assert_eq!(
+        doc,
+        serde_json::json!({"ok": false, "error": {
+            "code": "precondition",
+            "message": message,
+            "step": "incident.close/1 step 1",
+            "field": "status",
+        }})
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("error: {message}\n"));
+    assert_eq!(repo.state(), before);
+    // Authorization: step 1 of escalate, the actor's roles.
+    let out = repo.run(&who("auditor"), &["incident", "escalate", &id, "--to", "L3", "--reason", "r", "--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["error"]["step"].as_str(), doc["error"]["field"].as_str()),
+        (Some("incident.escalate/1 step 1"), Some("roles"))
+    );
 }
 
 #[test]

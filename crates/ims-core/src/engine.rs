@@ -33,9 +33,9 @@ impl Ctx<'_> {
     /// The acting person as registered at the parent; unknown or revoked is forbidden.
     pub fn person(&self) -> Result<Person> {
         let person = model::person(self.snap, self.actor)?
-            .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", self.actor)))?;
+            .ok_or_else(|| Error::forbidden(format!("actor {}: not a registered person", self.actor)).field("actor"))?;
         if person.revoked {
-            return Err(Error::forbidden(format!("actor {}: revoked", self.actor)));
+            return Err(Error::forbidden(format!("actor {}: revoked", self.actor)).field("actor"));
         }
         Ok(person)
     }
@@ -52,7 +52,8 @@ impl Ctx<'_> {
             self.actor,
             person.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
             names.join(", ")
-        )))
+        ))
+        .field("roles"))
     }
 
     /// The actor, who must be staff.
@@ -160,6 +161,12 @@ pub trait Procedure {
     const ID: &'static str;
     type Input: Serialize + DeserializeOwned;
     fn apply(ctx: &Ctx, input: &Self::Input) -> Result<Effect>;
+
+    /// Step `number` of this procedure's policy steps (the list its file opens with),
+    /// for naming where a halt happened: `Err(e.at(Self::step(2)))`.
+    fn step(number: u8) -> crate::error::Step {
+        crate::error::Step { procedure: Self::ID, number }
+    }
 }
 
 /// The canonical JSON (RFC 8785) of an input.

@@ -53,17 +53,49 @@ impl Kind {
     }
 }
 
-/// A procedure halt or any other failure: a class and a message naming the field or rule.
+/// The step of a procedure's policy where it halted: the procedure as its versioned id
+/// names it and the number of the step in the list of policy steps that opens its file
+/// (`procedures/<group>/<name>.rs`), which follows the policy's numbered procedure.
+/// Shown as `incident.close/1 step 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Step {
+    /// The procedure's versioned id (`incident.close/1`).
+    pub procedure: &'static str,
+    /// The step's number in the procedure's list of policy steps, from 1.
+    pub number: u8,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} step {}", self.procedure, self.number)
+    }
+}
+
+/// Where a procedure halted, as data beside the message: the policy step and the field
+/// (of the input or of the record) whose value the rule refused. Either may be unknown:
+/// a shared check (loading a record, screening a text) knows its field but not the step,
+/// and the procedure that called it names the step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Halt {
+    pub step: Option<Step>,
+    pub field: Option<String>,
+}
+
+/// A procedure halt or any other failure: a class, a message naming the field or rule,
+/// and, for a procedure's halt, its step and field as data ([`Halt`]). The message is
+/// what users and replays see, byte for byte; the halt data never changes it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     pub kind: Kind,
     pub message: String,
+    /// The policy step and field of a procedure's halt, where known.
+    pub halt: Halt,
 }
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error { kind, message: message.into(), halt: Halt::default() }
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Error::new(Kind::Internal, message)
@@ -84,9 +116,41 @@ impl Error {
     pub fn nothing_new(message: impl Into<String>) -> Self {
         Error::new(Kind::NothingNew, message)
     }
-    /// Prefixes the message with context, keeping the class.
+    /// Prefixes the message with context, keeping the class and the halt data.
     pub fn context(self, what: impl fmt::Display) -> Self {
-        Error { kind: self.kind, message: format!("{what}: {}", self.message) }
+        Error { message: format!("{what}: {}", self.message), ..self }
+    }
+    /// Names the policy step the halt belongs to. The last to name it wins: a shared
+    /// check knows no step, and the procedure that runs it (a proposal's approval
+    /// included, which applies the proposed change as its own step) does.
+    pub fn at(mut self, step: Step) -> Self {
+        self.halt.step = Some(step);
+        self
+    }
+    /// Names the field whose value the rule refused. The last to name it wins, so a
+    /// procedure can say which of its fields a shared check judged (loading a linked
+    /// record refuses `change`, not `id`).
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.halt.field = Some(field.into());
+        self
+    }
+}
+
+/// [`Error::at`] and [`Error::field`] on a result, for a procedure naming the step of a
+/// shared check it calls: `super::load(ctx, &input.id).at(Self::step(1))?`.
+pub trait HaltAt {
+    /// Names the step of an error (see [`Error::at`]).
+    fn at(self, step: Step) -> Self;
+    /// Names the field of an error (see [`Error::field`]).
+    fn field(self, field: &str) -> Self;
+}
+
+impl<T> HaltAt for Result<T> {
+    fn at(self, step: Step) -> Self {
+        self.map_err(|e| e.at(step))
+    }
+    fn field(self, field: &str) -> Self {
+        self.map_err(|e| e.field(field))
     }
 }
 

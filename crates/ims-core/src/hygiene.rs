@@ -214,6 +214,10 @@ pub fn screen_value(rules: Rules, field: &str, value: &serde_json::Value) -> Res
 /// one-line field, and none of the secret forms ims knows. Usable on its own (the intake
 /// endpoint refuses a payload with it before answering).
 pub fn screen(field: &str, value: &str, shape: Shape) -> Result<()> {
+    screened(field, value, shape).map_err(|e| e.field(field))
+}
+
+fn screened(field: &str, value: &str, shape: Shape) -> Result<()> {
     if shape == Shape::Line {
         if let Some((c, what)) = forbidden_in_line(value) {
             return Err(Error::invalid(format!(
@@ -234,7 +238,7 @@ pub fn screen(field: &str, value: &str, shape: Shape) -> Result<()> {
 pub fn text(rules: Rules, field: &str, value: &str, shape: Shape) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(Error::invalid(format!("{field}: must not be empty")));
+        return Err(Error::invalid(format!("{field}: must not be empty")).field(field));
     }
     checked(rules, field, value, shape)
 }
@@ -247,7 +251,12 @@ pub fn optional(rules: Rules, field: &str, value: Option<&str>, shape: Shape) ->
     }
 }
 
+/// Every check of a text, naming `field` in the halt's data as its message does.
 fn checked(rules: Rules, field: &str, value: &str, shape: Shape) -> Result<String> {
+    check(rules, field, value, shape).map_err(|e| e.field(field))
+}
+
+fn check(rules: Rules, field: &str, value: &str, shape: Shape) -> Result<String> {
     let too_long = match shape {
         Shape::Line => value.chars().count() > LINE_MAX,
         Shape::Text => value.len() > TEXT_MAX,

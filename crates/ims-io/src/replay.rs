@@ -23,8 +23,88 @@ pub fn governed(path: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub commit: String,
-    pub rule: &'static str,
+    pub rule: Rule,
     pub message: String,
+}
+
+/// The rule a commit breaks: the name `ims verify` prints (and its `--json` document's
+/// `rule`), one variant per check, so no caller compares names as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// What verify could not read or make sense of (a missing object, an unparsable file).
+    Unreadable,
+    /// The history starts at another root than the pinned one.
+    TrustRoot,
+    /// A commit time before its parent's, or in the future.
+    Time,
+    /// Governed files changed without an ims procedure.
+    Procedure,
+    /// Unsigned, badly signed, or signed by a key not active for the actor at the parent.
+    Signature,
+    /// Signed by a key revoked (or reported compromised) where the commit stands.
+    RevokedKey,
+    /// An ungoverned path changed that `ims.yaml`'s `ungoverned` does not list.
+    UnlistedPath,
+    /// A merge that does not take each governed file from the side that changed it.
+    Merge,
+    /// The actor may not apply the procedure (at the parent, or after a demotion merged in).
+    Authorization,
+    /// A commit that does not stand under the people registry its merge brings together.
+    MergeAuthorization,
+    /// Links between records that do not hold both ways.
+    Links,
+    /// A read-audit ref entry that is not a signed, linear identify entry of its owner.
+    ReadAudit,
+    /// A read entry the history vouches for that its ref does not hold.
+    ReadAuditAnchor,
+    /// A read entry signed by a key of its owner not active at the time.
+    ReadAuditKey,
+    /// A commit message that is not the rendering of its procedure and input.
+    Message,
+    /// Author or committer other than the actor, or times that differ.
+    Author,
+    /// The procedure does not apply to the parent, or gives other bytes.
+    Replay,
+    /// A written record that fails its schema.
+    Schema,
+}
+
+impl Rule {
+    /// The rule's name, as `ims verify` has always printed it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Unreadable => "unreadable",
+            Rule::TrustRoot => "trust-root",
+            Rule::Time => "time",
+            Rule::Procedure => "procedure",
+            Rule::Signature => "signature",
+            Rule::RevokedKey => "revoked-key",
+            Rule::UnlistedPath => "unlisted-path",
+            Rule::Merge => "merge",
+            Rule::Authorization => "authorization",
+            Rule::MergeAuthorization => "merge-authorization",
+            Rule::Links => "links",
+            Rule::ReadAudit => "read-audit",
+            Rule::ReadAuditAnchor => "read-audit-anchor",
+            Rule::ReadAuditKey => "read-audit-key",
+            Rule::Message => "message",
+            Rule::Author => "author",
+            Rule::Replay => "replay",
+            Rule::Schema => "schema",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// Path → new bytes (`None`: deleted).
@@ -184,7 +264,7 @@ pub fn replay_outcome(
     let oid = commit.id();
     let parent = commit.parent_ids().next();
     let violation =
-        |rule: &'static str, message: String| Ok(Replay::Failed(Violation { commit: oid.to_string(), rule, message }));
+        |rule: Rule, message: String| Ok(Replay::Failed(Violation { commit: oid.to_string(), rule, message }));
     let message = commit.message().map_err(|_| Error::invalid(format!("{oid}: message is not UTF-8")))?;
     let Some(trailers) = engine::parse_trailers(message) else {
         if changes.is_empty() {
@@ -192,25 +272,25 @@ pub fn replay_outcome(
         }
         let paths: Vec<&str> = changes.keys().map(String::as_str).collect();
         return violation(
-            "procedure",
+            Rule::Procedure,
             format!("changes governed files ({}) without an ims procedure", paths.join(", ")),
         );
     };
     let input: serde_json::Value = match serde_json::from_str(&trailers.input) {
         Ok(v) => v,
-        Err(e) => return violation("message", format!("Ims-Input is not JSON: {e}")),
+        Err(e) => return violation(Rule::Message, format!("Ims-Input is not JSON: {e}")),
     };
     if engine::canonical_json(&input)? != trailers.input {
-        return violation("message", "Ims-Input is not in canonical (RFC 8785) form".into());
+        return violation(Rule::Message, "Ims-Input is not in canonical (RFC 8785) form".into());
     }
     let time = commit.time().seconds();
     let now = Utc.timestamp_opt(time, 0).single().ok_or_else(|| Error::invalid(format!("{oid}: bad commit time")))?;
     let (author, committer) = (commit.author(), commit.committer());
     if author.email() != Ok(trailers.actor.as_str()) || committer.email() != Ok(trailers.actor.as_str()) {
-        return violation("author", format!("author and committer must both be the actor {}", trailers.actor));
+        return violation(Rule::Author, format!("author and committer must both be the actor {}", trailers.actor));
     }
     if author.when().seconds() != time {
-        return violation("author", "author time differs from commit time".into());
+        return violation(Rule::Author, "author time differs from commit time".into());
     }
     let tree_snap;
     let empty = EmptySnapshot;
@@ -225,19 +305,25 @@ pub fn replay_outcome(
     let effect = match crate::procedures::apply_by_id(&trailers.procedure, &ctx, &input) {
         Ok(e) => e,
         Err(e) if e.kind == crate::error::Kind::Forbidden => {
-            return violation("authorization", format!("{} as {}: {}", trailers.procedure, trailers.actor, e.message))
+            return violation(
+                Rule::Authorization,
+                format!("{} as {}: {}", trailers.procedure, trailers.actor, e.message),
+            )
         }
         Err(e) => {
-            return violation("replay", format!("{} does not apply to the parent: {}", trailers.procedure, e.message))
+            return violation(
+                Rule::Replay,
+                format!("{} does not apply to the parent: {}", trailers.procedure, e.message),
+            )
         }
     };
     if let Err(e) = engine::validate_writes(&effect) {
-        return violation("schema", e.message);
+        return violation(Rule::Schema, e.message);
     }
     let expected = engine::render_message(&trailers.procedure, &trailers.actor, &trailers.input, &effect);
     if expected != engine::split_read_anchor(message).0 {
         return violation(
-            "message",
+            Rule::Message,
             format!("the message is not the rendering of {} and its input", trailers.procedure),
         );
     }
@@ -248,13 +334,13 @@ pub fn replay_outcome(
         };
         if !same {
             return violation(
-                "replay",
+                Rule::Replay,
                 format!("{path}: the commit's bytes differ from what {} makes", trailers.procedure),
             );
         }
     }
     if let Some(extra) = changes.keys().find(|p| !effect.writes.contains_key(*p)) {
-        return violation("replay", format!("{extra}: changed, but {} does not write it", trailers.procedure));
+        return violation(Rule::Replay, format!("{extra}: changed, but {} does not write it", trailers.procedure));
     }
     Ok(Replay::Proved(Box::new(effect)))
 }
@@ -293,6 +379,13 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    #[test]
+    fn a_rule_prints_and_serializes_as_its_name() {
+        assert_eq!(Rule::UnlistedPath.to_string(), "unlisted-path");
+        assert_eq!(serde_json::to_string(&Rule::MergeAuthorization).unwrap(), "\"merge-authorization\"");
+        assert_eq!(Rule::ReadAuditAnchor.as_str(), "read-audit-anchor");
     }
 
     #[test]

@@ -412,7 +412,7 @@ impl Repo {
             };
             if staged != committed || (on_disk != committed && !converted()) {
                 let attributes = self.snapshot(tip)?.read(".gitattributes")?;
-                let note = if attributes.as_deref() != Some(crate::procedures::admin::GITATTRIBUTES.as_bytes()) {
+                let note = if attributes.as_deref() != Some(crate::procedures::repo::init::GITATTRIBUTES.as_bytes()) {
                     " (note: .gitattributes at the tip is not the one ims wrote; a hand change to it makes git \
                      convert records on checkout, and `ims verify` reports it)"
                 } else {

@@ -252,7 +252,11 @@ pub fn dry_run<P: Procedure>(repo: &Repo, actor: &str, input: &P::Input, now: Da
 }
 
 /// Makes a new records repository at `path` with its root commit.
-pub fn init(path: &Path, input: &crate::procedures::admin::InitV2Input, signer: &Signer) -> Result<(Repo, Outcome)> {
+pub fn init(
+    path: &Path,
+    input: &crate::procedures::repo::init::InitV2Input,
+    signer: &Signer,
+) -> Result<(Repo, Outcome)> {
     if path.exists() && std::fs::read_dir(path)?.next().is_some() {
         return Err(Error::precondition(format!(
             "{}: not empty; ims init needs a new or empty directory",
@@ -271,14 +275,14 @@ pub fn init(path: &Path, input: &crate::procedures::admin::InitV2Input, signer: 
     let now = clock(input.clock == Clock::Simulated)?;
     let snap = model::EmptySnapshot;
     let ctx = Ctx { snap: &snap, actor: &input.email, now, rules: crate::hygiene::Rules::Screening };
-    let effect = crate::procedures::admin::InitV2::apply(&ctx, input)?;
+    let effect = crate::procedures::repo::init::InitV2::apply(&ctx, input)?;
     engine::validate_writes(&effect)?;
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let git = git2::Repository::init_opts(path, &options)?;
     let repo = Repo { git };
     let message = engine::render_message(
-        <crate::procedures::admin::InitV2 as Procedure>::ID,
+        <crate::procedures::repo::init::InitV2 as Procedure>::ID,
         &input.email,
         &engine::canonical_json(input)?,
         &effect,

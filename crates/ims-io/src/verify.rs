@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::model::{self, Person, Snapshot};
+pub use crate::replay::Rule;
 use crate::replay::{self, Violation};
 use crate::repo::{Repo, TreeSnapshot};
 use crate::signing;
@@ -50,13 +51,13 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ViolationDoc {
     pub commit: String,
-    pub rule: String,
+    pub rule: Rule,
     pub message: String,
 }
 
 impl From<Violation> for ViolationDoc {
     fn from(v: Violation) -> Self {
-        ViolationDoc { commit: v.commit, rule: v.rule.to_string(), message: v.message }
+        ViolationDoc { commit: v.commit, rule: v.rule, message: v.message }
     }
 }
 
@@ -75,7 +76,7 @@ pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
         Ok(c) => (c, None),
         Err(e) => {
             report.violations.push(unreadable(tip, &e).into());
-            (HashMap::new(), Some(e.message))
+            (HashMap::new(), Some(e.into_message()))
         }
     };
     // A simulated clock (tests, demos, training) may run ahead of the real one.
@@ -207,7 +208,7 @@ fn check_all(
 /// object where a file belongs, an unparsable file, a name that is not UTF-8): reported
 /// as a violation of that commit, never an abort.
 fn unreadable(oid: Oid, e: &Error) -> Violation {
-    Violation { commit: oid.to_string(), rule: "unreadable", message: e.message.clone() }
+    Violation { commit: oid.to_string(), rule: Rule::Unreadable, message: e.message.clone() }
 }
 
 /// Every rule for one commit.
@@ -219,13 +220,13 @@ fn check_commit(
     simulated: bool,
 ) -> Result<Vec<Violation>> {
     let oid = commit.id();
-    let v = |rule: &'static str, message: String| Violation { commit: oid.to_string(), rule, message };
+    let v = |rule: Rule, message: String| Violation { commit: oid.to_string(), rule, message };
     let mut out = Vec::new();
     let parents: Vec<Oid> = commit.parent_ids().collect();
     if parents.is_empty() {
         match trust_root {
             Some(root) if root != oid => {
-                out.push(v("trust-root", format!("history starts at {oid}, not at the pinned trust root {root}")));
+                out.push(v(Rule::TrustRoot, format!("history starts at {oid}, not at the pinned trust root {root}")));
                 return Ok(out);
             }
             _ => {}
@@ -236,11 +237,11 @@ fn check_commit(
     for p in &parents {
         let pt = git.find_commit(*p)?.time().seconds();
         if time < pt {
-            out.push(v("time", format!("commit time is before its parent {p}'s")));
+            out.push(v(Rule::Time, format!("commit time is before its parent {p}'s")));
         }
     }
     if !simulated && time > Utc::now().timestamp() + FUTURE_SKEW_SECONDS {
-        out.push(v("time", "commit time is in the future".into()));
+        out.push(v(Rule::Time, "commit time is in the future".into()));
     }
     if parents.len() > 1 {
         out.extend(check_merge(git, commit)?);
@@ -253,24 +254,27 @@ fn check_commit(
     let Some(trailers) = trailers else {
         if !changes.is_empty() {
             let paths: Vec<&str> = changes.keys().map(String::as_str).collect();
-            out.push(v("procedure", format!("changes governed files ({}) without an ims procedure", paths.join(", "))));
+            out.push(v(
+                Rule::Procedure,
+                format!("changes governed files ({}) without an ims procedure", paths.join(", ")),
+            ));
         }
         return Ok(out);
     };
     // The signature, by a key registered to the actor at the parent.
     match signature(git, commit, &trailers.actor)? {
         KeyCheck::Good => {}
-        KeyCheck::Unsigned => out.push(v("signature", "unsigned".into())),
-        KeyCheck::Bad(why) => out.push(v("signature", format!("bad signature: {why}"))),
+        KeyCheck::Unsigned => out.push(v(Rule::Signature, "unsigned".into())),
+        KeyCheck::Bad(why) => out.push(v(Rule::Signature, format!("bad signature: {why}"))),
         KeyCheck::Unknown(fp) => out.push(v(
-            "signature",
+            Rule::Signature,
             format!("signed by {fp}, which is not an active key of {} at the parent", trailers.actor),
         )),
     }
     if let Some(since) = compromised.get(&trailers.actor) {
         if oid != *since && git.graph_descendant_of(oid, *since)? {
             out.push(v(
-                "revoked-key",
+                Rule::RevokedKey,
                 format!("{} reported their key compromised since {since}; this later commit is void", trailers.actor),
             ));
         }
@@ -308,7 +312,7 @@ fn unlisted_paths(git: &Repository, oid: Oid, parent: Option<Oid>, others: &[Str
     }
     Ok(vec![Violation {
         commit: oid.to_string(),
-        rule: "unlisted-path",
+        rule: Rule::UnlistedPath,
         message: format!(
             "changes {} without a procedure: neither governed nor listed in ims.yaml `ungoverned` (ims reads every other path)",
             unlisted.join(", ")
@@ -366,7 +370,7 @@ fn compromised_people(git: &Repository, tip: Oid) -> Result<HashMap<String, Oid>
 /// together (`merge-authorization`: the two-manager rule, roles).
 fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
     let oid = merge.id();
-    let v = |rule: &'static str, message: String| Violation { commit: oid.to_string(), rule, message };
+    let v = |rule: Rule, message: String| Violation { commit: oid.to_string(), rule, message };
     let parents: Vec<Oid> = merge.parent_ids().collect();
     let mut out = Vec::new();
     let base = git.merge_base_many(&parents).ok();
@@ -389,14 +393,17 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
             [one] => (*one).clone(),
             _ => {
                 out.push(v(
-                    "merge",
+                    Rule::Merge,
                     format!("{path}: changed on both sides; combine them with `ims sync`, not a merge"),
                 ));
                 continue;
             }
         };
         if merged.read(path)? != expected {
-            out.push(v("merge", format!("{path}: the merge does not take the version of the side that changed it")));
+            out.push(v(
+                Rule::Merge,
+                format!("{path}: the merge does not take the version of the side that changed it"),
+            ));
         }
     }
     // Keys revoked on one side sign nothing on the other.
@@ -425,7 +432,7 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                         flagged.insert(*c);
                         out.push(Violation {
                             commit: commit.id().to_string(),
-                            rule: "authorization",
+                            rule: Rule::Authorization,
                             message: format!(
                                 "{} lost {lost} on the other side of merge {oid}; work from a branch forked before a demotion is authorized only by replaying it on the new tip (`ims sync`)",
                                 trailers.actor
@@ -447,7 +454,7 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
                 if let Some(email) = revoked.get(&line) {
                     out.push(Violation {
                         commit: commit.id().to_string(),
-                        rule: "revoked-key",
+                        rule: Rule::RevokedKey,
                         message: format!(
                             "signed by {email}'s key, revoked on the other side of merge {oid}; a revoked key signs only ancestors of its revocation"
                         ),
@@ -475,7 +482,7 @@ fn check_merge(git: &Repository, merge: &Commit) -> Result<Vec<Violation>> {
             if let Some(why) = reauthorize(git, &git.find_commit(*c)?, &others_people)? {
                 out.push(Violation {
                     commit: c.to_string(),
-                    rule: "merge-authorization",
+                    rule: Rule::MergeAuthorization,
                     message: format!(
                         "{why}, under the people registry of merge {oid} (another side changed people/ since the branch forked); replay it on the new tip with `ims sync` instead of merging"
                     ),
@@ -680,7 +687,7 @@ fn check_links(
                 if !points_back {
                     out.push(Violation {
                         commit: commit.id().to_string(),
-                        rule: "links",
+                        rule: Rule::Links,
                         message: format!("{path}: {field} names {other}, whose {back} does not name {own_id}"),
                     });
                 }
@@ -872,7 +879,7 @@ fn check_read_refs(
         {
             out.push(Violation {
                 commit: oid.to_string(),
-                rule: "read-audit",
+                rule: Rule::ReadAudit,
                 message: format!("{name}: {}", e.message),
             });
         }
@@ -886,7 +893,7 @@ fn check_read_refs(
             Some(chain) if chain.contains(&a.entry) => {}
             Some(_) => out.push(Violation {
                 commit: a.commit.to_string(),
-                rule: "read-audit-anchor",
+                rule: Rule::ReadAuditAnchor,
                 message: format!(
                     "{name} does not hold the read entry {} that this commit of {} vouches for: the ref was rewound or replaced",
                     a.entry, a.actor
@@ -902,7 +909,7 @@ fn check_read_refs(
         if require {
             out.push(Violation {
                 commit: commit.to_string(),
-                rule: "read-audit-anchor",
+                rule: Rule::ReadAuditAnchor,
                 message: format!("{name} is absent, but this commit vouches for its entries (--require-read-audit)"),
             });
         } else {
@@ -941,7 +948,7 @@ fn check_read_ref(
         let at_ = |e: Error| (oid, e);
         let commit = git.find_commit(oid).map_err(at)?;
         next = commit.parent_ids().next();
-        let v = |message: String| Violation { commit: oid.to_string(), rule: "read-audit", message };
+        let v = |message: String| Violation { commit: oid.to_string(), rule: Rule::ReadAudit, message };
         if commit.parent_count() > 1 {
             out.push(v(format!("{name}: read audits are append-only; a merge is not allowed")));
         }
@@ -989,7 +996,7 @@ fn check_read_ref(
             };
             out.push(Violation {
                 commit: oid.to_string(),
-                rule: "read-audit-key",
+                rule: Rule::ReadAuditKey,
                 message: format!(
                     "{name}: signed by {}, a key of {owner} not active then: {when}",
                     signing::fingerprint(&key)

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::cli::{proposal_id, Env};
 use crate::error::Result;
-use crate::procedures::admin::{ConfigSet, ConfigSetInput};
+use crate::procedures::config::set::{ConfigSet, ConfigSetInput};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use clap::Args;
 use crate::cli::{proposal_id, Env};
 use crate::error::{Error, Result};
 use crate::model::{self, enums::parse_list, enums::Role, enums::Team};
-use crate::procedures::admin::{PersonAdd, PersonAddInput, SAME_EMAIL};
+use crate::procedures::person::add::{PersonAdd, PersonAddInput, SAME_EMAIL};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

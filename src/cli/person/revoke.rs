@@ -5,7 +5,7 @@ use clap::Args;
 use crate::cli::{proposal_id, Env};
 use crate::error::{Error, Result};
 use crate::model;
-use crate::procedures::admin::{PersonRevoke, PersonRevokeInput};
+use crate::procedures::person::revoke::{PersonRevoke, PersonRevokeInput};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

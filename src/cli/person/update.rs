@@ -7,7 +7,7 @@ use clap::Args;
 use crate::cli::{proposal_id, Env};
 use crate::error::Result;
 use crate::model::{self, enums::parse_list, enums::Role, enums::Team};
-use crate::procedures::admin::{PersonUpdate, PersonUpdateInput};
+use crate::procedures::person::update::{PersonUpdate, PersonUpdateInput};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

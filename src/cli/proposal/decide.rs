@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::cli::{resolve, Env};
 use crate::error::Result;
-use crate::procedures::admin::{ProposalApprove, ProposalDecideInput, ProposalReject};
+use crate::procedures::proposal::decide::{ProposalApprove, ProposalDecideInput, ProposalReject};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

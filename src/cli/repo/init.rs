@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::Env;
 use crate::error::{Error, Result};
 use crate::model::config::Clock;
-use crate::procedures::admin as procs;
+use crate::procedures::repo::init as procs;
 use crate::signing::{self, Signer};
 
 #[derive(Debug, Args)]

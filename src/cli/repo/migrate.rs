@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cli::{proposal_id, Env};
 use crate::error::{Error, Result};
-use crate::procedures::admin::{ConfigSet, ConfigSetInput};
+use crate::procedures::config::set::{ConfigSet, ConfigSetInput};
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {

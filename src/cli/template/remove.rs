@@ -4,7 +4,7 @@ use clap::Args;
 
 use crate::cli::{proposal_id, Env};
 use crate::error::Result;
-use crate::procedures::template::{TemplateRemove, TemplateRemoveInput};
+use crate::procedures::template::remove::{TemplateRemove, TemplateRemoveInput};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]

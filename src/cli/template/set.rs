@@ -6,7 +6,8 @@ use clap::Args;
 
 use crate::cli::{proposal_id, Env};
 use crate::error::{Error, Result};
-use crate::procedures::template::{self as tp, TemplateSet};
+use crate::procedures::template as tp;
+use crate::procedures::template::set::{TemplateSet, TemplateSetInput};
 use crate::repo::Repo;
 
 #[derive(Debug, Args)]
@@ -28,7 +29,7 @@ pub fn run(env: &Env, repo: &Repo, a: SetArgs) -> Result<()> {
     // overlay snapshot; the commit stores it.
     let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?.to_string();
     let staged = std::collections::BTreeMap::from([(blob.clone(), bytes)]);
-    let input = tp::TemplateSetInput { name: a.name, blob, proposal_id: proposal_id(env, repo)? };
+    let input = TemplateSetInput { name: a.name, blob, proposal_id: proposal_id(env, repo)? };
     let identity = env.identity(repo)?;
     let outcome = crate::run::run_staged::<TemplateSet>(repo, &identity, &input, env.now(repo)?, &staged)?;
     env.report(&outcome.effect, outcome.commit);

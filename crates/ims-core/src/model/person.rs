@@ -46,6 +46,31 @@ pub fn path(email: &str) -> String {
 }
 
 impl Person {
+    /// A person registered at `at`: active, with `keys` valid from then on.
+    pub fn new(
+        email: String,
+        name: String,
+        roles: Vec<Role>,
+        teams: Vec<Team>,
+        keys: Vec<PersonKey>,
+        at: DateTime<Utc>,
+    ) -> Person {
+        Person {
+            schema: SCHEMA.into(),
+            email,
+            name,
+            roles,
+            teams,
+            keys,
+            revoked: false,
+            revoked_at: None,
+            revoked_reason: None,
+            compromised_since: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -3,26 +3,34 @@
 //! with the old one kept so history still replays.
 
 pub mod activity;
-pub mod admin;
 pub mod change;
 pub mod communication;
+pub mod config;
 pub mod event;
 pub mod incident;
 pub mod kb;
+pub mod person;
 pub mod pir;
 pub mod problem;
+pub mod proposal;
+pub mod repo;
 pub mod template;
+pub(crate) mod testing;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::engine::{apply_json, Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::ids::{RecordId, RecordKind};
 use crate::model::Record;
 
 /// Loads a record of `kind` by its full id (the shell resolves prefixes).
 pub fn load<T: DeserializeOwned>(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<(RecordId, T)> {
+    loaded(ctx, id, kind).field("id")
+}
+
+fn loaded<T: DeserializeOwned>(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<(RecordId, T)> {
     let rid = RecordId::parse(id, kind.entity())?;
     if rid.kind != kind {
         let article = if kind.entity().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
@@ -50,11 +58,16 @@ pub fn require_status<R: Record>(record: &R, what: &str, allowed: &[R::Status]) 
         record.id(),
         names.join(" or "),
         record.status()
-    )))
+    ))
+    .field("status"))
 }
 
 /// Checks an id the shell made for a new record of `kind`, and that it is free.
 pub fn new_id(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<RecordId> {
+    free_id(ctx, id, kind).field("id")
+}
+
+fn free_id(ctx: &Ctx, id: &str, kind: RecordKind) -> Result<RecordId> {
     let rid = RecordId::parse(id, "id")?;
     if rid.kind != kind {
         return Err(Error::invalid(format!("id: {id} is not a {} id", kind.entity())));
@@ -88,16 +101,16 @@ macro_rules! registry {
 }
 
 registry!(
-    admin::Init,
-    admin::InitV2,
-    admin::ConfigSet,
-    admin::PersonAdd,
-    admin::PersonUpdate,
-    admin::PersonRevoke,
-    admin::ProposalApprove,
-    admin::ProposalReject,
-    template::TemplateSet,
-    template::TemplateRemove,
+    repo::init::Init,
+    repo::init::InitV2,
+    config::set::ConfigSet,
+    person::add::PersonAdd,
+    person::update::PersonUpdate,
+    person::revoke::PersonRevoke,
+    proposal::decide::ProposalApprove,
+    proposal::decide::ProposalReject,
+    template::set::TemplateSet,
+    template::remove::TemplateRemove,
     incident::identify::Identify,
     incident::log::Log,
     incident::categorize::Categorize,
@@ -143,147 +156,6 @@ registry!(
 );
 
 #[cfg(test)]
-pub(crate) mod testing {
-    //! Shared by the procedures' unit tests: a procedure runs for real against an
-    //! in-memory state and its writes are laid over it, so a test reaches any record
-    //! state through the procedures that make it rather than through literals.
-
-    use serde::de::DeserializeOwned;
-
-    pub use super::incident::testing::*;
-    use crate::engine::{Ctx, Effect, Procedure};
-    use crate::error::Result;
-    use crate::ids::{record_path, RecordKind};
-    pub use crate::model::testing::MemSnapshot;
-
-    pub const CHG: &str = "CHG-20261126-0000000001";
-    pub const PRB: &str = "PRB-20261126-0000000001";
-    pub const KB: &str = "KB-20261126-0000000001";
-
-    /// Applies `P` as `actor` at `at` to `snap`, checking the writes against the schemas.
-    pub fn try_apply_at<P: Procedure>(
-        snap: &MemSnapshot,
-        actor: &str,
-        at: chrono::DateTime<chrono::Utc>,
-        input: &P::Input,
-    ) -> Result<Effect> {
-        let ctx = Ctx { snap, actor, now: at, rules: Default::default() };
-        let effect = P::apply(&ctx, input)?;
-        crate::engine::validate_writes(&effect)?;
-        Ok(effect)
-    }
-
-    /// Applies `P` as `actor` at [`now`] to `snap`.
-    pub fn try_apply<P: Procedure>(snap: &MemSnapshot, actor: &str, input: &P::Input) -> Result<Effect> {
-        try_apply_at::<P>(snap, actor, now(), input)
-    }
-
-    /// Lays an effect's writes and deletions over `snap`, as a commit would.
-    pub fn lay(snap: &mut MemSnapshot, effect: &Effect) {
-        for (path, bytes) in &effect.writes {
-            match bytes {
-                Some(b) => snap.files.insert(path.clone(), b.clone()),
-                None => snap.files.remove(path),
-            };
-        }
-    }
-
-    /// Runs `P`, which must succeed, and lays its writes over `snap`.
-    pub fn step<P: Procedure>(snap: &mut MemSnapshot, actor: &str, input: &P::Input) -> Effect {
-        step_at::<P>(snap, actor, now(), input)
-    }
-
-    /// [`step`] at a given time.
-    pub fn step_at<P: Procedure>(
-        snap: &mut MemSnapshot,
-        actor: &str,
-        at: chrono::DateTime<chrono::Utc>,
-        input: &P::Input,
-    ) -> Effect {
-        let effect = try_apply_at::<P>(snap, actor, at, input)
-            .unwrap_or_else(|e| panic!("{} should succeed: {}", P::ID, e.message));
-        lay(snap, &effect);
-        effect
-    }
-
-    /// The record of `kind` and `id` as an effect wrote it.
-    pub fn wrote<T: DeserializeOwned>(effect: &Effect, kind: RecordKind, id: &str) -> T {
-        let path = record_path(kind, id);
-        let bytes = effect.writes.get(&path).and_then(|b| b.clone()).unwrap_or_else(|| panic!("{path} was written"));
-        crate::yaml::from_str(std::str::from_utf8(&bytes).unwrap(), &path).unwrap()
-    }
-
-    /// The record of `kind` and `id` as `snap` holds it.
-    pub fn stored<T: DeserializeOwned>(snap: &MemSnapshot, kind: RecordKind, id: &str) -> T {
-        let path = record_path(kind, id);
-        let bytes = snap.files.get(&path).unwrap_or_else(|| panic!("{path} is stored"));
-        crate::yaml::from_str(std::str::from_utf8(bytes).unwrap(), &path).unwrap()
-    }
-
-    /// Checks that the registry routes each of `ids` (a group's procedures): an input
-    /// that does not fit is refused by the procedure, not as an unknown id.
-    pub fn routed(ids: &[&str]) {
-        let snap = snapshot(None);
-        let ctx = Ctx { snap: &snap, actor: "incident_manager@x.test", now: now(), rules: Default::default() };
-        for id in ids {
-            assert!(super::IDS.contains(id), "{id} is in the registry");
-            halts(
-                super::apply_by_id(id, &ctx, &serde_json::json!(7)),
-                crate::error::Kind::Invalid,
-                "input does not fit",
-            );
-        }
-    }
-
-    /// Change `CHG` of `risk`, requested by L2 through `change.request`.
-    pub fn request_change(snap: &mut MemSnapshot, risk: crate::model::enums::Level) -> Effect {
-        use super::change::request::{Input, Request};
-        let input = Input {
-            id: CHG.into(),
-            summary: "Raise the connection pool limit".into(),
-            kind: crate::model::change::ChangeType::Normal,
-            risk,
-            incidents: vec![],
-            problems: vec![],
-        };
-        step::<Request>(snap, &as_role(crate::model::enums::Role::L2), &input)
-    }
-
-    /// Problem `PRB`, created by L2 through `problem.create` and linked to `incidents`.
-    pub fn create_problem(snap: &mut MemSnapshot, incidents: &[&str]) -> Effect {
-        use super::problem::create::{Create, Input};
-        let input = Input {
-            id: PRB.into(),
-            title: "Connection pool exhausted".into(),
-            description: "db pool runs dry at peak".into(),
-            source: crate::model::problem::ProblemSource::IncidentTrend,
-            service: Some("db".into()),
-            incidents: incidents.iter().map(|s| s.to_string()).collect(),
-        };
-        step::<Create>(snap, &as_role(crate::model::enums::Role::L2), &input)
-    }
-
-    /// Article `KB`, drafted by L2 through `kb.draft` and linked to nothing.
-    pub fn draft_article(snap: &mut MemSnapshot) -> Effect {
-        use super::kb::draft::{Draft, Input};
-        let input = Input {
-            id: KB.into(),
-            title: "Raise the pool when checkout stalls".into(),
-            kind: crate::model::kb::ArticleType::Workaround,
-            body: "1. Open the db console.\n2. Raise max_connections.".into(),
-            incident: None,
-            problem: None,
-        };
-        step::<Draft>(snap, &as_role(crate::model::enums::Role::L2), &input)
-    }
-
-    /// Stores a record (for states no procedure reaches at [`now`]).
-    pub fn put<T: serde::Serialize>(snap: &mut MemSnapshot, kind: RecordKind, id: &str, record: &T) {
-        snap.files.insert(record_path(kind, id), crate::yaml::to_canonical(record).unwrap().into_bytes());
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::testing::*;
     use super::*;
@@ -306,6 +178,25 @@ mod tests {
             Kind::Invalid,
             "no such change",
         );
+    }
+
+    #[test]
+    fn the_shared_checks_name_their_field_and_leave_the_step_to_the_procedure() {
+        let snap = snapshot(Some(&incident(Status::Open)));
+        let e = load::<crate::model::Incident>(&ctx(&snap), "nonsense", RecordKind::Incident).unwrap_err();
+        assert_eq!((e.halt.field.as_deref(), e.halt.step), (Some("id"), None));
+        let e = new_id(&ctx(&snap), ID, RecordKind::Incident).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("id"));
+        let e = require_status(&incident(Status::Open), "close", &[Status::Resolved]).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("status"));
+        let e = crate::hygiene::text(Default::default(), "notes", " ", crate::hygiene::Shape::Text).unwrap_err();
+        assert_eq!(e.halt.field.as_deref(), Some("notes"));
+        // A procedure names the step; the last to name the field wins.
+        let step = <incident::close::Close as crate::engine::Procedure>::step(1);
+        let e = e.at(step).field("closure_notes");
+        assert_eq!((e.halt.step, e.halt.field.as_deref()), (Some(step), Some("closure_notes")));
+        assert_eq!(step.to_string(), "incident.close/1 step 1");
+        assert_eq!(e.message, "notes: must not be empty", "the halt data never changes the message");
     }
 
     #[test]

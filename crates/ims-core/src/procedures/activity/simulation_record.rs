@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::activity::{self, Simulation};
@@ -29,14 +29,14 @@ impl Procedure for Record {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::IncidentManager], "simulation record")?;
-        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Simulation)?;
+        ctx.require(&[Role::IncidentManager], "simulation record").at(Self::step(1))?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Simulation).at(Self::step(2))?;
         let sim = Simulation {
             schema: activity::SIMULATION_SCHEMA.into(),
             simulation_id: rid.id.clone(),
-            scenario: hygiene::text(ctx.rules, "scenario", &input.scenario, Shape::Text)?,
-            scope: hygiene::text(ctx.rules, "scope", &input.scope, Shape::Text)?,
-            outcomes: hygiene::text(ctx.rules, "outcome", &input.outcome, Shape::Text)?,
+            scenario: hygiene::text(ctx.rules, "scenario", &input.scenario, Shape::Text).at(Self::step(2))?,
+            scope: hygiene::text(ctx.rules, "scope", &input.scope, Shape::Text).at(Self::step(2))?,
+            outcomes: hygiene::text(ctx.rules, "outcome", &input.outcome, Shape::Text).at(Self::step(3))?,
             simulated_by: ctx.actor.into(),
             created_at: ctx.now,
         };
@@ -78,10 +78,12 @@ mod tests {
 
     #[test]
     fn step1_only_the_incident_manager() {
-        halts(
+        halts_at(
             try_apply::<Record>(&snapshot(None), &as_role(Role::ServiceDeskManager), &input()),
             Kind::Forbidden,
             "simulation record",
+            Record::step(1),
+            Some("roles"),
         );
     }
 
@@ -89,7 +91,13 @@ mod tests {
     fn step2_a_new_id_scenario_scope_and_outcome() {
         let mut snap = snapshot(None);
         step::<Record>(&mut snap, &as_role(Role::IncidentManager), &input());
-        halts(try_apply::<Record>(&snap, &as_role(Role::IncidentManager), &input()), Kind::Conflict, "exists");
+        halts_at(
+            try_apply::<Record>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Conflict,
+            "exists",
+            Record::step(2),
+            Some("id"),
+        );
         for (field, i) in [
             ("scenario", Input { scenario: "".into(), ..input() }),
             ("scope", Input { scope: " ".into(), ..input() }),

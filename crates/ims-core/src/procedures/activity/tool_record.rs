@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::activity::{self, Tool, ToolUsage};
@@ -30,18 +30,18 @@ impl Procedure for Record {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("tool record")?;
-        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Tool)?;
+        ctx.require_staff("tool record").at(Self::step(1))?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Tool).at(Self::step(1))?;
         let incident_id = match &input.incident {
-            Some(id) => Some(crate::procedures::incident::load(ctx, id)?.0.id),
+            Some(id) => Some(crate::procedures::incident::load(ctx, id).at(Self::step(2)).field("incident")?.0.id),
             None => None,
         };
         let usage = ToolUsage {
             schema: activity::TOOL_SCHEMA.into(),
             tool_usage_id: rid.id.clone(),
             tool_used: input.tool,
-            summary: hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text)?,
-            outcome: hygiene::text(ctx.rules, "outcome", &input.outcome, Shape::Text)?,
+            summary: hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text).at(Self::step(2))?,
+            outcome: hygiene::text(ctx.rules, "outcome", &input.outcome, Shape::Text).at(Self::step(2))?,
             executor: ctx.actor.into(),
             incident_id,
             created_at: ctx.now,
@@ -87,10 +87,12 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(
+        halts_at(
             try_apply::<Record>(&snapshot(Some(&incident(Status::Open))), "user@x.test", &input()),
             Kind::Forbidden,
             "tool record",
+            Record::step(1),
+            Some("roles"),
         );
     }
 
@@ -103,12 +105,24 @@ mod tests {
             "is not a tool id",
         );
         step::<Record>(&mut snap, &as_role(Role::L1), &input());
-        halts(try_apply::<Record>(&snap, &as_role(Role::L1), &input()), Kind::Conflict, "exists");
+        halts_at(
+            try_apply::<Record>(&snap, &as_role(Role::L1), &input()),
+            Kind::Conflict,
+            "exists",
+            Record::step(1),
+            Some("id"),
+        );
     }
 
     #[test]
     fn step2_the_incident_exists_and_summary_and_outcome_are_given() {
-        halts(try_apply::<Record>(&snapshot(None), &as_role(Role::L1), &input()), Kind::Invalid, "no such incident");
+        halts_at(
+            try_apply::<Record>(&snapshot(None), &as_role(Role::L1), &input()),
+            Kind::Invalid,
+            "no such incident",
+            Record::step(2),
+            Some("incident"),
+        );
         let snap = snapshot(Some(&incident(Status::Open)));
         halts(
             try_apply::<Record>(&snap, &as_role(Role::L1), &Input { summary: "".into(), ..input() }),

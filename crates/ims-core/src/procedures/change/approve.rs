@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::change::{Approval, ApprovalStatus, ChangeStatus};
 use crate::model::enums::AuditAction;
@@ -28,19 +28,23 @@ impl Procedure for Approve {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(super::GOVERNORS, "change approve")?;
-        let (rid, mut c) = super::load(ctx, &input.id)?;
+        ctx.require(super::GOVERNORS, "change approve").at(Self::step(1))?;
+        let (rid, mut c) = super::load(ctx, &input.id).at(Self::step(2))?;
         if c.requester == ctx.actor {
             return Err(Error::forbidden(format!(
                 "change approve: {} requested {} and cannot approve it (segregation of duties)",
                 ctx.actor, rid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("requester"));
         }
-        super::require_status(&c, "approve", &[ChangeStatus::Requested])?;
+        super::require_status(&c, "approve", &[ChangeStatus::Requested]).at(Self::step(2))?;
         if c.approvals.iter().any(|a| a.by == ctx.actor) {
-            return Err(Error::precondition(format!("change {}: {} approved it already", rid.id, ctx.actor)));
+            return Err(Error::precondition(format!("change {}: {} approved it already", rid.id, ctx.actor))
+                .at(Self::step(1))
+                .field("approvals"));
         }
-        let note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text)?;
+        let note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text).at(Self::step(3))?;
         c.approvals.push(Approval { by: ctx.actor.into(), at: ctx.now, note });
         c.approver = Some(ctx.actor.into());
         let config = crate::model::config(ctx.snap)?;
@@ -106,7 +110,13 @@ mod tests {
     fn step1_only_governors() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(try_apply::<Approve>(&snap, &as_role(Role::L3), &input()), Kind::Forbidden, "change approve");
+        halts_at(
+            try_apply::<Approve>(&snap, &as_role(Role::L3), &input()),
+            Kind::Forbidden,
+            "change approve",
+            Approve::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
@@ -116,10 +126,12 @@ mod tests {
         let mut c: Change = stored(&snap, RecordKind::Change, CHG);
         c.requester = as_role(Role::ChangeMgmt);
         put(&mut snap, RecordKind::Change, CHG, &c);
-        halts(
+        halts_at(
             try_apply::<Approve>(&snap, &as_role(Role::ChangeMgmt), &input()),
             Kind::Forbidden,
             "segregation of duties",
+            Approve::step(1),
+            Some("requester"),
         );
     }
 
@@ -128,10 +140,12 @@ mod tests {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::High);
         step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &input());
-        halts(
+        halts_at(
             try_apply::<Approve>(&snap, &as_role(Role::ChangeMgmt), &input()),
             Kind::Precondition,
             "approved it already",
+            Approve::step(1),
+            Some("approvals"),
         );
     }
 
@@ -140,10 +154,12 @@ mod tests {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
         step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &input());
-        halts(
+        halts_at(
             try_apply::<Approve>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Precondition,
             "needs status requested",
+            Approve::step(2),
+            Some("status"),
         );
     }
 

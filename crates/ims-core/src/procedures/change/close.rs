@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::model::change::ChangeStatus;
 use crate::model::enums::AuditAction;
 
@@ -24,9 +24,9 @@ impl Procedure for Close {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(super::GOVERNORS, "change close")?;
-        let (rid, mut c) = super::load(ctx, &input.id)?;
-        super::require_status(&c, "close", &[ChangeStatus::Reviewed, ChangeStatus::Rejected])?;
+        ctx.require(super::GOVERNORS, "change close").at(Self::step(1))?;
+        let (rid, mut c) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&c, "close", &[ChangeStatus::Reviewed, ChangeStatus::Rejected]).at(Self::step(2))?;
         c.status = ChangeStatus::Closed;
         c.closed_at = Some(ctx.now);
         c.updated_at = ctx.now;
@@ -70,10 +70,12 @@ mod tests {
 
     #[test]
     fn step1_only_governors() {
-        halts(
+        halts_at(
             try_apply::<Close>(&rejected(), &as_role(Role::L2), &Input { id: CHG.into() }),
             Kind::Forbidden,
             "change close",
+            Close::step(1),
+            Some("roles"),
         );
     }
 
@@ -81,10 +83,12 @@ mod tests {
     fn step2_only_a_reviewed_or_rejected_change() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(
+        halts_at(
             try_apply::<Close>(&snap, &as_role(Role::ChangeMgmt), &Input { id: CHG.into() }),
             Kind::Precondition,
             "needs status reviewed or rejected, it is requested",
+            Close::step(2),
+            Some("status"),
         );
     }
 }

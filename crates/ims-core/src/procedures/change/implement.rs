@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::model::change::ChangeStatus;
 use crate::model::enums::AuditAction;
 
@@ -24,9 +24,9 @@ impl Procedure for Implement {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("change implement")?;
-        let (rid, mut c) = super::load(ctx, &input.id)?;
-        super::require_status(&c, "implement", &[ChangeStatus::Approved])?;
+        ctx.require_staff("change implement").at(Self::step(1))?;
+        let (rid, mut c) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&c, "implement", &[ChangeStatus::Approved]).at(Self::step(2))?;
         c.status = ChangeStatus::Implemented;
         c.implemented_at = Some(ctx.now);
         c.implemented_by = Some(ctx.actor.into());
@@ -68,10 +68,12 @@ mod tests {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
         step::<Approve>(&mut snap, &as_role(Role::ChangeMgmt), &approve::Input { id: CHG.into(), note: None });
-        halts(
+        halts_at(
             try_apply::<Implement>(&snap, "user@x.test", &Input { id: CHG.into() }),
             Kind::Forbidden,
             "change implement",
+            Implement::step(1),
+            Some("roles"),
         );
     }
 
@@ -79,10 +81,12 @@ mod tests {
     fn step2_only_an_approved_change() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(
+        halts_at(
             try_apply::<Implement>(&snap, &as_role(Role::Devops), &Input { id: CHG.into() }),
             Kind::Precondition,
             "needs status approved, it is requested",
+            Implement::step(2),
+            Some("status"),
         );
     }
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::change::{ApprovalStatus, ChangeStatus};
 use crate::model::enums::AuditAction;
@@ -26,16 +26,18 @@ impl Procedure for Reject {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(super::GOVERNORS, "change reject")?;
-        let (rid, mut c) = super::load(ctx, &input.id)?;
+        ctx.require(super::GOVERNORS, "change reject").at(Self::step(1))?;
+        let (rid, mut c) = super::load(ctx, &input.id).at(Self::step(2))?;
         if c.requester == ctx.actor {
             return Err(Error::forbidden(format!(
                 "change reject: {} requested {} and cannot decide on it (segregation of duties)",
                 ctx.actor, rid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("requester"));
         }
-        super::require_status(&c, "reject", &[ChangeStatus::Requested])?;
-        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
+        super::require_status(&c, "reject", &[ChangeStatus::Requested]).at(Self::step(2))?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text).at(Self::step(2))?;
         c.rejection_reason = Some(reason.clone());
         c.approval_status = ApprovalStatus::Rejected;
         c.status = ChangeStatus::Rejected;
@@ -80,7 +82,13 @@ mod tests {
     fn step1_only_governors() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(try_apply::<Reject>(&snap, &as_role(Role::Devops), &input()), Kind::Forbidden, "change reject");
+        halts_at(
+            try_apply::<Reject>(&snap, &as_role(Role::Devops), &input()),
+            Kind::Forbidden,
+            "change reject",
+            Reject::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
@@ -90,10 +98,12 @@ mod tests {
         let mut c: Change = stored(&snap, RecordKind::Change, CHG);
         c.requester = as_role(Role::IncidentManager);
         put(&mut snap, RecordKind::Change, CHG, &c);
-        halts(
+        halts_at(
             try_apply::<Reject>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Forbidden,
             "segregation of duties",
+            Reject::step(1),
+            Some("requester"),
         );
     }
 
@@ -101,16 +111,20 @@ mod tests {
     fn step2_only_a_requested_change_and_a_reason() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(
+        halts_at(
             try_apply::<Reject>(&snap, &as_role(Role::ChangeMgmt), &Input { id: CHG.into(), reason: "".into() }),
             Kind::Invalid,
             "reason",
+            Reject::step(2),
+            Some("reason"),
         );
         step::<Reject>(&mut snap, &as_role(Role::ChangeMgmt), &input());
-        halts(
+        halts_at(
             try_apply::<Reject>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Precondition,
             "needs status requested",
+            Reject::step(2),
+            Some("status"),
         );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::change::{self, ApprovalStatus, Change, ChangeStatus, ChangeType};
@@ -33,16 +33,16 @@ impl Procedure for Request {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("change request")?;
-        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Change)?;
-        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Line)?;
+        ctx.require_staff("change request").at(Self::step(1))?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Change).at(Self::step(1))?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Line).at(Self::step(1))?;
         let config = crate::model::config(ctx.snap)?;
         let standard = input.kind == ChangeType::Standard;
         if standard && !config.changes.standard_catalogue.iter().any(|s| s == &summary) {
             return Err(Error::precondition(format!(
                 "change request: `{summary}` is not in the standard-change catalogue (ims.yaml changes.standard_catalogue); \
                  request it as a normal change"
-            )));
+            )).at(Self::step(2)).field("kind"));
         }
         let mut c = Change {
             schema: change::SCHEMA.into(),
@@ -76,7 +76,7 @@ impl Procedure for Request {
             effect = effect.line("Standard change from the catalogue: pre-approved".to_string());
         }
         for id in &input.incidents {
-            let (irid, mut inc) = crate::procedures::incident::load(ctx, id)?;
+            let (irid, mut inc) = crate::procedures::incident::load(ctx, id).at(Self::step(3)).field("incidents")?;
             crate::procedures::link(&mut c.incident_ids, &irid.id);
             crate::procedures::link(&mut inc.change_ids, &rid.id);
             inc.updated_at = ctx.now;
@@ -84,7 +84,7 @@ impl Procedure for Request {
             effect = effect.action(AuditAction::Link, "incident", &irid.id).fields(&["incident_ids", "change_ids"]);
         }
         for id in &input.problems {
-            let (prid, mut p) = crate::procedures::problem::load(ctx, id)?;
+            let (prid, mut p) = crate::procedures::problem::load(ctx, id).at(Self::step(3)).field("problems")?;
             crate::procedures::link(&mut c.problem_ids, &prid.id);
             crate::procedures::link(&mut p.change_ids, &rid.id);
             p.updated_at = ctx.now;
@@ -137,17 +137,35 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(try_apply::<Request>(&snapshot(None), "user@x.test", &input()), Kind::Forbidden, "change request");
+        halts_at(
+            try_apply::<Request>(&snapshot(None), "user@x.test", &input()),
+            Kind::Forbidden,
+            "change request",
+            Request::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
     fn step1_the_id_is_new_and_the_summary_given() {
         let mut snap = snapshot(None);
         step::<Request>(&mut snap, &as_role(Role::L2), &input());
-        halts(try_apply::<Request>(&snap, &as_role(Role::L3), &input()), Kind::Conflict, "exists");
+        halts_at(
+            try_apply::<Request>(&snap, &as_role(Role::L3), &input()),
+            Kind::Conflict,
+            "exists",
+            Request::step(1),
+            Some("id"),
+        );
         let mut i = input();
         i.summary = "  ".into();
-        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "summary");
+        halts_at(
+            try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "summary",
+            Request::step(1),
+            Some("summary"),
+        );
     }
 
     #[test]
@@ -155,7 +173,13 @@ mod tests {
         let mut i = input();
         i.kind = ChangeType::Standard;
         let mut snap = snapshot(None);
-        halts(try_apply::<Request>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "standard_catalogue");
+        halts_at(
+            try_apply::<Request>(&snap, &as_role(Role::L2), &i),
+            Kind::Precondition,
+            "standard_catalogue",
+            Request::step(2),
+            Some("kind"),
+        );
         let mut config = crate::model::config(&snap).unwrap();
         config.changes.standard_catalogue = vec![i.summary.clone()];
         snap.files
@@ -171,9 +195,21 @@ mod tests {
     fn step3_linked_records_must_exist() {
         let mut i = input();
         i.incidents = vec![ID.into()];
-        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such incident");
+        halts_at(
+            try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "no such incident",
+            Request::step(3),
+            Some("incidents"),
+        );
         let mut i = input();
         i.problems = vec![PRB.into()];
-        halts(try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such problem");
+        halts_at(
+            try_apply::<Request>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "no such problem",
+            Request::step(3),
+            Some("problems"),
+        );
     }
 }

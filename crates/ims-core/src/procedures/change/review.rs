@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::change::{ChangeStatus, Outcome};
 use crate::model::enums::AuditAction;
@@ -27,10 +27,10 @@ impl Procedure for Review {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(super::GOVERNORS, "change review")?;
-        let (rid, mut c) = super::load(ctx, &input.id)?;
-        super::require_status(&c, "review", &[ChangeStatus::Implemented])?;
-        c.review_note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text)?;
+        ctx.require(super::GOVERNORS, "change review").at(Self::step(1))?;
+        let (rid, mut c) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&c, "review", &[ChangeStatus::Implemented]).at(Self::step(2))?;
+        c.review_note = hygiene::optional(ctx.rules, "note", input.note.as_deref(), Shape::Text).at(Self::step(2))?;
         c.outcome = Some(input.outcome);
         c.status = ChangeStatus::Reviewed;
         c.reviewed_at = Some(ctx.now);
@@ -79,20 +79,34 @@ mod tests {
 
     #[test]
     fn step1_only_governors() {
-        halts(try_apply::<Review>(&implemented(), &as_role(Role::Devops), &input()), Kind::Forbidden, "change review");
+        halts_at(
+            try_apply::<Review>(&implemented(), &as_role(Role::Devops), &input()),
+            Kind::Forbidden,
+            "change review",
+            Review::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
     fn step2_only_an_implemented_change_and_a_clean_note() {
         let mut snap = snapshot(None);
         request_change(&mut snap, Level::Low);
-        halts(
+        halts_at(
             try_apply::<Review>(&snap, &as_role(Role::ChangeMgmt), &input()),
             Kind::Precondition,
             "needs status implemented",
+            Review::step(2),
+            Some("status"),
         );
         let mut i = input();
         i.note = Some("AKIAIOSFODNN7EXAMPLE".into());
-        halts(try_apply::<Review>(&implemented(), &as_role(Role::ChangeMgmt), &i), Kind::Invalid, "note");
+        halts_at(
+            try_apply::<Review>(&implemented(), &as_role(Role::ChangeMgmt), &i),
+            Kind::Invalid,
+            "note",
+            Review::step(2),
+            Some("note"),
+        );
     }
 }

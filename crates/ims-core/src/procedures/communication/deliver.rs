@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::delivery::{self, Attempt, AttemptResult, DeliveryRecord, Kind, Message, State, Transport};
 use crate::model::enums::{AuditAction, Role};
@@ -158,20 +158,26 @@ impl Procedure for Deliver {
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         // 1. The actor.
-        ctx.require(&[Role::Automation, Role::IncidentManager], "deliver")?;
+        ctx.require(&[Role::Automation, Role::IncidentManager], "deliver").at(Self::step(1))?;
         // 2. The settings and the outcomes' times.
         let config = crate::model::config(ctx.snap)?;
         let n = config.notifications.clone().unwrap_or_default();
         let Some(since) = n.since.filter(|_| n.has_transport()) else {
             return Err(Error::precondition(
                 "notifications are not configured (ims.yaml has no notifications transport and start time)",
-            ));
+            )
+            .at(Self::step(2))
+            .field("notifications"));
         };
         if input.outcomes.is_empty() {
-            return Err(Error::invalid("outcomes: nothing was sent; there is nothing to record"));
+            return Err(Error::invalid("outcomes: nothing was sent; there is nothing to record")
+                .at(Self::step(2))
+                .field("outcomes"));
         }
         if input.outcomes.len() > MAX_OUTCOMES {
-            return Err(Error::invalid(format!("outcomes: at most {MAX_OUTCOMES} messages per run")));
+            return Err(Error::invalid(format!("outcomes: at most {MAX_OUTCOMES} messages per run"))
+                .at(Self::step(2))
+                .field("outcomes"));
         }
         let mut by_incident: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
         let mut seen = BTreeSet::new();
@@ -180,10 +186,14 @@ impl Procedure for Deliver {
                 return Err(Error::invalid(format!(
                     "outcomes: {} to {} at {} is not between the start of notifications ({since}) and now",
                     o.about, o.recipient, o.at
-                )));
+                ))
+                .at(Self::step(2))
+                .field("outcomes"));
             }
             if !seen.insert((o.about.as_str(), o.recipient.as_str())) {
-                return Err(Error::invalid(format!("outcomes: {} to {} is given twice", o.about, o.recipient)));
+                return Err(Error::invalid(format!("outcomes: {} to {} is given twice", o.about, o.recipient))
+                    .at(Self::step(2))
+                    .field("outcomes"));
             }
             by_incident.entry(o.incident_id.as_str()).or_default().push(o);
         }
@@ -191,42 +201,51 @@ impl Procedure for Deliver {
         let mut effect_writes = Vec::new();
         for (incident_id, outcomes) in by_incident {
             // 3. Each message against the records, at the moment it was sent.
-            let (rid, inc) = crate::procedures::incident::load(ctx, incident_id)?;
+            let (rid, inc) =
+                crate::procedures::incident::load(ctx, incident_id).at(Self::step(3)).field("incident_id")?;
             let mut record = delivery::load(ctx.snap, &rid.id)?.unwrap_or_else(|| DeliveryRecord {
                 schema: delivery::SCHEMA.into(),
                 incident_id: rid.id.clone(),
                 messages: vec![],
             });
             for o in outcomes {
-                let recipient = Recipient::parse(&o.recipient)?;
-                let owed = due(&n, &inc, Some(&record), o.at, config.sla.warning_threshold)?;
+                let recipient = Recipient::parse(&o.recipient).at(Self::step(3)).field("recipient")?;
+                let owed = due(&n, &inc, Some(&record), o.at, config.sla.warning_threshold)
+                    .at(Self::step(3))
+                    .field("recipient")?;
                 let Some(d) = owed.into_iter().find(|d| d.about == o.about && d.recipient == recipient) else {
                     // 4. Its standing: say why it is not owed.
                     return Err(match record.find(&o.about, &o.recipient) {
                         Some(m) if m.state != State::Retrying => Error::conflict(format!(
                             "{}: {} to {} is {} already",
                             rid.id, o.about, o.recipient, m.state
-                        )),
+                        ))
+                        .at(Self::step(4)),
                         Some(m) => Error::precondition(format!(
                             "{}: {} to {} is not due again before {}",
                             rid.id,
                             o.about,
                             o.recipient,
                             m.next_attempt_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-                        )),
+                        ))
+                        .at(Self::step(4)),
                         None => Error::invalid(format!(
                             "{}: {} is not a message owed to {} (by its channel, recipients and the \
                              notifications settings, since {since})",
                             rid.id, o.about, o.recipient
-                        )),
-                    });
+                        ))
+                        .at(Self::step(3)),
+                    }
+                    .field("about"));
                 };
-                let answer = hygiene::text(ctx.rules, "answer", &o.answer, Shape::Line)?;
+                let answer = hygiene::text(ctx.rules, "answer", &o.answer, Shape::Line).at(Self::step(5))?;
                 if o.code.is_some_and(|c| !(100..=999).contains(&c)) {
                     return Err(Error::invalid(format!(
                         "code: {} is not a reply code or HTTP status",
                         o.code.unwrap_or(0)
-                    )));
+                    ))
+                    .at(Self::step(5))
+                    .field("code"));
                 }
                 // 5. The attempt and the state.
                 let attempt = Attempt { at: o.at, result: o.result, code: o.code, answer };
@@ -295,7 +314,7 @@ mod tests {
     use super::*;
     use crate::error::Kind as ErrKind;
     use crate::model::enums::{Channel, Recipients, Status};
-    use crate::procedures::admin::{ConfigSet, ConfigSetInput};
+    use crate::procedures::config::set::{ConfigSet, ConfigSetInput};
     use crate::procedures::incident::notify::{self, Notify};
     use crate::procedures::testing::*;
 
@@ -375,31 +394,57 @@ mod tests {
     fn step1_only_automation_or_the_incident_manager() {
         let snap = configured(3);
         let input = Input { outcomes: vec![outcome("email:it@x.test", AttemptResult::Sent, now())] };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::L1), &input), ErrKind::Forbidden, "deliver");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::L1), &input),
+            ErrKind::Forbidden,
+            "deliver",
+            Deliver::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
     fn step2_notifications_configured_and_times_in_range() {
         let snap = snapshot(Some(&incident(Status::InProgress)));
         let input = Input { outcomes: vec![outcome("email:it@x.test", AttemptResult::Sent, now())] };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &input), ErrKind::Precondition, "not configured");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::Automation), &input),
+            ErrKind::Precondition,
+            "not configured",
+            Deliver::step(2),
+            Some("notifications"),
+        );
         let snap = configured(3);
-        halts(
+        halts_at(
             try_apply::<Deliver>(&snap, &as_role(Role::Automation), &Input { outcomes: vec![] }),
             ErrKind::Invalid,
             "nothing",
+            Deliver::step(2),
+            Some("outcomes"),
         );
         let late = Input {
             outcomes: vec![outcome("email:it@x.test", AttemptResult::Sent, now() + chrono::Duration::hours(1))],
         };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &late), ErrKind::Invalid, "not between");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::Automation), &late),
+            ErrKind::Invalid,
+            "not between",
+            Deliver::step(2),
+            Some("outcomes"),
+        );
     }
 
     #[test]
     fn step3_only_recipients_the_settings_name() {
         let snap = configured(3);
         let input = Input { outcomes: vec![outcome("email:mallory@x.test", AttemptResult::Sent, now())] };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &input), ErrKind::Invalid, "not a message owed");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::Automation), &input),
+            ErrKind::Invalid,
+            "not a message owed",
+            Deliver::step(3),
+            Some("about"),
+        );
         // An email communication does not go to the chat target.
         let input = Input { outcomes: vec![outcome("chat:ops", AttemptResult::Sent, now())] };
         halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &input), ErrKind::Invalid, "not a message owed");
@@ -416,9 +461,21 @@ mod tests {
         };
         step::<Deliver>(&mut snap, &as_role(Role::Automation), &first);
         let again = Input { outcomes: vec![outcome("email:it@x.test", AttemptResult::Sent, now())] };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &again), ErrKind::Conflict, "delivered already");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::Automation), &again),
+            ErrKind::Conflict,
+            "delivered already",
+            Deliver::step(4),
+            Some("about"),
+        );
         let early = Input { outcomes: vec![outcome("email:oncall@x.test", AttemptResult::Sent, now())] };
-        halts(try_apply::<Deliver>(&snap, &as_role(Role::Automation), &early), ErrKind::Precondition, "not due again");
+        halts_at(
+            try_apply::<Deliver>(&snap, &as_role(Role::Automation), &early),
+            ErrKind::Precondition,
+            "not due again",
+            Deliver::step(4),
+            Some("about"),
+        );
         let twice = Input {
             outcomes: vec![
                 outcome("email:oncall@x.test", AttemptResult::Sent, now()),

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{record_path, RecordId, RecordKind};
 use crate::model::enums::{AuditAction, Recipients, Role, Source, Status};
@@ -95,7 +95,7 @@ pub fn check(rules: hygiene::Rules, e: &EventInput) -> Result<()> {
     hygiene::text(rules, "summary", &e.summary, Shape::Text)?;
     hygiene::text(rules, "fingerprint", &e.fingerprint, Shape::Line)?;
     if e.labels.len() > 64 {
-        return Err(Error::invalid("labels: more than 64"));
+        return Err(Error::invalid("labels: more than 64").field("labels"));
     }
     for (k, v) in &e.labels {
         hygiene::text(rules, "label name", k, Shape::Line)?;
@@ -117,7 +117,8 @@ pub fn check_service(rules: hygiene::Rules, config: &crate::model::Config, e: &E
             e.service,
             e.alert_type,
             config.services.join(", ")
-        )));
+        ))
+        .field("service"));
     }
     Ok(())
 }
@@ -139,11 +140,11 @@ impl Procedure for Ingest {
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         let roles: Vec<Role> = Role::STAFF.iter().copied().chain([Role::Automation]).collect();
-        ctx.require(&roles, "event ingest")?;
+        ctx.require(&roles, "event ingest").at(Self::step(1))?;
         let config = crate::model::config(ctx.snap)?;
         for e in &input.events {
-            check(ctx.rules, e)?;
-            check_service(ctx.rules, &config, e)?;
+            check(ctx.rules, e).at(Self::step(1))?;
+            check_service(ctx.rules, &config, e).at(Self::step(1))?;
         }
         // Incidents touched by this ingest, by id; fingerprints opened here.
         let mut touched: BTreeMap<String, Incident> = BTreeMap::new();
@@ -232,10 +233,15 @@ impl Procedure for Ingest {
                 }
                 (AlertStatus::Firing, None) if qualifies => {
                     let r = matched.expect("matched");
-                    let ids = input.new_ids.get(&e.fingerprint).ok_or_else(|| {
-                        Error::invalid(format!("no new incident id for fingerprint {}", e.fingerprint))
-                    })?;
-                    let rid = crate::procedures::new_id(ctx, &ids.incident_id, RecordKind::Incident)?;
+                    let ids = input
+                        .new_ids
+                        .get(&e.fingerprint)
+                        .ok_or_else(|| Error::invalid(format!("no new incident id for fingerprint {}", e.fingerprint)))
+                        .at(Self::step(4))
+                        .field("new_ids")?;
+                    let rid = crate::procedures::new_id(ctx, &ids.incident_id, RecordKind::Incident)
+                        .at(Self::step(4))
+                        .field("new_ids")?;
                     let mut inc = Incident {
                         incident_id: rid.id.clone(),
                         title: hygiene::text(
@@ -263,7 +269,8 @@ impl Procedure for Ingest {
                     let why = format!("intake rule for {}", crate::engine::canonical_json(&r.matches)?);
                     crate::procedures::incident::prioritize::classify(
                         &mut inc, &config, r.priority, r.severity, &why, ctx.now, ctx.actor,
-                    )?;
+                    )
+                    .at(Self::step(4))?;
                     let message =
                         format!("New incident {} from alert {} on {}: {}", rid.id, e.alert_type, e.service, e.summary);
                     crate::procedures::incident::communicate(
@@ -274,7 +281,8 @@ impl Procedure for Ingest {
                         ctx.actor,
                         crate::model::enums::Channel::Ims,
                         ctx.now,
-                    )?;
+                    )
+                    .at(Self::step(4))?;
                     if let (crate::model::enums::Level::High, Some(target)) =
                         (r.priority, config.escalation.on_high_priority)
                     {
@@ -286,7 +294,8 @@ impl Procedure for Ingest {
                             target.as_str(),
                             &ids.escalation_id,
                             message,
-                        )?;
+                        )
+                        .at(Self::step(4))?;
                     }
                     effect.write(
                         &keys::path(KEYS, &e.fingerprint),
@@ -340,7 +349,9 @@ impl Procedure for Ingest {
             recorded += 1;
         }
         if recorded == 0 {
-            return Err(Error::nothing_new("event ingest: nothing new (every event is already recorded)"));
+            return Err(Error::nothing_new("event ingest: nothing new (every event is already recorded)")
+                .at(Self::step(2))
+                .field("events"));
         }
         for (fingerprint, tally) in &firings {
             effect.write(&keys::path(FIRINGS, fingerprint), tally)?;
@@ -417,10 +428,12 @@ mod tests {
 
     #[test]
     fn step1_only_staff_or_automation() {
-        halts(
+        halts_at(
             try_apply::<Ingest>(&snapshot(None), "user@x.test", &input(vec![event(AlertSeverity::Warning, 10)])),
             Kind::Forbidden,
             "event ingest",
+            Ingest::step(1),
+            Some("roles"),
         );
     }
 
@@ -428,13 +441,31 @@ mod tests {
     fn step1_every_event_is_checked() {
         let snap = snapshot(None);
         let bad = EventInput { service: " ".into(), ..event(AlertSeverity::Warning, 10) };
-        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![bad])), Kind::Invalid, "service");
+        halts_at(
+            try_apply::<Ingest>(&snap, &automation(), &input(vec![bad])),
+            Kind::Invalid,
+            "service",
+            Ingest::step(1),
+            Some("service"),
+        );
         let mut many = event(AlertSeverity::Warning, 10);
         many.labels = (0..65).map(|i| (format!("l{i}"), "v".to_string())).collect();
-        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![many])), Kind::Invalid, "labels: more than 64");
+        halts_at(
+            try_apply::<Ingest>(&snap, &automation(), &input(vec![many])),
+            Kind::Invalid,
+            "labels: more than 64",
+            Ingest::step(1),
+            Some("labels"),
+        );
         let mut broken = event(AlertSeverity::Warning, 10);
         broken.labels.insert("team".into(), "a\nb".into());
-        halts(try_apply::<Ingest>(&snap, &automation(), &input(vec![broken])), Kind::Invalid, "label team");
+        halts_at(
+            try_apply::<Ingest>(&snap, &automation(), &input(vec![broken])),
+            Kind::Invalid,
+            "label team",
+            Ingest::step(1),
+            Some("label team"),
+        );
     }
 
     #[test]
@@ -442,7 +473,13 @@ mod tests {
         let mut snap = snapshot(None);
         let payload = input(vec![event(AlertSeverity::Warning, 10)]);
         step::<Ingest>(&mut snap, &automation(), &payload);
-        halts(try_apply::<Ingest>(&snap, &automation(), &payload), Kind::NothingNew, "nothing new");
+        halts_at(
+            try_apply::<Ingest>(&snap, &automation(), &payload),
+            Kind::NothingNew,
+            "nothing new",
+            Ingest::step(2),
+            Some("events"),
+        );
     }
 
     #[test]

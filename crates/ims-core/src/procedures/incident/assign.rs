@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Channel, Recipients, Role, Status, Team};
 
@@ -33,19 +33,21 @@ impl Procedure for Assign {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(ROLES, "incident assign")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "assign", &[Status::Open, Status::Escalated, Status::InProgress])?;
+        ctx.require(ROLES, "incident assign").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&inc, "assign", &[Status::Open, Status::Escalated, Status::InProgress])
+            .at(Self::step(2))?;
         if let Some(a) = &input.assignee {
-            super::registered(ctx, "assignee", a)?;
+            super::registered(ctx, "assignee", a).at(Self::step(2))?;
         }
-        let message = match hygiene::optional(ctx.rules, "message", input.message.as_deref(), Shape::Text)? {
-            Some(m) => m,
-            None => format!(
-                "Your incident {} \"{}\" has been acknowledged and assigned to {}.",
-                rid.id, inc.title, input.team
-            ),
-        };
+        let message =
+            match hygiene::optional(ctx.rules, "message", input.message.as_deref(), Shape::Text).at(Self::step(4))? {
+                Some(m) => m,
+                None => format!(
+                    "Your incident {} \"{}\" has been acknowledged and assigned to {}.",
+                    rid.id, inc.title, input.team
+                ),
+            };
         inc.set_team(ctx.now, ctx.actor, input.team.as_str());
         let from = inc.assignee.clone();
         inc.assignee = input.assignee.clone();
@@ -61,7 +63,8 @@ impl Procedure for Assign {
             ctx.actor,
             Channel::Ims,
             ctx.now,
-        )?;
+        )
+        .at(Self::step(4))?;
         inc.set_status(ctx.now, ctx.actor, Status::InProgress);
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: assign {} to {}", rid.id, input.team))
@@ -106,25 +109,45 @@ mod tests {
 
     #[test]
     fn step1_only_the_assigning_roles() {
-        halts(apply::<Assign>(&incident(Status::Open), &as_role(Role::L2), &input()), Kind::Forbidden, "needs one of");
+        halts_at(
+            apply::<Assign>(&incident(Status::Open), &as_role(Role::L2), &input()),
+            Kind::Forbidden,
+            "needs one of",
+            Assign::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
     fn step2_state_and_assignee() {
-        halts(
+        halts_at(
             apply::<Assign>(&incident(Status::Resolved), &as_role(Role::L1), &input()),
             Kind::Precondition,
             "resolved",
+            Assign::step(2),
+            Some("status"),
         );
         let mut i = input();
         i.assignee = Some("ghost@x.test".into());
-        halts(apply::<Assign>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "assignee");
+        halts_at(
+            apply::<Assign>(&incident(Status::Open), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "assignee",
+            Assign::step(2),
+            Some("assignee"),
+        );
     }
 
     #[test]
     fn step4_communication_id_is_checked() {
         let mut i = input();
         i.communication_id = "X".into();
-        halts(apply::<Assign>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "COM-");
+        halts_at(
+            apply::<Assign>(&incident(Status::Open), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "COM-",
+            Assign::step(4),
+            Some("communication_id"),
+        );
     }
 }

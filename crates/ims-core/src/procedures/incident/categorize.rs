@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Category};
 
@@ -26,10 +26,11 @@ impl Procedure for Categorize {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident categorize")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_open(&inc, "categorize")?;
-        let sub = hygiene::optional(ctx.rules, "subcategory", input.subcategory.as_deref(), Shape::Line)?;
+        ctx.require_staff("incident categorize").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_open(&inc, "categorize").at(Self::step(1))?;
+        let sub =
+            hygiene::optional(ctx.rules, "subcategory", input.subcategory.as_deref(), Shape::Line).at(Self::step(3))?;
         let from = inc.category.map(|c| c.to_string());
         inc.category = Some(input.category);
         inc.subcategory = sub;
@@ -63,15 +64,19 @@ mod tests {
 
     #[test]
     fn step1_staff_only_and_not_closed() {
-        halts(
+        halts_at(
             apply::<Categorize>(&incident(Status::Open), &as_role(Role::Auditor), &input()),
             Kind::Forbidden,
             "needs one of",
+            Categorize::step(1),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             apply::<Categorize>(&incident(Status::Closed), &as_role(Role::L2), &input()),
             Kind::Precondition,
             "closed",
+            Categorize::step(1),
+            Some("status"),
         );
     }
 
@@ -84,6 +89,12 @@ mod tests {
     fn step3_subcategory_is_checked_text() {
         let mut i = input();
         i.subcategory = Some("a\u{1}".into());
-        halts(apply::<Categorize>(&incident(Status::Open), &as_role(Role::L2), &i), Kind::Invalid, "subcategory");
+        halts_at(
+            apply::<Categorize>(&incident(Status::Open), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "subcategory",
+            Categorize::step(3),
+            Some("subcategory"),
+        );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Level, Role, Status};
 
@@ -26,19 +26,22 @@ impl Procedure for Close {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident close")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
+        ctx.require_staff("incident close").at(Self::step(2))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
         if inc.priority == Some(Level::High) {
-            ctx.require(&[Role::IncidentManager, Role::ServiceDeskManager], "incident close (high priority)")?;
+            ctx.require(&[Role::IncidentManager, Role::ServiceDeskManager], "incident close (high priority)")
+                .at(Self::step(2))?;
             if inc.reporter == ctx.actor {
                 return Err(Error::forbidden(format!(
                     "incident close: {} reported high-priority {} and cannot also close it (segregation of duties)",
                     ctx.actor, rid.id
-                )));
+                ))
+                .at(Self::step(2))
+                .field("reporter"));
             }
         }
-        super::require_status(&inc, "close", &[Status::Resolved])?;
-        let notes = hygiene::text(ctx.rules, "notes", &input.notes, Shape::Text)?;
+        super::require_status(&inc, "close", &[Status::Resolved]).at(Self::step(1))?;
+        let notes = hygiene::text(ctx.rules, "notes", &input.notes, Shape::Text).at(Self::step(3))?;
         inc.closure_notes = Some(notes);
         inc.closed_at = Some(ctx.now);
         inc.closed_by = Some(ctx.actor.into());
@@ -76,32 +79,44 @@ mod tests {
 
     #[test]
     fn step1_must_be_resolved() {
-        halts(
+        halts_at(
             apply::<Close>(&incident(Status::InProgress), &as_role(Role::L1), &input()),
             Kind::Precondition,
             "in_progress",
+            Close::step(1),
+            Some("status"),
         );
     }
 
     #[test]
     fn step2_high_priority_needs_a_manager_who_is_not_the_reporter() {
-        halts(apply::<Close>(&high(Status::Resolved), &as_role(Role::L1), &input()), Kind::Forbidden, "high priority");
+        halts_at(
+            apply::<Close>(&high(Status::Resolved), &as_role(Role::L1), &input()),
+            Kind::Forbidden,
+            "high priority",
+            Close::step(2),
+            Some("roles"),
+        );
         apply::<Close>(&high(Status::Resolved), &as_role(Role::ServiceDeskManager), &input()).unwrap();
         let mut inc = high(Status::Resolved);
         inc.reporter = as_role(Role::IncidentManager);
-        halts(
+        halts_at(
             apply::<Close>(&inc, &as_role(Role::IncidentManager), &input()),
             Kind::Forbidden,
             "segregation of duties",
+            Close::step(2),
+            Some("reporter"),
         );
     }
 
     #[test]
     fn step3_notes_required() {
-        halts(
+        halts_at(
             apply::<Close>(&incident(Status::Resolved), &as_role(Role::L1), &Input { id: ID.into(), notes: "".into() }),
             Kind::Invalid,
             "notes",
+            Close::step(3),
+            Some("notes"),
         );
     }
 }

@@ -9,10 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
-use crate::model::incident::DiagnosisEntry;
 
 pub struct Diagnose;
 
@@ -28,18 +27,14 @@ impl Procedure for Diagnose {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident diagnose")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_open(&inc, "diagnose")?;
-        let steps = hygiene::text(ctx.rules, "steps", &input.steps, Shape::Text)?;
-        let workaround = hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text)?;
-        inc.diagnosis.push(DiagnosisEntry { at: ctx.now, by: ctx.actor.into(), steps, workaround: workaround.clone() });
-        let mut fields = vec!["diagnosis"];
-        if let Some(w) = workaround {
-            inc.workaround = Some(w);
-            inc.workaround_available = true;
-            fields.extend(["workaround", "workaround_available"]);
-        }
+        ctx.require_staff("incident diagnose").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_open(&inc, "diagnose").at(Self::step(1))?;
+        let steps = hygiene::text(ctx.rules, "steps", &input.steps, Shape::Text).at(Self::step(2))?;
+        let workaround =
+            hygiene::optional(ctx.rules, "workaround", input.workaround.as_deref(), Shape::Text).at(Self::step(2))?;
+        let mut fields = vec![];
+        super::record_diagnosis(&mut inc, ctx.now, ctx.actor, Some(steps), workaround, &mut fields);
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: diagnose {}", rid.id))
             .action(AuditAction::Update, "incident", &rid.id)
@@ -69,18 +64,32 @@ mod tests {
 
     #[test]
     fn step1_role_and_state() {
-        halts(
+        halts_at(
             apply::<Diagnose>(&incident(Status::Open), &as_role(Role::EndUser), &input()),
             Kind::Forbidden,
             "needs one of",
+            Diagnose::step(1),
+            Some("roles"),
         );
-        halts(apply::<Diagnose>(&incident(Status::Closed), &as_role(Role::L2), &input()), Kind::Precondition, "closed");
+        halts_at(
+            apply::<Diagnose>(&incident(Status::Closed), &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "closed",
+            Diagnose::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step2_steps_required() {
         let mut i = input();
         i.steps = "".into();
-        halts(apply::<Diagnose>(&incident(Status::Open), &as_role(Role::L2), &i), Kind::Invalid, "steps");
+        halts_at(
+            apply::<Diagnose>(&incident(Status::Open), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "steps",
+            Diagnose::step(2),
+            Some("steps"),
+        );
     }
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, EscalationTarget, Role, Status};
 
@@ -30,15 +30,19 @@ impl Procedure for Escalate {
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         let roles: Vec<Role> = Role::STAFF.iter().copied().chain([Role::Automation]).collect();
-        ctx.require(&roles, "incident escalate")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "escalate", &[Status::Open, Status::InProgress, Status::Escalated])?;
-        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
+        ctx.require(&roles, "incident escalate").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&inc, "escalate", &[Status::Open, Status::InProgress, Status::Escalated])
+            .at(Self::step(2))?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text).at(Self::step(2))?;
         if inc.assigned_team.as_deref() == Some(input.to.as_str()) && inc.status == Status::Escalated {
-            return Err(Error::precondition(format!("incident {}: already escalated to {}", rid.id, input.to)));
+            return Err(Error::precondition(format!("incident {}: already escalated to {}", rid.id, input.to))
+                .at(Self::step(2))
+                .field("to"));
         }
         let message = format!("Escalated {} \"{}\" to {}: {reason}", rid.id, inc.title, input.to);
-        super::escalate_to(&mut inc, ctx.now, ctx.actor, input.to.as_str(), &input.communication_id, message)?;
+        super::escalate_to(&mut inc, ctx.now, ctx.actor, input.to.as_str(), &input.communication_id, message)
+            .at(Self::step(4))?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: escalate {} to {}", rid.id, input.to))
             .line(format!("Reason: {reason}"))
@@ -77,25 +81,41 @@ mod tests {
 
     #[test]
     fn step1_staff_or_automation() {
-        halts(
+        halts_at(
             apply::<Escalate>(&incident(Status::Open), &as_role(Role::Auditor), &input()),
             Kind::Forbidden,
             "needs one of",
+            Escalate::step(1),
+            Some("roles"),
         );
     }
 
     #[test]
     fn step2_state_path_and_reason() {
-        halts(
+        halts_at(
             apply::<Escalate>(&incident(Status::PendingVendor), &as_role(Role::L1), &input()),
             Kind::Precondition,
             "pending_vendor",
+            Escalate::step(2),
+            Some("status"),
         );
         let mut inc = incident(Status::Escalated);
         inc.assigned_team = Some("L3".into());
-        halts(apply::<Escalate>(&inc, &as_role(Role::L1), &input()), Kind::Precondition, "already escalated");
+        halts_at(
+            apply::<Escalate>(&inc, &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "already escalated",
+            Escalate::step(2),
+            Some("to"),
+        );
         let mut i = input();
         i.reason = " ".into();
-        halts(apply::<Escalate>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "reason");
+        halts_at(
+            apply::<Escalate>(&incident(Status::Open), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "reason",
+            Escalate::step(2),
+            Some("reason"),
+        );
     }
 }

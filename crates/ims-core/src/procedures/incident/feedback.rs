@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Status};
 use crate::model::incident::Feedback;
@@ -27,22 +27,29 @@ impl Procedure for GiveFeedback {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        let person = ctx.person()?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
+        let person = ctx.person().at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(2))?;
         if !person.is_staff() && inc.reporter != ctx.actor {
             return Err(Error::forbidden(format!(
                 "incident feedback: only the reporter ({}) or staff for them may give feedback on {}",
                 inc.reporter, rid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("actor"));
         }
-        super::require_status(&inc, "feedback", &[Status::Resolved, Status::Closed])?;
+        super::require_status(&inc, "feedback", &[Status::Resolved, Status::Closed]).at(Self::step(2))?;
         if inc.feedback.is_some() {
-            return Err(Error::precondition(format!("incident {}: feedback was already given", rid.id)));
+            return Err(Error::precondition(format!("incident {}: feedback was already given", rid.id))
+                .at(Self::step(2))
+                .field("feedback"));
         }
         if !(1..=5).contains(&input.score) {
-            return Err(Error::invalid(format!("score: {} is not between 1 and 5", input.score)));
+            return Err(Error::invalid(format!("score: {} is not between 1 and 5", input.score))
+                .at(Self::step(2))
+                .field("score"));
         }
-        let comment = hygiene::optional(ctx.rules, "comment", input.comment.as_deref(), Shape::Text)?;
+        let comment =
+            hygiene::optional(ctx.rules, "comment", input.comment.as_deref(), Shape::Text).at(Self::step(2))?;
         inc.feedback = Some(Feedback { score: input.score, comment, by: ctx.actor.into(), at: ctx.now });
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: feedback {} on {}", input.score, rid.id))
@@ -72,23 +79,39 @@ mod tests {
 
     #[test]
     fn step1_reporter_or_staff() {
-        halts(
+        halts_at(
             apply::<GiveFeedback>(&incident(Status::Closed), &as_role(Role::Auditor), &input(4)),
             Kind::Forbidden,
             "reporter",
+            GiveFeedback::step(1),
+            Some("actor"),
         );
     }
 
     #[test]
     fn step2_state_once_and_range() {
-        halts(apply::<GiveFeedback>(&incident(Status::Open), "user@x.test", &input(4)), Kind::Precondition, "open");
-        halts(
+        halts_at(
+            apply::<GiveFeedback>(&incident(Status::Open), "user@x.test", &input(4)),
+            Kind::Precondition,
+            "open",
+            GiveFeedback::step(2),
+            Some("status"),
+        );
+        halts_at(
             apply::<GiveFeedback>(&incident(Status::Closed), "user@x.test", &input(6)),
             Kind::Invalid,
             "between 1 and 5",
+            GiveFeedback::step(2),
+            Some("score"),
         );
         let mut inc = incident(Status::Closed);
         inc.feedback = Some(Feedback { score: 1, comment: None, by: "user@x.test".into(), at: now() });
-        halts(apply::<GiveFeedback>(&inc, "user@x.test", &input(4)), Kind::Precondition, "already");
+        halts_at(
+            apply::<GiveFeedback>(&inc, "user@x.test", &input(4)),
+            Kind::Precondition,
+            "already",
+            GiveFeedback::step(2),
+            Some("feedback"),
+        );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{RecordId, RecordKind};
 use crate::model::enums::{AuditAction, Source, Status};
@@ -34,38 +34,47 @@ impl Procedure for Identify {
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
         // 1. The reporter.
-        let actor = ctx.person()?;
+        let actor = ctx.person().at(Self::step(1))?;
         let reporter = match &input.reporter {
             Some(r) if r != ctx.actor => {
                 if !actor.is_staff() {
                     return Err(Error::forbidden(format!(
                         "incident identify: only staff report on behalf of someone else; {} is not staff",
                         ctx.actor
-                    )));
+                    ))
+                    .at(Self::step(1))
+                    .field("reporter"));
                 }
-                super::registered(ctx, "reporter", r)?;
+                super::registered(ctx, "reporter", r).at(Self::step(1))?;
                 r.clone()
             }
             _ => ctx.actor.to_string(),
         };
         // 2. The inputs.
-        let rid = RecordId::parse(&input.id, "id")?;
+        let rid = RecordId::parse(&input.id, "id").at(Self::step(2)).field("id")?;
         if rid.kind != RecordKind::Incident {
-            return Err(Error::invalid(format!("id: {} is not an incident id", input.id)));
+            return Err(Error::invalid(format!("id: {} is not an incident id", input.id))
+                .at(Self::step(2))
+                .field("id"));
         }
-        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?;
-        let service = hygiene::text(ctx.rules, "service", &input.service, Shape::Line)?;
-        let description = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)?;
+        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line).at(Self::step(2))?;
+        let service = hygiene::text(ctx.rules, "service", &input.service, Shape::Line).at(Self::step(2))?;
+        let description =
+            hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text).at(Self::step(2))?;
         // 3. The event qualifies.
         let config = model::config(ctx.snap)?;
         if !config.services.is_empty() && !config.services.contains(&service) {
             return Err(Error::invalid(format!(
                 "service: `{service}` is not one of the services in ims.yaml ({})",
                 config.services.join(", ")
-            )));
+            ))
+            .at(Self::step(3))
+            .field("service"));
         }
         if ctx.snap.read(&rid.path())?.is_some() {
-            return Err(Error::conflict(format!("{}: an incident with this id exists", rid.id)));
+            return Err(Error::conflict(format!("{}: an incident with this id exists", rid.id))
+                .at(Self::step(4))
+                .field("id"));
         }
         // 4. Create it, open.
         let mut incident = Incident {
@@ -121,19 +130,31 @@ mod tests {
 
     #[test]
     fn step1_reporter_must_be_registered_and_only_staff_report_for_others() {
-        halts(run("nobody@x.test", &input()), Kind::Forbidden, "not a registered person");
+        halts_at(
+            run("nobody@x.test", &input()),
+            Kind::Forbidden,
+            "not a registered person",
+            Identify::step(1),
+            Some("actor"),
+        );
         let mut i = input();
         i.reporter = Some("l1@x.test".into());
-        halts(run("user@x.test", &i), Kind::Forbidden, "only staff");
+        halts_at(run("user@x.test", &i), Kind::Forbidden, "only staff", Identify::step(1), Some("reporter"));
         i.reporter = Some("ghost@x.test".into());
-        halts(run(&as_role(Role::ServiceDesk), &i), Kind::Invalid, "not a registered person");
+        halts_at(
+            run(&as_role(Role::ServiceDesk), &i),
+            Kind::Invalid,
+            "not a registered person",
+            Identify::step(1),
+            Some("reporter"),
+        );
     }
 
     #[test]
     fn step2_inputs_are_validated() {
         let mut i = input();
         i.title = " ".into();
-        halts(run("user@x.test", &i), Kind::Invalid, "title");
+        halts_at(run("user@x.test", &i), Kind::Invalid, "title", Identify::step(2), Some("title"));
         let mut i = input();
         i.description = Some("password: hunter22hunter".into());
         halts(run("user@x.test", &i), Kind::Invalid, "description");
@@ -146,13 +167,19 @@ mod tests {
         config.services = vec!["payments".into()];
         snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
         let ctx = Ctx { snap: &snap, actor: "user@x.test", now: now(), rules: Default::default() };
-        halts(Identify::apply(&ctx, &input()), Kind::Invalid, "not one of the services");
+        halts_at(
+            Identify::apply(&ctx, &input()),
+            Kind::Invalid,
+            "not one of the services",
+            Identify::step(3),
+            Some("service"),
+        );
     }
 
     #[test]
     fn step4_an_existing_id_is_a_conflict() {
         let mut i = input();
         i.id = ID.into();
-        halts(run("user@x.test", &i), Kind::Conflict, "exists");
+        halts_at(run("user@x.test", &i), Kind::Conflict, "exists", Identify::step(4), Some("id"));
     }
 }

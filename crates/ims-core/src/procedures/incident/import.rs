@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::ids::{record_path, RecordKind};
 use crate::import::{self, csv::Mapping, Read, Reading, Skipped};
 use crate::model::enums::{AuditAction, Role};
@@ -145,28 +145,49 @@ fn allowed_services(ctx: &Ctx, read: &Read) -> Result<()> {
     Ok(())
 }
 
+/// Step `n` of `incident.import/<version>` (the two versions share their steps).
+fn step(version: u8, n: u8) -> crate::error::Step {
+    if version == 1 {
+        Import::step(n)
+    } else {
+        Import2::step(n)
+    }
+}
+
 /// Steps 1–3 of the procedure, shared by `--dry-run`.
 pub fn plan(ctx: &Ctx, input: &Input, version: u8) -> Result<Plan> {
     // 1. The actor.
-    ctx.require(&[Role::IncidentManager], "import")?;
+    ctx.require(&[Role::IncidentManager], "import").at(step(version, 1))?;
     // 2. The source, as archived.
     let bytes = ctx
         .snap
         .blob(&input.source)?
-        .ok_or_else(|| Error::invalid(format!("source: blob {} is not in the repository", input.source)))?;
-    let zone: chrono_tz::Tz =
-        input.timezone.parse().map_err(|_| Error::invalid(format!("timezone: `{}` is unknown", input.timezone)))?;
+        .ok_or_else(|| Error::invalid(format!("source: blob {} is not in the repository", input.source)))
+        .at(step(version, 2))
+        .field("source")?;
+    let zone: chrono_tz::Tz = input
+        .timezone
+        .parse()
+        .map_err(|_| Error::invalid(format!("timezone: `{}` is unknown", input.timezone)))
+        .at(step(version, 2))
+        .field("timezone")?;
     let reading = Reading { actor: ctx.actor, now: ctx.now, rules: ctx.rules };
     let (read, extension) = match (input.format, &input.mapping) {
-        (Format::Cstate, None) => (import::cstate::read(&bytes, zone, reading)?, "json"),
-        (Format::Csv, Some(m)) => {
-            m.check(version)?;
-            (import::csv::read(&bytes, m, reading, version)?, "csv")
+        (Format::Cstate, None) => {
+            (import::cstate::read(&bytes, zone, reading).at(step(version, 2)).field("source")?, "json")
         }
-        (Format::Csv, None) => return Err(Error::invalid("a CSV import needs a mapping")),
-        (Format::Cstate, Some(_)) => return Err(Error::invalid("a cState import takes no mapping")),
+        (Format::Csv, Some(m)) => {
+            m.check(version).at(step(version, 2)).field("mapping")?;
+            (import::csv::read(&bytes, m, reading, version).at(step(version, 2)).field("source")?, "csv")
+        }
+        (Format::Csv, None) => {
+            return Err(Error::invalid("a CSV import needs a mapping").at(step(version, 2)).field("mapping"))
+        }
+        (Format::Cstate, Some(_)) => {
+            return Err(Error::invalid("a cState import takes no mapping").at(step(version, 2)).field("mapping"))
+        }
     };
-    allowed_services(ctx, &read)?;
+    allowed_services(ctx, &read).at(step(version, 2)).field("source")?;
     // 3. What is new.
     let mut seen = std::collections::BTreeSet::new();
     let (mut new, mut already) = (Vec::new(), 0);
@@ -178,7 +199,9 @@ pub fn plan(ctx: &Ctx, input: &Input, version: u8) -> Result<Plan> {
             continue;
         }
         if !seen.insert(key_path) {
-            return Err(Error::invalid(format!("source: `{}` appears twice", item.key)));
+            return Err(Error::invalid(format!("source: `{}` appears twice", item.key))
+                .at(step(version, 3))
+                .field("source"));
         }
         new.push(n);
     }
@@ -206,7 +229,9 @@ fn apply(ctx: &Ctx, input: &Input, version: u8) -> Result<Effect> {
             "import: nothing new ({} already imported, {} rejected)",
             plan.already,
             plan.read.rejected.len()
-        )));
+        ))
+        .at(step(version, 3))
+        .field("source"));
     }
     let folder = format!("records/imports/{id}");
     let source_file = format!("{folder}/source.{}", plan.extension);
@@ -295,31 +320,41 @@ impl Procedure for Redo {
 
     fn apply(ctx: &Ctx, input: &RedoInput) -> Result<Effect> {
         // 1. The actor.
-        ctx.require(&[Role::IncidentManager], "redo an import")?;
+        ctx.require(&[Role::IncidentManager], "redo an import").at(Self::step(1))?;
         // 2. The import and its archive.
         let id = &input.import_id;
         let well_formed = id.len() == 24
             && id.starts_with("IMP-")
             && id[4..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !well_formed {
-            return Err(Error::invalid(format!("import: `{id}` is not an import id (IMP- and 20 hex digits)")));
+            return Err(Error::invalid(format!("import: `{id}` is not an import id (IMP- and 20 hex digits)"))
+                .at(Self::step(2))
+                .field("import_id"));
         }
         let folder = format!("records/imports/{id}");
         let record_path_ = format!("{folder}/import.yaml");
         let mut record: ImportRecord = crate::model::load(ctx.snap, &record_path_)?
-            .ok_or_else(|| Error::invalid(format!("import: {id} is not in the repository")))?;
+            .ok_or_else(|| Error::invalid(format!("import: {id} is not in the repository")))
+            .at(Self::step(2))
+            .field("import_id")?;
         let Some(old_mapping) = record.mapping.clone().filter(|_| record.format == Format::Csv) else {
-            return Err(Error::invalid(format!("import: {id} is a cState import; it has no mapping to correct")));
+            return Err(Error::invalid(format!("import: {id} is a cState import; it has no mapping to correct"))
+                .at(Self::step(2))
+                .field("import_id"));
         };
-        input.mapping.check(VERSION)?;
+        input.mapping.check(VERSION).at(Self::step(2)).field("mapping")?;
         let bytes = ctx
             .snap
             .read(&record.source_file)?
-            .ok_or_else(|| Error::invalid(format!("import: {} is missing", record.source_file)))?;
+            .ok_or_else(|| Error::invalid(format!("import: {} is missing", record.source_file)))
+            .at(Self::step(2))
+            .field("import_id")?;
         let header: Vec<String> = ::csv::ReaderBuilder::new()
             .from_reader(bytes.as_slice())
             .headers()
-            .map_err(|e| Error::invalid(format!("{}: {e}", record.source_file)))?
+            .map_err(|e| Error::invalid(format!("{}: {e}", record.source_file)))
+            .at(Self::step(2))
+            .field("import_id")?
             .iter()
             .map(String::from)
             .collect();
@@ -329,7 +364,9 @@ impl Procedure for Redo {
                     "mapping: the column `{c}` is not in the archived source of {id} (it keeps only the columns \
                      the import's mapping used: {})",
                     header.join(", ")
-                )));
+                ))
+                .at(Self::step(2))
+                .field("mapping"));
             }
         }
         // 3. What the import wrote, and which of it is still as written.
@@ -340,7 +377,8 @@ impl Procedure for Redo {
             &old_mapping,
             Reading { actor: &record.imported_by, now: derived_at, rules: ctx.rules },
             old_version,
-        )?;
+        )
+        .at(Self::step(3))?;
         let mine: std::collections::BTreeSet<&str> = record.incident_ids.iter().map(String::as_str).collect();
         let mut old_by_key = std::collections::BTreeMap::new();
         let mut touched = Vec::new();
@@ -359,7 +397,8 @@ impl Procedure for Redo {
         if let Some(lost) = record.incident_ids.iter().find(|i| !old_by_key.values().any(|v| v == *i)) {
             return Err(Error::precondition(format!(
                 "import: {lost} of {id} is not what its archive and mapping make; it cannot be re-derived"
-            )));
+            ))
+            .at(Self::step(3)));
         }
         if !touched.is_empty() {
             return Err(Error::precondition(format!(
@@ -367,7 +406,8 @@ impl Procedure for Redo {
                  cannot be re-derived",
                 touched.join(", "),
                 if touched.len() == 1 { "it" } else { "them" }
-            )));
+            ))
+            .at(Self::step(3)));
         }
         // 4. The corrected derivation.
         let new = import::csv::read(
@@ -375,8 +415,10 @@ impl Procedure for Redo {
             &input.mapping,
             Reading { actor: &record.imported_by, now: ctx.now, rules: ctx.rules },
             VERSION,
-        )?;
-        allowed_services(ctx, &new)?;
+        )
+        .at(Self::step(4))
+        .field("mapping")?;
+        allowed_services(ctx, &new).at(Self::step(4)).field("mapping")?;
         let mut effect = Effect::new(String::new());
         let (mut ids, mut rewritten, mut created) = (Vec::new(), Vec::new(), Vec::new());
         for item in &new.imported {
@@ -389,7 +431,7 @@ impl Procedure for Redo {
                     let old_path = record_path(RecordKind::Incident, old_id);
                     if old_path != path {
                         if ctx.snap.read(&path)?.is_some() {
-                            return Err(Error::conflict(format!("import redo: {iid} already exists")));
+                            return Err(Error::conflict(format!("import redo: {iid} already exists")).at(Self::step(4)));
                         }
                         effect.writes.insert(old_path, None);
                         effect.write(&key_path, &KeyFile { key: item.key.clone(), record: iid.clone() })?;
@@ -427,10 +469,14 @@ impl Procedure for Redo {
             return Err(Error::invalid(format!(
                 "import redo: the corrected mapping rejects what {id} imported: {}",
                 dropped.join("; ")
-            )));
+            ))
+            .at(Self::step(4))
+            .field("mapping"));
         }
         if rewritten.is_empty() && created.is_empty() {
-            return Err(Error::precondition(format!("import redo: the mapping changes none of {id}'s incidents")));
+            return Err(Error::precondition(format!("import redo: the mapping changes none of {id}'s incidents"))
+                .at(Self::step(4))
+                .field("mapping"));
         }
         record.redone.push(Redone {
             redone_at: ctx.now,
@@ -463,7 +509,7 @@ mod tests {
 
     use super::*;
     use crate::error::Kind;
-    use crate::model::{Incident, Overlay};
+    use crate::model::Incident;
     use crate::procedures::testing::*;
 
     const CSTATE_BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -510,19 +556,6 @@ mod tests {
         }
     }
 
-    /// Applies `P` to `snap` with `blobs` laid over it (the `Overlay` `run_staged` builds).
-    fn run<P: Procedure>(
-        snap: &MemSnapshot,
-        blobs: &BTreeMap<String, Vec<u8>>,
-        actor: &str,
-        input: &P::Input,
-    ) -> Result<Effect> {
-        let overlay = Overlay { base: snap, blobs };
-        let effect = P::apply(&Ctx { snap: &overlay, actor, now: now(), rules: Default::default() }, input)?;
-        crate::engine::validate_writes(&effect)?;
-        Ok(effect)
-    }
-
     fn im() -> String {
         as_role(Role::IncidentManager)
     }
@@ -535,7 +568,7 @@ mod tests {
 
     /// A CSV import laid over the test registry; its record.
     fn imported_csv(snap: &mut MemSnapshot) -> ImportRecord {
-        let e = run::<Import2>(snap, &blobs(&[]), &im(), &csv()).unwrap();
+        let e = apply_over::<Import2>(snap, &blobs(&[]), &im(), &csv()).unwrap();
         lay(snap, &e);
         record(&e, &import_id(&csv()).unwrap())
     }
@@ -543,7 +576,7 @@ mod tests {
     #[test]
     fn a_status_page_becomes_incidents_with_the_archive_and_the_import_record() {
         let blobs = blobs(&["2022-03-04-disk.md"]);
-        let e = run::<Import>(&snapshot(None), &blobs, &im(), &cstate()).unwrap();
+        let e = apply_over::<Import>(&snapshot(None), &blobs, &im(), &cstate()).unwrap();
         let record = record(&e, &import_id(&cstate()).unwrap());
         assert_eq!(
             (record.imported, record.already_imported, record.imported_by.as_str(), record.version),
@@ -559,7 +592,13 @@ mod tests {
     fn step1_only_the_incident_manager() {
         let blobs = blobs(&["a.md"]);
         for role in [Role::ServiceDeskManager, Role::L2, Role::EndUser] {
-            halts(run::<Import>(&snapshot(None), &blobs, &as_role(role), &cstate()), Kind::Forbidden, "import");
+            halts_at(
+                apply_over::<Import>(&snapshot(None), &blobs, &as_role(role), &cstate()),
+                Kind::Forbidden,
+                "import",
+                Import::step(1),
+                Some("roles"),
+            );
         }
     }
 
@@ -574,14 +613,20 @@ mod tests {
             (Input { source: CSV_BLOB.into(), ..cstate() }, "cstate bundle"),
         ];
         for (input, needle) in cases {
-            halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, needle);
+            halts(apply_over::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, needle);
         }
         // A mapping that only the /2 reader understands is refused by /1.
         let mut newer = mapping("P1: low");
         newer.missing = vec!["?".into()];
         let input = Input { mapping: Some(newer), ..csv() };
-        halts(run::<Import>(&snap, &blobs, &im(), &input), Kind::Invalid, "`missing` needs incident.import/2");
-        assert!(run::<Import2>(&snap, &blobs, &im(), &input).is_ok());
+        halts_at(
+            apply_over::<Import>(&snap, &blobs, &im(), &input),
+            Kind::Invalid,
+            "`missing` needs incident.import/2",
+            Import::step(2),
+            Some("mapping"),
+        );
+        assert!(apply_over::<Import2>(&snap, &blobs, &im(), &input).is_ok());
     }
 
     #[test]
@@ -591,27 +636,31 @@ mod tests {
         config.services = vec!["repo".into()];
         snap.files.insert("ims.yaml".into(), crate::yaml::to_canonical(&config).unwrap().into_bytes());
         halts(
-            run::<Import2>(&snap, &blobs(&[]), &im(), &csv()),
+            apply_over::<Import2>(&snap, &blobs(&[]), &im(), &csv()),
             Kind::Invalid,
             "1 incident(s) name a service that is not one of the services in ims.yaml (repo): csv:A2: service `web`",
         );
-        assert!(run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).is_ok(), "repo is allowed");
+        assert!(apply_over::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).is_ok(), "repo is allowed");
     }
 
     #[test]
     fn step3_an_item_twice_and_nothing_new() {
-        halts(
-            run::<Import>(&snapshot(None), &blobs(&["a.md", "a.md"]), &im(), &cstate()),
+        halts_at(
+            apply_over::<Import>(&snapshot(None), &blobs(&["a.md", "a.md"]), &im(), &cstate()),
             Kind::Invalid,
             "appears twice",
+            Import::step(3),
+            Some("source"),
         );
         let (mut snap, blobs) = (snapshot(None), blobs(&["a.md"]));
-        let first = run::<Import>(&snap, &blobs, &im(), &cstate()).unwrap();
+        let first = apply_over::<Import>(&snap, &blobs, &im(), &cstate()).unwrap();
         lay(&mut snap, &first);
-        halts(
-            run::<Import>(&snap, &blobs, &im(), &cstate()),
+        halts_at(
+            apply_over::<Import>(&snap, &blobs, &im(), &cstate()),
             Kind::NothingNew,
             "nothing new (1 already imported, 0 rejected)",
+            Import::step(3),
+            Some("source"),
         );
     }
 
@@ -638,7 +687,7 @@ mod tests {
     fn redo_rewrites_the_incidents_with_the_corrected_mapping() {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
-        let e = run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: high")).unwrap();
+        let e = apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: high")).unwrap();
         let record = record(&e, &id);
         assert_eq!(record.redone.len(), 1);
         assert_eq!(record.redone[0].previous_mapping, mapping("P1: low"));
@@ -652,7 +701,7 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &as_role(Role::L2), &redo(&id, "P1: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &as_role(Role::L2), &redo(&id, "P1: high")),
             Kind::Forbidden,
             "redo an import",
         );
@@ -663,21 +712,29 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         let none = BTreeMap::new();
-        halts(run::<Redo>(&snap, &none, &im(), &redo("IMP-xyz", "P1: high")), Kind::Invalid, "is not an import id");
+        halts(
+            apply_over::<Redo>(&snap, &none, &im(), &redo("IMP-xyz", "P1: high")),
+            Kind::Invalid,
+            "is not an import id",
+        );
         let unknown = "IMP-00000000000000000000";
-        halts(run::<Redo>(&snap, &none, &im(), &redo(unknown, "P1: high")), Kind::Invalid, "is not in the repository");
-        let e = run::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).unwrap();
+        halts(
+            apply_over::<Redo>(&snap, &none, &im(), &redo(unknown, "P1: high")),
+            Kind::Invalid,
+            "is not in the repository",
+        );
+        let e = apply_over::<Import>(&snap, &blobs(&["a.md"]), &im(), &cstate()).unwrap();
         lay(&mut snap, &e);
         let cstate_id = import_id(&cstate()).unwrap();
         halts(
-            run::<Redo>(&snap, &none, &im(), &redo(&cstate_id, "P1: high")),
+            apply_over::<Redo>(&snap, &none, &im(), &redo(&cstate_id, "P1: high")),
             Kind::Invalid,
             "is a cState import; it has no mapping to correct",
         );
         let mut wider = mapping("P1: high");
         wider.columns.category = Some("cat".into());
         halts(
-            run::<Redo>(&snap, &none, &im(), &RedoInput { import_id: id, mapping: wider }),
+            apply_over::<Redo>(&snap, &none, &im(), &RedoInput { import_id: id, mapping: wider }),
             Kind::Invalid,
             "the column `cat` is not in the archived source",
         );
@@ -692,7 +749,7 @@ mod tests {
         inc.title = "Cache cold after deploy".into();
         put(&mut snap, RecordKind::Incident, touched, &inc);
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&record.import_id, "P1: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&record.import_id, "P1: high")),
             Kind::Precondition,
             &format!("{touched} changed since {}", record.import_id),
         );
@@ -703,12 +760,12 @@ mod tests {
         let mut snap = snapshot(None);
         let id = imported_csv(&mut snap).import_id;
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P2: high")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P2: high")),
             Kind::Invalid,
             "the corrected mapping rejects what",
         );
         halts(
-            run::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: low")),
+            apply_over::<Redo>(&snap, &BTreeMap::new(), &im(), &redo(&id, "P1: low")),
             Kind::Precondition,
             "the mapping changes none",
         );

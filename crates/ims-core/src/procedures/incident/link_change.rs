@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::enums::AuditAction;
 
 pub struct LinkChange;
@@ -25,20 +25,25 @@ impl Procedure for LinkChange {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident link-change")?;
-        let (irid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_open(&inc, "link-change")?;
-        let (crid, mut change) = crate::procedures::change::load(ctx, &input.change)?;
+        ctx.require_staff("incident link-change").at(Self::step(1))?;
+        let (irid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_open(&inc, "link-change").at(Self::step(1))?;
+        let (crid, mut change) =
+            crate::procedures::change::load(ctx, &input.change).at(Self::step(2)).field("change")?;
         if !change.is_approved() {
             return Err(Error::precondition(format!(
                 "change {}: link-change needs an approved change, it is {} ({})",
                 crid.id, change.status, change.approval_status
-            )));
+            ))
+            .at(Self::step(2))
+            .field("change"));
         }
         let fresh = crate::procedures::link(&mut inc.change_ids, &crid.id);
         crate::procedures::link(&mut change.incident_ids, &irid.id);
         if !fresh {
-            return Err(Error::precondition(format!("{} and {} are already linked", irid.id, crid.id)));
+            return Err(Error::precondition(format!("{} and {} are already linked", irid.id, crid.id))
+                .at(Self::step(3))
+                .field("change"));
         }
         inc.updated_at = ctx.now;
         change.updated_at = ctx.now;
@@ -84,15 +89,19 @@ mod tests {
 
     #[test]
     fn step1_only_staff_on_an_open_incident() {
-        halts(
+        halts_at(
             try_apply::<LinkChange>(&approved_change(Status::InProgress), "user@x.test", &input()),
             Kind::Forbidden,
             "link-change",
+            LinkChange::step(1),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             try_apply::<LinkChange>(&approved_change(Status::Closed), &as_role(Role::L2), &input()),
             Kind::Precondition,
             "not allowed on a closed incident",
+            LinkChange::step(1),
+            Some("status"),
         );
     }
 
@@ -100,10 +109,12 @@ mod tests {
     fn step2_the_change_is_approved() {
         let mut snap = snapshot(Some(&incident(Status::InProgress)));
         request_change(&mut snap, Level::Low);
-        halts(
+        halts_at(
             try_apply::<LinkChange>(&snap, &as_role(Role::L2), &input()),
             Kind::Precondition,
             "needs an approved change, it is requested (pending)",
+            LinkChange::step(2),
+            Some("change"),
         );
     }
 
@@ -111,6 +122,12 @@ mod tests {
     fn step3_not_twice() {
         let mut snap = approved_change(Status::InProgress);
         step::<LinkChange>(&mut snap, &as_role(Role::L2), &input());
-        halts(try_apply::<LinkChange>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "already linked");
+        halts_at(
+            try_apply::<LinkChange>(&snap, &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "already linked",
+            LinkChange::step(3),
+            Some("change"),
+        );
     }
 }

@@ -26,7 +26,7 @@ use crate::engine::Ctx;
 use crate::error::{Error, Result};
 use crate::ids::RecordId;
 use crate::model::enums::{Channel, Recipients, Status};
-use crate::model::incident::{Communication, Incident};
+use crate::model::incident::{Communication, DiagnosisEntry, Incident};
 use crate::model::{self};
 
 /// The incident named by `id` (a full id: the shell resolves prefixes).
@@ -45,7 +45,8 @@ pub fn require_open(incident: &Incident, what: &str) -> Result<()> {
         return Err(Error::precondition(format!(
             "incident {}: {what} is not allowed on a closed incident",
             incident.incident_id
-        )));
+        ))
+        .field("status"));
     }
     Ok(())
 }
@@ -60,7 +61,8 @@ pub fn sub_id(id: &str, prefix: &str) -> Result<String> {
     if ok {
         Ok(id.to_string())
     } else {
-        Err(Error::invalid(format!("`{id}` is not a {prefix}- id")))
+        let field = if prefix == "VEN" { "vendor_engagement_id" } else { "communication_id" };
+        Err(Error::invalid(format!("`{id}` is not a {prefix}- id")).field(field))
     }
 }
 
@@ -107,10 +109,31 @@ pub fn escalate_to(
     communicate(inc, communication_id, Recipients::ItStaff, message, by, Channel::Ims, at)
 }
 
+/// Records diagnostic `steps` and a `workaround` (marking its presence), each if given,
+/// and names the fields they change: what `diagnose` and `log` share.
+pub fn record_diagnosis(
+    inc: &mut Incident,
+    at: DateTime<Utc>,
+    by: &str,
+    steps: Option<String>,
+    workaround: Option<String>,
+    fields: &mut Vec<&'static str>,
+) {
+    if let Some(steps) = steps {
+        inc.diagnosis.push(DiagnosisEntry { at, by: by.into(), steps, workaround: workaround.clone() });
+        fields.push("diagnosis");
+    }
+    if let Some(w) = workaround {
+        inc.workaround = Some(w);
+        inc.workaround_available = true;
+        fields.extend(["workaround", "workaround_available"]);
+    }
+}
+
 /// Checks that an email names a registered person.
 pub fn registered(ctx: &Ctx, field: &str, email: &str) -> Result<()> {
     if model::person(ctx.snap, email)?.is_none() {
-        return Err(Error::invalid(format!("{field}: {email} is not a registered person")));
+        return Err(Error::invalid(format!("{field}: {email} is not a registered person")).field(field));
     }
     Ok(())
 }
@@ -208,6 +231,21 @@ pub(crate) mod testing {
         let path = crate::ids::record_path(crate::ids::RecordKind::Incident, ID);
         let bytes = effect.writes.get(&path).and_then(|b| b.clone()).expect("the incident was written");
         crate::yaml::from_str(std::str::from_utf8(&bytes).unwrap(), "test").unwrap()
+    }
+
+    /// As [`halts`], and checks the halt's data: its policy step and the field it names.
+    pub fn halts_at<T: std::fmt::Debug>(
+        result: Result<T>,
+        kind: Kind,
+        needle: &str,
+        step: crate::error::Step,
+        field: Option<&str>,
+    ) {
+        let err = result.expect_err("the procedure should halt");
+        assert_eq!(err.kind, kind, "{}", err.message);
+        assert!(err.message.contains(needle), "`{}` should mention `{needle}`", err.message);
+        assert_eq!(err.halt.step, Some(step), "the step of `{}`", err.message);
+        assert_eq!(err.halt.field.as_deref(), field, "the field of `{}`", err.message);
     }
 
     pub fn halts<T: std::fmt::Debug>(result: Result<T>, kind: Kind, needle: &str) {

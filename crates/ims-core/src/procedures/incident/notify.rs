@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Channel, Recipients};
 
@@ -28,11 +28,12 @@ impl Procedure for Notify {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident notify")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_open(&inc, "notify")?;
-        let message = hygiene::text(ctx.rules, "message", &input.message, Shape::Text)?;
-        super::communicate(&mut inc, &input.communication_id, input.to, message, ctx.actor, input.channel, ctx.now)?;
+        ctx.require_staff("incident notify").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_open(&inc, "notify").at(Self::step(1))?;
+        let message = hygiene::text(ctx.rules, "message", &input.message, Shape::Text).at(Self::step(2))?;
+        super::communicate(&mut inc, &input.communication_id, input.to, message, ctx.actor, input.channel, ctx.now)
+            .at(Self::step(3))?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: notify {} on {}", input.to, rid.id))
             .line(format!("Channel: {}", input.channel))
@@ -70,18 +71,32 @@ mod tests {
 
     #[test]
     fn step1_staff_and_not_closed() {
-        halts(apply::<Notify>(&incident(Status::InProgress), "user@x.test", &input()), Kind::Forbidden, "needs one of");
-        halts(apply::<Notify>(&incident(Status::Closed), &as_role(Role::L1), &input()), Kind::Precondition, "closed");
+        halts_at(
+            apply::<Notify>(&incident(Status::InProgress), "user@x.test", &input()),
+            Kind::Forbidden,
+            "needs one of",
+            Notify::step(1),
+            Some("roles"),
+        );
+        halts_at(
+            apply::<Notify>(&incident(Status::Closed), &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "closed",
+            Notify::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step2_message_required_and_clean() {
         let mut i = input();
         i.message = "login with https://root:toor1234@db.internal/".into();
-        halts(
+        halts_at(
             apply::<Notify>(&incident(Status::InProgress), &as_role(Role::L1), &i),
             Kind::Invalid,
             "password in a URL",
+            Notify::step(2),
+            Some("message"),
         );
         halts("everyone".parse::<Recipients>(), Kind::Invalid, "recipients");
     }

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Level, Status};
 use crate::model::incident::SlaSnapshot;
@@ -36,7 +36,9 @@ pub fn classify(
         .sla
         .targets
         .get(&priority)
-        .ok_or_else(|| Error::invalid(format!("ims.yaml: no SLA target for priority {priority}")))?;
+        .ok_or_else(|| Error::invalid(format!("ims.yaml: no SLA target for priority {priority}")))
+        .at(Prioritize::step(3))
+        .field("priority")?;
     inc.track(now, actor, "priority", inc.priority.map(|p| p.to_string()), Some(priority.to_string()));
     inc.track(now, actor, "severity", inc.severity.map(|p| p.to_string()), Some(severity.to_string()));
     inc.priority = Some(priority);
@@ -82,26 +84,42 @@ impl Procedure for Prioritize {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident prioritize")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_open(&inc, "prioritize")?;
+        ctx.require_staff("incident prioritize").at(Prioritize::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Prioritize::step(1))?;
+        super::require_open(&inc, "prioritize").at(Prioritize::step(1))?;
         let config = crate::model::config(ctx.snap)?;
-        let justification = hygiene::text(ctx.rules, "justification", &input.justification, Shape::Text)?;
+        let justification =
+            hygiene::text(ctx.rules, "justification", &input.justification, Shape::Text).at(Prioritize::step(2))?;
         let (priority, severity) = match (input.priority, input.severity, input.impact, input.urgency) {
             (Some(p), Some(s), None, None) => (p, s),
             (None, sev, Some(impact), Some(urgency)) => {
-                let matrix = config.priority_matrix.as_ref().ok_or_else(|| {
-                    Error::precondition("prioritize --impact/--urgency: ims.yaml has no priority_matrix configured")
-                })?;
-                let p = matrix.get(&impact).and_then(|row| row.get(&urgency)).copied().ok_or_else(|| {
-                    Error::invalid(format!("priority_matrix: no entry for impact {impact}, urgency {urgency}"))
-                })?;
+                let matrix = config
+                    .priority_matrix
+                    .as_ref()
+                    .ok_or_else(|| {
+                        Error::precondition("prioritize --impact/--urgency: ims.yaml has no priority_matrix configured")
+                    })
+                    .at(Prioritize::step(2))
+                    .field("impact")?;
+                let p = matrix
+                    .get(&impact)
+                    .and_then(|row| row.get(&urgency))
+                    .copied()
+                    .ok_or_else(|| {
+                        Error::invalid(format!("priority_matrix: no entry for impact {impact}, urgency {urgency}"))
+                    })
+                    .at(Prioritize::step(2))
+                    .field("urgency")?;
                 (p, sev.unwrap_or(impact))
             }
-            _ => return Err(Error::invalid("prioritize: give --priority and --severity, or --impact and --urgency")),
+            _ => {
+                return Err(Error::invalid("prioritize: give --priority and --severity, or --impact and --urgency")
+                    .at(Prioritize::step(2))
+                    .field("priority"))
+            }
         };
         let was_high = inc.priority == Some(Level::High);
-        classify(&mut inc, &config, priority, severity, &justification, ctx.now, ctx.actor)?;
+        classify(&mut inc, &config, priority, severity, &justification, ctx.now, ctx.actor).at(Prioritize::step(3))?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: prioritize {} {priority} (severity {severity})", rid.id))
             .line(format!("Justification: {justification}"))
@@ -114,7 +132,8 @@ impl Procedure for Prioritize {
         if let (true, Some(target)) = (escalates, escalate_to) {
             if inc.assigned_team.as_deref() != Some(target.as_str()) {
                 let message = format!("Automatic escalation to {target}: {} was prioritized high", rid.id);
-                super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message)?;
+                super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message)
+                    .at(Prioritize::step(4))?;
                 effect = effect
                     .line(format!("Escalated to {target} automatically (ims.yaml escalation.on_high_priority)"))
                     .action(AuditAction::Escalate, "incident", &rid.id)
@@ -167,15 +186,19 @@ mod tests {
 
     #[test]
     fn step1_staff_only_and_not_closed() {
-        halts(
+        halts_at(
             apply::<Prioritize>(&incident(Status::Open), "user@x.test", &input(Level::Low)),
             Kind::Forbidden,
             "needs one of",
+            Prioritize::step(1),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             apply::<Prioritize>(&incident(Status::Closed), &as_role(Role::L1), &input(Level::Low)),
             Kind::Precondition,
             "closed",
+            Prioritize::step(1),
+            Some("status"),
         );
     }
 
@@ -183,13 +206,21 @@ mod tests {
     fn step2_justification_required_and_matrix_needed_for_impact() {
         let mut i = input(Level::Low);
         i.justification = "".into();
-        halts(apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i), Kind::Invalid, "justification");
+        halts_at(
+            apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "justification",
+            Prioritize::step(2),
+            Some("justification"),
+        );
         let mut i = input(Level::Low);
         (i.priority, i.impact, i.urgency) = (None, Some(Level::High), Some(Level::Low));
-        halts(
+        halts_at(
             apply::<Prioritize>(&incident(Status::Open), &as_role(Role::L1), &i),
             Kind::Precondition,
             "priority_matrix",
+            Prioritize::step(2),
+            Some("impact"),
         );
     }
 

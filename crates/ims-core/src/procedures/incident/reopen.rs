@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Status};
 
@@ -26,16 +26,18 @@ impl Procedure for Reopen {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        let person = ctx.person()?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
+        let person = ctx.person().at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(2))?;
         if !person.is_staff() && inc.reporter != ctx.actor {
             return Err(Error::forbidden(format!(
                 "incident reopen: only staff or the reporter ({}) may reopen {}",
                 inc.reporter, rid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("actor"));
         }
-        super::require_status(&inc, "reopen", &[Status::Resolved])?;
-        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text)?;
+        super::require_status(&inc, "reopen", &[Status::Resolved]).at(Self::step(2))?;
+        let reason = hygiene::text(ctx.rules, "reason", &input.reason, Shape::Text).at(Self::step(2))?;
         inc.resolved_at = None;
         inc.resolved_by = None;
         inc.set_status(ctx.now, ctx.actor, Status::InProgress);
@@ -70,16 +72,24 @@ mod tests {
 
     #[test]
     fn step1_staff_or_reporter() {
-        halts(
+        halts_at(
             apply::<Reopen>(&incident(Status::Resolved), &as_role(Role::Auditor), &input()),
             Kind::Forbidden,
             "reporter",
+            Reopen::step(1),
+            Some("actor"),
         );
     }
 
     #[test]
     fn step2_state_and_reason() {
-        halts(apply::<Reopen>(&incident(Status::Closed), &as_role(Role::L1), &input()), Kind::Precondition, "closed");
+        halts_at(
+            apply::<Reopen>(&incident(Status::Closed), &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "closed",
+            Reopen::step(2),
+            Some("status"),
+        );
         halts(
             apply::<Reopen>(
                 &incident(Status::Resolved),

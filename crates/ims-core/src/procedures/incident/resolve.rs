@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::{RecordId, RecordKind};
 use crate::model::enums::{AuditAction, Status};
@@ -33,9 +33,9 @@ pub struct Input {
 }
 
 fn linked(ctx: &Ctx, id: &str, kind: RecordKind, field: &str) -> Result<RecordId> {
-    let rid = RecordId::parse(id, field)?;
+    let rid = RecordId::parse(id, field).field(field)?;
     if rid.kind != kind || ctx.snap.read(&rid.path())?.is_none() {
-        return Err(Error::invalid(format!("{field}: no such {} {id}", kind.entity())));
+        return Err(Error::invalid(format!("{field}: no such {} {id}", kind.entity())).field(field));
     }
     Ok(rid)
 }
@@ -45,22 +45,25 @@ impl Procedure for Resolve {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("incident resolve")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "resolve", &[Status::InProgress, Status::Escalated, Status::PendingVendor])?;
+        ctx.require_staff("incident resolve").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&inc, "resolve", &[Status::InProgress, Status::Escalated, Status::PendingVendor])
+            .at(Self::step(1))?;
         if !input.fix_applied || !input.service_restored {
             return Err(Error::precondition(format!(
                 "incident {}: not ready to resolve: confirm --fix-applied and --service-restored",
                 rid.id
-            )));
+            ))
+            .at(Self::step(2))
+            .field("fix_applied"));
         }
-        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text)?;
-        let code = hygiene::optional(ctx.rules, "code", input.code.as_deref(), Shape::Line)?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text).at(Self::step(5))?;
+        let code = hygiene::optional(ctx.rules, "code", input.code.as_deref(), Shape::Line).at(Self::step(5))?;
         let mut effect = Effect::new(format!("incident: resolve {}", rid.id)).line(format!("Summary: {summary}"));
         // Reused knowledge is linked both ways.
         if let Some(kb) = &input.kb {
-            let kb = linked(ctx, kb, RecordKind::Kb, "kb")?;
-            let (_, mut article) = crate::procedures::kb::load(ctx, &kb.id)?;
+            let kb = linked(ctx, kb, RecordKind::Kb, "kb").at(Self::step(3))?;
+            let (_, mut article) = crate::procedures::kb::load(ctx, &kb.id).at(Self::step(3)).field("kb")?;
             crate::procedures::link(&mut inc.kb_ids, &kb.id);
             if crate::procedures::link(&mut article.incident_ids, &rid.id) {
                 article.updated_at = ctx.now;
@@ -69,8 +72,8 @@ impl Procedure for Resolve {
             effect = effect.line(format!("Known error reused: {}", kb.id)).fields(&["kb_ids", "incident_ids"]);
         }
         if let Some(p) = &input.problem {
-            let p = linked(ctx, p, RecordKind::Problem, "problem")?;
-            let (_, mut problem) = crate::procedures::problem::load(ctx, &p.id)?;
+            let p = linked(ctx, p, RecordKind::Problem, "problem").at(Self::step(3))?;
+            let (_, mut problem) = crate::procedures::problem::load(ctx, &p.id).at(Self::step(3)).field("problem")?;
             crate::procedures::link(&mut inc.problem_ids, &p.id);
             if crate::procedures::link(&mut problem.incident_ids, &rid.id) {
                 problem.updated_at = ctx.now;
@@ -81,7 +84,7 @@ impl Procedure for Resolve {
         if input.altered_production {
             let mut implemented = false;
             for c in &inc.change_ids {
-                let (_, change) = crate::procedures::change::load(ctx, c)?;
+                let (_, change) = crate::procedures::change::load(ctx, c).at(Self::step(4)).field("change_ids")?;
                 implemented |= change.is_implemented();
             }
             if !implemented {
@@ -89,7 +92,9 @@ impl Procedure for Resolve {
                     "incident {}: the fix altered production, so it needs a linked change that is implemented \
                      (ims incident link-change, after ims change implement)",
                     rid.id
-                )));
+                ))
+                .at(Self::step(4))
+                .field("altered_production"));
             }
         }
         inc.altered_production = input.altered_production;
@@ -142,22 +147,32 @@ mod tests {
 
     #[test]
     fn step1_staff_and_state() {
-        halts(
+        halts_at(
             apply::<Resolve>(&incident(Status::InProgress), "user@x.test", &input()),
             Kind::Forbidden,
             "needs one of",
+            Resolve::step(1),
+            Some("roles"),
         );
-        halts(apply::<Resolve>(&incident(Status::Open), &as_role(Role::L3), &input()), Kind::Precondition, "open");
+        halts_at(
+            apply::<Resolve>(&incident(Status::Open), &as_role(Role::L3), &input()),
+            Kind::Precondition,
+            "open",
+            Resolve::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step2_readiness() {
         let mut i = input();
         i.service_restored = false;
-        halts(
+        halts_at(
             apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i),
             Kind::Precondition,
             "service-restored",
+            Resolve::step(2),
+            Some("fix_applied"),
         );
     }
 
@@ -165,17 +180,25 @@ mod tests {
     fn step3_reused_records_must_exist() {
         let mut i = input();
         i.kb = Some("KB-20261126-0000000001".into());
-        halts(apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i), Kind::Invalid, "no such kb");
+        halts_at(
+            apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i),
+            Kind::Invalid,
+            "no such kb",
+            Resolve::step(3),
+            Some("kb"),
+        );
     }
 
     #[test]
     fn step4_altered_production_needs_an_implemented_change() {
         let mut i = input();
         i.altered_production = true;
-        halts(
+        halts_at(
             apply::<Resolve>(&incident(Status::InProgress), &as_role(Role::L3), &i),
             Kind::Precondition,
             "implemented",
+            Resolve::step(4),
+            Some("altered_production"),
         );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, Status};
 
@@ -26,10 +26,10 @@ impl Procedure for Resume {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(super::vendor::ROLES, "incident resume")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "resume", &[Status::PendingVendor])?;
-        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text)?;
+        ctx.require(super::vendor::ROLES, "incident resume").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&inc, "resume", &[Status::PendingVendor]).at(Self::step(1))?;
+        let summary = hygiene::text(ctx.rules, "summary", &input.summary, Shape::Text).at(Self::step(2))?;
         if let Some(v) = inc.vendor_engagements.iter_mut().rev().find(|v| v.resumed_at.is_none()) {
             v.resumed_at = Some(ctx.now);
             v.summary = Some(summary.clone());
@@ -64,21 +64,25 @@ mod tests {
 
     #[test]
     fn step1_roles_and_state() {
-        halts(
+        halts_at(
             apply::<Resume>(&incident(Status::PendingVendor), &as_role(Role::ServiceDesk), &input()),
             Kind::Forbidden,
             "needs one of",
+            Resume::step(1),
+            Some("roles"),
         );
-        halts(
+        halts_at(
             apply::<Resume>(&incident(Status::InProgress), &as_role(Role::L3), &input()),
             Kind::Precondition,
             "pending_vendor",
+            Resume::step(1),
+            Some("status"),
         );
     }
 
     #[test]
     fn step2_summary_required() {
-        halts(
+        halts_at(
             apply::<Resume>(
                 &incident(Status::PendingVendor),
                 &as_role(Role::L3),
@@ -86,6 +90,8 @@ mod tests {
             ),
             Kind::Invalid,
             "summary",
+            Resume::step(2),
+            Some("summary"),
         );
     }
 }

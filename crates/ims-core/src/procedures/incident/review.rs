@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::enums::{AuditAction, Role, Status};
@@ -44,8 +44,9 @@ pub fn check_action(ctx: &Ctx, a: &ActionInput) -> Result<ActionItem> {
         super::registered(ctx, "action owner", owner)?;
     }
     if let Some(due) = &a.due {
-        chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d")
-            .map_err(|_| Error::invalid(format!("action due: `{due}` is not a date like 2026-12-03")))?;
+        chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").map_err(|_| {
+            Error::invalid(format!("action due: `{due}` is not a date like 2026-12-03")).field("action due")
+        })?;
     }
     Ok(ActionItem { action, owner: a.owner.clone(), due: a.due.clone(), status: ActionStatus::Open })
 }
@@ -55,24 +56,30 @@ impl Procedure for Review {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::IncidentManager], "incident review")?;
-        let (irid, inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "review", &[Status::Resolved, Status::Closed])?;
+        ctx.require(&[Role::IncidentManager], "incident review").at(Self::step(1))?;
+        let (irid, inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&inc, "review", &[Status::Resolved, Status::Closed]).at(Self::step(1))?;
         let pir_id = pir::id_for(&irid.id);
-        let prid = crate::ids::RecordId::parse(&pir_id, "pir")?;
+        let prid = crate::ids::RecordId::parse(&pir_id, "pir").at(Self::step(1))?;
         if ctx.snap.read(&prid.path())?.is_some() {
             return Err(Error::precondition(format!(
                 "incident {}: already reviewed in {pir_id}; update its action items with `ims pir action`",
                 irid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("id"));
         }
-        let notes = hygiene::text(ctx.rules, "timeline", &input.timeline, Shape::Text)?;
-        let factors = hygiene::text(ctx.rules, "factors", &input.factors, Shape::Text)?;
-        let residual_risk = hygiene::optional(ctx.rules, "residual-risk", input.residual_risk.as_deref(), Shape::Text)?;
-        let action_items = input.actions.iter().map(|a| check_action(ctx, a)).collect::<Result<Vec<_>>>()?;
+        let notes = hygiene::text(ctx.rules, "timeline", &input.timeline, Shape::Text).at(Self::step(2))?;
+        let factors = hygiene::text(ctx.rules, "factors", &input.factors, Shape::Text).at(Self::step(2))?;
+        let residual_risk = hygiene::optional(ctx.rules, "residual-risk", input.residual_risk.as_deref(), Shape::Text)
+            .at(Self::step(2))?;
+        let action_items =
+            input.actions.iter().map(|a| check_action(ctx, a)).collect::<Result<Vec<_>>>().at(Self::step(2))?;
         let mut kb_ids = Vec::new();
         for kb in &input.kb {
-            let (krid, _) = crate::procedures::load::<crate::model::kb::Article>(ctx, kb, RecordKind::Kb)?;
+            let (krid, _) = crate::procedures::load::<crate::model::kb::Article>(ctx, kb, RecordKind::Kb)
+                .at(Self::step(2))
+                .field("kb")?;
             crate::procedures::link(&mut kb_ids, &krid.id);
         }
         let timeline = inc
@@ -153,10 +160,12 @@ mod tests {
 
     #[test]
     fn step1_only_the_incident_manager() {
-        halts(
+        halts_at(
             try_apply::<Review>(&resolved(), &as_role(Role::ServiceDeskManager), &input()),
             Kind::Forbidden,
             "incident review",
+            Review::step(1),
+            Some("roles"),
         );
     }
 
@@ -164,17 +173,21 @@ mod tests {
     fn step1_only_a_resolved_or_closed_incident_reviewed_once() {
         let mut snap = snapshot(Some(&incident(Status::InProgress)));
         draft_article(&mut snap);
-        halts(
+        halts_at(
             try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Precondition,
             "needs status resolved or closed",
+            Review::step(1),
+            Some("status"),
         );
         let mut snap = resolved();
         step::<Review>(&mut snap, &as_role(Role::IncidentManager), &input());
-        halts(
+        halts_at(
             try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Precondition,
             "already reviewed",
+            Review::step(1),
+            Some("id"),
         );
     }
 
@@ -182,7 +195,13 @@ mod tests {
     fn step2_timeline_and_factors_are_required() {
         let mut i = input();
         i.timeline = "".into();
-        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "timeline");
+        halts_at(
+            try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "timeline",
+            Review::step(2),
+            Some("timeline"),
+        );
         let mut i = input();
         i.factors = " ".into();
         halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "factors");
@@ -192,15 +211,33 @@ mod tests {
     fn step2_action_owners_are_registered_and_due_dates_real() {
         let mut i = input();
         i.actions[0].owner = Some("ghost@x.test".into());
-        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action owner");
+        halts_at(
+            try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "action owner",
+            Review::step(2),
+            Some("action owner"),
+        );
         let mut i = input();
         i.actions[0].due = Some("2026-02-30".into());
-        halts(try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action due");
+        halts_at(
+            try_apply::<Review>(&resolved(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "action due",
+            Review::step(2),
+            Some("action due"),
+        );
     }
 
     #[test]
     fn step2_the_kb_articles_exist() {
         let snap = snapshot(Some(&incident(Status::Resolved)));
-        halts(try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()), Kind::Invalid, "no such kb");
+        halts_at(
+            try_apply::<Review>(&snap, &as_role(Role::IncidentManager), &input()),
+            Kind::Invalid,
+            "no such kb",
+            Review::step(2),
+            Some("kb"),
+        );
     }
 }

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::config::format_duration;
 use crate::model::enums::{AuditAction, Role, Status};
 use crate::model::keys::{self, KeyFile};
@@ -50,26 +50,34 @@ impl Procedure for SlaEscalate {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::Automation, Role::IncidentManager], "sla escalate")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "sla escalate", &[Status::Open, Status::InProgress, Status::Escalated])?;
+        ctx.require(&[Role::Automation, Role::IncidentManager], "sla escalate").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(2))?;
+        super::require_status(&inc, "sla escalate", &[Status::Open, Status::InProgress, Status::Escalated])
+            .at(Self::step(2))?;
         let config = crate::model::config(ctx.snap)?;
-        let clocks = crate::sla::clocks(&inc, ctx.now, config.sla.warning_threshold)?;
-        let clock = clocks.iter().find(|c| c.clock == input.clock).ok_or_else(|| {
-            Error::invalid(format!("clock: `{}` is not a running SLA clock of {}", input.clock, rid.id))
-        })?;
+        let clocks = crate::sla::clocks(&inc, ctx.now, config.sla.warning_threshold).at(Self::step(2))?;
+        let clock = clocks
+            .iter()
+            .find(|c| c.clock == input.clock)
+            .ok_or_else(|| Error::invalid(format!("clock: `{}` is not a running SLA clock of {}", input.clock, rid.id)))
+            .at(Self::step(2))
+            .field("clock")?;
         if clock.state != crate::sla::ClockState::Breached {
             return Err(Error::precondition(format!(
                 "incident {}: the {} clock is {}, not breached",
                 rid.id, input.clock, clock.state
-            )));
+            ))
+            .at(Self::step(2))
+            .field("clock"));
         }
         let key = breach_key(&rid.id, clock.clock, clock.since.as_deref());
         if keys::holder(ctx.snap, KEYS, &key)?.is_some() {
             return Err(Error::conflict(format!(
                 "incident {}: this {} breach was escalated already",
                 rid.id, input.clock
-            )));
+            ))
+            .at(Self::step(3))
+            .field("clock"));
         }
         let target = config.sla.breach_escalation;
         let over = format_duration(-clock.remaining_seconds);
@@ -79,7 +87,8 @@ impl Procedure for SlaEscalate {
             clock.clock,
             format_duration(clock.target_seconds)
         );
-        super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message.clone())?;
+        super::escalate_to(&mut inc, ctx.now, ctx.actor, target.as_str(), &input.communication_id, message.clone())
+            .at(Self::step(4))?;
         inc.updated_at = ctx.now;
         let mut effect = Effect::new(format!("incident: escalate {} on SLA breach ({})", rid.id, input.clock))
             .line(message)
@@ -141,20 +150,24 @@ mod tests {
     #[test]
     fn step1_only_automation_or_the_incident_manager() {
         let snap = snapshot(Some(&with_sla(Status::Open)));
-        halts(
+        halts_at(
             try_apply_at::<SlaEscalate>(&snap, &as_role(Role::L1), late(), &input()),
             Kind::Forbidden,
             "sla escalate",
+            SlaEscalate::step(1),
+            Some("roles"),
         );
     }
 
     #[test]
     fn step2_only_a_running_incident() {
         let snap = snapshot(Some(&with_sla(Status::PendingVendor)));
-        halts(
+        halts_at(
             try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), late(), &input()),
             Kind::Precondition,
             "it is pending_vendor",
+            SlaEscalate::step(2),
+            Some("status"),
         );
     }
 
@@ -163,10 +176,12 @@ mod tests {
         let snap = snapshot(Some(&with_sla(Status::Open)));
         let mut i = input();
         i.clock = "lunch".into();
-        halts(
+        halts_at(
             try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), late(), &i),
             Kind::Invalid,
             "`lunch` is not a running SLA clock",
+            SlaEscalate::step(2),
+            Some("clock"),
         );
         let no_sla = snapshot(Some(&incident(Status::Open)));
         halts(
@@ -175,10 +190,12 @@ mod tests {
             "clock",
         );
         let early = now() + chrono::Duration::minutes(5);
-        halts(
+        halts_at(
             try_apply_at::<SlaEscalate>(&snap, &as_role(Role::Automation), early, &input()),
             Kind::Precondition,
             "the acknowledge clock is ok, not breached",
+            SlaEscalate::step(2),
+            Some("clock"),
         );
     }
 
@@ -186,10 +203,12 @@ mod tests {
     fn step3_a_breach_escalates_only_once() {
         let mut snap = snapshot(Some(&with_sla(Status::Open)));
         step_at::<SlaEscalate>(&mut snap, &as_role(Role::Automation), late(), &input());
-        halts(
+        halts_at(
             try_apply_at::<SlaEscalate>(&snap, &as_role(Role::IncidentManager), late(), &input()),
             Kind::Conflict,
             "escalated already",
+            SlaEscalate::step(3),
+            Some("clock"),
         );
     }
 }

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::{AuditAction, ContactMethod, Role, Status};
 use crate::model::incident::VendorEngagement;
@@ -36,13 +36,14 @@ impl Procedure for Vendor {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(ROLES, "incident vendor")?;
-        let (rid, mut inc) = super::load(ctx, &input.id)?;
-        super::require_status(&inc, "vendor", &[Status::InProgress, Status::Escalated])?;
-        let vendor = hygiene::text(ctx.rules, "vendor", &input.vendor, Shape::Line)?;
-        let vendor_ref = hygiene::optional(ctx.rules, "vendor-ref", input.vendor_ref.as_deref(), Shape::Line)?;
+        ctx.require(ROLES, "incident vendor").at(Self::step(1))?;
+        let (rid, mut inc) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&inc, "vendor", &[Status::InProgress, Status::Escalated]).at(Self::step(1))?;
+        let vendor = hygiene::text(ctx.rules, "vendor", &input.vendor, Shape::Line).at(Self::step(2))?;
+        let vendor_ref =
+            hygiene::optional(ctx.rules, "vendor-ref", input.vendor_ref.as_deref(), Shape::Line).at(Self::step(2))?;
         inc.vendor_engagements.push(VendorEngagement {
-            vendor_engagement_id: super::sub_id(&input.vendor_engagement_id, "VEN")?,
+            vendor_engagement_id: super::sub_id(&input.vendor_engagement_id, "VEN").at(Self::step(3))?,
             vendor: vendor.clone(),
             contact_method: input.contact_method,
             vendor_ref,
@@ -87,19 +88,33 @@ mod tests {
 
     #[test]
     fn step1_roles_and_state() {
-        halts(
+        halts_at(
             apply::<Vendor>(&incident(Status::InProgress), &as_role(Role::L1), &input()),
             Kind::Forbidden,
             "needs one of",
+            Vendor::step(1),
+            Some("roles"),
         );
-        halts(apply::<Vendor>(&incident(Status::Open), &as_role(Role::L2), &input()), Kind::Precondition, "open");
+        halts_at(
+            apply::<Vendor>(&incident(Status::Open), &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "open",
+            Vendor::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step2_vendor_context() {
         let mut i = input();
         i.vendor = "".into();
-        halts(apply::<Vendor>(&incident(Status::InProgress), &as_role(Role::L2), &i), Kind::Invalid, "vendor");
+        halts_at(
+            apply::<Vendor>(&incident(Status::InProgress), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "vendor",
+            Vendor::step(2),
+            Some("vendor"),
+        );
         halts("fax".parse::<ContactMethod>(), Kind::Invalid, "contact method");
     }
 }

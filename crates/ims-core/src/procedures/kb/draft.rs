@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::enums::{AuditAction, Status};
@@ -33,16 +33,16 @@ impl Procedure for Draft {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("kb draft")?;
-        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Kb)?;
+        ctx.require_staff("kb draft").at(Self::step(1))?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Kb).at(Self::step(1))?;
         let mut a = Article {
             schema: kb::SCHEMA.into(),
             kb_id: rid.id.clone(),
-            title: hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?,
+            title: hygiene::text(ctx.rules, "title", &input.title, Shape::Line).at(Self::step(1))?,
             kind: input.kind,
             status: ArticleStatus::Draft,
             version: 0,
-            body: hygiene::text(ctx.rules, "body", &input.body, Shape::Document)?,
+            body: hygiene::text(ctx.rules, "body", &input.body, Shape::Document).at(Self::step(1))?,
             author: ctx.actor.into(),
             approver: None,
             incident_ids: vec![],
@@ -57,8 +57,9 @@ impl Procedure for Draft {
             .action(AuditAction::KbUpdate, "kb", &rid.id)
             .fields(&["status", "title", "type", "body"]);
         if let Some(id) = &input.incident {
-            let (irid, mut inc) = crate::procedures::incident::load(ctx, id)?;
-            crate::procedures::incident::require_status(&inc, "kb draft about it", &[Status::Closed])?;
+            let (irid, mut inc) = crate::procedures::incident::load(ctx, id).at(Self::step(2)).field("incident")?;
+            crate::procedures::incident::require_status(&inc, "kb draft about it", &[Status::Closed])
+                .at(Self::step(2))?;
             crate::procedures::link(&mut a.incident_ids, &irid.id);
             crate::procedures::link(&mut inc.kb_ids, &rid.id);
             inc.updated_at = ctx.now;
@@ -66,7 +67,7 @@ impl Procedure for Draft {
             effect = effect.action(AuditAction::Link, "incident", &irid.id).fields(&["kb_ids", "incident_ids"]);
         }
         if let Some(id) = &input.problem {
-            let (prid, mut p) = crate::procedures::problem::load(ctx, id)?;
+            let (prid, mut p) = crate::procedures::problem::load(ctx, id).at(Self::step(3)).field("problem")?;
             crate::procedures::link(&mut a.problem_ids, &prid.id);
             crate::procedures::link(&mut p.kb_ids, &rid.id);
             p.updated_at = ctx.now;
@@ -112,7 +113,13 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(try_apply::<Draft>(&snapshot(None), "user@x.test", &input()), Kind::Forbidden, "kb draft");
+        halts_at(
+            try_apply::<Draft>(&snapshot(None), "user@x.test", &input()),
+            Kind::Forbidden,
+            "kb draft",
+            Draft::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
@@ -121,23 +128,43 @@ mod tests {
         draft_article(&mut snap);
         let mut i = input();
         (i.incident, i.problem) = (None, None);
-        halts(try_apply::<Draft>(&snap, &as_role(Role::L2), &i), Kind::Conflict, "exists");
+        halts_at(
+            try_apply::<Draft>(&snap, &as_role(Role::L2), &i),
+            Kind::Conflict,
+            "exists",
+            Draft::step(1),
+            Some("id"),
+        );
         let mut i = input();
         i.title = "two\nlines".into();
-        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "title");
+        halts_at(
+            try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "title",
+            Draft::step(1),
+            Some("title"),
+        );
         let mut i = input();
         i.body = "".into();
-        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "body");
+        halts_at(
+            try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "body",
+            Draft::step(1),
+            Some("body"),
+        );
     }
 
     #[test]
     fn step2_the_incident_is_closed_policy_15() {
         let mut i = input();
         i.problem = None;
-        halts(
+        halts_at(
             try_apply::<Draft>(&snapshot(Some(&incident(Status::Resolved))), &as_role(Role::L2), &i),
             Kind::Precondition,
             "needs status closed, it is resolved",
+            Draft::step(2),
+            Some("status"),
         );
     }
 
@@ -145,6 +172,12 @@ mod tests {
     fn step3_the_problem_exists() {
         let mut i = input();
         i.incident = None;
-        halts(try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i), Kind::Invalid, "no such problem");
+        halts_at(
+            try_apply::<Draft>(&snapshot(None), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "no such problem",
+            Draft::step(3),
+            Some("problem"),
+        );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::enums::{AuditAction, Role};
 use crate::model::kb::ArticleStatus;
 
@@ -25,15 +25,17 @@ impl Procedure for Publish {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::IncidentManager], "kb publish")?;
-        let (rid, mut a) = super::load(ctx, &input.id)?;
+        ctx.require(&[Role::IncidentManager], "kb publish").at(Self::step(1))?;
+        let (rid, mut a) = super::load(ctx, &input.id).at(Self::step(2))?;
         if a.author == ctx.actor {
             return Err(Error::forbidden(format!(
                 "kb publish: {} wrote {} and cannot also publish it (segregation of duties)",
                 ctx.actor, rid.id
-            )));
+            ))
+            .at(Self::step(1))
+            .field("author"));
         }
-        super::require_status(&a, "publish", &[ArticleStatus::InReview])?;
+        super::require_status(&a, "publish", &[ArticleStatus::InReview]).at(Self::step(2))?;
         a.status = ArticleStatus::Published;
         a.version += 1;
         a.approver = Some(ctx.actor.into());
@@ -77,10 +79,12 @@ mod tests {
 
     #[test]
     fn step1_only_the_incident_manager() {
-        halts(
+        halts_at(
             try_apply::<Publish>(&in_review(), &as_role(Role::ServiceDeskManager), &Input { id: KB.into() }),
             Kind::Forbidden,
             "kb publish",
+            Publish::step(1),
+            Some("roles"),
         );
     }
 
@@ -90,10 +94,12 @@ mod tests {
         let mut a: Article = stored(&snap, RecordKind::Kb, KB);
         a.author = as_role(Role::IncidentManager);
         put(&mut snap, RecordKind::Kb, KB, &a);
-        halts(
+        halts_at(
             try_apply::<Publish>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
             Kind::Forbidden,
             "segregation of duties",
+            Publish::step(1),
+            Some("author"),
         );
     }
 
@@ -101,10 +107,12 @@ mod tests {
     fn step2_only_an_article_in_review() {
         let mut snap = snapshot(None);
         draft_article(&mut snap);
-        halts(
+        halts_at(
             try_apply::<Publish>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
             Kind::Precondition,
             "needs status in_review, it is draft",
+            Publish::step(2),
+            Some("status"),
         );
     }
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::model::enums::{AuditAction, Role};
 use crate::model::kb::ArticleStatus;
 
@@ -23,13 +23,10 @@ impl Procedure for Retire {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::IncidentManager], "kb retire")?;
-        let (rid, mut a) = super::load(ctx, &input.id)?;
-        super::require_status(
-            &a,
-            "retire",
-            &[ArticleStatus::Draft, ArticleStatus::InReview, ArticleStatus::Published],
-        )?;
+        ctx.require(&[Role::IncidentManager], "kb retire").at(Self::step(1))?;
+        let (rid, mut a) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&a, "retire", &[ArticleStatus::Draft, ArticleStatus::InReview, ArticleStatus::Published])
+            .at(Self::step(1))?;
         a.status = ArticleStatus::Retired;
         a.retired_at = Some(ctx.now);
         a.updated_at = ctx.now;
@@ -65,18 +62,26 @@ mod tests {
     fn step1_only_the_incident_manager() {
         let mut snap = snapshot(None);
         draft_article(&mut snap);
-        halts(try_apply::<Retire>(&snap, &as_role(Role::L2), &Input { id: KB.into() }), Kind::Forbidden, "kb retire");
+        halts_at(
+            try_apply::<Retire>(&snap, &as_role(Role::L2), &Input { id: KB.into() }),
+            Kind::Forbidden,
+            "kb retire",
+            Retire::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_not_twice() {
+    fn step1_not_twice() {
         let mut snap = snapshot(None);
         draft_article(&mut snap);
         step::<Retire>(&mut snap, &as_role(Role::IncidentManager), &Input { id: KB.into() });
-        halts(
+        halts_at(
             try_apply::<Retire>(&snap, &as_role(Role::IncidentManager), &Input { id: KB.into() }),
             Kind::Precondition,
             "it is retired",
+            Retire::step(1),
+            Some("status"),
         );
     }
 }

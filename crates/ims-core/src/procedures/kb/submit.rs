@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::model::enums::AuditAction;
 use crate::model::kb::ArticleStatus;
 
@@ -23,9 +23,9 @@ impl Procedure for Submit {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("kb submit")?;
-        let (rid, mut a) = super::load(ctx, &input.id)?;
-        super::require_status(&a, "submit", &[ArticleStatus::Draft])?;
+        ctx.require_staff("kb submit").at(Self::step(1))?;
+        let (rid, mut a) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&a, "submit", &[ArticleStatus::Draft]).at(Self::step(1))?;
         a.status = ArticleStatus::InReview;
         a.updated_at = ctx.now;
         let mut effect = Effect::new(format!("kb: submit {} for review", rid.id))
@@ -58,18 +58,26 @@ mod tests {
     fn step1_only_staff() {
         let mut snap = snapshot(None);
         draft_article(&mut snap);
-        halts(try_apply::<Submit>(&snap, "user@x.test", &Input { id: KB.into() }), Kind::Forbidden, "kb submit");
+        halts_at(
+            try_apply::<Submit>(&snap, "user@x.test", &Input { id: KB.into() }),
+            Kind::Forbidden,
+            "kb submit",
+            Submit::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_only_a_draft() {
+    fn step1_only_a_draft() {
         let mut snap = snapshot(None);
         draft_article(&mut snap);
         step::<Submit>(&mut snap, &as_role(Role::L2), &Input { id: KB.into() });
-        halts(
+        halts_at(
             try_apply::<Submit>(&snap, &as_role(Role::L2), &Input { id: KB.into() }),
             Kind::Precondition,
             "needs status draft, it is in_review",
+            Submit::step(1),
+            Some("status"),
         );
     }
 }

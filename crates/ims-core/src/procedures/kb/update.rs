@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
 use crate::model::kb::ArticleStatus;
@@ -28,17 +28,16 @@ impl Procedure for Update {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("kb update")?;
-        let (rid, mut a) = super::load(ctx, &input.id)?;
-        super::require_status(
-            &a,
-            "update",
-            &[ArticleStatus::Draft, ArticleStatus::InReview, ArticleStatus::Published],
-        )?;
-        let body = hygiene::text(ctx.rules, "body", &input.body, Shape::Document)?;
-        let title = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line)?;
+        ctx.require_staff("kb update").at(Self::step(1))?;
+        let (rid, mut a) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&a, "update", &[ArticleStatus::Draft, ArticleStatus::InReview, ArticleStatus::Published])
+            .at(Self::step(1))?;
+        let body = hygiene::text(ctx.rules, "body", &input.body, Shape::Document).at(Self::step(2))?;
+        let title = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line).at(Self::step(2))?;
         if body == a.body && title.as_ref().is_none_or(|t| *t == a.title) {
-            return Err(Error::invalid(format!("kb update: {} already has this content", rid.id)));
+            return Err(Error::invalid(format!("kb update: {} already has this content", rid.id))
+                .at(Self::step(2))
+                .field("body"));
         }
         a.body = body;
         if let Some(t) = title {
@@ -91,24 +90,48 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(try_apply::<Update>(&published(), "user@x.test", &input()), Kind::Forbidden, "kb update");
+        halts_at(
+            try_apply::<Update>(&published(), "user@x.test", &input()),
+            Kind::Forbidden,
+            "kb update",
+            Update::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_not_a_retired_article() {
+    fn step1_not_a_retired_article() {
         let mut snap = published();
         step::<retire::Retire>(&mut snap, &as_role(Role::IncidentManager), &retire::Input { id: KB.into() });
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "it is retired");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "it is retired",
+            Update::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
-    fn step3_a_body_and_a_change() {
+    fn step2_a_body_and_a_change() {
         let snap = published();
         let mut i = input();
         i.body = " ".into();
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Invalid, "body");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "body",
+            Update::step(2),
+            Some("body"),
+        );
         let a: Article = stored(&snap, RecordKind::Kb, KB);
         let same = Input { id: KB.into(), body: a.body.clone(), title: Some(a.title.clone()) };
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &same), Kind::Invalid, "already has this content");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &same),
+            Kind::Invalid,
+            "already has this content",
+            Update::step(2),
+            Some("body"),
+        );
     }
 }

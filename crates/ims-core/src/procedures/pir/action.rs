@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::ids::RecordKind;
 use crate::model::enums::{AuditAction, Role};
 use crate::model::pir::{ActionStatus, Review};
@@ -30,17 +30,25 @@ impl Procedure for UpdateAction {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        let person = ctx.person()?;
-        let (rid, mut review) = crate::procedures::load::<Review>(ctx, &input.id, RecordKind::Pir)?;
+        let person = ctx.person().at(Self::step(1))?;
+        let (rid, mut review) = crate::procedures::load::<Review>(ctx, &input.id, RecordKind::Pir).at(Self::step(2))?;
         let count = review.action_items.len();
-        let item = input.item.checked_sub(1).and_then(|i| review.action_items.get_mut(i)).ok_or_else(|| {
-            Error::invalid(format!("item: {} has action items 1 to {count}, not {}", rid.id, input.item))
-        })?;
+        let item = input
+            .item
+            .checked_sub(1)
+            .and_then(|i| review.action_items.get_mut(i))
+            .ok_or_else(|| {
+                Error::invalid(format!("item: {} has action items 1 to {count}, not {}", rid.id, input.item))
+            })
+            .at(Self::step(2))
+            .field("item")?;
         if !person.has_role(Role::IncidentManager) && item.owner.as_deref() != Some(ctx.actor) {
             return Err(Error::forbidden(format!(
                 "pir action: only an incident manager or the item's owner may update it; {} is neither",
                 ctx.actor
-            )));
+            ))
+            .at(Self::step(1))
+            .field("owner"));
         }
         let checked = crate::procedures::incident::review::check_action(
             ctx,
@@ -49,7 +57,8 @@ impl Procedure for UpdateAction {
                 owner: input.owner.clone().or(item.owner.clone()),
                 due: input.due.clone().or(item.due.clone()),
             },
-        )?;
+        )
+        .at(Self::step(2))?;
         let before = item.clone();
         item.owner = checked.owner;
         item.due = checked.due;
@@ -57,7 +66,9 @@ impl Procedure for UpdateAction {
             item.status = s;
         }
         if *item == before {
-            return Err(Error::invalid("pir action: nothing changes (give --status, --owner or --due)"));
+            return Err(
+                Error::invalid("pir action: nothing changes (give --status, --owner or --due)").at(Self::step(2))
+            );
         }
         let summary = format!("pir: action {} of {} is {}", input.item, rid.id, item.status);
         review.updated_at = ctx.now;
@@ -114,7 +125,13 @@ mod tests {
 
     #[test]
     fn step1_only_the_incident_manager_or_the_owner() {
-        halts(try_apply::<UpdateAction>(&reviewed(), &as_role(Role::L3), &input()), Kind::Forbidden, "is neither");
+        halts_at(
+            try_apply::<UpdateAction>(&reviewed(), &as_role(Role::L3), &input()),
+            Kind::Forbidden,
+            "is neither",
+            UpdateAction::step(1),
+            Some("owner"),
+        );
         halts(
             try_apply::<UpdateAction>(&reviewed(), "ghost@x.test", &input()),
             Kind::Forbidden,
@@ -125,17 +142,21 @@ mod tests {
     #[test]
     fn step2_the_review_and_the_item_exist() {
         let snap = snapshot(Some(&incident(Status::Resolved)));
-        halts(
+        halts_at(
             try_apply::<UpdateAction>(&snap, &as_role(Role::IncidentManager), &input()),
             Kind::Invalid,
             "no such pir",
+            UpdateAction::step(2),
+            Some("id"),
         );
         for item in [0, 2] {
             let i = Input { item, ..input() };
-            halts(
+            halts_at(
                 try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
                 Kind::Invalid,
                 &format!("action items 1 to 1, not {item}"),
+                UpdateAction::step(2),
+                Some("item"),
             );
         }
     }
@@ -143,22 +164,32 @@ mod tests {
     #[test]
     fn step2_owner_and_due_are_checked() {
         let i = Input { owner: Some("ghost@x.test".into()), ..input() };
-        halts(
+        halts_at(
             try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
             Kind::Invalid,
             "action owner",
+            UpdateAction::step(2),
+            Some("action owner"),
         );
         let i = Input { due: Some("next week".into()), ..input() };
-        halts(try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i), Kind::Invalid, "action due");
+        halts_at(
+            try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
+            Kind::Invalid,
+            "action due",
+            UpdateAction::step(2),
+            Some("action due"),
+        );
     }
 
     #[test]
     fn step3_something_changes() {
         let i = Input { status: Some(ActionStatus::Open), ..input() };
-        halts(
+        halts_at(
             try_apply::<UpdateAction>(&reviewed(), &as_role(Role::IncidentManager), &i),
             Kind::Invalid,
             "nothing changes",
+            UpdateAction::step(2),
+            None,
         );
     }
 }

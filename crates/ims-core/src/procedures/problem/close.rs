@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::config::parse_duration;
 use crate::model::enums::{AuditAction, Role};
 use crate::model::problem::ProblemStatus;
@@ -26,9 +26,9 @@ impl Procedure for Close {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(&[Role::IncidentManager], "problem close")?;
-        let (rid, mut p) = super::load(ctx, &input.id)?;
-        super::require_status(&p, "close", &[ProblemStatus::Resolved])?;
+        ctx.require(&[Role::IncidentManager], "problem close").at(Self::step(1))?;
+        let (rid, mut p) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&p, "close", &[ProblemStatus::Resolved]).at(Self::step(1))?;
         let config = crate::model::config(ctx.snap)?;
         let window = parse_duration(&config.problems.stability_window)?;
         let resolved = p.resolved_at.ok_or_else(|| Error::internal(format!("{}: resolved without a time", rid.id)))?;
@@ -39,7 +39,9 @@ impl Procedure for Close {
                 rid.id,
                 config.problems.stability_window,
                 stable_from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )));
+            ))
+            .at(Self::step(2))
+            .field("resolved_at"));
         }
         p.status = ProblemStatus::Closed;
         p.closed_at = Some(ctx.now);
@@ -88,31 +90,37 @@ mod tests {
     #[test]
     fn step1_only_the_incident_manager() {
         let at = now() + chrono::Duration::days(8);
-        halts(
+        halts_at(
             try_apply_at::<Close>(&resolved(), &as_role(Role::L2), at, &Input { id: PRB.into() }),
             Kind::Forbidden,
             "problem close",
+            Close::step(1),
+            Some("roles"),
         );
     }
 
     #[test]
-    fn step2_only_a_resolved_problem() {
+    fn step1_only_a_resolved_problem() {
         let mut snap = snapshot(None);
         create_problem(&mut snap, &[]);
-        halts(
+        halts_at(
             try_apply::<Close>(&snap, &as_role(Role::IncidentManager), &Input { id: PRB.into() }),
             Kind::Precondition,
             "needs status resolved, it is new",
+            Close::step(1),
+            Some("status"),
         );
     }
 
     #[test]
-    fn step3_not_before_the_stability_window_is_over() {
+    fn step2_not_before_the_stability_window_is_over() {
         let at = now() + chrono::Duration::days(7) - chrono::Duration::seconds(1);
-        halts(
+        halts_at(
             try_apply_at::<Close>(&resolved(), &as_role(Role::IncidentManager), at, &Input { id: PRB.into() }),
             Kind::Precondition,
             "stability window (7d) is not over; it can close from 2026-12-03T12:00:00Z",
+            Close::step(2),
+            Some("resolved_at"),
         );
     }
 }

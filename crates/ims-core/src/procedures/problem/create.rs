@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::enums::AuditAction;
@@ -33,19 +33,22 @@ impl Procedure for Create {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("problem create")?;
-        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Problem)?;
-        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line)?;
-        let description = hygiene::text(ctx.rules, "description", &input.description, Shape::Text)?;
-        let service = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)?;
+        ctx.require_staff("problem create").at(Self::step(1))?;
+        let rid = crate::procedures::new_id(ctx, &input.id, RecordKind::Problem).at(Self::step(1))?;
+        let title = hygiene::text(ctx.rules, "title", &input.title, Shape::Line).at(Self::step(1))?;
+        let description = hygiene::text(ctx.rules, "description", &input.description, Shape::Text).at(Self::step(1))?;
+        let service =
+            hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line).at(Self::step(1))?;
         if let Some(s) = &service {
             let config = crate::model::config(ctx.snap)?;
             if !config.services.is_empty() && !config.services.contains(s) {
-                return Err(Error::invalid(format!("service: `{s}` is not one of the services in ims.yaml")));
+                return Err(Error::invalid(format!("service: `{s}` is not one of the services in ims.yaml"))
+                    .at(Self::step(1))
+                    .field("service"));
             }
         }
         let dedupe_key = problem::dedupe_key(service.as_deref(), &title);
-        super::check_dedupe(ctx, &dedupe_key, None)?;
+        super::check_dedupe(ctx, &dedupe_key, None).at(Self::step(2))?;
         let mut p = Problem {
             schema: problem::SCHEMA.into(),
             problem_id: rid.id.clone(),
@@ -74,7 +77,8 @@ impl Procedure for Create {
             .action(AuditAction::Create, "problem", &rid.id)
             .fields(&["status", "title", "description", "source", "service"]);
         for inc_id in &input.incidents {
-            let (irid, mut inc) = crate::procedures::incident::load(ctx, inc_id)?;
+            let (irid, mut inc) =
+                crate::procedures::incident::load(ctx, inc_id).at(Self::step(4)).field("incidents")?;
             crate::procedures::link(&mut p.incident_ids, &irid.id);
             crate::procedures::link(&mut inc.problem_ids, &rid.id);
             inc.updated_at = ctx.now;
@@ -115,10 +119,22 @@ mod tests {
 
     #[test]
     fn step1_staff_and_inputs() {
-        halts(apply::<Create>(&incident(Status::Open), "user@x.test", &input()), Kind::Forbidden, "needs one of");
+        halts_at(
+            apply::<Create>(&incident(Status::Open), "user@x.test", &input()),
+            Kind::Forbidden,
+            "needs one of",
+            Create::step(1),
+            Some("roles"),
+        );
         let mut i = input();
         i.description = "".into();
-        halts(apply::<Create>(&incident(Status::Open), &as_role(Role::L2), &i), Kind::Invalid, "description");
+        halts_at(
+            apply::<Create>(&incident(Status::Open), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "description",
+            Create::step(1),
+            Some("description"),
+        );
     }
 
     #[test]
@@ -133,13 +149,25 @@ mod tests {
         let mut again = input();
         again.id = "PRB-20261126-0000000002".into();
         again.title = "exhausted: the connection-pool!".into();
-        halts(Create::apply(&ctx, &again), Kind::Conflict, "PRB-20261126-0000000001");
+        halts_at(
+            Create::apply(&ctx, &again),
+            Kind::Conflict,
+            "PRB-20261126-0000000001",
+            Create::step(2),
+            Some("title"),
+        );
     }
 
     #[test]
     fn step4_linked_incidents_must_exist() {
         let mut i = input();
         i.incidents = vec!["INC-20261126-0000000009".into()];
-        halts(apply::<Create>(&incident(Status::Open), &as_role(Role::L2), &i), Kind::Invalid, "no such incident");
+        halts_at(
+            apply::<Create>(&incident(Status::Open), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "no such incident",
+            Create::step(4),
+            Some("incidents"),
+        );
     }
 }

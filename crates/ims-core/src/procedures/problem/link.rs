@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::model::enums::AuditAction;
 use crate::model::problem::ProblemStatus;
 
@@ -24,8 +24,8 @@ impl Procedure for Link {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("problem link")?;
-        let (prid, mut p) = super::load(ctx, &input.problem)?;
+        ctx.require_staff("problem link").at(Self::step(1))?;
+        let (prid, mut p) = super::load(ctx, &input.problem).at(Self::step(1)).field("problem")?;
         super::require_status(
             &p,
             "link",
@@ -35,12 +35,16 @@ impl Procedure for Link {
                 ProblemStatus::KnownError,
                 ProblemStatus::Resolved,
             ],
-        )?;
-        let (irid, mut inc) = crate::procedures::incident::load(ctx, &input.incident)?;
+        )
+        .at(Self::step(1))?;
+        let (irid, mut inc) =
+            crate::procedures::incident::load(ctx, &input.incident).at(Self::step(1)).field("incident")?;
         let fresh = crate::procedures::link(&mut p.incident_ids, &irid.id);
         crate::procedures::link(&mut inc.problem_ids, &prid.id);
         if !fresh {
-            return Err(Error::precondition(format!("{} and {} are already linked", prid.id, irid.id)));
+            return Err(Error::precondition(format!("{} and {} are already linked", prid.id, irid.id))
+                .at(Self::step(2))
+                .field("incident"));
         }
         p.updated_at = ctx.now;
         inc.updated_at = ctx.now;
@@ -83,25 +87,49 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(try_apply::<Link>(&with_problem(), "user@x.test", &input()), Kind::Forbidden, "problem link");
+        halts_at(
+            try_apply::<Link>(&with_problem(), "user@x.test", &input()),
+            Kind::Forbidden,
+            "problem link",
+            Link::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_not_a_closed_problem() {
+    fn step1_not_a_closed_problem() {
         let mut snap = with_problem();
         let mut p: Problem = stored(&snap, RecordKind::Problem, PRB);
         p.status = ProblemStatus::Closed;
         put(&mut snap, RecordKind::Problem, PRB, &p);
-        halts(try_apply::<Link>(&snap, &as_role(Role::L1), &input()), Kind::Precondition, "it is closed");
+        halts_at(
+            try_apply::<Link>(&snap, &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "it is closed",
+            Link::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step3_an_existing_incident_not_linked_yet() {
         let mut i = input();
         i.incident = "INC-20261126-0000000009".into();
-        halts(try_apply::<Link>(&with_problem(), &as_role(Role::L1), &i), Kind::Invalid, "no such incident");
+        halts_at(
+            try_apply::<Link>(&with_problem(), &as_role(Role::L1), &i),
+            Kind::Invalid,
+            "no such incident",
+            Link::step(1),
+            Some("incident"),
+        );
         let mut snap = with_problem();
         step::<Link>(&mut snap, &as_role(Role::L1), &input());
-        halts(try_apply::<Link>(&snap, &as_role(Role::L1), &input()), Kind::Precondition, "already linked");
+        halts_at(
+            try_apply::<Link>(&snap, &as_role(Role::L1), &input()),
+            Kind::Precondition,
+            "already linked",
+            Link::step(2),
+            Some("incident"),
+        );
     }
 }

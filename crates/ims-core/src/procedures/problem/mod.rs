@@ -34,7 +34,8 @@ pub fn check_dedupe(ctx: &Ctx, key: &str, except: Option<&str>) -> Result<()> {
                 return Err(Error::conflict(format!(
                     "a similar active problem exists: {} \"{}\" ({}); link the incident to it instead",
                     other.problem_id, other.title, other.status
-                )));
+                ))
+                .field("title"));
             }
         }
     }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
 use crate::model::problem::ProblemStatus;
@@ -27,14 +27,15 @@ impl Procedure for Resolve {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("problem resolve")?;
-        let (rid, mut p) = super::load(ctx, &input.id)?;
+        ctx.require_staff("problem resolve").at(Self::step(1))?;
+        let (rid, mut p) = super::load(ctx, &input.id).at(Self::step(1))?;
         super::require_status(
             &p,
             "resolve",
             &[ProblemStatus::New, ProblemStatus::UnderInvestigation, ProblemStatus::KnownError],
-        )?;
-        let evidence = hygiene::text(ctx.rules, "evidence", &input.evidence, Shape::Text)?;
+        )
+        .at(Self::step(1))?;
+        let evidence = hygiene::text(ctx.rules, "evidence", &input.evidence, Shape::Text).at(Self::step(2))?;
         p.evidence = Some(evidence.clone());
         p.status = ProblemStatus::Resolved;
         p.resolved_at = Some(ctx.now);
@@ -84,19 +85,37 @@ mod tests {
 
     #[test]
     fn step1_only_staff() {
-        halts(try_apply::<Resolve>(&with_problem(), "user@x.test", &input()), Kind::Forbidden, "problem resolve");
+        halts_at(
+            try_apply::<Resolve>(&with_problem(), "user@x.test", &input()),
+            Kind::Forbidden,
+            "problem resolve",
+            Resolve::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_only_an_active_problem() {
+    fn step1_only_an_active_problem() {
         let mut snap = with_problem();
         step::<Resolve>(&mut snap, &as_role(Role::L2), &input());
-        halts(try_apply::<Resolve>(&snap, &as_role(Role::L2), &input()), Kind::Precondition, "it is resolved");
+        halts_at(
+            try_apply::<Resolve>(&snap, &as_role(Role::L2), &input()),
+            Kind::Precondition,
+            "it is resolved",
+            Resolve::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
-    fn step3_validation_evidence_is_required() {
+    fn step2_validation_evidence_is_required() {
         let i = Input { id: PRB.into(), evidence: " ".into() };
-        halts(try_apply::<Resolve>(&with_problem(), &as_role(Role::L2), &i), Kind::Invalid, "evidence");
+        halts_at(
+            try_apply::<Resolve>(&with_problem(), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "evidence",
+            Resolve::step(2),
+            Some("evidence"),
+        );
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::{Error, Result};
+use crate::error::{Error, HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::model::enums::AuditAction;
 use crate::model::problem::{self, ProblemStatus};
@@ -30,24 +30,29 @@ impl Procedure for Update {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require_staff("problem update")?;
-        let (rid, mut p) = super::load(ctx, &input.id)?;
+        ctx.require_staff("problem update").at(Self::step(1))?;
+        let (rid, mut p) = super::load(ctx, &input.id).at(Self::step(1))?;
         super::require_status(
             &p,
             "update",
             &[ProblemStatus::New, ProblemStatus::UnderInvestigation, ProblemStatus::KnownError],
-        )?;
+        )
+        .at(Self::step(1))?;
         let old = p.clone();
         let mut fields = Vec::new();
-        if let Some(t) = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line)? {
+        if let Some(t) = hygiene::optional(ctx.rules, "title", input.title.as_deref(), Shape::Line).at(Self::step(2))? {
             fields.push("title");
             p.title = t;
         }
-        if let Some(d) = hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text)? {
+        if let Some(d) =
+            hygiene::optional(ctx.rules, "description", input.description.as_deref(), Shape::Text).at(Self::step(2))?
+        {
             fields.push("description");
             p.description = d;
         }
-        if let Some(s) = hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line)? {
+        if let Some(s) =
+            hygiene::optional(ctx.rules, "service", input.service.as_deref(), Shape::Line).at(Self::step(2))?
+        {
             fields.push("service");
             p.service = Some(s);
         }
@@ -55,10 +60,14 @@ impl Procedure for Update {
             if status != ProblemStatus::UnderInvestigation {
                 return Err(Error::invalid(format!(
                     "status: problem update only moves a problem to under_investigation; {status} has its own procedure"
-                )));
+                ))
+                .at(Self::step(2))
+                .field("status"));
             }
             if p.status != ProblemStatus::New {
-                return Err(Error::precondition(format!("problem {}: already {}", p.problem_id, p.status)));
+                return Err(Error::precondition(format!("problem {}: already {}", p.problem_id, p.status))
+                    .at(Self::step(2))
+                    .field("status"));
             }
             p.status = status;
             fields.push("status");
@@ -72,14 +81,15 @@ impl Procedure for Update {
         if fields.is_empty() {
             return Err(Error::invalid(
                 "problem update: nothing changes (give --title, --description, --service or --status)",
-            ));
+            )
+            .at(Self::step(2)));
         }
         let mut effect = Effect::new(format!("problem: update {} ({})", rid.id, fields.join(", ")))
             .action(AuditAction::Update, "problem", &rid.id)
             .fields(&fields);
         p.dedupe_key = problem::dedupe_key(p.service.as_deref(), &p.title);
         if p.dedupe_key != old.dedupe_key {
-            super::check_dedupe(ctx, &p.dedupe_key, Some(&p.problem_id))?;
+            super::check_dedupe(ctx, &p.dedupe_key, Some(&p.problem_id)).at(Self::step(2))?;
             super::release_key(ctx, &mut effect, &old)?;
             super::hold_key(&mut effect, &p)?;
             effect = effect.fields(&["dedupe_key"]);
@@ -126,11 +136,17 @@ mod tests {
         create_problem(&mut snap, &[]);
         let mut i = input();
         i.title = Some("x".into());
-        halts(try_apply::<Update>(&snap, "user@x.test", &i), Kind::Forbidden, "problem update");
+        halts_at(
+            try_apply::<Update>(&snap, "user@x.test", &i),
+            Kind::Forbidden,
+            "problem update",
+            Update::step(1),
+            Some("roles"),
+        );
     }
 
     #[test]
-    fn step2_only_an_active_problem() {
+    fn step1_only_an_active_problem() {
         let mut snap = snapshot(None);
         create_problem(&mut snap, &[]);
         step::<resolve::Resolve>(
@@ -140,26 +156,50 @@ mod tests {
         );
         let mut i = input();
         i.title = Some("x".into());
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "it is resolved");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &i),
+            Kind::Precondition,
+            "it is resolved",
+            Update::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
-    fn step3_status_moves_only_from_new_to_under_investigation() {
+    fn step2_status_moves_only_from_new_to_under_investigation() {
         let mut snap = snapshot(None);
         create_problem(&mut snap, &[]);
         let mut i = input();
         i.status = Some(ProblemStatus::Resolved);
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Invalid, "status: problem update only moves");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "status: problem update only moves",
+            Update::step(2),
+            Some("status"),
+        );
         i.status = Some(ProblemStatus::UnderInvestigation);
         step::<Update>(&mut snap, &as_role(Role::L2), &i);
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "already under_investigation");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &i),
+            Kind::Precondition,
+            "already under_investigation",
+            Update::step(2),
+            Some("status"),
+        );
     }
 
     #[test]
-    fn step3_something_changes() {
+    fn step2_something_changes() {
         let mut snap = snapshot(None);
         create_problem(&mut snap, &[]);
-        halts(try_apply::<Update>(&snap, &as_role(Role::L2), &input()), Kind::Invalid, "nothing changes");
+        halts_at(
+            try_apply::<Update>(&snap, &as_role(Role::L2), &input()),
+            Kind::Invalid,
+            "nothing changes",
+            Update::step(2),
+            None,
+        );
         let p: Problem = stored(&snap, RecordKind::Problem, PRB);
         let mut same = input();
         same.title = Some(p.title);

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Ctx, Effect, Procedure};
-use crate::error::Result;
+use crate::error::{HaltAt, Result};
 use crate::hygiene::{self, Shape};
 use crate::ids::RecordKind;
 use crate::model::enums::{AuditAction, Role};
@@ -34,11 +34,12 @@ impl Procedure for Workaround {
     type Input = Input;
 
     fn apply(ctx: &Ctx, input: &Input) -> Result<Effect> {
-        ctx.require(ROLES, "problem workaround")?;
-        let (rid, mut p) = super::load(ctx, &input.id)?;
-        super::require_status(&p, "workaround", &[ProblemStatus::New, ProblemStatus::UnderInvestigation])?;
-        let workaround = hygiene::text(ctx.rules, "workaround", &input.workaround, Shape::Text)?;
-        let kb_rid = crate::procedures::new_id(ctx, &input.kb_id, RecordKind::Kb)?;
+        ctx.require(ROLES, "problem workaround").at(Self::step(1))?;
+        let (rid, mut p) = super::load(ctx, &input.id).at(Self::step(1))?;
+        super::require_status(&p, "workaround", &[ProblemStatus::New, ProblemStatus::UnderInvestigation])
+            .at(Self::step(1))?;
+        let workaround = hygiene::text(ctx.rules, "workaround", &input.workaround, Shape::Text).at(Self::step(2))?;
+        let kb_rid = crate::procedures::new_id(ctx, &input.kb_id, RecordKind::Kb).at(Self::step(4)).field("kb_id")?;
         p.workaround = Some(workaround.clone());
         p.known_error = true;
         p.known_error_at = Some(ctx.now);
@@ -106,29 +107,49 @@ mod tests {
 
     #[test]
     fn step1_only_resolver_groups_and_the_incident_manager() {
-        halts(
+        halts_at(
             try_apply::<Workaround>(&with_problem(), &as_role(Role::L1), &input()),
             Kind::Forbidden,
             "problem workaround",
+            Workaround::step(1),
+            Some("roles"),
         );
     }
 
     #[test]
-    fn step2_only_a_new_or_investigated_problem() {
+    fn step1_only_a_new_or_investigated_problem() {
         let mut snap = with_problem();
         step::<Workaround>(&mut snap, &as_role(Role::L2), &input());
         let mut i = input();
         i.kb_id = "KB-20261126-0000000002".into();
-        halts(try_apply::<Workaround>(&snap, &as_role(Role::L2), &i), Kind::Precondition, "it is known_error");
+        halts_at(
+            try_apply::<Workaround>(&snap, &as_role(Role::L2), &i),
+            Kind::Precondition,
+            "it is known_error",
+            Workaround::step(1),
+            Some("status"),
+        );
     }
 
     #[test]
     fn step3_a_workaround_and_a_free_kb_id() {
         let mut i = input();
         i.workaround = "".into();
-        halts(try_apply::<Workaround>(&with_problem(), &as_role(Role::L2), &i), Kind::Invalid, "workaround");
+        halts_at(
+            try_apply::<Workaround>(&with_problem(), &as_role(Role::L2), &i),
+            Kind::Invalid,
+            "workaround",
+            Workaround::step(2),
+            Some("workaround"),
+        );
         let mut snap = with_problem();
         draft_article(&mut snap);
-        halts(try_apply::<Workaround>(&snap, &as_role(Role::L2), &input()), Kind::Conflict, "exists");
+        halts_at(
+            try_apply::<Workaround>(&snap, &as_role(Role::L2), &input()),
+            Kind::Conflict,
+            "exists",
+            Workaround::step(4),
+            Some("kb_id"),
+        );
     }
 }
