@@ -38,6 +38,10 @@ pub struct Summary {
     /// Whether the public may see it (`audience::is_public`).
     pub public: bool,
     pub has_sla: bool,
+    /// When its latest update (communication) was sent, and its latest update to end
+    /// users (what the public may read): the feed reads only the incidents with the newest.
+    pub last_update: Option<DateTime<Utc>>,
+    pub last_public_update: Option<DateTime<Utc>>,
     /// The report facts, in their cache-line form.
     pub facts: String,
     #[serde(skip)]
@@ -57,6 +61,13 @@ impl Summary {
             updated_at: i.updated_at,
             public: super::audience::is_public(super::audience::Record::Incident(i), &Default::default()),
             has_sla: i.sla.is_some(),
+            last_update: i.communications.iter().map(|c| c.at).max(),
+            last_public_update: i
+                .communications
+                .iter()
+                .filter(|c| super::audience::is_public(super::audience::Record::Communication(c), &Default::default()))
+                .map(|c| c.at)
+                .max(),
             facts: crate::report::Facts::of(i)?.to_cache_line()?,
             blob: None,
         })
