@@ -44,8 +44,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("email.txt", include_str!("../../templates/email.txt")),
     ("email.html", include_str!("../../templates/email.html")),
 ];
-/// Incidents per page of the incident list.
-const PAGE_SIZE: usize = 1000;
+/// Incidents per older page of an incident list (the first page holds up to twice as many).
+const PAGE_SIZE: usize = 500;
 const STYLE: &str = include_str!("../../templates/style.css");
 /// The search box's script: reads `search-index.js`, loaded before it by a `<script>`
 /// tag (a `fetch` of a JSON file fails on `file://`).
@@ -460,7 +460,19 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let view = if internal { View::Internal } else { View::Public { links: &links, shown: &shown } };
     let mut pages: BTreeMap<String, String> = BTreeMap::new();
     let render = |name: &str, ctx: &Context| render(&tera, name, ctx);
+    // Only the pages that depend on the current time (the dashboard and the status page)
+    // carry the build's time and commit and say "as of"; every other page depends on the
+    // records alone, so a rebuild that changes none of what it shows rewrites it not.
+    let mut page_site = site.clone();
+    page_site["built_at"] = Value::Null;
+    page_site["commit"] = Value::Null;
     let ctx_for = |root: &str| {
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", root);
+        c
+    };
+    let ctx_now = |root: &str| {
         let mut c = Context::new();
         c.insert("site", &site);
         c.insert("root", root);
@@ -469,9 +481,6 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Incidents: summaries and pages, from the caches where nothing changed.
     let audit = if internal { audit::index(repo)? } else { HashMap::new() };
-    let mut page_site = site.clone();
-    page_site["built_at"] = Value::Null;
-    page_site["commit"] = Value::Null;
     // Messages `ims deliver` gave up on, shown on the internal incident pages.
     let mut deliveries: HashMap<String, Vec<Value>> = HashMap::new();
     if internal {
@@ -545,15 +554,6 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         }
         facets.push(views::list::Facet { label, values });
     }
-    let page_name = |stem: &str, n: usize| {
-        if n == 1 {
-            format!("{stem}.html")
-        } else if stem == "index" {
-            format!("page-{n}.html")
-        } else {
-            format!("{stem}-page-{n}.html")
-        }
-    };
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
@@ -562,33 +562,36 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
     for (stem, heading, filter, rows) in &lists {
-        let chunks: Vec<&[&incidents::Summary]> =
-            if rows.is_empty() { vec![&[]] } else { rows.chunks(PAGE_SIZE).collect() };
+        let chunks = list_chunks(rows);
+        let name = |k: usize| list_page_name(stem, k, chunks.len());
         let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
-            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: page_name(stem, n) }).collect()
+            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: name(n) }).collect()
         } else {
             vec![]
         };
         for (n, chunk) in chunks.iter().enumerate() {
-            let name = page_name(stem, n + 1);
+            let name = name(n + 1);
             let rel = format!("incidents/{name}");
             let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
-            let key =
-                incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &rows.len().to_string(), &blobs]);
+            // Only the first page counts the whole list; an older page shows its rows alone.
+            let total = if n == 0 { rows.len().to_string() } else { String::new() };
+            let key = incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &total, &blobs]);
             list_pages.insert(rel.clone());
             if list_manifest.fresh(&rel, &key, on_disk.contains(&name)) {
                 continue;
             }
+            let plural = |n: usize| if n == 1 { "incident" } else { "incidents" };
+            let note = if n == 0 {
+                format!("{} {}: active first, then newest first.", rows.len(), plural(rows.len()))
+            } else {
+                format!("Page {} of the list: {} older {}, newest first.", n + 1, chunk.len(), plural(chunk.len()))
+            };
             let page = views::list::ListPage {
                 heading: heading.clone(),
-                note: format!(
-                    "{} {}: active first, then newest first.",
-                    rows.len(),
-                    if rows.len() == 1 { "incident" } else { "incidents" }
-                ),
+                note,
                 filter: filter.clone(),
                 rows: chunk.iter().map(|i| row(i)).collect(),
-                total: rows.len(),
+                total: (n == 0).then_some(rows.len()),
                 page: n + 1,
                 pages: links.clone(),
                 facets: facets.clone(),
@@ -767,7 +770,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let month = Selection::calendar(Period::Monthly, now, tz);
     let now_k = crate::report::kpis(&facts, &ctxk, month.current);
     let prev_k = month.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
-    let mut c = ctx_for("");
+    let mut c = ctx_now("");
     c.insert("kpis", &now_k);
     c.insert("as_of", &as_of);
     let month_start = month.current.start.unwrap_or(now);
@@ -842,7 +845,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
     };
     let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
-    let mut c = ctx_for("");
+    let mut c = ctx_now("");
     c.insert("s", &status);
     pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
     // Report pages depend on the records only: no build time or commit on them, so a
@@ -1009,6 +1012,34 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         written,
         rendered: loaded.rendered,
     })
+}
+
+/// An incident list cut into pages, first page first. The older pages hold exactly
+/// [`PAGE_SIZE`] rows counted from the list's end and the first page the rest (between
+/// `PAGE_SIZE` and twice that, less one): a new incident, which sorts to the top, changes
+/// the first page only, and an older page keeps its rows until one of its incidents
+/// changes (the audit log's pages are cut the same way, from its oldest entry).
+fn list_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    if rows.len() < 2 * PAGE_SIZE {
+        return vec![rows];
+    }
+    let older = rows.len() / PAGE_SIZE - 1;
+    let first = rows.len() - older * PAGE_SIZE;
+    let mut out = vec![&rows[..first]];
+    out.extend(rows[first..].chunks(PAGE_SIZE));
+    out
+}
+
+/// The file of page `n` (1: the first) of `count` pages of list `stem`: the first page
+/// is `stem.html`, an older one is numbered from the oldest (`page-1.html` holds the
+/// oldest incidents), so its name stays when newer pages are added.
+fn list_page_name(stem: &str, n: usize, count: usize) -> String {
+    let k = count + 1 - n;
+    match (n, stem) {
+        (1, _) => format!("{stem}.html"),
+        (_, "index") => format!("page-{k}.html"),
+        _ => format!("{stem}-page-{k}.html"),
+    }
 }
 
 /// One thing search finds: its kind, id, title, the text searched besides them, and its
@@ -1305,24 +1336,31 @@ pub fn markdown(text: &str) -> String {
 
 const FEED_ENTRIES: usize = 200;
 
-/// An Atom feed of the newest communications the audience may see. Only the most
-/// recently updated incidents are read: a communication is never newer than its record.
+/// An Atom feed of the newest updates (communications) the audience may read: on the
+/// internal site every update, on the public site only updates to end users — its own
+/// feed, with its own id and title. Only the incidents whose latest such update is among
+/// the newest are read (each summary knows when its latest update and its latest public
+/// update were sent), so a rebuild reads a few records, not all. The feed's `updated` is
+/// its newest entry's time (the tip's time when it has none): a procedure that sends no
+/// update does not rewrite it.
 fn feed(
     repo: &Repo,
     org: &str,
     incidents: &[incidents::Summary],
     view: View,
-    updated: DateTime<Utc>,
+    tip_time: DateTime<Utc>,
 ) -> Result<String> {
-    let mut by_update: Vec<&incidents::Summary> = incidents.iter().collect();
-    by_update.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    let latest = |s: &incidents::Summary| if view.internal() { s.last_update } else { s.last_public_update };
+    let mut by_update: Vec<(DateTime<Utc>, &incidents::Summary)> =
+        incidents.iter().filter_map(|s| latest(s).map(|t| (t, s))).collect();
+    by_update.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
     let mut read: Vec<Incident> = Vec::new();
     let mut times: Vec<DateTime<Utc>> = Vec::new();
-    for s in by_update {
+    for (at, s) in by_update {
         if times.len() >= FEED_ENTRIES {
             times.sort_unstable_by(|a, b| b.cmp(a));
             times.truncate(FEED_ENTRIES);
-            if s.updated_at < times[FEED_ENTRIES - 1] {
+            if at < times[FEED_ENTRIES - 1] {
                 break;
             }
         }
@@ -1335,20 +1373,34 @@ fn feed(
         .flat_map(|i| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c)))
         .collect();
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
+    items.truncate(FEED_ENTRIES);
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let updated = items.first().map(|e| e.0).unwrap_or(tip_time);
+    let (name, title, home) = if view.internal() {
+        ("updates", format!("{org}: incident updates"), "index.html")
+    } else {
+        ("public-updates", format!("{org} status updates"), "index.html")
+    };
     let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} updates</title>\n<id>urn:ims:{}:communications</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"index.html\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
-        escape(org),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{}</title>\n<id>urn:ims:{}:{name}</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{home}\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
+        escape(&title),
         escape(&org.replace(' ', "-")),
         escape(org),
         ts(updated)
     );
-    for (at, i, c) in items.iter().take(FEED_ENTRIES) {
+    for (at, i, c) in &items {
+        // The public reads who the update is from as the organisation; staff, the sender.
+        let author = if view.internal() { c.sender.as_str() } else { org };
+        let title = if view.internal() {
+            format!("{} ({})", view.text(&i.title), c.recipients.as_str())
+        } else {
+            view.text(&i.title).to_string()
+        };
         x.push_str(&format!(
-            "<entry><id>urn:ims:{}</id><title>{} ({})</title><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
+            "<entry><id>urn:ims:{}</id><title>{}</title><author><name>{}</name></author><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
             escape(&c.communication_id),
-            escape(view.text(&i.title)),
-            escape(c.recipients.as_str()),
+            escape(&title),
+            escape(author),
             ts(*at),
             escape(&i.incident_id),
             escape(view.text(&c.message))
@@ -1360,6 +1412,25 @@ fn feed(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_pages_are_cut_from_the_oldest_so_a_new_incident_changes_only_the_first() {
+        use super::{list_chunks, list_page_name, PAGE_SIZE};
+        let rows: Vec<usize> = (0..5 * PAGE_SIZE + 7).rev().collect();
+        let pages = list_chunks(&rows);
+        assert_eq!(pages.len(), 5);
+        assert_eq!(pages[0].len(), PAGE_SIZE + 7);
+        assert!(pages[1..].iter().all(|p| p.len() == PAGE_SIZE));
+        // One more at the top: the older pages hold the same rows.
+        let more: Vec<usize> = (0..5 * PAGE_SIZE + 8).rev().collect();
+        let after = list_chunks(&more);
+        assert_eq!(after[1..], pages[1..]);
+        assert_eq!(list_chunks::<usize>(&[]).len(), 1);
+        assert_eq!(list_chunks(&rows[..2 * PAGE_SIZE - 1]).len(), 1);
+        assert_eq!(list_page_name("index", 1, 5), "index.html");
+        assert_eq!(list_page_name("index", 2, 5), "page-4.html");
+        assert_eq!(list_page_name("status-open", 5, 5), "status-open-page-1.html");
+    }
+
     #[test]
     fn the_built_in_templates_are_the_ones_the_template_procedures_know() {
         let builtin: Vec<&str> = super::BUILTIN.iter().map(|(n, _)| *n).collect();
