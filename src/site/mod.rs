@@ -481,6 +481,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Incidents: summaries and pages, from the caches where nothing changed.
     let audit = if internal { audit::index(repo)? } else { HashMap::new() };
+    // The complete audit log (staff only) is read beside the incident pages' rendering:
+    // after a large import, its first read (every entry's field deltas) is seconds of
+    // work that needs none of the rest.
+    let audit_log = internal.then(|| {
+        let git_dir = repo.git.path().to_path_buf();
+        std::thread::spawn(move || audit::log(&Repo { git: git2::Repository::open(git_dir)? }))
+    });
     // Messages `ims deliver` gave up on, shown on the internal incident pages.
     let mut deliveries: HashMap<String, Vec<Value>> = HashMap::new();
     if internal {
@@ -882,7 +889,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut audit_pages = HashSet::new();
     if internal {
         use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
-        let log = audit::log(repo)?;
+        let log = match audit_log {
+            Some(reading) => reading.join().map_err(|_| Error::internal("the audit log's reader panicked"))??,
+            None => audit::log(repo)?,
+        };
         let has_page = |dir: &str, id: &str| match dir {
             "incidents" => titles.contains_key(id),
             _ => names.contains_key(id),
