@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
@@ -400,6 +400,13 @@ fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()>
     Ok(())
 }
 
+/// A template's context with a view model's fields added at its top level (the names
+/// the templates, built-in and overriding, know).
+fn with_view(mut c: Context, view: &impl Serialize) -> Result<Context> {
+    c.extend(Context::from_serialize(view).map_err(|e| Error::internal(format!("view model: {}", causes(&e))))?);
+    Ok(c)
+}
+
 /// Renders a template, naming it and every cause in the error.
 fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
     tera.render(name, ctx).map_err(|e| Error::invalid(format!("template {name}: {}", causes(&e))))
@@ -418,18 +425,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let internal = audience == Audience::Internal;
     let tip_time = repo.commit_time(tip)?;
     let as_of = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let site = json!({
-        "organization": config.organization,
-        "internal": internal,
-        "simulated": config.clock == model::config::Clock::Simulated,
-        "audience": if internal { "internal" } else { "public" },
-        "built_at": as_of,
-        "commit": tip.to_string(),
-        "record": null,
-        // The public site opens on the status page, the internal one on the dashboard.
-        "status_href": if internal { "status.html" } else { "index.html" },
-        "dashboard_href": if internal { "index.html" } else { "dashboard.html" },
-    });
+    let site = views::Site {
+        organization: config.organization.clone(),
+        internal,
+        simulated: config.clock == model::config::Clock::Simulated,
+        audience: audience.as_str(),
+        built_at: Some(as_of.clone()),
+        commit: Some(tip.to_string()),
+        record: None,
+        status_href: if internal { "status.html" } else { "index.html" },
+        dashboard_href: if internal { "index.html" } else { "dashboard.html" },
+    };
     // Reads records, does not prove them (that is `ims verify`'s job, which keeps
     // libgit2's hash check on): skip re-hashing every object read.
     git2::opts::strict_hash_verification(false);
@@ -463,9 +469,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // Only the pages that depend on the current time (the dashboard and the status page)
     // carry the build's time and commit and say "as of"; every other page depends on the
     // records alone, so a rebuild that changes none of what it shows rewrites it not.
-    let mut page_site = site.clone();
-    page_site["built_at"] = Value::Null;
-    page_site["commit"] = Value::Null;
+    let page_site = views::Site { built_at: None, commit: None, ..site.clone() };
     let ctx_for = |root: &str| {
         let mut c = Context::new();
         c.insert("site", &page_site);
@@ -508,6 +512,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         audit: &audit,
         deliveries: &deliveries,
         reviews: &pirs,
+        untriaged: config.sla.untriaged.as_deref(),
     };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
@@ -565,7 +570,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
     let on_disk = std::mem::take(&mut loaded.on_disk);
-    let common = incidents::render_key(&[&templates, &page_site.to_string(), &serde_json::to_string(&facets)?]);
+    let site_key = serde_json::to_string(&page_site)?;
+    let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
     for (stem, heading, filter, rows) in &lists {
@@ -657,30 +663,59 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
         pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
     }
-    let rows: Vec<Value> = problems
+    use views::table::{TablePage, TableRow};
+    let table = |page: TablePage| -> Result<String> { render("list.html", &with_view(ctx_for("../"), &page)?) };
+    let rows = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": format!("{}.html", p.problem_id), "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
+        .map(|p| {
+            TableRow::new(
+                &p.problem_id,
+                vec![
+                    p.problem_id.clone(),
+                    text(&p.title),
+                    p.status.as_str().into(),
+                    if p.known_error { "yes" } else { "no" }.into(),
+                    text(p.service.as_deref().unwrap_or_default()),
+                    p.incident_ids.len().to_string(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "problems/index.html".into(),
-        list(
-            &render,
-            ctx_for("../"),
-            "Problems and known errors",
-            &["Id", "Title", "Status", "Known error", "Service", "Incidents"],
+        table(TablePage {
+            heading: "Problems and known errors".into(),
+            columns: vec!["Id", "Title", "Status", "Known error", "Service", "Incidents"],
             rows,
-            false,
-        )?,
+            search: false,
+        })?,
     );
-    let rows: Vec<Value> = changes
+    let rows = changes
         .iter()
         .filter(|c| view.linked(&c.change_id))
-        .map(|c| json!({"id": c.change_id, "href": format!("{}.html", c.change_id), "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
+        .map(|c| {
+            TableRow::new(
+                &c.change_id,
+                vec![
+                    c.change_id.clone(),
+                    text(&c.summary),
+                    c.kind.as_str().into(),
+                    c.risk.as_str().into(),
+                    c.status.as_str().into(),
+                    c.outcome.map(|o| o.as_str()).unwrap_or("—").into(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "changes/index.html".into(),
-        list(&render, ctx_for("../"), "Changes", &["Id", "Summary", "Type", "Risk", "Status", "Outcome"], rows, false)?,
+        table(TablePage {
+            heading: "Changes".into(),
+            columns: vec!["Id", "Summary", "Type", "Risk", "Status", "Outcome"],
+            rows,
+            search: false,
+        })?,
     );
 
     // Search: one index for the whole site, in one script file every search box loads.
@@ -704,13 +739,29 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Knowledge base: for the public, published articles about public incidents only.
     let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
-    let rows: Vec<Value> = articles
+    let rows = articles
         .iter()
-        .map(|a| json!({"id": a.kb_id, "href": format!("{}.html", a.kb_id), "cells": [a.kb_id, view.text(&a.title), a.kind.as_str(), a.status.as_str(), a.version.to_string()]}))
+        .map(|a| {
+            TableRow::new(
+                &a.kb_id,
+                vec![
+                    a.kb_id.clone(),
+                    text(&a.title),
+                    a.kind.as_str().into(),
+                    a.status.as_str().into(),
+                    a.version.to_string(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "kb/index.html".into(),
-        list(&render, ctx_for("../"), "Knowledge base", &["Id", "Title", "Type", "Status", "Version"], rows, true)?,
+        table(TablePage {
+            heading: "Knowledge base".into(),
+            columns: vec!["Id", "Title", "Type", "Status", "Version"],
+            rows,
+            search: true,
+        })?,
     );
     for a in &articles {
         let mut c = ctx_for("../");
@@ -730,16 +781,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Reviews: for staff, of every incident with its factors and action items; for the
     // public, reviews of public incidents that ended, without their internals.
-    let (columns, rows): (&[&str], Vec<Value>) = if internal {
+    let (columns, rows): (Vec<&'static str>, Vec<TableRow>) = if internal {
         let rows = reviews
             .iter()
             .filter(|r| titles.contains_key(r.incident_id.as_str()))
             .map(|r| {
-                let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
+                let items: Vec<String> =
+                    r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
+                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), r.contributing_factors.clone(), items.join("; ")])
             })
             .collect();
-        (&["Incident", "Contributing factors", "Action items"], rows)
+        (vec!["Incident", "Contributing factors", "Action items"], rows)
     } else {
         let rows = reviews
             .iter()
@@ -747,13 +799,16 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
             .map(|(r, t)| {
                 let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
-                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
+                let kb = if kb.is_empty() { "—".to_string() } else { kb.join(", ") };
+                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), text(t), fmt(&Some(r.created_at)), kb])
             })
             .collect();
-        (&["Incident", "Title", "Reviewed", "Articles"], rows)
+        (vec!["Incident", "Title", "Reviewed", "Articles"], rows)
     };
-    pages
-        .insert("pir/index.html".into(), list(&render, ctx_for("../"), "Post-incident reviews", columns, rows, false)?);
+    pages.insert(
+        "pir/index.html".into(),
+        table(TablePage { heading: "Post-incident reviews".into(), columns, rows, search: false })?,
+    );
 
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
     // engine `ims report` uses, with the same periods and previous periods.
@@ -777,44 +832,49 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let month = Selection::calendar(Period::Monthly, now, tz);
     let now_k = crate::report::kpis(&facts, &ctxk, month.current);
     let prev_k = month.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
-    let mut c = ctx_now("");
-    c.insert("kpis", &now_k);
-    c.insert("as_of", &as_of);
-    let month_start = month.current.start.unwrap_or(now);
-    c.insert("period", &month_start.with_timezone(&tz).format("%B %Y").to_string());
-    c.insert("period_start", &now_k.start);
-    c.insert("period_end", &now_k.end);
-    c.insert("kpi_rows", &kpi_rows(&now_k, prev_k.as_ref()));
     let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
-    c.insert(
-        "open_by_priority",
-        &count_by(open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into()))),
-    );
-    c.insert("open_by_team", &count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))));
-    c.insert("open_total", &open.len());
     let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
     worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
-    let open_list: Vec<Value> = worst
+    let open_list = worst
         .iter()
         .take(15)
-        .map(|i| json!({"id": i.id, "title": view.text(&i.title), "priority": i.priority.map(|p| p.as_str()).unwrap_or("unset"), "service": view.text(&i.service), "status": i.status.as_str().replace('_', " ")}))
+        .map(|i| views::dashboard::OpenIncident {
+            id: i.id.clone(),
+            title: text(&i.title),
+            priority: i.priority.map(|p| p.as_str()).unwrap_or("unset").into(),
+            service: text(&i.service),
+            status: i.status.as_str().replace('_', " "),
+        })
         .collect();
-    c.insert("open_list", &open_list);
+    // The clocks at risk or in breach now: those of incidents with SLA targets (read
+    // from their records), and the `sla.untriaged` acknowledge clock of those never
+    // prioritized (from their summaries).
     let mut sla = Vec::new();
-    for i in open.iter().filter(|i| i.has_sla) {
-        let i = incidents::parse(repo, i)?;
-        for clock in crate::sla::clocks(&i, now, config.sla.warning_threshold)? {
-            if clock.state.needs_attention() {
-                let left = if clock.remaining_seconds >= 0 {
-                    format!("{} left", model::config::format_duration(clock.remaining_seconds))
-                } else {
-                    format!("{} over", model::config::format_duration(-clock.remaining_seconds))
-                };
-                sla.push(json!({"id": i.incident_id, "clock": clock.clock, "state": clock.state, "left": left}));
-            }
+    let left = |clock: &crate::sla::Clock| {
+        if clock.remaining_seconds >= 0 {
+            format!("{} left", model::config::format_duration(clock.remaining_seconds))
+        } else {
+            format!("{} over", model::config::format_duration(-clock.remaining_seconds))
+        }
+    };
+    let untriaged_target = config.sla.untriaged.as_deref().map(model::config::parse_duration).transpose()?;
+    for i in &open {
+        let mut clocks = Vec::new();
+        if i.has_sla {
+            clocks = crate::sla::clocks(&incidents::parse(repo, i)?, now, config.sla.warning_threshold)?;
+        } else if let (true, Some(target)) = (i.untriaged && i.created_at <= now, untriaged_target) {
+            let warning = config.sla.warning_threshold;
+            clocks.push(crate::sla::untriaged_clock(i.created_at, i.acknowledged_at, now, warning, target));
+        }
+        for clock in clocks.iter().filter(|c| c.state.needs_attention()) {
+            sla.push(views::dashboard::SlaClock {
+                id: i.id.clone(),
+                clock: if clock.untriaged { format!("{} (untriaged)", clock.clock) } else { clock.clock.to_string() },
+                state: clock.state,
+                left: left(clock),
+            });
         }
     }
-    c.insert("sla", &sla);
     let months = periods(&facts, Period::Monthly, tz);
     let monthly: Vec<(String, crate::report::Kpis)> = months
         .iter()
@@ -823,12 +883,49 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
         monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
     };
+    use views::dashboard::{bars, count_by, Chart};
+    let chart = |title: &str, svg_title: &str, unit: &str, data: Vec<(String, Option<f64>)>| Chart {
+        title: title.into(),
+        svg: bars(svg_title, unit, &data, None),
+    };
     let charts = vec![
-        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", "incidents", &series(&|k| Some(k.incidents_opened as f64)), None)}),
-        json!({"title": "Mean time to resolve per month, in hours (no bar: nothing resolved)", "svg": bars("Mean time to resolve per month, hours", "hours", &series(&|k| k.mttr_minutes.map(|m| m / 60.0)), None)}),
-        json!({"title": "SLA compliance per month, percent (no bar: no SLA verdicts)", "svg": bars("SLA compliance per month, percent", "%", &series(&|k| k.sla_compliance.map(|r| r * 100.0)), None)}),
+        chart(
+            "Incidents opened per month",
+            "Incidents opened per month",
+            "incidents",
+            series(&|k| Some(k.incidents_opened as f64)),
+        ),
+        chart(
+            "Mean time to resolve per month, in hours (no bar: nothing resolved)",
+            "Mean time to resolve per month, hours",
+            "hours",
+            series(&|k| k.mttr_minutes.map(|m| m / 60.0)),
+        ),
+        chart(
+            "SLA compliance per month, percent (no bar: no SLA verdicts)",
+            "SLA compliance per month, percent",
+            "%",
+            series(&|k| k.sla_compliance.map(|r| r * 100.0)),
+        ),
     ];
-    c.insert("charts", &charts);
+    let month_start = month.current.start.unwrap_or(now);
+    let dashboard = views::dashboard::Dashboard {
+        as_of: as_of.clone(),
+        period: month_start.with_timezone(&tz).format("%B %Y").to_string(),
+        period_start: now_k.start.clone(),
+        period_end: now_k.end.clone(),
+        kpi_rows: views::report::kpi_rows(&now_k, prev_k.as_ref()),
+        open_by_priority: count_by(
+            open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into())),
+        ),
+        open_by_team: count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))),
+        open_total: open.len(),
+        open_list,
+        sla,
+        charts,
+        kpis: now_k,
+    };
+    let c = with_view(ctx_now(""), &dashboard)?;
     pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
 
     // The status page: the public site's front page, beside the dashboard on the internal one.
@@ -857,31 +954,30 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
     // Report pages depend on the records only: no build time or commit on them, so a
     // rebuild that changes no figure rewrites none of them.
-    let report_ctx = |root: &str| {
-        let mut c = Context::new();
-        c.insert("site", &page_site);
-        c.insert("root", root);
-        c
-    };
     let mut report_rows = Vec::new();
     for period in [Period::Monthly, Period::Weekly, Period::Daily] {
         for (label, s, _) in periods(&facts, period, tz) {
             let sel = Selection::calendar(period, s, tz);
             let k = crate::report::kpis(&facts, &ctxk, sel.current);
             let p = sel.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
-            let mut c = report_ctx("../");
-            c.insert("label", &label);
-            c.insert("period_start", &k.start);
-            c.insert("period_end", &k.end);
-            c.insert("kpi_rows", &kpi_rows(&k, p.as_ref()));
+            let c = with_view(ctx_for("../"), &views::report::ReportPage::new(label.clone(), &k, p.as_ref()))?;
             let file = format!("{}.html", label.replace(' ', "-"));
             pages.insert(format!("reports/{file}"), render("report.html", &c)?);
-            report_rows.push(json!({"id": format!("period-{label}"), "href": file, "cells": [label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()]}));
+            report_rows.push(TableRow {
+                id: format!("period-{label}"),
+                href: file,
+                cells: vec![label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()],
+            });
         }
     }
     pages.insert(
         "reports/index.html".into(),
-        list(&render, report_ctx("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
+        table(TablePage {
+            heading: "Reports".into(),
+            columns: vec!["Period", "Opened", "Resolved"],
+            rows: report_rows,
+            search: false,
+        })?,
     );
 
     // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
@@ -909,7 +1005,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
             let key = incidents::render_key(&[
                 &templates,
-                &page_site.to_string(),
+                &site_key,
                 &n.to_string(),
                 &last.to_string(),
                 first_commit,
@@ -1080,121 +1176,11 @@ fn search_index(entries: &[SearchEntry]) -> Result<String> {
     Ok(format!("window.IMS_SEARCH = {json};\n"))
 }
 
-fn list(
-    render: &dyn Fn(&str, &Context) -> Result<String>,
-    mut c: Context,
-    heading: &str,
-    columns: &[&str],
-    rows: Vec<Value>,
-    search: bool,
-) -> Result<String> {
-    c.insert("heading", heading);
-    c.insert("columns", columns);
-    c.insert("rows", &rows);
-    c.insert("search", &search);
-    render("list.html", &c)
-}
-
 fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<T>> {
     Ok(model::all_records(snap, kind)?
         .into_iter()
         .map(|(path, bytes)| crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path))
         .collect::<ims_core::error::Result<_>>()?)
-}
-
-fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<String, usize> = BTreeMap::new();
-    for i in items {
-        *m.entry(i).or_default() += 1;
-    }
-    m.into_iter().collect()
-}
-
-/// How a KPI reads: `minutes` as a duration, `rate` as a percentage, `score` out of 5.
-fn kpi_unit(key: &str) -> &'static str {
-    match key {
-        k if k.ends_with("_minutes") => "minutes",
-        k if k.ends_with("_rate") || k == "sla_compliance" => "rate",
-        "stakeholder_satisfaction" => "score",
-        _ => "count",
-    }
-}
-
-/// A KPI value as people read it: 14 h 42 m, 46 %, 3.6 / 5; "—" when there is no data.
-fn kpi_human(key: &str, v: &Value) -> String {
-    let Some(x) = v.as_f64() else { return "—".into() };
-    match kpi_unit(key) {
-        "minutes" => views::incident::human_duration((x * 60.0).round() as i64),
-        "rate" => format!("{} %", (x * 100.0).round()),
-        "score" => format!("{x:.1} / 5"),
-        _ => number(x),
-    }
-}
-
-/// Whether a higher value of the KPI is better (`None`: neither, as for counts).
-fn kpi_higher_is_better(key: &str) -> Option<bool> {
-    match kpi_unit(key) {
-        "minutes" => Some(false),
-        "rate" if key == "escalation_rate" || key == "reassignment_rate" => Some(false),
-        "rate" | "score" => Some(true),
-        _ => None,
-    }
-}
-
-/// The KPI table of a page: every key of `ims report --json`, its value as people read
-/// it, with the value exactly as that JSON prints it in `data-value` (so a reader or a
-/// test can compare them digit for digit), and whether it moved the better way.
-fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Value> {
-    let kv = serde_json::to_value(k).unwrap_or_default();
-    let pv = p.map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
-    let cell = |v: &Value| if v.is_null() { "—".to_string() } else { v.to_string() };
-    let label = |key: &'static str| -> &'static str {
-        match key {
-            "incidents_opened" => "Incidents opened",
-            "incidents_resolved" => "Incidents resolved",
-            "mtta_minutes" => "Time to acknowledge, mean",
-            "mtta_median_minutes" => "Time to acknowledge, median",
-            "mtta_p90_minutes" => "Time to acknowledge, 90th percentile",
-            "mtta_p95_minutes" => "Time to acknowledge, 95th percentile",
-            "mttr_minutes" => "Time to resolve (MTTR), mean",
-            "mttr_median_minutes" => "Time to resolve, median",
-            "mttr_p90_minutes" => "Time to resolve, 90th percentile",
-            "mttr_p95_minutes" => "Time to resolve, 95th percentile",
-            "escalation_rate" => "Escalation rate",
-            "reassignment_rate" => "Reassignment rate",
-            "sla_compliance" => "SLA compliance",
-            "known_error_reuse_rate" => "Known-error reuse",
-            "change_success_rate" => "Change success",
-            "first_contact_resolution_rate" => "First contact resolution",
-            "stakeholder_satisfaction" => "Stakeholder satisfaction",
-            other => other,
-        }
-    };
-    crate::report::KPI_KEYS
-        .iter()
-        .map(|key| {
-            let (now, before) = (&kv[*key], &pv[*key]);
-            let trend = match (now.as_f64(), before.as_f64(), kpi_higher_is_better(key)) {
-                (Some(a), Some(b), Some(up)) if (a - b).abs() > f64::EPSILON => {
-                    if (a > b) == up {
-                        "better"
-                    } else {
-                        "worse"
-                    }
-                }
-                (Some(_), Some(_), Some(_)) => "same",
-                _ => "",
-            };
-            let direction = match kpi_higher_is_better(key) {
-                Some(true) => "higher is better",
-                Some(false) => "lower is better",
-                None => "",
-            };
-            json!({"key": key, "label": label(key), "value": cell(now), "previous": cell(before),
-                   "human": kpi_human(key, now), "previous_human": kpi_human(key, before),
-                   "trend": trend, "direction": direction})
-        })
-        .collect()
 }
 
 /// Every period of this length that holds an incident's creation, oldest first.
@@ -1218,100 +1204,7 @@ fn periods(
     seen.into_iter().map(|(s, (label, e))| (label, s, e)).collect()
 }
 
-/// A bar chart as inline SVG, made at build time: a y axis from 0 with gridlines, the
-/// periods along the x axis, a dashed target line when there is one, and a period with
-/// no data left as a gap marked "no data" — never drawn as 0. It scales to its box.
-fn bars(title: &str, unit: &str, data: &[(String, Option<f64>)], target: Option<f64>) -> String {
-    let (w, h, left, right, top, bottom) = (640.0, 220.0, 48.0, 12.0, 14.0, 34.0);
-    let max = data.iter().filter_map(|d| d.1).chain(target).fold(0.0_f64, f64::max).max(1.0);
-    // A round top for the axis: 1, 2 or 5 times a power of ten.
-    let step = {
-        let raw = max / 4.0;
-        let p = 10f64.powf(raw.log10().floor());
-        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw).unwrap_or(raw)
-    };
-    let top_value = (max / step).ceil() * step;
-    let plot_h = h - top - bottom;
-    let y = |v: f64| top + plot_h - plot_h * v / top_value;
-    let bw = if data.is_empty() { 0.0 } else { (w - left - right) / data.len() as f64 };
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
-    );
-    let mut v = 0.0;
-    while v <= top_value + step / 2.0 {
-        svg.push_str(&format!(
-            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            w - right,
-            y(v),
-            y(v),
-            left - 6.0,
-            y(v) + 4.0,
-            number(v)
-        ));
-        v += step;
-    }
-    svg.push_str(&format!(
-        "<text x=\"4\" y=\"10\">{}</text><line class=\"axis\" x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{:.1}\"/><line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
-        escape(unit),
-        y(0.0),
-        w - right,
-        y(0.0),
-        y(0.0)
-    ));
-    // Label every period when they fit, else about eight of them.
-    let every = data.len().div_ceil(8).max(1);
-    for (i, (label, v)) in data.iter().enumerate() {
-        let x = left + i as f64 * bw;
-        let mid = x + bw / 2.0;
-        match v {
-            Some(v) => svg.push_str(&format!(
-                "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>",
-                x + bw * 0.15,
-                y(*v),
-                (bw * 0.7).max(1.0),
-                y(0.0) - y(*v),
-                escape(label),
-                number(*v)
-            )),
-            None => svg.push_str(&format!(
-                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"gap\">no data</text>",
-                y(0.0) - 6.0
-            )),
-        }
-        if i % every == 0 {
-            svg.push_str(&format!(
-                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                h - bottom + 16.0,
-                escape(label)
-            ));
-        }
-    }
-    if let Some(t) = target {
-        svg.push_str(&format!(
-            "<line class=\"target\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">target {}</text>",
-            w - right,
-            y(t),
-            y(t),
-            w - right,
-            y(t) - 4.0,
-            number(t)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// A chart value as people read it: whole numbers plain, others to one decimal.
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -1364,13 +1257,16 @@ fn feed(
     let mut by_update: Vec<(DateTime<Utc>, &incidents::Summary)> =
         incidents.iter().filter_map(|s| latest(s).map(|t| (t, s))).collect();
     by_update.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    // Entries at the same second are ordered by their incident's place in that order,
+    // so an incident whose latest update is no newer than the 200th entry so far adds
+    // nothing, and reading stops there (an import gives thousands of updates one time).
     let mut read: Vec<Incident> = Vec::new();
     let mut times: Vec<DateTime<Utc>> = Vec::new();
     for (at, s) in by_update {
         if times.len() >= FEED_ENTRIES {
             times.sort_unstable_by(|a, b| b.cmp(a));
             times.truncate(FEED_ENTRIES);
-            if at < times[FEED_ENTRIES - 1] {
+            if at <= times[FEED_ENTRIES - 1] {
                 break;
             }
         }
@@ -1378,11 +1274,12 @@ fn feed(
         times.extend(i.communications.iter().filter(|c| view.communication(c)).map(|c| c.at));
         read.push(i);
     }
-    let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = read
+    let mut items: Vec<(DateTime<Utc>, usize, &Incident, &model::incident::Communication)> = read
         .iter()
-        .flat_map(|i| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c)))
+        .enumerate()
+        .flat_map(|(n, i)| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, n, i, c)))
         .collect();
-    items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
+    items.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.3.communication_id.cmp(&b.3.communication_id)));
     items.truncate(FEED_ENTRIES);
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let updated = items.first().map(|e| e.0).unwrap_or(tip_time);
@@ -1398,7 +1295,7 @@ fn feed(
         escape(org),
         ts(updated)
     );
-    for (at, i, c) in &items {
+    for (at, _, i, c) in &items {
         // The public reads who the update is from as the organisation; staff, the sender.
         let author = if view.internal() { c.sender.as_str() } else { org };
         let title = if view.internal() {
