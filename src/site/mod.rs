@@ -400,6 +400,27 @@ fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()>
     Ok(())
 }
 
+/// Runs `f` on each item, on every core (in no particular order).
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    let mut chunks: Vec<Vec<T>> = (0..workers).map(|_| Vec::new()).collect();
+    for (n, item) in items.into_iter().enumerate() {
+        chunks[n % workers].push(item);
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Result<Vec<R>>>()))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.extend(h.join().map_err(|_| Error::internal("a site worker panicked"))??);
+        }
+        Ok(out)
+    })
+}
+
 /// A template's context with a view model's fields added at its top level (the names
 /// the templates, built-in and overriding, know).
 fn with_view(mut c: Context, view: &impl Serialize) -> Result<Context> {
@@ -574,6 +595,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
+    let mut list_jobs: Vec<(String, String, views::list::ListPage)> = Vec::new();
     for (stem, heading, filter, rows) in &lists {
         let chunks = list_chunks(rows);
         let name = |k: usize| list_page_name(stem, k, chunks.len());
@@ -609,14 +631,21 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 pages: links.clone(),
                 facets: facets.clone(),
             };
-            let mut c = Context::new();
-            c.insert("site", &page_site);
-            c.insert("root", "../");
-            c.insert("list", &page);
-            list_written +=
-                usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
-            list_manifest.made(&rel, &key);
+            list_jobs.push((rel, key, page));
         }
+    }
+    // Rendered on every core: a full build renders each incident's row once per list it is in.
+    let made = on_every_core(list_jobs, |(rel, key, page)| {
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", "../");
+        c.insert("list", &page);
+        let wrote = cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?;
+        Ok((rel, key, wrote))
+    })?;
+    for (rel, key, wrote) in made {
+        list_written += usize::from(wrote);
+        list_manifest.made(&rel, &key);
     }
     list_manifest.save();
 
@@ -997,6 +1026,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         let page_file = |n: usize| format!("audit/page-{n}.html");
         let mut manifest = incidents::Manifest::load(repo, out, internal, "audit-pages");
         let on_disk = incidents::existing(&out.join("audit"));
+        let mut jobs = Vec::new();
         for (k, chunk) in chunks.iter().enumerate() {
             let n = k + 1;
             let last = n == chunks.len();
@@ -1024,13 +1054,19 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
                 next: (!last).then(|| format!("page-{}.html", n + 1)),
             };
+            jobs.push((rel, key, page));
+        }
+        let made = on_every_core(jobs, |(rel, key, page)| {
             let mut c = Context::new();
             c.insert("site", &page_site);
             c.insert("root", "../");
             c.insert("page", &page);
             c.insert("index", &false);
-            list_written +=
-                usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
+            let wrote = cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?;
+            Ok((rel, key, wrote))
+        })?;
+        for (rel, key, wrote) in made {
+            list_written += usize::from(wrote);
             manifest.made(&rel, &key);
         }
         manifest.save();
