@@ -1225,19 +1225,28 @@ fn periods(
     period: crate::report::Period,
     tz: chrono_tz::Tz,
 ) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
-    let mut seen = BTreeMap::new();
+    // start → end of each period found. A fact inside a period already found needs no
+    // time-zone arithmetic (most of a large repository's facts are).
+    let mut seen: BTreeMap<DateTime<Utc>, DateTime<Utc>> = BTreeMap::new();
     for f in facts {
         let at = Utc.timestamp_opt(f.created, 0).single().unwrap_or_default();
+        if seen.range(..=at).next_back().is_some_and(|(_, e)| at < *e) {
+            continue;
+        }
         let ((s, e), _) = crate::report::bounds(period, at, tz);
-        let local = s.with_timezone(&tz);
-        let label = match period {
-            crate::report::Period::Monthly => local.format("%Y-%m").to_string(),
-            crate::report::Period::Weekly => local.format("week-%G-W%V").to_string(),
-            crate::report::Period::Daily => local.format("%Y-%m-%d").to_string(),
-        };
-        seen.insert(s, (label, e));
+        seen.insert(s, e);
     }
-    seen.into_iter().map(|(s, (label, e))| (label, s, e)).collect()
+    seen.into_iter()
+        .map(|(s, e)| {
+            let local = s.with_timezone(&tz);
+            let label = match period {
+                crate::report::Period::Monthly => local.format("%Y-%m").to_string(),
+                crate::report::Period::Weekly => local.format("week-%G-W%V").to_string(),
+                crate::report::Period::Daily => local.format("%Y-%m-%d").to_string(),
+            };
+            (label, s, e)
+        })
+        .collect()
 }
 
 pub(crate) fn escape(s: &str) -> String {
