@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
@@ -38,6 +37,14 @@ pub struct Summary {
     /// Whether the public may see it (`audience::is_public`).
     pub public: bool,
     pub has_sla: bool,
+    /// When its latest update (communication) was sent, and its latest update to end
+    /// users (what the public may read): the feed reads only the incidents with the newest.
+    pub last_update: Option<DateTime<Utc>>,
+    pub last_public_update: Option<DateTime<Utc>>,
+    /// Whether it was never given SLA targets (never prioritized): then the
+    /// `sla.untriaged` acknowledge clock runs for it while it is open.
+    pub untriaged: bool,
+    pub acknowledged_at: Option<DateTime<Utc>>,
     /// The report facts, in their cache-line form.
     pub facts: String,
     #[serde(skip)]
@@ -57,6 +64,15 @@ impl Summary {
             updated_at: i.updated_at,
             public: super::audience::is_public(super::audience::Record::Incident(i), &Default::default()),
             has_sla: i.sla.is_some(),
+            last_update: i.communications.iter().map(|c| c.at).max(),
+            last_public_update: i
+                .communications
+                .iter()
+                .filter(|c| super::audience::is_public(super::audience::Record::Communication(c), &Default::default()))
+                .map(|c| c.at)
+                .max(),
+            untriaged: crate::sla::targets_at(i, DateTime::<Utc>::MAX_UTC)?.is_none(),
+            acknowledged_at: i.acknowledged_at,
             facts: crate::report::Facts::of(i)?.to_cache_line()?,
             blob: None,
         })
@@ -91,7 +107,7 @@ fn manifest_path(repo: &Repo, out: &Path, internal: bool, name: &str) -> PathBuf
 pub struct PageInputs<'a> {
     pub tera: &'a Tera,
     /// The site object for incident pages: nothing in it changes from build to build.
-    pub site: &'a Value,
+    pub site: &'a super::views::Site,
     pub templates: &'a str,
     pub internal: bool,
     pub view: super::View<'a>,
@@ -100,6 +116,8 @@ pub struct PageInputs<'a> {
     pub deliveries: &'a HashMap<String, Vec<serde_json::Value>>,
     /// The reviews of each incident, by incident id (linked from its page).
     pub reviews: &'a HashMap<String, Vec<String>>,
+    /// The `sla.untriaged` target, shown on the pages of incidents never prioritized.
+    pub untriaged: Option<&'a str>,
 }
 
 /// Pages already on disk in a folder of the site, by file name.
@@ -170,16 +188,17 @@ impl PageInputs<'_> {
     fn render(&self, i: &Incident, blob: git2::Oid) -> Result<String> {
         let mut c = Context::new();
         let mut site = self.site.clone();
-        site["record"] = json!({"id": i.incident_id, "version": blob.to_string()[..12],
-                                "updated_at": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+        site.record = Some(super::views::RecordVersion {
+            id: i.incident_id.clone(),
+            version: blob.to_string()[..12].to_string(),
+            updated_at: i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
         c.insert("site", &site);
         c.insert("root", "../");
         let reviews = self.reviews.get(&i.incident_id).map(Vec::as_slice).unwrap_or_default();
         let mut view =
-            serde_json::to_value(super::views::incident::build(i, self.view, self.audit.get(&i.incident_id), reviews))?;
-        if let Some(d) = self.deliveries.get(&i.incident_id) {
-            view["failed_deliveries"] = json!(d);
-        }
+            super::views::incident::build(i, self.view, self.audit.get(&i.incident_id), reviews, self.untriaged);
+        view.failed_deliveries = self.deliveries.get(&i.incident_id).cloned().unwrap_or_default();
         c.insert("i", &view);
         super::render(self.tera, "incident.html", &c)
     }
@@ -232,7 +251,8 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     }
     let mut manifest = Manifest::load(repo, out, inputs.internal, "incident-pages");
     let on_disk = existing(&out.join("incidents"));
-    let common = render_key(&[inputs.templates, &inputs.site.to_string()]);
+    let common =
+        render_key(&[inputs.templates, &serde_json::to_string(inputs.site)?, inputs.untriaged.unwrap_or_default()]);
     // What each incident needs: nothing, its summary, and/or its page.
     let mut jobs = Vec::new();
     let mut ready = Vec::new();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
@@ -44,8 +44,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("email.txt", include_str!("../../templates/email.txt")),
     ("email.html", include_str!("../../templates/email.html")),
 ];
-/// Incidents per page of the incident list.
-const PAGE_SIZE: usize = 1000;
+/// Incidents per older page of an incident list (the first page holds up to twice as many).
+const PAGE_SIZE: usize = 500;
 const STYLE: &str = include_str!("../../templates/style.css");
 /// The search box's script: reads `search-index.js`, loaded before it by a `<script>`
 /// tag (a `fetch` of a JSON file fails on `file://`).
@@ -400,6 +400,34 @@ fn prove_templates(repo: &Repo, tip: git2::Oid, folder: git2::Oid) -> Result<()>
     Ok(())
 }
 
+/// Runs `f` on each item, on every core (in no particular order).
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    let mut chunks: Vec<Vec<T>> = (0..workers).map(|_| Vec::new()).collect();
+    for (n, item) in items.into_iter().enumerate() {
+        chunks[n % workers].push(item);
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Result<Vec<R>>>()))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.extend(h.join().map_err(|_| Error::internal("a site worker panicked"))??);
+        }
+        Ok(out)
+    })
+}
+
+/// A template's context with a view model's fields added at its top level (the names
+/// the templates, built-in and overriding, know).
+fn with_view(mut c: Context, view: &impl Serialize) -> Result<Context> {
+    c.extend(Context::from_serialize(view).map_err(|e| Error::internal(format!("view model: {}", causes(&e))))?);
+    Ok(c)
+}
+
 /// Renders a template, naming it and every cause in the error.
 fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
     tera.render(name, ctx).map_err(|e| Error::invalid(format!("template {name}: {}", causes(&e))))
@@ -418,18 +446,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let internal = audience == Audience::Internal;
     let tip_time = repo.commit_time(tip)?;
     let as_of = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let site = json!({
-        "organization": config.organization,
-        "internal": internal,
-        "simulated": config.clock == model::config::Clock::Simulated,
-        "audience": if internal { "internal" } else { "public" },
-        "built_at": as_of,
-        "commit": tip.to_string(),
-        "record": null,
-        // The public site opens on the status page, the internal one on the dashboard.
-        "status_href": if internal { "status.html" } else { "index.html" },
-        "dashboard_href": if internal { "index.html" } else { "dashboard.html" },
-    });
+    let site = views::Site {
+        organization: config.organization.clone(),
+        internal,
+        simulated: config.clock == model::config::Clock::Simulated,
+        audience: audience.as_str(),
+        built_at: Some(as_of.clone()),
+        commit: Some(tip.to_string()),
+        record: None,
+        status_href: if internal { "status.html" } else { "index.html" },
+        dashboard_href: if internal { "index.html" } else { "dashboard.html" },
+    };
     // Reads records, does not prove them (that is `ims verify`'s job, which keeps
     // libgit2's hash check on): skip re-hashing every object read.
     git2::opts::strict_hash_verification(false);
@@ -460,7 +487,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let view = if internal { View::Internal } else { View::Public { links: &links, shown: &shown } };
     let mut pages: BTreeMap<String, String> = BTreeMap::new();
     let render = |name: &str, ctx: &Context| render(&tera, name, ctx);
+    // Only the pages that depend on the current time (the dashboard and the status page)
+    // carry the build's time and commit and say "as of"; every other page depends on the
+    // records alone, so a rebuild that changes none of what it shows rewrites it not.
+    let page_site = views::Site { built_at: None, commit: None, ..site.clone() };
     let ctx_for = |root: &str| {
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", root);
+        c
+    };
+    let ctx_now = |root: &str| {
         let mut c = Context::new();
         c.insert("site", &site);
         c.insert("root", root);
@@ -469,9 +506,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Incidents: summaries and pages, from the caches where nothing changed.
     let audit = if internal { audit::index(repo)? } else { HashMap::new() };
-    let mut page_site = site.clone();
-    page_site["built_at"] = Value::Null;
-    page_site["commit"] = Value::Null;
+    // The complete audit log (staff only) is read beside the incident pages' rendering:
+    // after a large import, its first read (every entry's field deltas) is seconds of
+    // work that needs none of the rest.
+    let audit_log = internal.then(|| {
+        let git_dir = repo.git.path().to_path_buf();
+        std::thread::spawn(move || audit::log(&Repo { git: git2::Repository::open(git_dir)? }))
+    });
     // Messages `ims deliver` gave up on, shown on the internal incident pages.
     let mut deliveries: HashMap<String, Vec<Value>> = HashMap::new();
     if internal {
@@ -492,6 +533,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         audit: &audit,
         deliveries: &deliveries,
         reviews: &pirs,
+        untriaged: config.sla.untriaged.as_deref(),
     };
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
     let incidents = &loaded.visible;
@@ -545,62 +587,65 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         }
         facets.push(views::list::Facet { label, values });
     }
-    let page_name = |stem: &str, n: usize| {
-        if n == 1 {
-            format!("{stem}.html")
-        } else if stem == "index" {
-            format!("page-{n}.html")
-        } else {
-            format!("{stem}-page-{n}.html")
-        }
-    };
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
     let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
     let on_disk = std::mem::take(&mut loaded.on_disk);
-    let common = incidents::render_key(&[&templates, &page_site.to_string(), &serde_json::to_string(&facets)?]);
+    let site_key = serde_json::to_string(&page_site)?;
+    let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
     let mut list_written = 0;
+    let mut list_jobs: Vec<(String, String, views::list::ListPage)> = Vec::new();
     for (stem, heading, filter, rows) in &lists {
-        let chunks: Vec<&[&incidents::Summary]> =
-            if rows.is_empty() { vec![&[]] } else { rows.chunks(PAGE_SIZE).collect() };
+        let chunks = list_chunks(rows);
+        let name = |k: usize| list_page_name(stem, k, chunks.len());
         let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
-            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: page_name(stem, n) }).collect()
+            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: name(n) }).collect()
         } else {
             vec![]
         };
         for (n, chunk) in chunks.iter().enumerate() {
-            let name = page_name(stem, n + 1);
+            let name = name(n + 1);
             let rel = format!("incidents/{name}");
             let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
-            let key =
-                incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &rows.len().to_string(), &blobs]);
+            // Only the first page counts the whole list; an older page shows its rows alone.
+            let total = if n == 0 { rows.len().to_string() } else { String::new() };
+            let key = incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &total, &blobs]);
             list_pages.insert(rel.clone());
             if list_manifest.fresh(&rel, &key, on_disk.contains(&name)) {
                 continue;
             }
+            let plural = |n: usize| if n == 1 { "incident" } else { "incidents" };
+            let note = if n == 0 {
+                format!("{} {}: active first, then newest first.", rows.len(), plural(rows.len()))
+            } else {
+                format!("Page {} of the list: {} older {}, newest first.", n + 1, chunk.len(), plural(chunk.len()))
+            };
             let page = views::list::ListPage {
                 heading: heading.clone(),
-                note: format!(
-                    "{} {}: active first, then newest first.",
-                    rows.len(),
-                    if rows.len() == 1 { "incident" } else { "incidents" }
-                ),
+                note,
                 filter: filter.clone(),
                 rows: chunk.iter().map(|i| row(i)).collect(),
-                total: rows.len(),
+                total: (n == 0).then_some(rows.len()),
                 page: n + 1,
                 pages: links.clone(),
                 facets: facets.clone(),
             };
-            let mut c = Context::new();
-            c.insert("site", &page_site);
-            c.insert("root", "../");
-            c.insert("list", &page);
-            list_written +=
-                usize::from(cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?);
-            list_manifest.made(&rel, &key);
+            list_jobs.push((rel, key, page));
         }
+    }
+    // Rendered on every core: a full build renders each incident's row once per list it is in.
+    let made = on_every_core(list_jobs, |(rel, key, page)| {
+        let mut c = Context::new();
+        c.insert("site", &page_site);
+        c.insert("root", "../");
+        c.insert("list", &page);
+        let wrote = cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?;
+        Ok((rel, key, wrote))
+    })?;
+    for (rel, key, wrote) in made {
+        list_written += usize::from(wrote);
+        list_manifest.made(&rel, &key);
     }
     list_manifest.save();
 
@@ -647,30 +692,59 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
         pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
     }
-    let rows: Vec<Value> = problems
+    use views::table::{TablePage, TableRow};
+    let table = |page: TablePage| -> Result<String> { render("list.html", &with_view(ctx_for("../"), &page)?) };
+    let rows = problems
         .iter()
         .filter(|p| view.linked(&p.problem_id))
-        .map(|p| json!({"id": p.problem_id, "href": format!("{}.html", p.problem_id), "cells": [p.problem_id, view.text(&p.title), p.status.as_str(), if p.known_error { "yes" } else { "no" }, view.text(p.service.as_deref().unwrap_or_default()), p.incident_ids.len().to_string()]}))
+        .map(|p| {
+            TableRow::new(
+                &p.problem_id,
+                vec![
+                    p.problem_id.clone(),
+                    text(&p.title),
+                    p.status.as_str().into(),
+                    if p.known_error { "yes" } else { "no" }.into(),
+                    text(p.service.as_deref().unwrap_or_default()),
+                    p.incident_ids.len().to_string(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "problems/index.html".into(),
-        list(
-            &render,
-            ctx_for("../"),
-            "Problems and known errors",
-            &["Id", "Title", "Status", "Known error", "Service", "Incidents"],
+        table(TablePage {
+            heading: "Problems and known errors".into(),
+            columns: vec!["Id", "Title", "Status", "Known error", "Service", "Incidents"],
             rows,
-            false,
-        )?,
+            search: false,
+        })?,
     );
-    let rows: Vec<Value> = changes
+    let rows = changes
         .iter()
         .filter(|c| view.linked(&c.change_id))
-        .map(|c| json!({"id": c.change_id, "href": format!("{}.html", c.change_id), "cells": [c.change_id, view.text(&c.summary), c.kind.as_str(), c.risk.as_str(), c.status.as_str(), c.outcome.map(|o| o.as_str()).unwrap_or("—")]}))
+        .map(|c| {
+            TableRow::new(
+                &c.change_id,
+                vec![
+                    c.change_id.clone(),
+                    text(&c.summary),
+                    c.kind.as_str().into(),
+                    c.risk.as_str().into(),
+                    c.status.as_str().into(),
+                    c.outcome.map(|o| o.as_str()).unwrap_or("—").into(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "changes/index.html".into(),
-        list(&render, ctx_for("../"), "Changes", &["Id", "Summary", "Type", "Risk", "Status", "Outcome"], rows, false)?,
+        table(TablePage {
+            heading: "Changes".into(),
+            columns: vec!["Id", "Summary", "Type", "Risk", "Status", "Outcome"],
+            rows,
+            search: false,
+        })?,
     );
 
     // Search: one index for the whole site, in one script file every search box loads.
@@ -694,13 +768,29 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Knowledge base: for the public, published articles about public incidents only.
     let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
-    let rows: Vec<Value> = articles
+    let rows = articles
         .iter()
-        .map(|a| json!({"id": a.kb_id, "href": format!("{}.html", a.kb_id), "cells": [a.kb_id, view.text(&a.title), a.kind.as_str(), a.status.as_str(), a.version.to_string()]}))
+        .map(|a| {
+            TableRow::new(
+                &a.kb_id,
+                vec![
+                    a.kb_id.clone(),
+                    text(&a.title),
+                    a.kind.as_str().into(),
+                    a.status.as_str().into(),
+                    a.version.to_string(),
+                ],
+            )
+        })
         .collect();
     pages.insert(
         "kb/index.html".into(),
-        list(&render, ctx_for("../"), "Knowledge base", &["Id", "Title", "Type", "Status", "Version"], rows, true)?,
+        table(TablePage {
+            heading: "Knowledge base".into(),
+            columns: vec!["Id", "Title", "Type", "Status", "Version"],
+            rows,
+            search: true,
+        })?,
     );
     for a in &articles {
         let mut c = ctx_for("../");
@@ -720,16 +810,17 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
 
     // Reviews: for staff, of every incident with its factors and action items; for the
     // public, reviews of public incidents that ended, without their internals.
-    let (columns, rows): (&[&str], Vec<Value>) = if internal {
+    let (columns, rows): (Vec<&'static str>, Vec<TableRow>) = if internal {
         let rows = reviews
             .iter()
             .filter(|r| titles.contains_key(r.incident_id.as_str()))
             .map(|r| {
-                let items: Vec<String> = r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, r.contributing_factors, items.join("; ")]})
+                let items: Vec<String> =
+                    r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
+                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), r.contributing_factors.clone(), items.join("; ")])
             })
             .collect();
-        (&["Incident", "Contributing factors", "Action items"], rows)
+        (vec!["Incident", "Contributing factors", "Action items"], rows)
     } else {
         let rows = reviews
             .iter()
@@ -737,13 +828,16 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
             .map(|(r, t)| {
                 let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
-                json!({"id": r.pir_id, "href": format!("{}.html", r.pir_id), "cells": [r.incident_id, view.text(t), fmt(&Some(r.created_at)), if kb.is_empty() { "—".to_string() } else { kb.join(", ") }]})
+                let kb = if kb.is_empty() { "—".to_string() } else { kb.join(", ") };
+                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), text(t), fmt(&Some(r.created_at)), kb])
             })
             .collect();
-        (&["Incident", "Title", "Reviewed", "Articles"], rows)
+        (vec!["Incident", "Title", "Reviewed", "Articles"], rows)
     };
-    pages
-        .insert("pir/index.html".into(), list(&render, ctx_for("../"), "Post-incident reviews", columns, rows, false)?);
+    pages.insert(
+        "pir/index.html".into(),
+        table(TablePage { heading: "Post-incident reviews".into(), columns, rows, search: false })?,
+    );
 
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
     // engine `ims report` uses, with the same periods and previous periods.
@@ -767,44 +861,49 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let month = Selection::calendar(Period::Monthly, now, tz);
     let now_k = crate::report::kpis(&facts, &ctxk, month.current);
     let prev_k = month.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
-    let mut c = ctx_for("");
-    c.insert("kpis", &now_k);
-    c.insert("as_of", &as_of);
-    let month_start = month.current.start.unwrap_or(now);
-    c.insert("period", &month_start.with_timezone(&tz).format("%B %Y").to_string());
-    c.insert("period_start", &now_k.start);
-    c.insert("period_end", &now_k.end);
-    c.insert("kpi_rows", &kpi_rows(&now_k, prev_k.as_ref()));
     let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
-    c.insert(
-        "open_by_priority",
-        &count_by(open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into()))),
-    );
-    c.insert("open_by_team", &count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))));
-    c.insert("open_total", &open.len());
     let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
     worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
-    let open_list: Vec<Value> = worst
+    let open_list = worst
         .iter()
         .take(15)
-        .map(|i| json!({"id": i.id, "title": view.text(&i.title), "priority": i.priority.map(|p| p.as_str()).unwrap_or("unset"), "service": view.text(&i.service), "status": i.status.as_str().replace('_', " ")}))
+        .map(|i| views::dashboard::OpenIncident {
+            id: i.id.clone(),
+            title: text(&i.title),
+            priority: i.priority.map(|p| p.as_str()).unwrap_or("unset").into(),
+            service: text(&i.service),
+            status: i.status.as_str().replace('_', " "),
+        })
         .collect();
-    c.insert("open_list", &open_list);
+    // The clocks at risk or in breach now: those of incidents with SLA targets (read
+    // from their records), and the `sla.untriaged` acknowledge clock of those never
+    // prioritized (from their summaries).
     let mut sla = Vec::new();
-    for i in open.iter().filter(|i| i.has_sla) {
-        let i = incidents::parse(repo, i)?;
-        for clock in crate::sla::clocks(&i, now, config.sla.warning_threshold)? {
-            if clock.state.needs_attention() {
-                let left = if clock.remaining_seconds >= 0 {
-                    format!("{} left", model::config::format_duration(clock.remaining_seconds))
-                } else {
-                    format!("{} over", model::config::format_duration(-clock.remaining_seconds))
-                };
-                sla.push(json!({"id": i.incident_id, "clock": clock.clock, "state": clock.state, "left": left}));
-            }
+    let left = |clock: &crate::sla::Clock| {
+        if clock.remaining_seconds >= 0 {
+            format!("{} left", model::config::format_duration(clock.remaining_seconds))
+        } else {
+            format!("{} over", model::config::format_duration(-clock.remaining_seconds))
+        }
+    };
+    let untriaged_target = config.sla.untriaged.as_deref().map(model::config::parse_duration).transpose()?;
+    for i in &open {
+        let mut clocks = Vec::new();
+        if i.has_sla {
+            clocks = crate::sla::clocks(&incidents::parse(repo, i)?, now, config.sla.warning_threshold)?;
+        } else if let (true, Some(target)) = (i.untriaged && i.created_at <= now, untriaged_target) {
+            let warning = config.sla.warning_threshold;
+            clocks.push(crate::sla::untriaged_clock(i.created_at, i.acknowledged_at, now, warning, target));
+        }
+        for clock in clocks.iter().filter(|c| c.state.needs_attention()) {
+            sla.push(views::dashboard::SlaClock {
+                id: i.id.clone(),
+                clock: if clock.untriaged { format!("{} (untriaged)", clock.clock) } else { clock.clock.to_string() },
+                state: clock.state,
+                left: left(clock),
+            });
         }
     }
-    c.insert("sla", &sla);
     let months = periods(&facts, Period::Monthly, tz);
     let monthly: Vec<(String, crate::report::Kpis)> = months
         .iter()
@@ -813,12 +912,49 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
         monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
     };
+    use views::dashboard::{bars, count_by, Chart};
+    let chart = |title: &str, svg_title: &str, unit: &str, data: Vec<(String, Option<f64>)>| Chart {
+        title: title.into(),
+        svg: bars(svg_title, unit, &data, None),
+    };
     let charts = vec![
-        json!({"title": "Incidents opened per month", "svg": bars("Incidents opened per month", "incidents", &series(&|k| Some(k.incidents_opened as f64)), None)}),
-        json!({"title": "Mean time to resolve per month, in hours (no bar: nothing resolved)", "svg": bars("Mean time to resolve per month, hours", "hours", &series(&|k| k.mttr_minutes.map(|m| m / 60.0)), None)}),
-        json!({"title": "SLA compliance per month, percent (no bar: no SLA verdicts)", "svg": bars("SLA compliance per month, percent", "%", &series(&|k| k.sla_compliance.map(|r| r * 100.0)), None)}),
+        chart(
+            "Incidents opened per month",
+            "Incidents opened per month",
+            "incidents",
+            series(&|k| Some(k.incidents_opened as f64)),
+        ),
+        chart(
+            "Mean time to resolve per month, in hours (no bar: nothing resolved)",
+            "Mean time to resolve per month, hours",
+            "hours",
+            series(&|k| k.mttr_minutes.map(|m| m / 60.0)),
+        ),
+        chart(
+            "SLA compliance per month, percent (no bar: no SLA verdicts)",
+            "SLA compliance per month, percent",
+            "%",
+            series(&|k| k.sla_compliance.map(|r| r * 100.0)),
+        ),
     ];
-    c.insert("charts", &charts);
+    let month_start = month.current.start.unwrap_or(now);
+    let dashboard = views::dashboard::Dashboard {
+        as_of: as_of.clone(),
+        period: month_start.with_timezone(&tz).format("%B %Y").to_string(),
+        period_start: now_k.start.clone(),
+        period_end: now_k.end.clone(),
+        kpi_rows: views::report::kpi_rows(&now_k, prev_k.as_ref()),
+        open_by_priority: count_by(
+            open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into())),
+        ),
+        open_by_team: count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))),
+        open_total: open.len(),
+        open_list,
+        sla,
+        charts,
+        kpis: now_k,
+    };
+    let c = with_view(ctx_now(""), &dashboard)?;
     pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
 
     // The status page: the public site's front page, beside the dashboard on the internal one.
@@ -842,36 +978,35 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
     };
     let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
-    let mut c = ctx_for("");
+    let mut c = ctx_now("");
     c.insert("s", &status);
     pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
     // Report pages depend on the records only: no build time or commit on them, so a
     // rebuild that changes no figure rewrites none of them.
-    let report_ctx = |root: &str| {
-        let mut c = Context::new();
-        c.insert("site", &page_site);
-        c.insert("root", root);
-        c
-    };
     let mut report_rows = Vec::new();
     for period in [Period::Monthly, Period::Weekly, Period::Daily] {
         for (label, s, _) in periods(&facts, period, tz) {
             let sel = Selection::calendar(period, s, tz);
             let k = crate::report::kpis(&facts, &ctxk, sel.current);
             let p = sel.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
-            let mut c = report_ctx("../");
-            c.insert("label", &label);
-            c.insert("period_start", &k.start);
-            c.insert("period_end", &k.end);
-            c.insert("kpi_rows", &kpi_rows(&k, p.as_ref()));
+            let c = with_view(ctx_for("../"), &views::report::ReportPage::new(label.clone(), &k, p.as_ref()))?;
             let file = format!("{}.html", label.replace(' ', "-"));
             pages.insert(format!("reports/{file}"), render("report.html", &c)?);
-            report_rows.push(json!({"id": format!("period-{label}"), "href": file, "cells": [label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()]}));
+            report_rows.push(TableRow {
+                id: format!("period-{label}"),
+                href: file,
+                cells: vec![label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()],
+            });
         }
     }
     pages.insert(
         "reports/index.html".into(),
-        list(&render, report_ctx("../"), "Reports", &["Period", "Opened", "Resolved"], report_rows, false)?,
+        table(TablePage {
+            heading: "Reports".into(),
+            columns: vec!["Period", "Opened", "Resolved"],
+            rows: report_rows,
+            search: false,
+        })?,
     );
 
     // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
@@ -879,7 +1014,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let mut audit_pages = HashSet::new();
     if internal {
         use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
-        let log = audit::log(repo)?;
+        let log = match audit_log {
+            Some(reading) => reading.join().map_err(|_| Error::internal("the audit log's reader panicked"))??,
+            None => audit::log(repo)?,
+        };
         let has_page = |dir: &str, id: &str| match dir {
             "incidents" => titles.contains_key(id),
             _ => names.contains_key(id),
@@ -888,6 +1026,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         let page_file = |n: usize| format!("audit/page-{n}.html");
         let mut manifest = incidents::Manifest::load(repo, out, internal, "audit-pages");
         let on_disk = incidents::existing(&out.join("audit"));
+        let mut jobs = Vec::new();
         for (k, chunk) in chunks.iter().enumerate() {
             let n = k + 1;
             let last = n == chunks.len();
@@ -896,7 +1035,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
             let key = incidents::render_key(&[
                 &templates,
-                &page_site.to_string(),
+                &site_key,
                 &n.to_string(),
                 &last.to_string(),
                 first_commit,
@@ -915,13 +1054,19 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
                 next: (!last).then(|| format!("page-{}.html", n + 1)),
             };
+            jobs.push((rel, key, page));
+        }
+        let made = on_every_core(jobs, |(rel, key, page)| {
             let mut c = Context::new();
             c.insert("site", &page_site);
             c.insert("root", "../");
             c.insert("page", &page);
             c.insert("index", &false);
-            list_written +=
-                usize::from(cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?);
+            let wrote = cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?;
+            Ok((rel, key, wrote))
+        })?;
+        for (rel, key, wrote) in made {
+            list_written += usize::from(wrote);
             manifest.made(&rel, &key);
         }
         manifest.save();
@@ -1011,6 +1156,34 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     })
 }
 
+/// An incident list cut into pages, first page first. The older pages hold exactly
+/// [`PAGE_SIZE`] rows counted from the list's end and the first page the rest (between
+/// `PAGE_SIZE` and twice that, less one): a new incident, which sorts to the top, changes
+/// the first page only, and an older page keeps its rows until one of its incidents
+/// changes (the audit log's pages are cut the same way, from its oldest entry).
+fn list_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    if rows.len() < 2 * PAGE_SIZE {
+        return vec![rows];
+    }
+    let older = rows.len() / PAGE_SIZE - 1;
+    let first = rows.len() - older * PAGE_SIZE;
+    let mut out = vec![&rows[..first]];
+    out.extend(rows[first..].chunks(PAGE_SIZE));
+    out
+}
+
+/// The file of page `n` (1: the first) of `count` pages of list `stem`: the first page
+/// is `stem.html`, an older one is numbered from the oldest (`page-1.html` holds the
+/// oldest incidents), so its name stays when newer pages are added.
+fn list_page_name(stem: &str, n: usize, count: usize) -> String {
+    let k = count + 1 - n;
+    match (n, stem) {
+        (1, _) => format!("{stem}.html"),
+        (_, "index") => format!("page-{k}.html"),
+        _ => format!("{stem}-page-{k}.html"),
+    }
+}
+
 /// One thing search finds: its kind, id, title, the text searched besides them, and its
 /// page from the site root.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -1039,121 +1212,11 @@ fn search_index(entries: &[SearchEntry]) -> Result<String> {
     Ok(format!("window.IMS_SEARCH = {json};\n"))
 }
 
-fn list(
-    render: &dyn Fn(&str, &Context) -> Result<String>,
-    mut c: Context,
-    heading: &str,
-    columns: &[&str],
-    rows: Vec<Value>,
-    search: bool,
-) -> Result<String> {
-    c.insert("heading", heading);
-    c.insert("columns", columns);
-    c.insert("rows", &rows);
-    c.insert("search", &search);
-    render("list.html", &c)
-}
-
 fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<T>> {
     Ok(model::all_records(snap, kind)?
         .into_iter()
         .map(|(path, bytes)| crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path))
         .collect::<ims_core::error::Result<_>>()?)
-}
-
-fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<String, usize> = BTreeMap::new();
-    for i in items {
-        *m.entry(i).or_default() += 1;
-    }
-    m.into_iter().collect()
-}
-
-/// How a KPI reads: `minutes` as a duration, `rate` as a percentage, `score` out of 5.
-fn kpi_unit(key: &str) -> &'static str {
-    match key {
-        k if k.ends_with("_minutes") => "minutes",
-        k if k.ends_with("_rate") || k == "sla_compliance" => "rate",
-        "stakeholder_satisfaction" => "score",
-        _ => "count",
-    }
-}
-
-/// A KPI value as people read it: 14 h 42 m, 46 %, 3.6 / 5; "—" when there is no data.
-fn kpi_human(key: &str, v: &Value) -> String {
-    let Some(x) = v.as_f64() else { return "—".into() };
-    match kpi_unit(key) {
-        "minutes" => views::incident::human_duration((x * 60.0).round() as i64),
-        "rate" => format!("{} %", (x * 100.0).round()),
-        "score" => format!("{x:.1} / 5"),
-        _ => number(x),
-    }
-}
-
-/// Whether a higher value of the KPI is better (`None`: neither, as for counts).
-fn kpi_higher_is_better(key: &str) -> Option<bool> {
-    match kpi_unit(key) {
-        "minutes" => Some(false),
-        "rate" if key == "escalation_rate" || key == "reassignment_rate" => Some(false),
-        "rate" | "score" => Some(true),
-        _ => None,
-    }
-}
-
-/// The KPI table of a page: every key of `ims report --json`, its value as people read
-/// it, with the value exactly as that JSON prints it in `data-value` (so a reader or a
-/// test can compare them digit for digit), and whether it moved the better way.
-fn kpi_rows(k: &crate::report::Kpis, p: Option<&crate::report::Kpis>) -> Vec<Value> {
-    let kv = serde_json::to_value(k).unwrap_or_default();
-    let pv = p.map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
-    let cell = |v: &Value| if v.is_null() { "—".to_string() } else { v.to_string() };
-    let label = |key: &'static str| -> &'static str {
-        match key {
-            "incidents_opened" => "Incidents opened",
-            "incidents_resolved" => "Incidents resolved",
-            "mtta_minutes" => "Time to acknowledge, mean",
-            "mtta_median_minutes" => "Time to acknowledge, median",
-            "mtta_p90_minutes" => "Time to acknowledge, 90th percentile",
-            "mtta_p95_minutes" => "Time to acknowledge, 95th percentile",
-            "mttr_minutes" => "Time to resolve (MTTR), mean",
-            "mttr_median_minutes" => "Time to resolve, median",
-            "mttr_p90_minutes" => "Time to resolve, 90th percentile",
-            "mttr_p95_minutes" => "Time to resolve, 95th percentile",
-            "escalation_rate" => "Escalation rate",
-            "reassignment_rate" => "Reassignment rate",
-            "sla_compliance" => "SLA compliance",
-            "known_error_reuse_rate" => "Known-error reuse",
-            "change_success_rate" => "Change success",
-            "first_contact_resolution_rate" => "First contact resolution",
-            "stakeholder_satisfaction" => "Stakeholder satisfaction",
-            other => other,
-        }
-    };
-    crate::report::KPI_KEYS
-        .iter()
-        .map(|key| {
-            let (now, before) = (&kv[*key], &pv[*key]);
-            let trend = match (now.as_f64(), before.as_f64(), kpi_higher_is_better(key)) {
-                (Some(a), Some(b), Some(up)) if (a - b).abs() > f64::EPSILON => {
-                    if (a > b) == up {
-                        "better"
-                    } else {
-                        "worse"
-                    }
-                }
-                (Some(_), Some(_), Some(_)) => "same",
-                _ => "",
-            };
-            let direction = match kpi_higher_is_better(key) {
-                Some(true) => "higher is better",
-                Some(false) => "lower is better",
-                None => "",
-            };
-            json!({"key": key, "label": label(key), "value": cell(now), "previous": cell(before),
-                   "human": kpi_human(key, now), "previous_human": kpi_human(key, before),
-                   "trend": trend, "direction": direction})
-        })
-        .collect()
 }
 
 /// Every period of this length that holds an incident's creation, oldest first.
@@ -1162,115 +1225,31 @@ fn periods(
     period: crate::report::Period,
     tz: chrono_tz::Tz,
 ) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
-    let mut seen = BTreeMap::new();
+    // start → end of each period found. A fact inside a period already found needs no
+    // time-zone arithmetic (most of a large repository's facts are).
+    let mut seen: BTreeMap<DateTime<Utc>, DateTime<Utc>> = BTreeMap::new();
     for f in facts {
         let at = Utc.timestamp_opt(f.created, 0).single().unwrap_or_default();
+        if seen.range(..=at).next_back().is_some_and(|(_, e)| at < *e) {
+            continue;
+        }
         let ((s, e), _) = crate::report::bounds(period, at, tz);
-        let local = s.with_timezone(&tz);
-        let label = match period {
-            crate::report::Period::Monthly => local.format("%Y-%m").to_string(),
-            crate::report::Period::Weekly => local.format("week-%G-W%V").to_string(),
-            crate::report::Period::Daily => local.format("%Y-%m-%d").to_string(),
-        };
-        seen.insert(s, (label, e));
+        seen.insert(s, e);
     }
-    seen.into_iter().map(|(s, (label, e))| (label, s, e)).collect()
+    seen.into_iter()
+        .map(|(s, e)| {
+            let local = s.with_timezone(&tz);
+            let label = match period {
+                crate::report::Period::Monthly => local.format("%Y-%m").to_string(),
+                crate::report::Period::Weekly => local.format("week-%G-W%V").to_string(),
+                crate::report::Period::Daily => local.format("%Y-%m-%d").to_string(),
+            };
+            (label, s, e)
+        })
+        .collect()
 }
 
-/// A bar chart as inline SVG, made at build time: a y axis from 0 with gridlines, the
-/// periods along the x axis, a dashed target line when there is one, and a period with
-/// no data left as a gap marked "no data" — never drawn as 0. It scales to its box.
-fn bars(title: &str, unit: &str, data: &[(String, Option<f64>)], target: Option<f64>) -> String {
-    let (w, h, left, right, top, bottom) = (640.0, 220.0, 48.0, 12.0, 14.0, 34.0);
-    let max = data.iter().filter_map(|d| d.1).chain(target).fold(0.0_f64, f64::max).max(1.0);
-    // A round top for the axis: 1, 2 or 5 times a power of ten.
-    let step = {
-        let raw = max / 4.0;
-        let p = 10f64.powf(raw.log10().floor());
-        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw).unwrap_or(raw)
-    };
-    let top_value = (max / step).ceil() * step;
-    let plot_h = h - top - bottom;
-    let y = |v: f64| top + plot_h - plot_h * v / top_value;
-    let bw = if data.is_empty() { 0.0 } else { (w - left - right) / data.len() as f64 };
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
-    );
-    let mut v = 0.0;
-    while v <= top_value + step / 2.0 {
-        svg.push_str(&format!(
-            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            w - right,
-            y(v),
-            y(v),
-            left - 6.0,
-            y(v) + 4.0,
-            number(v)
-        ));
-        v += step;
-    }
-    svg.push_str(&format!(
-        "<text x=\"4\" y=\"10\">{}</text><line class=\"axis\" x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{:.1}\"/><line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
-        escape(unit),
-        y(0.0),
-        w - right,
-        y(0.0),
-        y(0.0)
-    ));
-    // Label every period when they fit, else about eight of them.
-    let every = data.len().div_ceil(8).max(1);
-    for (i, (label, v)) in data.iter().enumerate() {
-        let x = left + i as f64 * bw;
-        let mid = x + bw / 2.0;
-        match v {
-            Some(v) => svg.push_str(&format!(
-                "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>",
-                x + bw * 0.15,
-                y(*v),
-                (bw * 0.7).max(1.0),
-                y(0.0) - y(*v),
-                escape(label),
-                number(*v)
-            )),
-            None => svg.push_str(&format!(
-                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"gap\">no data</text>",
-                y(0.0) - 6.0
-            )),
-        }
-        if i % every == 0 {
-            svg.push_str(&format!(
-                "<text x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                h - bottom + 16.0,
-                escape(label)
-            ));
-        }
-    }
-    if let Some(t) = target {
-        svg.push_str(&format!(
-            "<line class=\"target\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">target {}</text>",
-            w - right,
-            y(t),
-            y(t),
-            w - right,
-            y(t) - 4.0,
-            number(t)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// A chart value as people read it: whole numbers plain, others to one decimal.
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -1305,24 +1284,34 @@ pub fn markdown(text: &str) -> String {
 
 const FEED_ENTRIES: usize = 200;
 
-/// An Atom feed of the newest communications the audience may see. Only the most
-/// recently updated incidents are read: a communication is never newer than its record.
+/// An Atom feed of the newest updates (communications) the audience may read: on the
+/// internal site every update, on the public site only updates to end users — its own
+/// feed, with its own id and title. Only the incidents whose latest such update is among
+/// the newest are read (each summary knows when its latest update and its latest public
+/// update were sent), so a rebuild reads a few records, not all. The feed's `updated` is
+/// its newest entry's time (the tip's time when it has none): a procedure that sends no
+/// update does not rewrite it.
 fn feed(
     repo: &Repo,
     org: &str,
     incidents: &[incidents::Summary],
     view: View,
-    updated: DateTime<Utc>,
+    tip_time: DateTime<Utc>,
 ) -> Result<String> {
-    let mut by_update: Vec<&incidents::Summary> = incidents.iter().collect();
-    by_update.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    let latest = |s: &incidents::Summary| if view.internal() { s.last_update } else { s.last_public_update };
+    let mut by_update: Vec<(DateTime<Utc>, &incidents::Summary)> =
+        incidents.iter().filter_map(|s| latest(s).map(|t| (t, s))).collect();
+    by_update.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    // Entries at the same second are ordered by their incident's place in that order,
+    // so an incident whose latest update is no newer than the 200th entry so far adds
+    // nothing, and reading stops there (an import gives thousands of updates one time).
     let mut read: Vec<Incident> = Vec::new();
     let mut times: Vec<DateTime<Utc>> = Vec::new();
-    for s in by_update {
+    for (at, s) in by_update {
         if times.len() >= FEED_ENTRIES {
             times.sort_unstable_by(|a, b| b.cmp(a));
             times.truncate(FEED_ENTRIES);
-            if s.updated_at < times[FEED_ENTRIES - 1] {
+            if at <= times[FEED_ENTRIES - 1] {
                 break;
             }
         }
@@ -1330,25 +1319,40 @@ fn feed(
         times.extend(i.communications.iter().filter(|c| view.communication(c)).map(|c| c.at));
         read.push(i);
     }
-    let mut items: Vec<(DateTime<Utc>, &Incident, &model::incident::Communication)> = read
+    let mut items: Vec<(DateTime<Utc>, usize, &Incident, &model::incident::Communication)> = read
         .iter()
-        .flat_map(|i| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, i, c)))
+        .enumerate()
+        .flat_map(|(n, i)| i.communications.iter().filter(|c| view.communication(c)).map(move |c| (c.at, n, i, c)))
         .collect();
-    items.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.communication_id.cmp(&b.2.communication_id)));
+    items.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.3.communication_id.cmp(&b.3.communication_id)));
+    items.truncate(FEED_ENTRIES);
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let updated = items.first().map(|e| e.0).unwrap_or(tip_time);
+    let (name, title, home) = if view.internal() {
+        ("updates", format!("{org}: incident updates"), "index.html")
+    } else {
+        ("public-updates", format!("{org} status updates"), "index.html")
+    };
     let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} updates</title>\n<id>urn:ims:{}:communications</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"index.html\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
-        escape(org),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{}</title>\n<id>urn:ims:{}:{name}</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.xml\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{home}\"/>\n<author><name>{}</name></author>\n<updated>{}</updated>\n",
+        escape(&title),
         escape(&org.replace(' ', "-")),
         escape(org),
         ts(updated)
     );
-    for (at, i, c) in items.iter().take(FEED_ENTRIES) {
+    for (at, _, i, c) in &items {
+        // The public reads who the update is from as the organisation; staff, the sender.
+        let author = if view.internal() { c.sender.as_str() } else { org };
+        let title = if view.internal() {
+            format!("{} ({})", view.text(&i.title), c.recipients.as_str())
+        } else {
+            view.text(&i.title).to_string()
+        };
         x.push_str(&format!(
-            "<entry><id>urn:ims:{}</id><title>{} ({})</title><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
+            "<entry><id>urn:ims:{}</id><title>{}</title><author><name>{}</name></author><updated>{}</updated><link href=\"incidents/{}.html\"/><content type=\"text\">{}</content></entry>\n",
             escape(&c.communication_id),
-            escape(view.text(&i.title)),
-            escape(c.recipients.as_str()),
+            escape(&title),
+            escape(author),
             ts(*at),
             escape(&i.incident_id),
             escape(view.text(&c.message))
@@ -1360,6 +1364,25 @@ fn feed(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_pages_are_cut_from_the_oldest_so_a_new_incident_changes_only_the_first() {
+        use super::{list_chunks, list_page_name, PAGE_SIZE};
+        let rows: Vec<usize> = (0..5 * PAGE_SIZE + 7).rev().collect();
+        let pages = list_chunks(&rows);
+        assert_eq!(pages.len(), 5);
+        assert_eq!(pages[0].len(), PAGE_SIZE + 7);
+        assert!(pages[1..].iter().all(|p| p.len() == PAGE_SIZE));
+        // One more at the top: the older pages hold the same rows.
+        let more: Vec<usize> = (0..5 * PAGE_SIZE + 8).rev().collect();
+        let after = list_chunks(&more);
+        assert_eq!(after[1..], pages[1..]);
+        assert_eq!(list_chunks::<usize>(&[]).len(), 1);
+        assert_eq!(list_chunks(&rows[..2 * PAGE_SIZE - 1]).len(), 1);
+        assert_eq!(list_page_name("index", 1, 5), "index.html");
+        assert_eq!(list_page_name("index", 2, 5), "page-4.html");
+        assert_eq!(list_page_name("status-open", 5, 5), "status-open-page-1.html");
+    }
+
     #[test]
     fn the_built_in_templates_are_the_ones_the_template_procedures_know() {
         let builtin: Vec<&str> = super::BUILTIN.iter().map(|(n, _)| *n).collect();

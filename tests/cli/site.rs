@@ -858,3 +858,69 @@ fn site_serve_serves_the_site_and_rebuilds_it_after_a_procedure() {
     until("the rebuilt page", &|| get(&page).is_some_and(|(_, h)| h.contains("SERVED-AFTER-REBUILD-7731")));
     until("open pages to see a new build and reload", &|| get("/__ims/build").is_some_and(|(_, n)| n != first));
 }
+
+/// Issue 17, "a public feed of public updates only": each site has its own Atom feed
+/// (its own id and title, author and `rel="self"`); an update to executives,
+/// stakeholders or staff never reaches the public one.
+#[test]
+fn the_public_feed_carries_only_updates_to_end_users() {
+    let repo = Repo::with_everyone();
+    let (sd, auditor) = (who("service_desk"), who("auditor"));
+    let id = repo.incident("Checkout is slow");
+    let updates = [
+        ("end_users", "PUBLIC-UPDATE-1 we are looking into it"),
+        ("executives", "EXECUTIVES-ONLY-9921"),
+        ("stakeholders", "STAKEHOLDERS-ONLY-9922"),
+        ("IT_staff", "STAFF-ONLY-9923"),
+        ("end_users", "PUBLIC-UPDATE-2 it works again"),
+    ];
+    for (to, message) in updates {
+        repo.ok(&sd, &["incident", "notify", &id, "--to", to, "--channel", "email", "--message", message]);
+    }
+    let build = |audience: &str| {
+        let out = repo.tmp.path().join(audience);
+        repo.ok(&auditor, &["site", "build", "--audience", audience, "--out", out.to_str().unwrap()]);
+        read(&out.join("feed.xml"))
+    };
+    let public = build("public");
+    assert!(public.contains("PUBLIC-UPDATE-1") && public.contains("PUBLIC-UPDATE-2"), "{public}");
+    for internal_only in ["EXECUTIVES-ONLY", "STAKEHOLDERS-ONLY", "STAFF-ONLY", "@example.com"] {
+        assert!(!public.contains(internal_only), "the public feed shows {internal_only}: {public}");
+    }
+    assert_eq!(public.matches("<entry>").count(), 2, "{public}");
+    assert!(public.contains(r#"<link rel="self" type="application/atom+xml" href="feed.xml"/>"#), "{public}");
+    assert!(public.contains(":public-updates</id>") && public.contains("<author><name>"), "{public}");
+    let internal = build("internal");
+    assert_eq!(internal.matches("<entry>").count(), 5, "{internal}");
+    assert!(internal.contains("STAFF-ONLY-9923") && internal.contains(":updates</id>"), "{internal}");
+    assert!(internal.contains("<author><name>service_desk@example.com</name></author>"), "{internal}");
+    // Both sites link their own feed; the status page offers it to subscribers.
+    assert!(read(&repo.tmp.path().join("public/index.html")).contains("feed.xml"));
+}
+
+/// `sla.untriaged`: an incident nobody prioritized has an acknowledge clock from its
+/// creation; the dashboard lists it when at risk or in breach, as of the build, and the
+/// incident page shows it beside the other clocks (running, then met or missed).
+#[test]
+fn the_site_shows_the_untriaged_acknowledge_clock() {
+    let mut repo = Repo::with_everyone();
+    let auditor = who("auditor");
+    let id = repo.incident("Nobody looked");
+    let build = |repo: &Repo| {
+        let out = repo.tmp.path().join("site");
+        repo.ok(&auditor, &["site", "build", "--out", out.to_str().unwrap()]);
+        (read(&out.join("index.html")), read(&out.join(format!("incidents/{id}.html"))))
+    };
+    let (dashboard, page) = build(&repo);
+    assert!(!dashboard.contains("acknowledge (untriaged)"), "not yet at risk");
+    assert!(page.contains("acknowledge (untriaged)") && page.contains(">running<"), "{page}");
+    repo.now = "2026-11-26T11:00:00Z".into();
+    let (dashboard, _) = build(&repo);
+    let risk = &dashboard[dashboard.find("id=\"risk\"").unwrap()..];
+    assert!(risk.contains(&format!("{id}.html")) && risk.contains("acknowledge (untriaged)"), "{risk}");
+    assert!(risk.contains("status-breached") && risk.contains("1h over"), "{risk}");
+    repo.ok(&who("L1"), &["incident", "assign", &id, "--team", "L2"]);
+    let (dashboard, page) = build(&repo);
+    assert!(!dashboard[dashboard.find("id=\"risk\"").unwrap()..].contains(&id), "acknowledged: the clock stopped");
+    assert!(page.contains("acknowledge (untriaged)") && page.contains(">missed<"), "{page}");
+}

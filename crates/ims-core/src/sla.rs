@@ -230,9 +230,23 @@ pub fn untriaged(incident: &Incident, at: DateTime<Utc>, warning: f64, target: &
         return Ok(None);
     }
     let target = parse_duration(target).map_err(|e| e.context("sla.untriaged"))?;
-    let acked = incident.acknowledged_at.filter(|a| *a <= at);
-    let elapsed = (acked.unwrap_or(at) - incident.created_at).num_seconds().max(0);
-    Ok(Some(Clock {
+    Ok(Some(untriaged_clock(incident.created_at, incident.acknowledged_at, at, warning, target)))
+}
+
+/// The untriaged acknowledge clock at `at` of an incident created at `created_at` and
+/// acknowledged at `acknowledged_at`, against `target` seconds: what [`untriaged`] gives
+/// for an incident that has one, from the only facts it reads (so a reader that keeps
+/// those facts, as the site does, need not parse the record).
+pub fn untriaged_clock(
+    created_at: DateTime<Utc>,
+    acknowledged_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+    warning: f64,
+    target: i64,
+) -> Clock {
+    let acked = acknowledged_at.filter(|a| *a <= at);
+    let elapsed = (acked.unwrap_or(at) - created_at).num_seconds().max(0);
+    Clock {
         clock: "acknowledge",
         state: state(elapsed, target, acked.is_some(), warning),
         elapsed_seconds: elapsed,
@@ -240,7 +254,7 @@ pub fn untriaged(incident: &Incident, at: DateTime<Utc>, warning: f64, target: &
         remaining_seconds: target - elapsed,
         since: None,
         untriaged: true,
-    }))
+    }
 }
 
 /// Whether the incident met both its acknowledge and resolve targets (for a resolved one).

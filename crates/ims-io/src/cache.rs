@@ -40,9 +40,14 @@ pub const REPORT: Kind =
 pub const SITE_AUDIT: Kind = Kind { name: "site-audit", version: 1, about: "the site's audit index" };
 /// The site's complete audit log: the heads it was read from, then every `ims audit` entry.
 pub const SITE_AUDIT_LOG: Kind = Kind { name: "site-audit-log", version: 1, about: "the site's complete audit log" };
-/// The site's incident summaries per blob.
-pub const SITE_SUMMARIES: Kind =
-    Kind { name: "site-summaries", version: crate::report::FACTS_FORMAT, about: "the site's incident summaries" };
+/// The site's incident summaries per blob. Its version follows the report facts' format
+/// (hundreds) and the summary's own fields (units: 1 added the latest update times, 2
+/// the untriaged clock's facts).
+pub const SITE_SUMMARIES: Kind = Kind {
+    name: "site-summaries",
+    version: crate::report::FACTS_FORMAT * 100 + 2,
+    about: "the site's incident summaries",
+};
 /// The site's rendered pages and their render keys, per output folder and audience.
 pub const SITE_MANIFEST: Kind = Kind { name: "site-manifest", version: 1, about: "the site's rendered-page keys" };
 

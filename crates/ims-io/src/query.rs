@@ -286,10 +286,21 @@ pub fn audit_walk(repo: &Repo, heads: &[Oid], hide: &[Oid], filter: &AuditFilter
             continue;
         }
         let signature = signature_status(git, &commit, &trailers.actor)?;
+        let subject = commit.summary().ok().flatten().unwrap_or("").to_string();
+        // The commit's tree and its parent's, read once for all its entries: an import
+        // names thousands of records in one commit, whose message is read with the commit.
+        let trees = if trailers.fields.is_empty() {
+            None
+        } else {
+            Some((
+                crate::repo::TreeSnapshot::new(git, commit.parent_ids().next())?,
+                crate::repo::TreeSnapshot::new(git, Some(commit.id()))?,
+            ))
+        };
         for line in wanted {
-            let fields = match &line.ref_id {
-                Some(id) => field_deltas(git, &commit, &line.ref_type, id, &trailers.fields)?,
-                None => Map::new(),
+            let fields = match (&line.ref_id, &trees) {
+                (Some(id), Some((old, new))) => field_deltas(old, new, &line.ref_type, id, &trailers.fields)?,
+                _ => Map::new(),
             };
             entries.push(AuditEntry {
                 commit: commit.id().to_string(),
@@ -301,17 +312,18 @@ pub fn audit_walk(repo: &Repo, heads: &[Oid], hide: &[Oid], filter: &AuditFilter
                 fields,
                 at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 signature,
-                subject: commit.summary().ok().flatten().unwrap_or("").to_string(),
+                subject: subject.clone(),
             });
         }
     }
     Ok(entries)
 }
 
-/// Old → new values of the named fields of one record, from the commit's diff.
+/// Old → new values of the named fields of one record, from the commit's diff: `old` is
+/// the parent's tree, `new` the commit's.
 fn field_deltas(
-    git: &Repository,
-    commit: &git2::Commit,
+    old: &crate::repo::TreeSnapshot,
+    new: &crate::repo::TreeSnapshot,
     ref_type: &str,
     id: &str,
     fields: &[String],
@@ -325,15 +337,14 @@ fn field_deltas(
         (None, "config") => model::config::PATH.to_string(),
         _ => return Ok(Map::new()),
     };
-    let read = |oid: Option<Oid>| -> Result<Value> {
-        let snap = crate::repo::TreeSnapshot::new(git, oid)?;
+    let read = |snap: &crate::repo::TreeSnapshot| -> Result<Value> {
         Ok(match snap.read(&path)? {
             Some(bytes) => crate::yaml::to_value(&String::from_utf8_lossy(&bytes), &path).unwrap_or(Value::Null),
             None => Value::Null,
         })
     };
-    let old = read(commit.parent_ids().next())?;
-    let new = read(Some(commit.id()))?;
+    let old = read(old)?;
+    let new = read(new)?;
     let mut out = Map::new();
     for field in fields {
         let top = field.split('.').next().unwrap_or(field);

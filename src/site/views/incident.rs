@@ -43,6 +43,8 @@ pub struct IncidentPage {
     /// Counts, for the header of the stream.
     pub communications: usize,
     pub audit_entries: usize,
+    /// Messages `ims deliver` gave up on (internal pages), as `ims sla check --json` lists them.
+    pub failed_deliveries: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,7 +94,13 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
-pub fn build(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>, reviews: &[String]) -> IncidentPage {
+pub fn build(
+    i: &Incident,
+    view: View,
+    audit: Option<&Vec<AuditLine>>,
+    reviews: &[String],
+    untriaged: Option<&str>,
+) -> IncidentPage {
     let internal = view.internal();
     let mut activity: Vec<Activity> = Vec::new();
     let blank = |at: String, kind: &'static str, who: String, what: String| Activity {
@@ -164,6 +172,19 @@ pub fn build(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>, reviews: 
                 outcome: "cadence".into(),
                 took: "—".into(),
             });
+        } else if let Some(target) = untriaged {
+            // Never prioritized: the `sla.untriaged` acknowledge clock, stopped (met or
+            // missed) once acknowledged, else running (the dashboard says where it stands).
+            let acked = i.acknowledged_at.and_then(|a| crate::sla::untriaged(i, a, 1.0, target).ok().flatten());
+            let open = !i.status.is_done();
+            if acked.is_some() || open {
+                sla.push(SlaRow {
+                    clock: "acknowledge (untriaged)".into(),
+                    target: format!("{target} (not prioritized)"),
+                    outcome: acked.as_ref().map(|c| c.state.to_string()).unwrap_or_else(|| "running".into()),
+                    took: acked.map(|c| human_duration(c.elapsed_seconds)).unwrap_or_else(|| "—".into()),
+                });
+            }
         }
     }
     let linked = |ids: &[String]| ids.iter().filter(|id| view.linked(id)).cloned().collect::<Vec<_>>();
@@ -198,6 +219,7 @@ pub fn build(i: &Incident, view: View, audit: Option<&Vec<AuditLine>>, reviews: 
         reviews: reviews.iter().filter(|r| view.linked(r)).cloned().collect(),
         communications: i.communications.iter().filter(|c| view.communication(c)).count(),
         audit_entries: if internal { audit.map_or(0, Vec::len) } else { 0 },
+        failed_deliveries: Vec::new(),
         activity,
     }
 }

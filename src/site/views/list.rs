@@ -28,7 +28,9 @@ pub struct ListPage {
     /// The filter this page shows, when it is one: e.g. ("status", "open").
     pub filter: Option<(String, String)>,
     pub rows: Vec<Row>,
-    pub total: usize,
+    /// How many incidents the whole list holds: on its first page only, so an older
+    /// page does not change with every new incident.
+    pub total: Option<usize>,
     pub page: usize,
     pub pages: Vec<PageLink>,
     pub facets: Vec<Facet>,

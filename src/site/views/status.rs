@@ -14,6 +14,13 @@ use crate::site::incidents::Summary;
 
 /// Days of history per service.
 pub const DAYS: usize = 90;
+/// The order of a day's list: higher priority first, then by id.
+fn worse_first(a: &Input, b: &Input) -> std::cmp::Ordering {
+    rank(b.summary.priority).cmp(&rank(a.summary.priority)).then(a.summary.id.cmp(&b.summary.id))
+}
+
+/// Incidents named in a day's bar (the rest are counted).
+const SHOWN: usize = 5;
 /// Days of the incident history listed under the services.
 pub const HISTORY_DAYS: usize = 14;
 
@@ -163,9 +170,12 @@ pub fn build(
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
     let mut names: Vec<String> = services.to_vec();
     let mut state: std::collections::HashMap<String, State> = Default::default();
-    // Per service and day: the incidents of that day, worst first later.
-    let mut days: std::collections::HashMap<String, Vec<Vec<&Input>>> = Default::default();
+    // Per service and day: how many incidents it had, and its worst few (highest priority,
+    // then id), kept as they come: an incident open for months is on every day of the bars.
+    let mut days: std::collections::HashMap<String, Vec<(usize, Vec<&Input>)>> = Default::default();
     let mut active: Vec<&Input> = Vec::new();
+    // (incident, first day, last day) of each incident on the bars.
+    let mut spans: Vec<(&Input, usize, usize)> = Vec::new();
     for i in inputs {
         let end = i.ended.unwrap_or(now);
         let (from, to) = (local(i.summary.created_at), local(end));
@@ -180,10 +190,18 @@ pub fn build(
         if !names.contains(&i.service) {
             names.push(i.service.clone());
         }
-        let row = days.entry(i.service.clone()).or_insert_with(|| vec![Vec::new(); DAYS]);
         let (a, b) = ((from - first).num_days().max(0) as usize, ((to - first).num_days() as usize).min(DAYS - 1));
-        for day in &mut row[a..=b] {
-            day.push(i);
+        spans.push((i, a, b));
+    }
+    // Worst first, so a day's first few incidents are its worst: no comparisons per day.
+    spans.sort_by(|x, y| worse_first(x.0, y.0));
+    for (i, a, b) in spans {
+        let row = days.entry(i.service.clone()).or_insert_with(|| vec![(0, Vec::new()); DAYS]);
+        for (count, worst) in &mut row[a..=b] {
+            *count += 1;
+            if worst.len() < SHOWN {
+                worst.push(i);
+            }
         }
     }
     for name in state.keys() {
@@ -194,15 +212,12 @@ pub fn build(
     let mut out_services = Vec::new();
     for name in names {
         let st = state.get(&name).copied().unwrap_or(State::Operational);
-        let row = days.remove(&name).unwrap_or_else(|| vec![Vec::new(); DAYS]);
+        let row = days.remove(&name).unwrap_or_else(|| vec![(0, Vec::new()); DAYS]);
         let mut bars = Vec::with_capacity(DAYS);
         let mut clear = 0;
-        for (n, mut day) in row.into_iter().enumerate() {
+        for (n, (count, day)) in row.into_iter().enumerate() {
             let date: NaiveDate = first + Duration::days(n as i64);
             let label = date.format("%-d %b %Y").to_string();
-            day.sort_by(|a, b| {
-                rank(b.summary.priority).cmp(&rank(a.summary.priority)).then(a.summary.id.cmp(&b.summary.id))
-            });
             match day.first() {
                 None => {
                     clear += 1;
@@ -216,10 +231,9 @@ pub fn build(
                 Some(worst) => {
                     let list: Vec<String> = day
                         .iter()
-                        .take(5)
                         .map(|i| format!("{} ({} priority) {}", i.summary.id, level_name(i.summary.priority), i.title))
                         .collect();
-                    let more = if day.len() > 5 { format!(" and {} more", day.len() - 5) } else { String::new() };
+                    let more = if count > SHOWN { format!(" and {} more", count - SHOWN) } else { String::new() };
                     bars.push(Day {
                         date: date.to_string(),
                         level: level_name(worst.summary.priority),
