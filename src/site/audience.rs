@@ -50,7 +50,20 @@ pub struct Links {
     incidents: HashMap<String, IncidentFacts>,
     /// Problem or change id → the incidents, problems and changes it links to.
     edges: HashMap<String, Vec<String>>,
-    names: Option<Regex>,
+    /// Article id → the incidents whose post-incident reviews link to it.
+    reviewed: HashMap<String, Vec<String>>,
+    names: Names,
+}
+
+/// The registered people's names as patterns, a few hundred names a pattern: one pattern
+/// of thousands of names goes over the regex crate's compiled-size limit. A pattern that
+/// still fails to build makes every text personal data (the screen fails closed).
+#[derive(Debug, Default, Clone)]
+enum Names {
+    #[default]
+    None,
+    Patterns(Vec<Regex>),
+    Unbuildable,
 }
 
 impl Links {
@@ -70,6 +83,11 @@ impl Links {
         }
         for c in changes {
             links.edges.insert(c.change_id.clone(), c.incident_ids.iter().chain(&c.problem_ids).cloned().collect());
+        }
+        for r in reviews {
+            for kb in &r.kb_ids {
+                links.reviewed.entry(kb.clone()).or_default().push(r.incident_id.clone());
+            }
         }
         let named: HashSet<&String> = problems
             .iter()
@@ -103,20 +121,31 @@ impl Links {
         let mut names: Vec<String> = Vec::new();
         for p in people {
             let words: Vec<&str> = p.name.split_whitespace().collect();
-            if words.concat().chars().count() >= 3 {
-                names.push(joined(&words));
+            // Two characters make a name in the scripts written without spaces (王伟).
+            let least = if words.concat().chars().any(unspaced_script) { 2 } else { 3 };
+            if words.concat().chars().count() >= least {
+                names.push(bounded(&joined(&words), &p.name));
                 if let Some((last, given)) = words.split_last().filter(|(_, given)| !given.is_empty()) {
-                    names.push(format!(r"{},?\s+{}", regex::escape(last.trim_end_matches(',')), joined(given)));
+                    let reversed = format!(r"{},?\s+{}", regex::escape(last.trim_end_matches(',')), joined(given));
+                    names.push(bounded(&reversed, &format!("{last} {}", given.join(" "))));
                 }
             }
             if let Some(handle) = personal_handle(&p.email) {
-                names.push(regex::escape(&handle));
+                names.push(bounded(&regex::escape(&handle), &handle));
             }
         }
         names.sort();
         names.dedup();
-        self.names =
-            if names.is_empty() { None } else { Regex::new(&format!(r"(?i)\b(?:{})\b", names.join("|"))).ok() };
+        const PER_PATTERN: usize = 256;
+        self.names = if names.is_empty() {
+            Names::None
+        } else {
+            names
+                .chunks(PER_PATTERN)
+                .map(|part| Regex::new(&format!("(?i){}", part.join("|"))))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_or(Names::Unbuildable, Names::Patterns)
+        };
     }
 
     /// A digest of everything these links decide, for render keys of cached pages.
@@ -126,8 +155,14 @@ impl Links {
         facts.sort();
         let mut edges: Vec<String> = self.edges.iter().map(|(id, to)| format!("{id}>{}", to.join(","))).collect();
         edges.sort();
-        let names = self.names.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
-        super::incidents::render_key(&[&facts.join(" "), &edges.join(" "), &names])
+        let mut reviewed: Vec<String> = self.reviewed.iter().map(|(id, to)| format!("{id}<{}", to.join(","))).collect();
+        reviewed.sort();
+        let names = match &self.names {
+            Names::None => String::new(),
+            Names::Patterns(p) => p.iter().map(Regex::as_str).collect::<Vec<_>>().join("\n"),
+            Names::Unbuildable => "unbuildable".into(),
+        };
+        super::incidents::render_key(&[&facts.join(" "), &edges.join(" "), &reviewed.join(" "), &names])
     }
 
     /// Whether every incident reachable from `start` (through problems and changes) may be
@@ -173,7 +208,13 @@ pub fn is_public(record: Record, links: &Links) -> bool {
         }
         Record::Kb(a) => {
             a.status == ArticleStatus::Published
-                && links.all_incidents_public(a.incident_ids.iter().chain(&a.problem_ids).chain(&a.change_ids))
+                && links.all_incidents_public(
+                    a.incident_ids
+                        .iter()
+                        .chain(&a.problem_ids)
+                        .chain(&a.change_ids)
+                        .chain(links.reviewed.get(&a.kb_id).into_iter().flatten()),
+                )
         }
         Record::Pir(r) => links.incidents.get(&r.incident_id).is_some_and(|f| f.public && f.done),
         Record::Communication(c) => c.recipients == Recipients::EndUsers,
@@ -199,10 +240,12 @@ fn phone() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(?:\+|\(\d|\d)[\d \t().\-/]{5,}\d").expect("a valid pattern"))
 }
 
+/// A date or an IPv4 address at the start (a time may follow it), or a whole
+/// thousands-grouped count: `555 867 5309` starts like the count `555 867` but is not one.
 fn date_like() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,3}(?:[ .,]\d{3})+|\d{1,3}(?:\.\d{1,3}){3})(?:[ \t]|$)")
+        Regex::new(r"^(?:(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3})(?:[ \t]|$)|\d{1,3}(?:[ .,]\d{3})+[ \t]*$)")
             .expect("a valid pattern")
     })
 }
@@ -211,12 +254,28 @@ fn date_like() -> &'static Regex {
 /// letters (record ids), and not a date, a thousands-grouped count or an IPv4 address.
 fn is_phone(text: &str, m: regex::Match) -> bool {
     let before = text[..m.start()].chars().next_back();
-    let after = text[m.end()..].chars().next();
-    if before.is_some_and(|c| c.is_alphanumeric() || "-_/.".contains(c)) || after.is_some_and(char::is_alphanumeric) {
+    let rest = &text[m.end()..];
+    // An extension (`555-867-5309x12`, `ext. 12`) is the one letter a number may touch.
+    let extension = {
+        let lower = rest.to_lowercase();
+        let tail = lower.strip_prefix("ext.").or_else(|| lower.strip_prefix("ext")).or_else(|| lower.strip_prefix('x'));
+        tail.is_some_and(|t| t.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    };
+    if before.is_some_and(|c| c.is_alphanumeric() || "-_/.".contains(c))
+        || (rest.chars().next().is_some_and(char::is_alphanumeric) && !extension)
+    {
         return false;
     }
-    let s = m.as_str();
+    one_phone(m.as_str())
+}
+
+/// Whether a run of digits and separators, on its own, is a phone number; several joined
+/// by `/` (`555-867-5309 / 555-867-5310`) are judged one by one.
+fn one_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
+    if digits > 15 && s.contains('/') {
+        return s.split('/').map(str::trim).any(one_phone);
+    }
     if !(7..=15).contains(&digits) {
         return false;
     }
@@ -243,11 +302,49 @@ fn personal_handle(email: &str) -> Option<String> {
     (personal && !ROLES.contains(&local)).then(|| local.to_string())
 }
 
-/// Whether `text` holds an email address, a phone number or a registered person's name.
+/// Whether `text` holds an email address, a phone number or a registered person's name,
+/// as written or once invisible characters are dropped and full-width forms read as
+/// ASCII (`Love\u{ad}lace`, `ada\u{200b}@example.com`, `ada＠example.com`).
 pub fn personal_data(text: &str, links: &Links) -> bool {
-    email().is_match(text)
-        || phone().find_iter(text).any(|m| is_phone(text, m))
-        || links.names.as_ref().is_some_and(|n| n.is_match(text))
+    let holds = |t: &str| {
+        email().is_match(t)
+            || phone().find_iter(t).any(|m| is_phone(t, m))
+            || match &links.names {
+                Names::None => false,
+                Names::Patterns(p) => p.iter().any(|n| n.is_match(t)),
+                Names::Unbuildable => true,
+            }
+    };
+    holds(text) || holds(&plain(text))
+}
+
+/// `text` without invisible characters (soft hyphen, zero-width space, joiners, word
+/// joiner, byte-order mark) and with full-width ASCII forms as ASCII.
+fn plain(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'))
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// Letters of the scripts written without spaces between words (Han, kana, Hangul, Thai):
+/// no word boundary can be asked for around a name in them.
+fn unspaced_script(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xf900..=0xfaff | 0xac00..=0xd7af | 0x0e00..=0x0e7f | 0x20000..=0x2fa1f)
+}
+
+/// `pattern` with a word boundary at each end that is a word character of a spaced
+/// script: `Grace Hopper Jr.` ends in a full stop, after which no boundary follows a
+/// space, and `山田太郎` sits inside running text with none at all.
+fn bounded(pattern: &str, name: &str) -> String {
+    let edge = |c: Option<char>| c.is_some_and(|c| (c.is_alphanumeric() || c == '_') && !unspaced_script(c));
+    let trimmed = name.trim();
+    let (start, end) = (edge(trimmed.chars().next()), edge(trimmed.chars().next_back()));
+    format!("{}(?:{pattern}){}", if start { r"\b" } else { "" }, if end { r"\b" } else { "" })
 }
 
 #[cfg(test)]
@@ -279,6 +376,51 @@ mod tests {
             .collect();
         l.people(&people);
         l
+    }
+
+    /// The findings of the attack review of 2026-11-30 (issue 17), each a text the public
+    /// site showed.
+    #[test]
+    fn the_attack_reviews_texts_are_withheld_and_ordinary_ones_are_not() {
+        let l = people(&["Ada Lovelace", "山田太郎", "王伟", "Grace Hopper Jr."]);
+        for text in [
+            "Call 555 867 5309 for help",
+            "Call 020 123 4567 (Amsterdam desk)",
+            "Call 555-867-5309 / 555-867-5310",
+            "Call 555-867-5309x12",
+            "Call 555-867-5309 ext. 12",
+            "Call 1 800 555 1234",
+            "担当は山田太郎です",
+            "王伟 正在处理",
+            "Grace Hopper Jr. is on it",
+            "Ada Love\u{ad}lace is on it",
+            "Ada Love\u{200d}lace is on it",
+            "Questions? mail ada\u{200b}@example.com",
+            "Write to ada＠example.com",
+        ] {
+            assert!(personal_data(text, &l), "{text}");
+        }
+        for text in ["1 234 567 requests", "since 2026-11-27 10:00 UTC", "Checkout is slow", "担当は開発チームです"]
+        {
+            assert!(!personal_data(text, &l), "{text}");
+        }
+    }
+
+    /// One pattern of a few thousand names went over the regex crate's size limit, and the
+    /// screen then let every name through.
+    #[test]
+    fn thousands_of_registered_people_are_all_screened() {
+        let names: Vec<String> = (0..3000).map(|i| format!("Given{i} Surname{i}")).collect();
+        let mut refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        refs.push("Ada Lovelace");
+        let l = people(&refs);
+        assert!(matches!(&l.names, Names::Patterns(p) if p.len() > 1));
+        assert!(personal_data("Ada Lovelace will call you back", &l));
+        assert!(personal_data("ask given2999 SURNAME2999", &l));
+        assert!(!personal_data("Checkout is slow", &l));
+        // A screen that cannot be built withholds everything.
+        let closed = Links { names: Names::Unbuildable, ..Links::default() };
+        assert!(personal_data("Checkout is slow", &closed));
     }
 
     #[test]

@@ -797,7 +797,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         // Judged as written and as the reader sees it: markdown emphasis or an entity
         // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
         let rendered = views::article::body_html(&a.body, &a.title);
-        let html = if view.withholds(&a.body) || view.withholds(&visible_text(&rendered)) {
+        let html = if view.withholds(&a.body)
+            || view.withholds(&visible_text(&rendered))
+            || view.withholds(&attribute_text(&rendered))
+        {
             format!("<p>{}</p>", escape(audience::WITHHELD))
         } else {
             rendered
@@ -1273,6 +1276,18 @@ fn visible_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// The values of the attributes a reader can see or follow in sanitized HTML (a link's
+/// address and title, an image's alt text and source), entities decoded: Markdown decodes
+/// `&#64;` inside a link destination or title, which [`visible_text`] never reads.
+fn attribute_text(html: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| regex::Regex::new(r#"(?i)\b(?:href|title|alt|src)\s*=\s*"([^"]*)""#).expect("a valid pattern"));
+    let values: Vec<&str> = re.captures_iter(html).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+    // The same decoding as the visible text, one value a line.
+    visible_text(&values.join("\n").replace('<', "&lt;").replace('>', "&gt;"))
 }
 
 pub fn markdown(text: &str) -> String {

@@ -924,3 +924,63 @@ fn the_site_shows_the_untriaged_acknowledge_clock() {
     assert!(!dashboard[dashboard.find("id=\"risk\"").unwrap()..].contains(&id), "acknowledged: the clock stopped");
     assert!(page.contains("acknowledge (untriaged)") && page.contains(">missed<"), "{page}");
 }
+
+/// The attack review of 2026-11-30: an article linked only from a security incident's
+/// review, an address hidden in a Markdown link's destination and title by an entity,
+/// and phone numbers written the common ways all reached the public site.
+#[test]
+fn reviews_links_entities_in_markdown_links_and_spaced_phone_numbers_stay_off_the_public_site() {
+    let repo = Repo::with_everyone();
+    let (l2, im) = (who("L2"), who("incident_manager"));
+    // A closed security incident whose review links an article.
+    let secret = repo.incident("Ransomware note on the file share");
+    repo.ok(&l2, &["incident", "categorize", &secret, "--category", "security"]);
+    repo.ok(&im, &["incident", "assign", &secret, "--team", "L2"]);
+    let body = repo.tmp.path().join("kb.md");
+    std::fs::write(&body, "# Rotate\n\nRotate the share credentials SECRET-KB-7777 after the breach\n").unwrap();
+    let kb =
+        id_of(&repo.ok(
+            &l2,
+            &["kb", "draft", "--title", "Rotate", "--type", "prevention", "--body-file", body.to_str().unwrap()],
+        ));
+    repo.ok(&l2, &["kb", "submit", &kb]);
+    repo.ok(&im, &["kb", "publish", &kb]);
+    repo.ok(&im, &["incident", "resolve", &secret, "--summary", "restored", "--fix-applied", "--service-restored"]);
+    repo.ok(&im, &["incident", "close", &secret, "--notes", "ok"]);
+    repo.ok(&im, &["incident", "review", &secret, "--timeline", "x", "--factors", "y", "--kb", &kb]);
+    // A public problem whose workaround hides an address in a link.
+    let open = repo.incident("Mail relay drops messages");
+    let prb = id_of(&repo.ok(
+        &l2,
+        &[
+            "problem",
+            "create",
+            "--title",
+            "Relay",
+            "--description",
+            "d",
+            "--source",
+            "incident_trend",
+            "--incident",
+            &open,
+        ],
+    ));
+    let workaround =
+        "Restart it, then [tell the relay owner](mailto:relay-owner&#64;corp.example \"Ada Love&#108;ace\")";
+    let doc = repo.ok(&l2, &["problem", "workaround", &prb, "--workaround", workaround]);
+    let public_kb = doc["record"]["kb_ids"][0].as_str().unwrap().to_string();
+    repo.ok(&im, &["kb", "publish", &public_kb]);
+    for message in ["Call 555 867 5309 for help", "Call 555-867-5309 / 555-867-5310", "Call 555-867-5309x12"] {
+        repo.ok(&l2, &["incident", "notify", &open, "--to", "end_users", "--message", message]);
+    }
+    repo.ok(&l2, &["incident", "notify", &open, "--to", "end_users", "--message", "Relay restarted"]);
+    let out = repo.tmp.path().join("public");
+    repo.ok(&who("auditor"), &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    let markers: Vec<String> =
+        ["SECRET-KB-7777", "relay-owner@corp.example", "Lovelace", "867 5309", "867-5309"].map(String::from).to_vec();
+    assert_no_marker(&out, &markers);
+    // What may be public still is: the relay article (withheld whole) and the update.
+    assert!(out.join(format!("kb/{public_kb}.html")).exists());
+    assert!(!out.join(format!("kb/{kb}.html")).exists());
+    assert!(read(&out.join("feed.xml")).contains("Relay restarted"));
+}
