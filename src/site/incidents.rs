@@ -238,17 +238,34 @@ pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInp
     let blobs = snap.blobs_under("records/incidents")?;
     // The summary cache is a log: appended to, later lines winning, compacted when
     // mostly stale. A torn last line does not parse and is ignored.
-    let mut cached: HashMap<git2::Oid, Summary> = HashMap::new();
     let mut cache_lines = 0;
-    if let Some(text) = crate::cache::read(&summaries_path(repo), SITE_SUMMARIES) {
-        for line in text.lines() {
-            cache_lines += 1;
-            let Some((oid, json)) = line.split_once('\t') else { continue };
-            if let (Ok(oid), Ok(s)) = (git2::Oid::from_str(oid), serde_json::from_str::<Summary>(json)) {
-                cached.insert(oid, s);
-            }
+    let text = crate::cache::read(&summaries_path(repo), SITE_SUMMARIES).unwrap_or_default();
+    let mut lines: HashMap<git2::Oid, &str> = HashMap::new();
+    for line in text.lines() {
+        cache_lines += 1;
+        let Some((oid, json)) = line.split_once('\t') else { continue };
+        if let Ok(oid) = git2::Oid::from_str(oid) {
+            lines.insert(oid, json);
         }
     }
+    // Only the lines of blobs at the tip are parsed, on every core.
+    let wanted: Vec<(git2::Oid, &str)> = blobs.iter().filter_map(|(_, b)| lines.get(b).map(|j| (*b, *j))).collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let chunk = wanted.len().div_ceil(workers).max(1);
+    let mut cached: HashMap<git2::Oid, Summary> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|(oid, json)| serde_json::from_str::<Summary>(json).ok().map(|s| (*oid, s)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A worker that panicked only costs its summaries being made again.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
     let mut manifest = Manifest::load(repo, out, inputs.internal, "incident-pages");
     let on_disk = existing(&out.join("incidents"));
     let common =
