@@ -107,22 +107,7 @@ fn audit_csv(entries: &[&AuditEntry]) -> String {
     out
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| Error::internal(format!("git: cannot run it: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::internal(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
+use crate::sync::git_in as git;
 
 /// Writes the evidence folder and its `.tar.gz`.
 pub fn export(repo: &Repo, req: &Request) -> Result<Summary> {

@@ -96,16 +96,7 @@ pub fn deliver(env: &Env, args: DeliverArgs) -> Result<()> {
 
 /// Halts (exit 7) unless the history verifies (the verify cache keeps a warm run cheap).
 fn verified(repo: &crate::repo::Repo, trust_root: Option<&str>) -> Result<()> {
-    let trust_root = match trust_root {
-        Some(t) => Some(
-            repo.git
-                .revparse_single(t)
-                .and_then(|o| o.peel_to_commit())
-                .map(|c| c.id())
-                .map_err(|_| Error::invalid(format!("--trust-root: `{t}` is not a commit here")))?,
-        ),
-        None => None,
-    };
+    let trust_root = crate::verify::trust_root(repo, trust_root)?;
     let options = crate::verify::Options { range: None, trust_root, no_cache: false, require_read_audit: false };
     let report = crate::verify::verify(repo, &options)?;
     if let Some(v) = report.violations.first() {

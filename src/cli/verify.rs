@@ -6,16 +6,7 @@ use crate::verify::{self, Options};
 
 pub fn run(env: &Env, args: VerifyArgs) -> Result<()> {
     let repo = env.repo()?;
-    let trust_root = match &args.trust_root {
-        Some(t) => Some(
-            repo.git
-                .revparse_single(t)
-                .and_then(|o| o.peel_to_commit())
-                .map(|c| c.id())
-                .map_err(|_| Error::invalid(format!("--trust-root: `{t}` is not a commit here")))?,
-        ),
-        None => None,
-    };
+    let trust_root = verify::trust_root(&repo, args.trust_root.as_deref())?;
     let range = args.range.as_deref().map(|r| verify::parse_range(&repo.git, r)).transpose()?;
     let report = verify::verify(
         &repo,

@@ -537,12 +537,8 @@ fn field(yaml: &str, key: &str) -> Option<String> {
     yaml.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).map(|v| v.trim().trim_matches('"').to_string())
 }
 
-/// The demo's public status page shows each service as its open public incidents make
-/// it (a high-priority one: outage; any other: degraded; none: operational), the
-/// internal audit log holds every entry `ims audit` lists, and the public site has no
-/// audit log and no security incident.
-#[test]
-fn the_demos_status_page_and_audit_log_tell_the_truth() {
+/// A four-day demo in a new temporary folder, at `d/` inside it.
+fn four_day_demo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(ims_bin())
         .current_dir(tmp.path())
@@ -551,6 +547,16 @@ fn the_demos_status_page_and_audit_log_tell_the_truth() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmp
+}
+
+/// The demo's public status page shows each service as its open public incidents make
+/// it (a high-priority one: outage; any other: degraded; none: operational), the
+/// internal audit log holds every entry `ims audit` lists, and the public site has no
+/// audit log and no security incident.
+#[test]
+fn the_demos_status_page_and_audit_log_tell_the_truth() {
+    let tmp = four_day_demo();
     let repo = tmp.path().join("d");
     // What the records say: the worst open public incident of each service.
     let mut records = Vec::new();
@@ -647,14 +653,7 @@ fn browser_checks(site: &Path, shots: &Path) {
 /// page used would go unchecked, so each must have produced at least one page.
 #[test]
 fn every_built_in_template_renders_against_the_demos_records() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(ims_bin())
-        .current_dir(tmp.path())
-        .args(["demo", "d", "--days", "4", "--json"])
-        .env_remove("IMS_NOW")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tmp = four_day_demo();
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let mut names: Vec<String> = std::fs::read_dir(&templates)
         .unwrap()

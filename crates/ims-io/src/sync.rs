@@ -30,9 +30,15 @@ pub struct Outcome {
 }
 
 fn git(repo: &Repo, args: &[&str]) -> Result<String> {
+    git_in(repo.root(), args)
+}
+
+/// Runs the git command in `dir` and returns its standard output; a failure names the
+/// command and carries git's own message.
+pub fn git_in(dir: &std::path::Path, args: &[&str]) -> Result<String> {
     let out = Command::new("git")
         .arg("-C")
-        .arg(repo.root())
+        .arg(dir)
         .args(args)
         .output()
         .map_err(|e| Error::internal(format!("cannot run git: {e}")))?;

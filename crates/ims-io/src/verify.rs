@@ -61,6 +61,19 @@ impl From<Violation> for ViolationDoc {
     }
 }
 
+/// The commit `--trust-root` names, when one is given.
+pub fn trust_root(repo: &Repo, given: Option<&str>) -> Result<Option<Oid>> {
+    given
+        .map(|t| {
+            repo.git
+                .revparse_single(t)
+                .and_then(|o| o.peel_to_commit())
+                .map(|c| c.id())
+                .map_err(|_| Error::invalid(format!("--trust-root: `{t}` is not a commit here")))
+        })
+        .transpose()
+}
+
 /// Verifies the branch HEAD names (or the range) and the read-audit refs.
 pub fn verify(repo: &Repo, options: &Options) -> Result<Report> {
     let git = &repo.git;
