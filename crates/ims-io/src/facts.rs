@@ -226,8 +226,7 @@ pub fn incident_facts(repo: &Repo, tip: Option<Oid>) -> Result<Vec<Facts>> {
         }
     }
     for (tree, blobs) in &found.folders {
-        let ids: Vec<String> = blobs.iter().map(Oid::to_string).collect();
-        fresh.push_str(&format!("T{tree}\t{}\n", ids.join(" ")));
+        fresh.push_str(&folder_line(tree, blobs));
     }
     // Stale lines (blobs and folders no longer at the tip) only cost reading time: when
     // they outnumber the live ones, keep just what this tip uses. A cache that cannot be
@@ -241,6 +240,12 @@ pub fn incident_facts(repo: &Repo, tip: Option<Oid>) -> Result<Vec<Facts>> {
     Ok(facts)
 }
 
+/// The cache line of a folder of files: its tree id and its blobs in tree order.
+fn folder_line(tree: &Oid, blobs: &[Oid]) -> String {
+    let ids: Vec<String> = blobs.iter().map(Oid::to_string).collect();
+    format!("T{tree}\t{}\n", ids.join(" "))
+}
+
 /// Every line this tip uses: one per blob at the tip, one per folder of files.
 fn live_lines(found: &Walk, facts: &[Facts], cached: &Cached) -> Result<String> {
     let mut text = String::new();
@@ -248,8 +253,7 @@ fn live_lines(found: &Walk, facts: &[Facts], cached: &Cached) -> Result<String> 
         text.push_str(&format!("{oid}\t{}\n", f.to_cache_line()?));
     }
     for (tree, blobs) in &found.folders {
-        let ids: Vec<String> = blobs.iter().map(Oid::to_string).collect();
-        text.push_str(&format!("T{tree}\t{}\n", ids.join(" ")));
+        text.push_str(&folder_line(tree, blobs));
     }
     for tree in &found.folders_cached {
         if let Some(line) = cached.trees.get(&key(tree)) {
