@@ -11,20 +11,21 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
 use super::audit::Index;
 use super::cache::{cache_path, save, write_if_changed};
+use crate::cache::blobs::{self, Lines, Walk};
 use crate::cache::{SITE_MANIFEST, SITE_SUMMARIES};
 use crate::error::{Error, Result};
 use crate::model::enums::{Level, Status};
 use crate::model::Incident;
 use crate::repo::Repo;
+use crate::report::Facts;
 
 /// What list pages, the dashboard, reports and the feed need of one incident.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     pub id: String,
     pub title: String,
@@ -45,9 +46,8 @@ pub struct Summary {
     /// `sla.untriaged` acknowledge clock runs for it while it is open.
     pub untriaged: bool,
     pub acknowledged_at: Option<DateTime<Utc>>,
-    /// The report facts, in their cache-line form.
-    pub facts: String,
-    #[serde(skip)]
+    /// The report facts.
+    pub facts: Facts,
     pub blob: Option<git2::Oid>,
 }
 
@@ -73,7 +73,68 @@ impl Summary {
                 .max(),
             untriaged: crate::sla::targets_at(i, DateTime::<Utc>::MAX_UTC)?.is_none(),
             acknowledged_at: i.acknowledged_at,
-            facts: crate::report::Facts::of(i)?.to_cache_line()?,
+            facts: Facts::of(i)?,
+            blob: None,
+        })
+    }
+
+    /// Its line in the summary cache: what is not in the report facts, then the facts'
+    /// own cache line (which holds the id, title, service and creation time).
+    fn to_line(&self) -> Result<String> {
+        let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.timestamp().to_string()).unwrap_or_default();
+        let flag = |b: bool| if b { '1' } else { '0' };
+        Ok(format!(
+            "{}\t{}\t{}\t{}\t{}{}{}\t{}\t{}\t{}\t{}",
+            self.status.as_str(),
+            self.priority.map(|p| p.as_str()).unwrap_or_default(),
+            crate::report::tsv_escape(self.team.as_deref().unwrap_or_default()),
+            self.updated_at.timestamp(),
+            flag(self.public),
+            flag(self.has_sla),
+            flag(self.untriaged),
+            time(&self.last_update),
+            time(&self.last_public_update),
+            time(&self.acknowledged_at),
+            self.facts.to_cache_line()?
+        ))
+    }
+
+    /// A summary from its cache line; `None` when the line is not one.
+    fn from_line(line: &str) -> Option<Summary> {
+        let mut cells = line.splitn(9, '\t');
+        let mut f = [""; 9];
+        for cell in f.iter_mut() {
+            *cell = cells.next()?;
+        }
+        let at = |s: &str| -> Option<DateTime<Utc>> { DateTime::from_timestamp(s.parse().ok()?, 0) };
+        let opt_at = |s: &str| -> Option<Option<DateTime<Utc>>> {
+            if s.is_empty() {
+                Some(None)
+            } else {
+                at(s).map(Some)
+            }
+        };
+        let flags = f[4].as_bytes();
+        if flags.len() != 3 || flags.iter().any(|b| *b != b'0' && *b != b'1') {
+            return None;
+        }
+        let facts = Facts::from_cache_line(f[8]).ok()?;
+        Some(Summary {
+            id: facts.id.clone(),
+            title: facts.title.clone(),
+            status: f[0].parse().ok()?,
+            priority: if f[1].is_empty() { None } else { Some(f[1].parse().ok()?) },
+            service: facts.service.clone(),
+            team: if f[2].is_empty() { None } else { Some(crate::report::tsv_unescape(f[2])) },
+            created_at: DateTime::from_timestamp(facts.created, 0)?,
+            updated_at: at(f[3])?,
+            public: flags[0] == b'1',
+            has_sla: flags[1] == b'1',
+            untriaged: flags[2] == b'1',
+            last_update: opt_at(f[5])?,
+            last_public_update: opt_at(f[6])?,
+            acknowledged_at: opt_at(f[7])?,
+            facts,
             blob: None,
         })
     }
@@ -127,62 +188,151 @@ pub fn existing(dir: &Path) -> HashSet<String> {
         .unwrap_or_default()
 }
 
-/// Page manifests: which render key each page on disk was made from.
+/// A page manifest: which render key each page on disk was made from. Its first line
+/// holds the key every page shares (the templates, the site): when that changed, no page
+/// is fresh. The manifest of a folder that holds many pages (`incidents/`) also records
+/// the folder's modification time as the build left it ([`OnDisk`]).
 pub struct Manifest {
     file: PathBuf,
-    old: HashMap<String, String>,
-    new: Vec<(String, String)>,
+    common: String,
+    /// The folder's modification time when the last build had written and removed its
+    /// pages, if it was safe to trust.
+    folder: Option<String>,
+    text: String,
+}
+
+/// The pages of the last build and their keys, by page (relative path).
+pub struct Old<'a>(HashMap<&'a str, &'a str>);
+
+impl Old<'_> {
+    /// Whether `rel` was made from `key` and is still there.
+    pub fn fresh(&self, rel: &str, key: &str, on_disk: &OnDisk) -> bool {
+        self.0.get(rel).is_some_and(|k| *k == key) && on_disk.holds(rel)
+    }
+
+    pub fn pages(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().copied()
+    }
+}
+
+/// What is in a folder of pages before this build writes any.
+pub enum OnDisk {
+    /// Its names, as listed.
+    Listed(HashSet<String>),
+    /// Exactly the pages the last build left there: the folder's modification time is
+    /// the one recorded when that build had written and removed its pages, so no name was
+    /// added or removed since (git's untracked cache trusts folder times the same way).
+    /// Listing a folder of 100,000 pages is a tenth of a rebuild.
+    AsLastBuilt,
+}
+
+impl OnDisk {
+    /// The folder `dir` of the output, whose manifest is `manifest`.
+    pub fn of(dir: &Path, manifest: &Manifest) -> OnDisk {
+        match (&manifest.folder, folder_time(dir)) {
+            (Some(recorded), Some(now)) if *recorded == now => OnDisk::AsLastBuilt,
+            _ => OnDisk::Listed(existing(dir)),
+        }
+    }
+
+    /// Whether page `rel` (`incidents/…`) is there, for one the manifest lists.
+    fn holds(&self, rel: &str) -> bool {
+        match self {
+            OnDisk::AsLastBuilt => true,
+            OnDisk::Listed(names) => rel.rsplit_once('/').is_some_and(|(_, name)| names.contains(name)),
+        }
+    }
+}
+
+/// A folder's modification time to the nanosecond, as text.
+fn folder_time(dir: &Path) -> Option<String> {
+    let t = std::fs::metadata(dir).ok()?.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
 }
 
 impl Manifest {
-    pub fn load(repo: &Repo, out: &Path, internal: bool, name: &str) -> Manifest {
+    pub fn load(repo: &Repo, out: &Path, internal: bool, name: &str, common: &str) -> Manifest {
         let file = manifest_path(repo, out, internal, name);
-        let old = crate::cache::read(&file, SITE_MANIFEST)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('\t'))
-            .map(|(rel, key)| (rel.to_string(), key.to_string()))
-            .collect();
-        Manifest { file, old, new: Vec::new() }
+        let text = crate::cache::read(&file, SITE_MANIFEST).unwrap_or_default();
+        let mut folder = None;
+        let text = match text.strip_prefix(&format!("common {common}\n")) {
+            Some(rest) => match rest.split_once('\n') {
+                Some((line, pages)) if line.starts_with("folder ") => {
+                    folder = line.strip_prefix("folder ").filter(|t| *t != "-").map(str::to_string);
+                    pages.to_string()
+                }
+                _ => rest.to_string(),
+            },
+            None => String::new(),
+        };
+        Manifest { file, common: common.to_string(), folder, text }
     }
 
-    /// Whether `rel` was made from `key` and is still there; remembers it either way.
-    pub fn fresh(&mut self, rel: &str, key: &str, on_disk: bool) -> bool {
-        let fresh = on_disk && self.old.get(rel).is_some_and(|k| k == key);
-        if fresh {
-            self.new.push((rel.to_string(), key.to_string()));
+    pub fn old(&self) -> Old<'_> {
+        Old(self.text.lines().filter_map(|l| l.split_once('\t')).collect())
+    }
+
+    /// Saves the pages this build made or kept, unless they are what the file holds.
+    pub fn save(&self, made: &[(String, String)]) {
+        let body = Self::body(made);
+        if body != self.text {
+            save(&self.file, SITE_MANIFEST, &format!("common {}\n{body}", self.common));
         }
-        fresh
     }
 
-    pub fn made(&mut self, rel: &str, key: &str) {
-        self.new.push((rel.to_string(), key.to_string()));
-    }
-
-    pub fn save(&self) {
-        let mut body = String::new();
-        for (rel, key) in &self.new {
-            body.push_str(&format!("{rel}\t{key}\n"));
+    /// Saves the pages of folder `dir` this build made or kept, once it has written and
+    /// removed them all, with the folder's time. The time is trusted next build only if
+    /// the manifest was written in a later tick of the file system's clock than the
+    /// folder last changed: a name added in the same tick would not change it.
+    pub fn save_folder(&self, made: &[(String, String)], dir: &Path) {
+        let body = Self::body(made);
+        let Some(time) = folder_time(dir) else { return self.save(made) };
+        if body == self.text && self.folder.as_ref() == Some(&time) {
+            return;
         }
-        save(&self.file, SITE_MANIFEST, &body);
+        let text = |folder: &str| format!("common {}\nfolder {folder}\n{body}", self.common);
+        save(&self.file, SITE_MANIFEST, &text(&time));
+        let written = std::fs::metadata(&self.file).and_then(|m| m.modified()).ok();
+        let written = written.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let later = written.is_some_and(|w| format!("{}.{:09}", w.as_secs(), w.subsec_nanos()) > time);
+        if !later {
+            save(&self.file, SITE_MANIFEST, &text("-"));
+        }
+    }
+
+    fn body(made: &[(String, String)]) -> String {
+        let mut body = String::with_capacity(made.len() * 64);
+        for (rel, key) in made {
+            body.push_str(rel);
+            body.push('\t');
+            body.push_str(key);
+            body.push('\n');
+        }
+        body
     }
 }
 
 impl PageInputs<'_> {
-    /// The page's render key: `common` (templates and site, digested once per build),
-    /// the record's blob id, and a digest of its audit entries when it has any.
-    fn key(&self, common: &str, blob: git2::Oid, id: &str) -> String {
-        let mut key = match self.audit.get(id) {
-            Some(a) => format!("{common}{blob}{}", render_key(&[&serde_json::to_string(a).unwrap_or_default()])),
-            None => format!("{common}{blob}"),
-        };
-        if let Some(d) = self.deliveries.get(id) {
-            key.push_str(&render_key(&[&serde_json::to_string(d).unwrap_or_default()]));
+    /// The key every incident page shares: the templates, the site and the untriaged target.
+    pub fn common(&self) -> Result<String> {
+        Ok(render_key(&[self.templates, &serde_json::to_string(self.site)?, self.untriaged.unwrap_or_default()]))
+    }
+
+    /// The page's render key: the record's blob id, and a digest of its audit entries,
+    /// failed deliveries and reviews when it has any. (What every page shares, the
+    /// templates and the site, is the manifest's `common` key.)
+    fn key(&self, blob: git2::Oid, id: &str) -> String {
+        let (audit, deliveries, reviews) = (self.audit.get(id), self.deliveries.get(id), self.reviews.get(id));
+        if audit.is_none() && deliveries.is_none() && reviews.is_none() {
+            return blob.to_string();
         }
-        if let Some(r) = self.reviews.get(id) {
-            key.push_str(&render_key(&[&r.join(" ")]));
-        }
-        key
+        let extra = [
+            audit.map(|a| serde_json::to_string(a).unwrap_or_default()).unwrap_or_default(),
+            deliveries.map(|d| serde_json::to_string(d).unwrap_or_default()).unwrap_or_default(),
+            reviews.map(|r| r.join(" ")).unwrap_or_default(),
+        ];
+        format!("{blob}{}", render_key(&[&extra[0], &extra[1], &extra[2]]))
     }
 
     fn render(&self, i: &Incident, blob: git2::Oid) -> Result<String> {
@@ -208,170 +358,104 @@ impl PageInputs<'_> {
 pub struct Loaded {
     /// Those the audience may see, newest first.
     pub visible: Vec<Summary>,
-    /// Incident pages of this build (relative paths).
-    pub pages: HashSet<String>,
+    /// The incident pages made or kept, with their render keys (for the folder's manifest).
+    pub made: Vec<(String, String)>,
     pub rendered: usize,
     pub written: usize,
-    /// The names in the output's `incidents/` folder before this build wrote any.
-    pub on_disk: HashSet<String>,
 }
 
-struct Job {
-    blob: git2::Oid,
-    path: String,
-    summary: Option<Summary>,
-    page: Option<String>,
-}
-
+/// What became of one incident.
 struct Done {
-    blob: git2::Oid,
     summary: Summary,
-    /// Whether the summary was made now (not taken from the cache).
-    new_summary: bool,
-    page: Option<(String, String, bool)>,
+    /// Its cache line, when the summary was made now (not taken from the cache).
+    new_line: Option<String>,
+    /// Its page and render key, when the audience sees it; whether it was rendered, and
+    /// whether that changed the file.
+    page: Option<(String, String)>,
+    rendered: bool,
+    wrote: bool,
 }
 
 /// Reads every incident's summary (from the cache, or by parsing what it lacks) and
-/// renders the pages whose render key changed, in parallel.
-pub fn load_and_render(repo: &Repo, tip: git2::Oid, out: &Path, inputs: &PageInputs) -> Result<Loaded> {
+/// renders the pages whose render key changed, in one pass on every core.
+pub fn load_and_render(
+    repo: &Repo,
+    tip: git2::Oid,
+    out: &Path,
+    inputs: &PageInputs,
+    old: &Old,
+    on_disk: &OnDisk,
+) -> Result<Loaded> {
+    const DIR: &str = "records/incidents";
     let snap = repo.snapshot(Some(tip))?;
-    let blobs = snap.blobs_under("records/incidents")?;
-    // The summary cache is a log: appended to, later lines winning, compacted when
-    // mostly stale. A torn last line does not parse and is ignored.
-    let mut cache_lines = 0;
-    let text = crate::cache::read(&summaries_path(repo), SITE_SUMMARIES).unwrap_or_default();
-    let mut lines: HashMap<git2::Oid, &str> = HashMap::new();
-    for line in text.lines() {
-        cache_lines += 1;
-        let Some((oid, json)) = line.split_once('\t') else { continue };
-        if let Ok(oid) = git2::Oid::from_str(oid) {
-            lines.insert(oid, json);
-        }
-    }
-    // Only the lines of blobs at the tip are parsed, on every core.
-    let wanted: Vec<(git2::Oid, &str)> = blobs.iter().filter_map(|(_, b)| lines.get(b).map(|j| (*b, *j))).collect();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-    let chunk = wanted.len().div_ceil(workers).max(1);
-    let mut cached: HashMap<git2::Oid, Summary> = std::thread::scope(|scope| {
-        let handles: Vec<_> = wanted
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|(oid, json)| serde_json::from_str::<Summary>(json).ok().map(|s| (*oid, s)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        // A worker that panicked only costs its summaries being made again.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut manifest = Manifest::load(repo, out, inputs.internal, "incident-pages");
-    let on_disk = existing(&out.join("incidents"));
-    let common =
-        render_key(&[inputs.templates, &serde_json::to_string(inputs.site)?, inputs.untriaged.unwrap_or_default()]);
-    // What each incident needs: nothing, its summary, and/or its page.
-    let mut jobs = Vec::new();
-    let mut ready = Vec::new();
-    for (path, blob) in blobs {
-        let summary = cached.remove(&blob);
-        let id = Path::new(&path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let shown = inputs.internal || summary.as_ref().is_none_or(|s| s.public);
-        let name = format!("{id}.html");
-        let page = shown
-            .then(|| inputs.key(&common, blob, &id))
-            .filter(|key| !manifest.fresh(&format!("incidents/{name}"), key, on_disk.contains(&name)));
-        match (summary, page) {
-            (Some(mut s), None) => {
-                s.blob = Some(blob);
-                ready.push(s);
-            }
-            (summary, page) => jobs.push(Job { blob, path, summary, page }),
-        }
-    }
-    let done = run_jobs(repo, out, inputs, jobs)?;
-    let (mut rendered, mut written) = (0, 0);
-    let mut appended = String::new();
-    for d in done {
-        if let Some((rel, key, wrote)) = d.page {
-            rendered += 1;
-            written += usize::from(wrote);
-            manifest.made(&rel, &key);
-        }
-        if d.new_summary {
-            appended.push_str(&format!("{}\t{}\n", d.blob, serde_json::to_string(&d.summary)?));
-            cache_lines += 1;
-        }
-        let mut s = d.summary;
-        s.blob = Some(d.blob);
-        ready.push(s);
-    }
-    // Caches: the summaries of exactly this tip's blobs, and the pages now on disk.
-    if cache_lines > 2 * ready.len() + 1000 {
-        let mut body = String::new();
-        for s in &ready {
-            body.push_str(&format!("{}\t{}\n", s.blob.expect("set above"), serde_json::to_string(s)?));
-        }
-        save(&summaries_path(repo), SITE_SUMMARIES, &body);
-    } else if !appended.is_empty() {
-        let _ = crate::cache::append(&summaries_path(repo), SITE_SUMMARIES, &appended);
-    }
-    manifest.save();
-    let pages: HashSet<String> = manifest.new.iter().map(|(rel, _)| rel.clone()).collect();
-    let mut visible: Vec<Summary> = ready.into_iter().filter(|s| inputs.internal || s.public).collect();
-    visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    Ok(Loaded { visible, pages, rendered, written, on_disk })
-}
-
-/// Parses and renders on every core; each worker opens the repository for itself.
-fn run_jobs(repo: &Repo, out: &Path, inputs: &PageInputs, jobs: Vec<Job>) -> Result<Vec<Done>> {
-    if jobs.is_empty() {
-        return Ok(vec![]);
-    }
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let cache_file = summaries_path(repo);
+    let text = crate::cache::read(&cache_file, SITE_SUMMARIES).unwrap_or_default();
+    let lines = Lines::index(&text);
+    let walk = Walk::of(&repo.git, snap.subtree(DIR)?.map(|t| t.id()), DIR, &lines)?;
     let git_dir = repo.git.path().to_path_buf();
-    let mut chunks: Vec<Vec<Job>> = (0..workers).map(|_| Vec::new()).collect();
-    for (n, job) in jobs.into_iter().enumerate() {
-        chunks[n % workers].push(job);
+    let workdir = repo.git.workdir().map(Path::to_path_buf);
+    let done = blobs::on_every_core(&git_dir, &walk, &lines, |blob, line, git| {
+        let cached = line.and_then(Summary::from_line);
+        let path = walk.paths.get(&blob);
+        let id = match (&cached, path) {
+            (Some(s), _) => s.id.clone(),
+            (None, Some(p)) => Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        let shown = |s: Option<&Summary>| inputs.internal || s.is_none_or(|s| s.public);
+        let page = |id: &str| (format!("incidents/{id}.html"), inputs.key(blob, id));
+        let stale = |(rel, key): &(String, String)| !old.fresh(rel, key, on_disk);
+        let wanted = shown(cached.as_ref()).then(|| page(&id));
+        let cached = match cached {
+            Some(mut summary) if !wanted.as_ref().is_some_and(stale) => {
+                summary.blob = Some(blob);
+                return Ok(Done { summary, new_line: None, page: wanted, rendered: false, wrote: false });
+            }
+            other => other,
+        };
+        // The record itself is needed: for its summary, its page, or both.
+        let what = path.cloned().unwrap_or_else(|| format!("{DIR}/…/{id}.yaml"));
+        let bytes = blobs::content(git.get()?, workdir.as_deref(), blob, path.map(String::as_str))?;
+        let incident: Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &what)?;
+        let (mut summary, new_line) = match cached {
+            Some(s) => (s, None),
+            None => {
+                let s = Summary::of(&incident)?;
+                let line = s.to_line()?;
+                (s, Some(line))
+            }
+        };
+        summary.blob = Some(blob);
+        // The page by the record's own id (a summary made now knows whether it is public).
+        let wanted = shown(Some(&summary)).then(|| page(&summary.id));
+        let (mut rendered, mut wrote) = (false, false);
+        if let Some(p) = wanted.as_ref().filter(|p| stale(p)) {
+            rendered = true;
+            wrote = write_if_changed(&out.join(&p.0), inputs.render(&incident, blob)?.as_bytes())?;
+        }
+        Ok(Done { summary, new_line, page: wanted, rendered, wrote })
+    })?;
+    let (mut rendered, mut written) = (0, 0);
+    let mut fresh = HashMap::new();
+    let mut made = Vec::new();
+    let mut visible = Vec::with_capacity(done.len());
+    for d in done {
+        rendered += usize::from(d.rendered);
+        written += usize::from(d.wrote);
+        let blob = d.summary.blob.expect("set above");
+        if let Some(line) = d.new_line {
+            fresh.insert(blob, line);
+        }
+        if let Some(page) = d.page {
+            made.push(page);
+        }
+        if inputs.internal || d.summary.public {
+            visible.push(d.summary);
+        }
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let git_dir = &git_dir;
-                scope.spawn(move || -> Result<Vec<Done>> {
-                    let git = git2::Repository::open(git_dir)?;
-                    chunk.into_iter().map(|job| run_job(&git, out, inputs, job)).collect()
-                })
-            })
-            .collect();
-        let mut done = Vec::new();
-        for h in handles {
-            done.extend(h.join().map_err(|_| Error::internal("a site worker panicked"))??);
-        }
-        Ok(done)
-    })
-}
-
-fn run_job(git: &git2::Repository, out: &Path, inputs: &PageInputs, job: Job) -> Result<Done> {
-    let bytes = git.find_blob(job.blob)?.content().to_vec();
-    let incident: Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &job.path)?;
-    let new_summary = job.summary.is_none();
-    let summary = match job.summary {
-        Some(s) => s,
-        None => Summary::of(&incident)?,
-    };
-    let shown = inputs.internal || summary.public;
-    let page = match job.page.filter(|_| shown) {
-        Some(key) => {
-            let rel = format!("incidents/{}.html", incident.incident_id);
-            let html = inputs.render(&incident, job.blob)?;
-            let wrote = write_if_changed(&out.join(&rel), html.as_bytes())?;
-            Some((rel, key, wrote))
-        }
-        None => None,
-    };
-    Ok(Done { blob: job.blob, summary, new_summary, page })
+    blobs::save(&cache_file, SITE_SUMMARIES, &lines, &walk, &fresh);
+    visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+    Ok(Loaded { visible, made, rendered, written })
 }
 
 /// Parses one incident by blob id (for the few pages that need the whole record).

@@ -535,7 +535,12 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         reviews: &pirs,
         untriaged: config.sla.untriaged.as_deref(),
     };
-    let mut loaded = incidents::load_and_render(repo, tip, out, &inputs)?;
+    // The `incidents/` folder's manifest: its incident pages and list pages, with the keys
+    // they were made from.
+    let folder = incidents::Manifest::load(repo, out, internal, "incident-pages", &inputs.common()?);
+    let old = folder.old();
+    let on_disk = incidents::OnDisk::of(&out.join("incidents"), &folder);
+    let mut loaded = incidents::load_and_render(repo, tip, out, &inputs, &old, &on_disk)?;
     let incidents = &loaded.visible;
     // The incident list: active incidents first, then newest first; and the same list
     // filtered by each status, priority, service and team, pre-rendered so the filters
@@ -589,8 +594,6 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     // List pages that show the same rows as last time are not rendered again: a row is
     // a function of its record, so the blob ids of a page's records stand for its rows.
-    let mut list_manifest = incidents::Manifest::load(repo, out, internal, "list-pages");
-    let on_disk = std::mem::take(&mut loaded.on_disk);
     let site_key = serde_json::to_string(&page_site)?;
     let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
     let mut list_pages = std::collections::HashSet::new();
@@ -612,7 +615,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             let total = if n == 0 { rows.len().to_string() } else { String::new() };
             let key = incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &total, &blobs]);
             list_pages.insert(rel.clone());
-            if list_manifest.fresh(&rel, &key, on_disk.contains(&name)) {
+            if old.fresh(&rel, &key, &on_disk) {
+                loaded.made.push((rel, key));
                 continue;
             }
             let plural = |n: usize| if n == 1 { "incident" } else { "incidents" };
@@ -645,9 +649,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     })?;
     for (rel, key, wrote) in made {
         list_written += usize::from(wrote);
-        list_manifest.made(&rel, &key);
+        loaded.made.push((rel, key));
     }
-    list_manifest.save();
 
     // Problems, changes and reviews: a list each and a page per record, linking both ways.
     let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
@@ -845,10 +848,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // KPIs: the dashboard and report pages per month, week and day, from the one KPI
     // engine `ims report` uses, with the same periods and previous periods.
     use crate::report::{Period, Selection};
-    let facts: Vec<crate::report::Facts> = incidents
-        .iter()
-        .map(|i| crate::report::Facts::from_cache_line(&i.facts))
-        .collect::<ims_core::error::Result<_>>()?;
+    let facts: Vec<&crate::report::Facts> = incidents.iter().map(|i| &i.facts).collect();
     let mut ctxk = crate::query::report_context(&snap)?;
     if !internal {
         // The public's KPIs count only the problems, articles and changes it may see.
@@ -862,8 +862,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     }
     let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
     let month = Selection::calendar(Period::Monthly, now, tz);
-    let now_k = crate::report::kpis(&facts, &ctxk, month.current);
-    let prev_k = month.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
+    let now_k = crate::report::kpis_of_refs(&facts, &ctxk, month.current);
+    let prev_k = month.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
     let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
     let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
     worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
@@ -910,7 +910,9 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let months = periods(&facts, Period::Monthly, tz);
     let monthly: Vec<(String, crate::report::Kpis)> = months
         .iter()
-        .map(|(label, s, e)| (label.clone(), crate::report::kpis(&facts, &ctxk, crate::report::Window::new(*s, *e))))
+        .map(|(label, s, e)| {
+            (label.clone(), crate::report::kpis_of_refs(&facts, &ctxk, crate::report::Window::new(*s, *e)))
+        })
         .collect();
     let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
         monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
@@ -990,8 +992,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     for period in [Period::Monthly, Period::Weekly, Period::Daily] {
         for (label, s, _) in periods(&facts, period, tz) {
             let sel = Selection::calendar(period, s, tz);
-            let k = crate::report::kpis(&facts, &ctxk, sel.current);
-            let p = sel.previous.map(|w| crate::report::kpis(&facts, &ctxk, w));
+            let k = crate::report::kpis_of_refs(&facts, &ctxk, sel.current);
+            let p = sel.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
             let c = with_view(ctx_for("../"), &views::report::ReportPage::new(label.clone(), &k, p.as_ref()))?;
             let file = format!("{}.html", label.replace(' ', "-"));
             pages.insert(format!("reports/{file}"), render("report.html", &c)?);
@@ -1027,8 +1029,16 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         };
         let chunks: Vec<&[crate::query::AuditEntry]> = log.chunks(PAGE).collect();
         let page_file = |n: usize| format!("audit/page-{n}.html");
-        let mut manifest = incidents::Manifest::load(repo, out, internal, "audit-pages");
-        let on_disk = incidents::existing(&out.join("audit"));
+        let manifest = incidents::Manifest::load(
+            repo,
+            out,
+            internal,
+            "audit-pages",
+            &incidents::render_key(&[&templates, &site_key]),
+        );
+        let old = manifest.old();
+        let mut kept = Vec::new();
+        let on_disk = incidents::OnDisk::Listed(incidents::existing(&out.join("audit")));
         let mut jobs = Vec::new();
         for (k, chunk) in chunks.iter().enumerate() {
             let n = k + 1;
@@ -1037,8 +1047,6 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
             let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
             let key = incidents::render_key(&[
-                &templates,
-                &site_key,
                 &n.to_string(),
                 &last.to_string(),
                 first_commit,
@@ -1046,7 +1054,8 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 &chunk.len().to_string(),
             ]);
             audit_pages.insert(rel.clone());
-            if manifest.fresh(&rel, &key, on_disk.contains(&format!("page-{n}.html"))) {
+            if old.fresh(&rel, &key, &on_disk) {
+                kept.push((rel, key));
                 continue;
             }
             let start = k * PAGE;
@@ -1070,9 +1079,10 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         })?;
         for (rel, key, wrote) in made {
             list_written += usize::from(wrote);
-            manifest.made(&rel, &key);
+            kept.push((rel, key));
         }
-        manifest.save();
+        drop(old);
+        manifest.save(&kept);
         // Each kind of record on its own page (the incidents' entries are on the log's
         // pages and each incident's page).
         let mut kinds: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
@@ -1132,18 +1142,27 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     for (rel, text) in &pages {
         written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
     }
-    let mut on_disk = Some(on_disk);
-    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir", "audit"] {
-        let names = match dir {
-            "incidents" => on_disk.take().unwrap_or_default(),
-            _ => incidents::existing(&out.join(dir)),
-        };
-        for name in names {
+    // The `incidents/` folder: the pages the last build left (listed, or known from its
+    // manifest) that this build did not make.
+    let made_here: HashSet<&str> = loaded.made.iter().filter_map(|(rel, _)| rel.strip_prefix("incidents/")).collect();
+    let gone: Vec<&str> = match &on_disk {
+        incidents::OnDisk::Listed(names) => {
+            names.iter().map(String::as_str).filter(|n| n.ends_with(".html") && !made_here.contains(n)).collect()
+        }
+        incidents::OnDisk::AsLastBuilt => {
+            old.pages().filter_map(|rel| rel.strip_prefix("incidents/")).filter(|n| !made_here.contains(n)).collect()
+        }
+    };
+    for name in gone {
+        match std::fs::remove_file(out.join("incidents").join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    for dir in ["kb", "reports", "problems", "changes", "pir", "audit"] {
+        for name in incidents::existing(&out.join(dir)) {
             let rel = format!("{dir}/{name}");
-            let made = pages.contains_key(&rel)
-                || loaded.pages.contains(&rel)
-                || list_pages.contains(&rel)
-                || audit_pages.contains(&rel);
+            let made = pages.contains_key(&rel) || audit_pages.contains(&rel);
             // Earlier builds kept the knowledge base's search in `kb/search.{json,js}`.
             let old_search = rel == "kb/search.json" || rel == "kb/search.js";
             if (rel.ends_with(".html") && !made) || old_search {
@@ -1151,9 +1170,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             }
         }
     }
+    // Saved once the folder holds exactly what this build made, with its time.
+    let pages_made = loaded.made.len();
+    drop(old);
+    folder.save_folder(&loaded.made, &out.join("incidents"));
     Ok(Built {
         out: out.to_path_buf(),
-        pages: pages.len() + loaded.pages.len() + list_pages.len() + audit_pages.len(),
+        pages: pages.len() + pages_made + audit_pages.len(),
         written,
         rendered: loaded.rendered,
     })
@@ -1224,7 +1247,7 @@ fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKin
 
 /// Every period of this length that holds an incident's creation, oldest first.
 fn periods(
-    facts: &[crate::report::Facts],
+    facts: &[&crate::report::Facts],
     period: crate::report::Period,
     tz: chrono_tz::Tz,
 ) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {

@@ -482,6 +482,60 @@ fn rebuilds_render_only_what_changed_and_remove_what_the_audience_may_no_longer_
     std::fs::remove_file(repo.tmp.path().join(format!("int/incidents/{open}.html"))).unwrap();
     assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
     assert!(repo.tmp.path().join(format!("int/incidents/{open}.html")).exists());
+    // A rebuild trusts the folder's listing from its last build only while the folder is
+    // as that build left it: a page put there by hand goes, a page removed comes back.
+    let stray = repo.tmp.path().join("int/incidents/INC-20990101-0001.html");
+    std::fs::write(&stray, "<p>not ims's</p>").unwrap();
+    assert_eq!(build("internal", "int")["rendered_incident_pages"], 0);
+    assert!(!stray.exists(), "a page no incident makes is removed");
+    for _ in 0..2 {
+        std::fs::remove_file(repo.tmp.path().join(format!("int/incidents/{other}.html"))).unwrap();
+        assert_eq!(build("internal", "int")["rendered_incident_pages"], 1);
+    }
+    std::fs::remove_file(repo.tmp.path().join("int/incidents/index.html")).unwrap();
+    build("internal", "int");
+    assert!(repo.tmp.path().join("int/incidents/index.html").exists(), "a list page removed is made again");
+}
+
+/// The site's incident summaries are a cache: garbled lines, folder lines naming blobs
+/// it has no line for, or a file of another format cost time, never a wrong page.
+#[test]
+fn a_garbled_summary_cache_never_changes_a_page() {
+    let (repo, _, open) = repo_with_secrets();
+    repo.incident("Printer on fire");
+    repo.ok(
+        &who("L2"),
+        &["incident", "prioritize", &open, "--priority", "high", "--severity", "high", "--justification", "checkout"],
+    );
+    let auditor = who("auditor");
+    let build = |out: &str| {
+        let dir = repo.tmp.path().join(out);
+        repo.ok(&auditor, &["site", "build", "--out", dir.to_str().unwrap()]);
+        // The dashboard and status page carry the build's time.
+        let timeless = |p: &str| !p.ends_with("/index.html") || p.contains("/incidents/");
+        all_text(&dir)
+            .into_iter()
+            .filter(|(p, _)| timeless(p) && !p.ends_with("status.html"))
+            .map(|(p, t)| (p.replacen(dir.to_str().unwrap(), "", 1), t))
+            .collect::<Vec<_>>()
+    };
+    let clean = build("a");
+    let cache = repo.path.join(".git/ims/cache/site-summaries.cache");
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(text.lines().any(|l| l.starts_with('T')), "the cache lists day folders");
+    let garbled: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(n, l)| match l.split_once('\t') {
+            Some((id, _)) if id.starts_with('T') => format!("{id}\t{}", "0".repeat(40)),
+            Some((id, rest)) if n % 2 == 0 => format!("{id}\t{}", rest.replace('\t', "\t\t")),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&cache, garbled.join("\n") + "\n").unwrap();
+    assert_eq!(build("b"), clean, "a garbled cache");
+    std::fs::write(&cache, "ims-cache site-summaries/1 0.0.1\nnonsense\n").unwrap();
+    assert_eq!(build("c"), clean, "a cache of another format");
 }
 
 #[test]

@@ -92,11 +92,11 @@ impl Facts {
 }
 
 /// Escapes a text for a tab-separated cache line.
-fn tsv_escape(s: &str) -> String {
+pub fn tsv_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
 }
 
-fn tsv_unescape(s: &str) -> String {
+pub fn tsv_unescape(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
     }
@@ -542,6 +542,11 @@ fn spread(mut v: Vec<f64>) -> [Option<f64>; 4] {
 pub fn kpis(facts: &[Facts], ctx: &Context, window: Window) -> Kpis {
     let refs: Vec<&Facts> = facts.iter().collect();
     kpis_of(&refs, ctx, window, true)
+}
+
+/// [`kpis`] of facts held elsewhere (the site keeps them in its incident summaries).
+pub fn kpis_of_refs(facts: &[&Facts], ctx: &Context, window: Window) -> Kpis {
+    kpis_of(facts, ctx, window, true)
 }
 
 fn kpis_of(facts: &[&Facts], ctx: &Context, window: Window, with_changes: bool) -> Kpis {

@@ -82,7 +82,7 @@ impl TreeSnapshot<'_> {
     }
 
     /// The folder at `dir`, if there is one.
-    pub(crate) fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'_>>> {
+    pub fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'_>>> {
         let Some(tree) = &self.tree else { return Ok(None) };
         match tree.get_path(Path::new(dir)) {
             Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(self.repo.find_tree(entry.id())?)),

@@ -11,6 +11,8 @@
 //! The rule (CONTRIBUTING.md): every cache lives here. A new cache gets a [`Kind`] in
 //! [`KINDS`] and reads and writes through [`read`], [`write`] and [`append`].
 
+pub mod blobs;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,7 +34,7 @@ pub const VERIFY: Kind = Kind { name: "verify", version: 5, about: "commits ims 
 pub const READ_FACTS: Kind =
     Kind { name: "read-facts", version: 1, about: "read-audit facts at the last verified tip" };
 /// `ims report`'s facts per incident blob, and the blobs of each folder of incident files
-/// ([`crate::facts`]). The version is the facts' format and the file's layout (1: folder
+/// ([`crate::facts`], a [`blobs`] cache). The version is the facts' format and the file's layout (1: folder
 /// lines), so a change of either rebuilds it.
 pub const REPORT: Kind =
     Kind { name: "report", version: crate::report::FACTS_FORMAT * 10 + 1, about: "report facts per incident" };
@@ -40,16 +42,18 @@ pub const REPORT: Kind =
 pub const SITE_AUDIT: Kind = Kind { name: "site-audit", version: 1, about: "the site's audit index" };
 /// The site's complete audit log: the heads it was read from, then every `ims audit` entry.
 pub const SITE_AUDIT_LOG: Kind = Kind { name: "site-audit-log", version: 1, about: "the site's complete audit log" };
-/// The site's incident summaries per blob. Its version follows the report facts' format
-/// (hundreds) and the summary's own fields (units: 1 added the latest update times, 2
-/// the untriaged clock's facts).
+/// The site's incident summaries per blob ([`blobs`]). Its version follows the report
+/// facts' format (hundreds) and the summary's own fields and layout (units: 1 added the
+/// latest update times, 2 the untriaged clock's facts, 3 tab-separated lines with the
+/// facts inside and folder lines).
 pub const SITE_SUMMARIES: Kind = Kind {
     name: "site-summaries",
-    version: crate::report::FACTS_FORMAT * 100 + 2,
+    version: crate::report::FACTS_FORMAT * 100 + 3,
     about: "the site's incident summaries",
 };
-/// The site's rendered pages and their render keys, per output folder and audience.
-pub const SITE_MANIFEST: Kind = Kind { name: "site-manifest", version: 1, about: "the site's rendered-page keys" };
+/// The site's rendered pages and their render keys, per output folder and audience (2:
+/// the key every page shares on the first line).
+pub const SITE_MANIFEST: Kind = Kind { name: "site-manifest", version: 2, about: "the site's rendered-page keys" };
 
 /// The `templates/` folders (tree ids) proved to come from a template procedure that replays.
 pub const SITE_TEMPLATES: Kind = Kind { name: "site-templates", version: 1, about: "template folders proved" };
