@@ -144,6 +144,19 @@ impl Summary {
     }
 }
 
+/// Digest of a page's inputs and the records it shows (by blob id, fed as raw bytes).
+pub fn render_key_with(parts: &[&str], blobs: impl Iterator<Item = git2::Oid>) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    for b in blobs {
+        h.update(b.as_bytes());
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Digest of a page's inputs.
 pub fn render_key(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -212,6 +225,15 @@ impl Old<'_> {
 
     pub fn pages(&self) -> impl Iterator<Item = &str> {
         self.0.keys().copied()
+    }
+
+    /// Whether the last build made page `rel`.
+    pub fn has(&self, rel: &str) -> bool {
+        self.0.contains_key(rel)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -360,6 +382,9 @@ pub struct Loaded {
     pub visible: Vec<Summary>,
     /// The incident pages made or kept, with their render keys (for the folder's manifest).
     pub made: Vec<(String, String)>,
+    /// How many of them the last build made too: when that is all it made, no page of
+    /// the folder is to be removed.
+    pub known: usize,
     pub rendered: usize,
     pub written: usize,
 }
@@ -435,7 +460,7 @@ pub fn load_and_render(
         }
         Ok(Done { summary, new_line, page: wanted, rendered, wrote })
     })?;
-    let (mut rendered, mut written) = (0, 0);
+    let (mut rendered, mut written, mut known) = (0, 0, 0);
     let mut fresh = HashMap::new();
     let mut made = Vec::new();
     let mut visible = Vec::with_capacity(done.len());
@@ -447,6 +472,7 @@ pub fn load_and_render(
             fresh.insert(blob, line);
         }
         if let Some(page) = d.page {
+            known += usize::from(old.has(&page.0));
             made.push(page);
         }
         if inputs.internal || d.summary.public {
@@ -455,7 +481,7 @@ pub fn load_and_render(
     }
     blobs::save(&cache_file, SITE_SUMMARIES, &lines, &walk, &fresh);
     visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    Ok(Loaded { visible, made, rendered, written })
+    Ok(Loaded { visible, made, known, rendered, written })
 }
 
 /// Parses one incident by blob id (for the few pages that need the whole record).

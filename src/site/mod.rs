@@ -542,643 +542,665 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let on_disk = incidents::OnDisk::of(&out.join("incidents"), &folder);
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs, &old, &on_disk)?;
     let incidents = &loaded.visible;
-    // The incident list: active incidents first, then newest first; and the same list
-    // filtered by each status, priority, service and team, pre-rendered so the filters
-    // are links that work without script.
-    let row = |i: &incidents::Summary| views::list::Row {
-        id: i.id.clone(),
-        title: view.text(&i.title).to_string(),
-        status: i.status.as_str().replace('_', " "),
-        status_class: i.status.as_str().replace('_', "-"),
-        priority: i.priority.map(|p| p.as_str()).unwrap_or("—").to_string(),
-        service: view.text(&i.service).to_string(),
-        team: i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "—".into()),
-        created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        done: u8::from(i.status.is_done()),
-    };
-    let mut ordered: Vec<&incidents::Summary> = incidents.iter().collect();
-    ordered.sort_by(|a, b| {
-        a.status.is_done().cmp(&b.status.is_done()).then(b.created_at.cmp(&a.created_at)).then(a.id.cmp(&b.id))
-    });
-    type FacetFn<'f> = &'f dyn Fn(&incidents::Summary) -> String;
-    let facet_fns: [(&'static str, &str, FacetFn); 4] = [
-        ("Status", "status", &|i| i.status.as_str().replace('_', " ")),
-        ("Priority", "priority", &|i| i.priority.map(|p| p.as_str().to_string()).unwrap_or_else(|| "unset".into())),
-        ("Service", "service", &|i| view.text(&i.service).to_string()),
-        ("Team", "team", &|i| {
-            i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "unassigned".into())
-        }),
-    ];
-    // (file stem, heading, filter, rows)
-    type List<'l> = (String, String, Option<(String, String)>, Vec<&'l incidents::Summary>);
-    let mut lists: Vec<List> = vec![("index".into(), "Incidents".into(), None, ordered.clone())];
-    let mut facets: Vec<views::list::Facet> = Vec::new();
-    for (label, key, f) in facet_fns {
-        let mut groups: BTreeMap<String, Vec<&incidents::Summary>> = BTreeMap::new();
-        for i in &ordered {
-            groups.entry(f(i)).or_default().push(i);
-        }
-        let mut taken = HashSet::new();
-        let mut values = Vec::new();
-        for (value, rows) in groups {
-            let stem = format!("{key}-{}", views::list::slug(&value, &mut taken));
-            values.push(views::list::FacetValue { label: value.clone(), href: format!("{stem}.html") });
-            lists.push((
-                stem,
-                format!("Incidents: {} {value}", label.to_lowercase()),
-                Some((label.into(), value)),
-                rows,
-            ));
-        }
-        facets.push(views::list::Facet { label, values });
-    }
-    // List pages that show the same rows as last time are not rendered again: a row is
-    // a function of its record, so the blob ids of a page's records stand for its rows.
-    let site_key = serde_json::to_string(&page_site)?;
-    let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
-    let mut list_pages = std::collections::HashSet::new();
-    let mut list_written = 0;
-    let mut list_jobs: Vec<(String, String, views::list::ListPage)> = Vec::new();
-    for (stem, heading, filter, rows) in &lists {
-        let chunks = list_chunks(rows);
-        let name = |k: usize| list_page_name(stem, k, chunks.len());
-        let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
-            (1..=chunks.len()).map(|n| views::list::PageLink { n, href: name(n) }).collect()
-        } else {
-            vec![]
-        };
-        for (n, chunk) in chunks.iter().enumerate() {
-            let name = name(n + 1);
-            let rel = format!("incidents/{name}");
-            let blobs: String = chunk.iter().filter_map(|s| s.blob).map(|b| b.to_string()).collect();
-            // Only the first page counts the whole list; an older page shows its rows alone.
-            let total = if n == 0 { rows.len().to_string() } else { String::new() };
-            let key = incidents::render_key(&[&common, &rel, &chunks.len().to_string(), &total, &blobs]);
-            list_pages.insert(rel.clone());
-            if old.fresh(&rel, &key, &on_disk) {
-                loaded.made.push((rel, key));
-                continue;
-            }
-            let plural = |n: usize| if n == 1 { "incident" } else { "incidents" };
-            let note = if n == 0 {
-                format!("{} {}: active first, then newest first.", rows.len(), plural(rows.len()))
-            } else {
-                format!("Page {} of the list: {} older {}, newest first.", n + 1, chunk.len(), plural(chunk.len()))
-            };
-            let page = views::list::ListPage {
-                heading: heading.clone(),
-                note,
-                filter: filter.clone(),
-                rows: chunk.iter().map(|i| row(i)).collect(),
-                total: (n == 0).then_some(rows.len()),
-                page: n + 1,
-                pages: links.clone(),
-                facets: facets.clone(),
-            };
-            list_jobs.push((rel, key, page));
-        }
-    }
-    // Rendered on every core: a full build renders each incident's row once per list it is in.
-    let made = on_every_core(list_jobs, |(rel, key, page)| {
-        let mut c = Context::new();
-        c.insert("site", &page_site);
-        c.insert("root", "../");
-        c.insert("list", &page);
-        let wrote = cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?;
-        Ok((rel, key, wrote))
-    })?;
-    for (rel, key, wrote) in made {
-        list_written += usize::from(wrote);
-        loaded.made.push((rel, key));
-    }
-
-    // Problems, changes and reviews: a list each and a page per record, linking both ways.
-    let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
-    let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
-    names.extend(problems.iter().map(|p| (p.problem_id.as_str(), ("problems", p.title.as_str()))));
-    names.extend(changes.iter().map(|c| (c.change_id.as_str(), ("changes", c.summary.as_str()))));
-    names.extend(articles.iter().map(|a| (a.kb_id.as_str(), ("kb", a.title.as_str()))));
-    names.extend(reviews.iter().map(|r| (r.pir_id.as_str(), ("pir", ""))));
-    let link = |id: &str| -> Option<views::record::Link> {
-        let (dir, title) = match titles.get(id) {
-            Some(t) => ("incidents", *t),
-            None if view.linked(id) => *names.get(id)?,
-            None => return None,
-        };
-        Some(views::record::Link {
-            id: id.to_string(),
-            href: format!("../{dir}/{id}.html"),
-            title: view.text(title).to_string(),
-        })
-    };
-    let text = |t: &str| view.text(t).to_string();
-    let rctx = views::record::Ctx { internal, text: &text, link: &link };
-    let record_page = |page: &views::record::RecordPage| -> Result<String> {
-        let mut c = ctx_for("../");
-        c.insert("r", page);
-        render("record.html", &c)
-    };
-    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
-        let changes_naming = views::record::backlinks(&changes, &p.problem_id, |c| (&c.change_id, &c.problem_ids));
-        let kb_naming = views::record::backlinks(&articles, &p.problem_id, |a| (&a.kb_id, &a.problem_ids));
-        let page = views::record::problem(p, changes_naming, kb_naming, &rctx);
-        pages.insert(format!("problems/{}.html", p.problem_id), record_page(&page)?);
-    }
-    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
-        let problems_naming = views::record::backlinks(&problems, &c.change_id, |p| (&p.problem_id, &p.change_ids));
-        pages.insert(
-            format!("changes/{}.html", c.change_id),
-            record_page(&views::record::change(c, problems_naming, &rctx))?,
-        );
-    }
-    for r in reviews.iter().filter(|r| view.linked(&r.pir_id)) {
-        let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
-        pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
-    }
-    use views::table::{TablePage, TableRow};
-    let table = |page: TablePage| -> Result<String> { render("list.html", &with_view(ctx_for("../"), &page)?) };
-    let rows = problems
-        .iter()
-        .filter(|p| view.linked(&p.problem_id))
-        .map(|p| {
-            TableRow::new(
-                &p.problem_id,
-                vec![
-                    p.problem_id.clone(),
-                    text(&p.title),
-                    p.status.as_str().into(),
-                    if p.known_error { "yes" } else { "no" }.into(),
-                    text(p.service.as_deref().unwrap_or_default()),
-                    p.incident_ids.len().to_string(),
-                ],
-            )
-        })
-        .collect();
-    pages.insert(
-        "problems/index.html".into(),
-        table(TablePage {
-            heading: "Problems and known errors".into(),
-            columns: vec!["Id", "Title", "Status", "Known error", "Service", "Incidents"],
-            rows,
-            search: false,
-        })?,
-    );
-    let rows = changes
-        .iter()
-        .filter(|c| view.linked(&c.change_id))
-        .map(|c| {
-            TableRow::new(
-                &c.change_id,
-                vec![
-                    c.change_id.clone(),
-                    text(&c.summary),
-                    c.kind.as_str().into(),
-                    c.risk.as_str().into(),
-                    c.status.as_str().into(),
-                    c.outcome.map(|o| o.as_str()).unwrap_or("—").into(),
-                ],
-            )
-        })
-        .collect();
-    pages.insert(
-        "changes/index.html".into(),
-        table(TablePage {
-            heading: "Changes".into(),
-            columns: vec!["Id", "Summary", "Type", "Risk", "Status", "Outcome"],
-            rows,
-            search: false,
-        })?,
-    );
-
-    // Search: one index for the whole site, in one script file every search box loads.
-    let mut search: Vec<SearchEntry> = Vec::new();
-    for i in incidents {
-        let text = format!(
-            "{} {} {}",
-            view.text(&i.service),
-            i.status.as_str().replace('_', " "),
-            i.team.as_deref().map(|t| view.text(t)).unwrap_or_default()
-        );
-        search.push(SearchEntry::new("incident", &i.id, view.text(&i.title), &text, "incidents"));
-    }
-    for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
-        let text = format!("{} {}", view.text(&p.description), view.text(p.workaround.as_deref().unwrap_or_default()));
-        search.push(SearchEntry::new("problem", &p.problem_id, view.text(&p.title), &text, "problems"));
-    }
-    for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
-        search.push(SearchEntry::new("change", &c.change_id, view.text(&c.summary), "", "changes"));
-    }
-
-    // Knowledge base: for the public, published articles about public incidents only.
-    let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
-    let rows = articles
-        .iter()
-        .map(|a| {
-            TableRow::new(
-                &a.kb_id,
-                vec![
-                    a.kb_id.clone(),
-                    text(&a.title),
-                    a.kind.as_str().into(),
-                    a.status.as_str().into(),
-                    a.version.to_string(),
-                ],
-            )
-        })
-        .collect();
-    pages.insert(
-        "kb/index.html".into(),
-        table(TablePage {
-            heading: "Knowledge base".into(),
-            columns: vec!["Id", "Title", "Type", "Status", "Version"],
-            rows,
-            search: true,
-        })?,
-    );
-    for a in &articles {
-        let mut c = ctx_for("../");
-        // Judged as written and as the reader sees it: markdown emphasis or an entity
-        // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
-        let rendered = views::article::body_html(&a.body, &a.title);
-        let html = if view.withholds(&a.body)
-            || view.withholds(&visible_text(&rendered))
-            || view.withholds(&attribute_text(&rendered))
-        {
-            format!("<p>{}</p>", escape(audience::WITHHELD))
-        } else {
-            rendered
-        };
-        let page = views::article::article(a, html.clone(), &rctx);
-        c.insert("a", &page);
-        pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
-        search.push(SearchEntry::new("kb", &a.kb_id, view.text(&a.title), &visible_text(&html), "kb"));
-    }
-
-    // Reviews: for staff, of every incident with its factors and action items; for the
-    // public, reviews of public incidents that ended, without their internals.
-    let (columns, rows): (Vec<&'static str>, Vec<TableRow>) = if internal {
-        let rows = reviews
-            .iter()
-            .filter(|r| titles.contains_key(r.incident_id.as_str()))
-            .map(|r| {
-                let items: Vec<String> =
-                    r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
-                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), r.contributing_factors.clone(), items.join("; ")])
-            })
-            .collect();
-        (vec!["Incident", "Contributing factors", "Action items"], rows)
-    } else {
-        let rows = reviews
-            .iter()
-            .filter(|r| view.linked(&r.pir_id))
-            .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
-            .map(|(r, t)| {
-                let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
-                let kb = if kb.is_empty() { "—".to_string() } else { kb.join(", ") };
-                TableRow::new(&r.pir_id, vec![r.incident_id.clone(), text(t), fmt(&Some(r.created_at)), kb])
-            })
-            .collect();
-        (vec!["Incident", "Title", "Reviewed", "Articles"], rows)
-    };
-    pages.insert(
-        "pir/index.html".into(),
-        table(TablePage { heading: "Post-incident reviews".into(), columns, rows, search: false })?,
-    );
-
-    // KPIs: the dashboard and report pages per month, week and day, from the one KPI
-    // engine `ims report` uses, with the same periods and previous periods.
-    use crate::report::{Period, Selection};
-    let facts: Vec<&crate::report::Facts> = incidents.iter().map(|i| &i.facts).collect();
-    let mut ctxk = crate::query::report_context(&snap)?;
-    if !internal {
-        // The public's KPIs count only the problems, articles and changes it may see.
-        ctxk.known_errors.retain(|id, _| view.linked(id));
-        ctxk.published.retain(|id, _| view.linked(id));
-        ctxk.change_reviews = changes
-            .iter()
-            .filter(|c| view.linked(&c.change_id))
-            .filter_map(|c| Some((c.reviewed_at?.timestamp(), c.outcome? == model::change::Outcome::Successful)))
-            .collect();
-    }
-    let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let month = Selection::calendar(Period::Monthly, now, tz);
-    let now_k = crate::report::kpis_of_refs(&facts, &ctxk, month.current);
-    let prev_k = month.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
-    let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
-    let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
-    worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
-    let open_list = worst
-        .iter()
-        .take(15)
-        .map(|i| views::dashboard::OpenIncident {
+    let git_dir = repo.git.path().to_path_buf();
+    let organization = config.organization.clone();
+    std::thread::scope(|scope| -> Result<Built> {
+        // Beside the rest, on a core of its own: the incidents' entries of the search index
+        // and the feed (which reads the records of the latest updates).
+        let beside = scope.spawn(move || -> Result<(String, String)> {
+            let search = incident_search(incidents, view)?;
+            let repo = Repo { git: git2::Repository::open(&git_dir)? };
+            Ok((search, feed(&repo, &organization, incidents, view, tip_time)?))
+        });
+        // The incident list: active incidents first, then newest first; and the same list
+        // filtered by each status, priority, service and team, pre-rendered so the filters
+        // are links that work without script.
+        let row = |i: &incidents::Summary| views::list::Row {
             id: i.id.clone(),
-            title: text(&i.title),
-            priority: i.priority.map(|p| p.as_str()).unwrap_or("unset").into(),
-            service: text(&i.service),
-            status: i.status.as_str().replace('_', " "),
-        })
-        .collect();
-    // The clocks at risk or in breach now: those of incidents with SLA targets (read
-    // from their records), and the `sla.untriaged` acknowledge clock of those never
-    // prioritized (from their summaries).
-    let mut sla = Vec::new();
-    let left = |clock: &crate::sla::Clock| {
-        if clock.remaining_seconds >= 0 {
-            format!("{} left", model::config::format_duration(clock.remaining_seconds))
-        } else {
-            format!("{} over", model::config::format_duration(-clock.remaining_seconds))
-        }
-    };
-    let untriaged_target = config.sla.untriaged.as_deref().map(model::config::parse_duration).transpose()?;
-    for i in &open {
-        let mut clocks = Vec::new();
-        if i.has_sla {
-            clocks = crate::sla::clocks(&incidents::parse(repo, i)?, now, config.sla.warning_threshold)?;
-        } else if let (true, Some(target)) = (i.untriaged && i.created_at <= now, untriaged_target) {
-            let warning = config.sla.warning_threshold;
-            clocks.push(crate::sla::untriaged_clock(i.created_at, i.acknowledged_at, now, warning, target));
-        }
-        for clock in clocks.iter().filter(|c| c.state.needs_attention()) {
-            sla.push(views::dashboard::SlaClock {
-                id: i.id.clone(),
-                clock: if clock.untriaged { format!("{} (untriaged)", clock.clock) } else { clock.clock.to_string() },
-                state: clock.state,
-                left: left(clock),
-            });
-        }
-    }
-    let months = periods(&facts, Period::Monthly, tz);
-    let monthly: Vec<(String, crate::report::Kpis)> = months
-        .iter()
-        .map(|(label, s, e)| {
-            (label.clone(), crate::report::kpis_of_refs(&facts, &ctxk, crate::report::Window::new(*s, *e)))
-        })
-        .collect();
-    let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
-        monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
-    };
-    use views::dashboard::{bars, count_by, Chart};
-    let chart = |title: &str, svg_title: &str, unit: &str, data: Vec<(String, Option<f64>)>| Chart {
-        title: title.into(),
-        svg: bars(svg_title, unit, &data, None),
-    };
-    let charts = vec![
-        chart(
-            "Incidents opened per month",
-            "Incidents opened per month",
-            "incidents",
-            series(&|k| Some(k.incidents_opened as f64)),
-        ),
-        chart(
-            "Mean time to resolve per month, in hours (no bar: nothing resolved)",
-            "Mean time to resolve per month, hours",
-            "hours",
-            series(&|k| k.mttr_minutes.map(|m| m / 60.0)),
-        ),
-        chart(
-            "SLA compliance per month, percent (no bar: no SLA verdicts)",
-            "SLA compliance per month, percent",
-            "%",
-            series(&|k| k.sla_compliance.map(|r| r * 100.0)),
-        ),
-    ];
-    let month_start = month.current.start.unwrap_or(now);
-    let dashboard = views::dashboard::Dashboard {
-        as_of: as_of.clone(),
-        period: month_start.with_timezone(&tz).format("%B %Y").to_string(),
-        period_start: now_k.start.clone(),
-        period_end: now_k.end.clone(),
-        kpi_rows: views::report::kpi_rows(&now_k, prev_k.as_ref()),
-        open_by_priority: count_by(
-            open.iter().map(|i| i.priority.map(|p| p.to_string()).unwrap_or_else(|| "unset".into())),
-        ),
-        open_by_team: count_by(open.iter().map(|i| i.team.clone().unwrap_or_else(|| "unassigned".into()))),
-        open_total: open.len(),
-        open_list,
-        sla,
-        charts,
-        kpis: now_k,
-    };
-    let c = with_view(ctx_now(""), &dashboard)?;
-    pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
-
-    // The status page: the public site's front page, beside the dashboard on the internal one.
-    let inputs: Vec<views::status::Input> = incidents
-        .iter()
-        .zip(&facts)
-        .map(|(i, f)| views::status::Input {
-            summary: i,
             title: view.text(&i.title).to_string(),
+            status: i.status.as_str().replace('_', " "),
+            status_class: i.status.as_str().replace('_', "-"),
+            priority: i.priority.map(|p| p.as_str()).unwrap_or("—").to_string(),
             service: view.text(&i.service).to_string(),
-            ended: f.resolved.or(f.closed).and_then(|t| Utc.timestamp_opt(t, 0).single()),
-        })
-        .collect();
-    let services: Vec<String> = config.services.iter().map(|s| view.text(s).to_string()).collect();
-    let mut latest = |s: &incidents::Summary| -> Result<Option<views::status::Update>> {
-        let i = incidents::parse(repo, s)?;
-        Ok(i.communications
-            .iter()
-            .rev()
-            .find(|c| view.communication(c))
-            .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
-    };
-    let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
-    let mut c = ctx_now("");
-    c.insert("s", &status);
-    pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
-    // Report pages depend on the records only: no build time or commit on them, so a
-    // rebuild that changes no figure rewrites none of them.
-    let mut report_rows = Vec::new();
-    for period in [Period::Monthly, Period::Weekly, Period::Daily] {
-        for (label, s, _) in periods(&facts, period, tz) {
-            let sel = Selection::calendar(period, s, tz);
-            let k = crate::report::kpis_of_refs(&facts, &ctxk, sel.current);
-            let p = sel.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
-            let c = with_view(ctx_for("../"), &views::report::ReportPage::new(label.clone(), &k, p.as_ref()))?;
-            let file = format!("{}.html", label.replace(' ', "-"));
-            pages.insert(format!("reports/{file}"), render("report.html", &c)?);
-            report_rows.push(TableRow {
-                id: format!("period-{label}"),
-                href: file,
-                cells: vec![label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()],
-            });
-        }
-    }
-    pages.insert(
-        "reports/index.html".into(),
-        table(TablePage {
-            heading: "Reports".into(),
-            columns: vec!["Period", "Opened", "Resolved"],
-            rows: report_rows,
-            search: false,
-        })?,
-    );
-
-    // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
-    // are rendered only when their entries change.
-    let mut audit_pages = HashSet::new();
-    if internal {
-        use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
-        let log = match audit_log {
-            Some(reading) => reading.join().map_err(|_| Error::internal("the audit log's reader panicked"))??,
-            None => audit::log(repo)?,
+            team: i.team.as_deref().map(|t| view.text(t).to_string()).unwrap_or_else(|| "—".into()),
+            created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            done: u8::from(i.status.is_done()),
         };
-        let has_page = |dir: &str, id: &str| match dir {
-            "incidents" => titles.contains_key(id),
-            _ => names.contains_key(id),
-        };
-        let chunks: Vec<&[crate::query::AuditEntry]> = log.chunks(PAGE).collect();
-        let page_file = |n: usize| format!("audit/page-{n}.html");
-        let manifest = incidents::Manifest::load(
-            repo,
-            out,
-            internal,
-            "audit-pages",
-            &incidents::render_key(&[&templates, &site_key]),
-        );
-        let old = manifest.old();
-        let mut kept = Vec::new();
-        let on_disk = incidents::OnDisk::Listed(incidents::existing(&out.join("audit")));
-        let mut jobs = Vec::new();
-        for (k, chunk) in chunks.iter().enumerate() {
-            let n = k + 1;
-            let last = n == chunks.len();
-            let rel = page_file(n);
-            let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
-            let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
-            let key = incidents::render_key(&[
-                &n.to_string(),
-                &last.to_string(),
-                first_commit,
-                last_commit,
-                &chunk.len().to_string(),
-            ]);
-            audit_pages.insert(rel.clone());
-            if old.fresh(&rel, &key, &on_disk) {
-                kept.push((rel, key));
-                continue;
+        let mut ordered: Vec<&incidents::Summary> = incidents.iter().collect();
+        ordered.sort_by(|a, b| {
+            a.status.is_done().cmp(&b.status.is_done()).then(b.created_at.cmp(&a.created_at)).then(a.id.cmp(&b.id))
+        });
+        type FacetFn<'f> = &'f dyn for<'s> Fn(&'s incidents::Summary) -> std::borrow::Cow<'s, str>;
+        let facet_fns: [(&'static str, &str, FacetFn); 4] = [
+            ("Status", "status", &|i| i.status.as_str().replace('_', " ").into()),
+            ("Priority", "priority", &|i| i.priority.map(|p| p.as_str()).unwrap_or("unset").into()),
+            ("Service", "service", &|i| view.text(&i.service).into()),
+            ("Team", "team", &|i| i.team.as_deref().map(|t| view.text(t)).unwrap_or("unassigned").into()),
+        ];
+        // (file stem, heading, filter, rows)
+        type List<'l> = (String, String, Option<(String, String)>, Vec<&'l incidents::Summary>);
+        let mut lists: Vec<List> = vec![("index".into(), "Incidents".into(), None, ordered.clone())];
+        let mut facets: Vec<views::list::Facet> = Vec::new();
+        for (label, key, f) in facet_fns {
+            let mut groups: BTreeMap<std::borrow::Cow<str>, Vec<&incidents::Summary>> = BTreeMap::new();
+            for i in &ordered {
+                let value = f(i);
+                match groups.get_mut(value.as_ref()) {
+                    Some(rows) => rows.push(i),
+                    None => drop(groups.insert(value, vec![i])),
+                }
             }
-            let start = k * PAGE;
-            let page = AuditPage {
-                heading: format!("Audit log, entries {} to {}", start + 1, start + chunk.len()),
-                intro: format!("Page {n} of the log, oldest first."),
-                rows: chunk.iter().enumerate().map(|(j, e)| row(start + j + 1, e, "../", &has_page)).collect(),
-                prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
-                next: (!last).then(|| format!("page-{}.html", n + 1)),
-            };
-            jobs.push((rel, key, page));
+            let mut taken = HashSet::new();
+            let mut values = Vec::new();
+            for (value, rows) in groups {
+                let value = value.into_owned();
+                let stem = format!("{key}-{}", views::list::slug(&value, &mut taken));
+                values.push(views::list::FacetValue { label: value.clone(), href: format!("{stem}.html") });
+                lists.push((
+                    stem,
+                    format!("Incidents: {} {value}", label.to_lowercase()),
+                    Some((label.into(), value)),
+                    rows,
+                ));
+            }
+            facets.push(views::list::Facet { label, values });
         }
-        let made = on_every_core(jobs, |(rel, key, page)| {
+        // List pages that show the same rows as last time are not rendered again: a row is
+        // a function of its record, so the blob ids of a page's records stand for its rows.
+        let site_key = serde_json::to_string(&page_site)?;
+        let common = incidents::render_key(&[&templates, &site_key, &serde_json::to_string(&facets)?]);
+        let mut list_pages = std::collections::HashSet::new();
+        let mut list_written = 0;
+        let mut list_jobs: Vec<(String, String, views::list::ListPage)> = Vec::new();
+        for (stem, heading, filter, rows) in &lists {
+            let chunks = list_chunks(rows);
+            let name = |k: usize| list_page_name(stem, k, chunks.len());
+            let links: Vec<views::list::PageLink> = if chunks.len() > 1 {
+                (1..=chunks.len()).map(|n| views::list::PageLink { n, href: name(n) }).collect()
+            } else {
+                vec![]
+            };
+            for (n, chunk) in chunks.iter().enumerate() {
+                let name = name(n + 1);
+                let rel = format!("incidents/{name}");
+                // Only the first page counts the whole list; an older page shows its rows alone.
+                let total = if n == 0 { rows.len().to_string() } else { String::new() };
+                let blobs = chunk.iter().filter_map(|s| s.blob);
+                let key = incidents::render_key_with(&[&common, &rel, &chunks.len().to_string(), &total], blobs);
+                list_pages.insert(rel.clone());
+                loaded.known += usize::from(old.has(&rel));
+                if old.fresh(&rel, &key, &on_disk) {
+                    loaded.made.push((rel, key));
+                    continue;
+                }
+                let plural = |n: usize| if n == 1 { "incident" } else { "incidents" };
+                let note = if n == 0 {
+                    format!("{} {}: active first, then newest first.", rows.len(), plural(rows.len()))
+                } else {
+                    format!("Page {} of the list: {} older {}, newest first.", n + 1, chunk.len(), plural(chunk.len()))
+                };
+                let page = views::list::ListPage {
+                    heading: heading.clone(),
+                    note,
+                    filter: filter.clone(),
+                    rows: chunk.iter().map(|i| row(i)).collect(),
+                    total: (n == 0).then_some(rows.len()),
+                    page: n + 1,
+                    pages: links.clone(),
+                    facets: facets.clone(),
+                };
+                list_jobs.push((rel, key, page));
+            }
+        }
+        // Rendered on every core: a full build renders each incident's row once per list it is in.
+        let made = on_every_core(list_jobs, |(rel, key, page)| {
             let mut c = Context::new();
             c.insert("site", &page_site);
             c.insert("root", "../");
-            c.insert("page", &page);
-            c.insert("index", &false);
-            let wrote = cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?;
+            c.insert("list", &page);
+            let wrote = cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?;
             Ok((rel, key, wrote))
         })?;
         for (rel, key, wrote) in made {
             list_written += usize::from(wrote);
-            kept.push((rel, key));
+            loaded.made.push((rel, key));
         }
-        drop(old);
-        manifest.save(&kept);
-        // Each kind of record on its own page (the incidents' entries are on the log's
-        // pages and each incident's page).
-        let mut kinds: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
-        for (j, e) in log.iter().enumerate() {
-            kinds.entry(kind_rank(&e.ref_type)).or_default().push(j);
-        }
-        let mut kind_links = Vec::new();
-        for ((_, kind), idx) in &kinds {
-            if kind == "incident" {
-                continue;
-            }
-            let rel = format!("audit/kind-{kind}.html");
-            let page = AuditPage {
-                heading: format!("Audit log: {kind} entries"),
-                intro: format!("All {} entries about {kind} records, oldest first.", idx.len()),
-                rows: idx.iter().map(|&j| row(j + 1, &log[j], "../", &has_page)).collect(),
-                prev: None,
-                next: None,
-            };
-            let mut c = ctx_for("../");
-            c.insert("page", &page);
-            c.insert("index", &false);
-            pages.insert(rel, render("auditlog.html", &c)?);
-            kind_links.push(PageLink {
-                label: kind.replace('_', " "),
-                href: format!("audit/kind-{kind}.html"),
-                count: idx.len(),
-            });
-        }
-        let index = AuditIndex {
-            total: log.len(),
-            pages: (1..=chunks.len())
-                .rev()
-                .map(|n| PageLink {
-                    label: format!("Entries {} to {}", (n - 1) * PAGE + 1, ((n - 1) * PAGE + chunks[n - 1].len())),
-                    href: page_file(n),
-                    count: chunks[n - 1].len(),
-                })
-                .collect(),
-            kinds: kind_links,
-            latest: log.iter().enumerate().rev().take(50).map(|(j, e)| row(j + 1, e, "", &has_page)).collect(),
-        };
-        let mut c = ctx_for("");
-        c.insert("index", &index);
-        pages.insert("audit.html".into(), render("auditlog.html", &c)?);
-    }
-    pages.insert("feed.xml".into(), feed(repo, &config.organization, incidents, view, tip_time)?);
-    pages.insert("style.css".into(), STYLE.into());
-    pages.insert("search.js".into(), SEARCH_JS.into());
-    pages.insert("lists.js".into(), LISTS_JS.into());
-    pages.insert("search-index.js".into(), search_index(&search)?);
-    pages.insert("search.html".into(), render("search.html", &ctx_for(""))?);
 
-    // Write what changed, and remove pages this build no longer makes (an incident now
-    // hidden from this audience, a report period that moved).
-    let mut written = loaded.written + list_written;
-    for (rel, text) in &pages {
-        written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
-    }
-    // The `incidents/` folder: the pages the last build left (listed, or known from its
-    // manifest) that this build did not make.
-    let made_here: HashSet<&str> = loaded.made.iter().filter_map(|(rel, _)| rel.strip_prefix("incidents/")).collect();
-    let gone: Vec<&str> = match &on_disk {
-        incidents::OnDisk::Listed(names) => {
-            names.iter().map(String::as_str).filter(|n| n.ends_with(".html") && !made_here.contains(n)).collect()
+        // Problems, changes and reviews: a list each and a page per record, linking both ways.
+        let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
+        let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
+        names.extend(problems.iter().map(|p| (p.problem_id.as_str(), ("problems", p.title.as_str()))));
+        names.extend(changes.iter().map(|c| (c.change_id.as_str(), ("changes", c.summary.as_str()))));
+        names.extend(articles.iter().map(|a| (a.kb_id.as_str(), ("kb", a.title.as_str()))));
+        names.extend(reviews.iter().map(|r| (r.pir_id.as_str(), ("pir", ""))));
+        let link = |id: &str| -> Option<views::record::Link> {
+            let (dir, title) = match titles.get(id) {
+                Some(t) => ("incidents", *t),
+                None if view.linked(id) => *names.get(id)?,
+                None => return None,
+            };
+            Some(views::record::Link {
+                id: id.to_string(),
+                href: format!("../{dir}/{id}.html"),
+                title: view.text(title).to_string(),
+            })
+        };
+        let text = |t: &str| view.text(t).to_string();
+        let rctx = views::record::Ctx { internal, text: &text, link: &link };
+        let record_page = |page: &views::record::RecordPage| -> Result<String> {
+            let mut c = ctx_for("../");
+            c.insert("r", page);
+            render("record.html", &c)
+        };
+        for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+            let changes_naming = views::record::backlinks(&changes, &p.problem_id, |c| (&c.change_id, &c.problem_ids));
+            let kb_naming = views::record::backlinks(&articles, &p.problem_id, |a| (&a.kb_id, &a.problem_ids));
+            let page = views::record::problem(p, changes_naming, kb_naming, &rctx);
+            pages.insert(format!("problems/{}.html", p.problem_id), record_page(&page)?);
         }
-        incidents::OnDisk::AsLastBuilt => {
-            old.pages().filter_map(|rel| rel.strip_prefix("incidents/")).filter(|n| !made_here.contains(n)).collect()
+        for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+            let problems_naming = views::record::backlinks(&problems, &c.change_id, |p| (&p.problem_id, &p.change_ids));
+            pages.insert(
+                format!("changes/{}.html", c.change_id),
+                record_page(&views::record::change(c, problems_naming, &rctx))?,
+            );
         }
-    };
-    for name in gone {
-        match std::fs::remove_file(out.join("incidents").join(name)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
+        for r in reviews.iter().filter(|r| view.linked(&r.pir_id)) {
+            let Some(title) = titles.get(r.incident_id.as_str()) else { continue };
+            pages.insert(format!("pir/{}.html", r.pir_id), record_page(&views::record::review(r, title, &rctx))?);
         }
-    }
-    for dir in ["kb", "reports", "problems", "changes", "pir", "audit"] {
-        for name in incidents::existing(&out.join(dir)) {
-            let rel = format!("{dir}/{name}");
-            let made = pages.contains_key(&rel) || audit_pages.contains(&rel);
-            // Earlier builds kept the knowledge base's search in `kb/search.{json,js}`.
-            let old_search = rel == "kb/search.json" || rel == "kb/search.js";
-            if (rel.ends_with(".html") && !made) || old_search {
-                std::fs::remove_file(out.join(&rel))?;
+        use views::table::{TablePage, TableRow};
+        let table = |page: TablePage| -> Result<String> { render("list.html", &with_view(ctx_for("../"), &page)?) };
+        let rows = problems
+            .iter()
+            .filter(|p| view.linked(&p.problem_id))
+            .map(|p| {
+                TableRow::new(
+                    &p.problem_id,
+                    vec![
+                        p.problem_id.clone(),
+                        text(&p.title),
+                        p.status.as_str().into(),
+                        if p.known_error { "yes" } else { "no" }.into(),
+                        text(p.service.as_deref().unwrap_or_default()),
+                        p.incident_ids.len().to_string(),
+                    ],
+                )
+            })
+            .collect();
+        pages.insert(
+            "problems/index.html".into(),
+            table(TablePage {
+                heading: "Problems and known errors".into(),
+                columns: vec!["Id", "Title", "Status", "Known error", "Service", "Incidents"],
+                rows,
+                search: false,
+            })?,
+        );
+        let rows = changes
+            .iter()
+            .filter(|c| view.linked(&c.change_id))
+            .map(|c| {
+                TableRow::new(
+                    &c.change_id,
+                    vec![
+                        c.change_id.clone(),
+                        text(&c.summary),
+                        c.kind.as_str().into(),
+                        c.risk.as_str().into(),
+                        c.status.as_str().into(),
+                        c.outcome.map(|o| o.as_str()).unwrap_or("—").into(),
+                    ],
+                )
+            })
+            .collect();
+        pages.insert(
+            "changes/index.html".into(),
+            table(TablePage {
+                heading: "Changes".into(),
+                columns: vec!["Id", "Summary", "Type", "Risk", "Status", "Outcome"],
+                rows,
+                search: false,
+            })?,
+        );
+
+        // Search: one index for the whole site, in one script file every search box loads.
+        let mut search: Vec<SearchEntry> = Vec::new();
+        for p in problems.iter().filter(|p| view.linked(&p.problem_id)) {
+            let text =
+                format!("{} {}", view.text(&p.description), view.text(p.workaround.as_deref().unwrap_or_default()));
+            search.push(SearchEntry::new("problem", &p.problem_id, view.text(&p.title), &text, "problems"));
+        }
+        for c in changes.iter().filter(|c| view.linked(&c.change_id)) {
+            search.push(SearchEntry::new("change", &c.change_id, view.text(&c.summary), "", "changes"));
+        }
+
+        // Knowledge base: for the public, published articles about public incidents only.
+        let articles: Vec<&model::kb::Article> = articles.iter().filter(|a| view.linked(&a.kb_id)).collect();
+        let rows = articles
+            .iter()
+            .map(|a| {
+                TableRow::new(
+                    &a.kb_id,
+                    vec![
+                        a.kb_id.clone(),
+                        text(&a.title),
+                        a.kind.as_str().into(),
+                        a.status.as_str().into(),
+                        a.version.to_string(),
+                    ],
+                )
+            })
+            .collect();
+        pages.insert(
+            "kb/index.html".into(),
+            table(TablePage {
+                heading: "Knowledge base".into(),
+                columns: vec!["Id", "Title", "Type", "Status", "Version"],
+                rows,
+                search: true,
+            })?,
+        );
+        for a in &articles {
+            let mut c = ctx_for("../");
+            // Judged as written and as the reader sees it: markdown emphasis or an entity
+            // (`Ada **Lovelace**`, `ada&#64;example.com`) must not hide what it shows.
+            let rendered = views::article::body_html(&a.body, &a.title);
+            let html = if view.withholds(&a.body)
+                || view.withholds(&visible_text(&rendered))
+                || view.withholds(&attribute_text(&rendered))
+            {
+                format!("<p>{}</p>", escape(audience::WITHHELD))
+            } else {
+                rendered
+            };
+            let page = views::article::article(a, html.clone(), &rctx);
+            c.insert("a", &page);
+            pages.insert(format!("kb/{}.html", a.kb_id), render("article.html", &c)?);
+            search.push(SearchEntry::new("kb", &a.kb_id, view.text(&a.title), &visible_text(&html), "kb"));
+        }
+
+        // Reviews: for staff, of every incident with its factors and action items; for the
+        // public, reviews of public incidents that ended, without their internals.
+        let (columns, rows): (Vec<&'static str>, Vec<TableRow>) = if internal {
+            let rows = reviews
+                .iter()
+                .filter(|r| titles.contains_key(r.incident_id.as_str()))
+                .map(|r| {
+                    let items: Vec<String> =
+                        r.action_items.iter().map(|a| format!("{} ({})", a.action, a.status.as_str())).collect();
+                    TableRow::new(
+                        &r.pir_id,
+                        vec![r.incident_id.clone(), r.contributing_factors.clone(), items.join("; ")],
+                    )
+                })
+                .collect();
+            (vec!["Incident", "Contributing factors", "Action items"], rows)
+        } else {
+            let rows = reviews
+                .iter()
+                .filter(|r| view.linked(&r.pir_id))
+                .filter_map(|r| titles.get(r.incident_id.as_str()).map(|t| (r, t)))
+                .map(|(r, t)| {
+                    let kb: Vec<&str> = r.kb_ids.iter().filter(|k| view.linked(k)).map(String::as_str).collect();
+                    let kb = if kb.is_empty() { "—".to_string() } else { kb.join(", ") };
+                    TableRow::new(&r.pir_id, vec![r.incident_id.clone(), text(t), fmt(&Some(r.created_at)), kb])
+                })
+                .collect();
+            (vec!["Incident", "Title", "Reviewed", "Articles"], rows)
+        };
+        pages.insert(
+            "pir/index.html".into(),
+            table(TablePage { heading: "Post-incident reviews".into(), columns, rows, search: false })?,
+        );
+
+        // KPIs: the dashboard and report pages per month, week and day, from the one KPI
+        // engine `ims report` uses, with the same periods and previous periods.
+        use crate::report::{Period, Selection};
+        let facts: Vec<&crate::report::Facts> = incidents.iter().map(|i| &i.facts).collect();
+        let mut ctxk = crate::query::report_context(&snap)?;
+        if !internal {
+            // The public's KPIs count only the problems, articles and changes it may see.
+            ctxk.known_errors.retain(|id, _| view.linked(id));
+            ctxk.published.retain(|id, _| view.linked(id));
+            ctxk.change_reviews = changes
+                .iter()
+                .filter(|c| view.linked(&c.change_id))
+                .filter_map(|c| Some((c.reviewed_at?.timestamp(), c.outcome? == model::change::Outcome::Successful)))
+                .collect();
+        }
+        let tz: chrono_tz::Tz = config.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let month = Selection::calendar(Period::Monthly, now, tz);
+        let now_k = crate::report::kpis_of_refs(&facts, &ctxk, month.current);
+        let prev_k = month.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
+        let open: Vec<&incidents::Summary> = incidents.iter().filter(|i| i.open()).collect();
+        let mut worst: Vec<&&incidents::Summary> = open.iter().collect();
+        worst.sort_by_key(|i| (std::cmp::Reverse(i.priority), std::cmp::Reverse(i.created_at)));
+        let open_list = worst
+            .iter()
+            .take(15)
+            .map(|i| views::dashboard::OpenIncident {
+                id: i.id.clone(),
+                title: text(&i.title),
+                priority: i.priority.map(|p| p.as_str()).unwrap_or("unset").into(),
+                service: text(&i.service),
+                status: i.status.as_str().replace('_', " "),
+            })
+            .collect();
+        // The clocks at risk or in breach now: those of incidents with SLA targets (read
+        // from their records), and the `sla.untriaged` acknowledge clock of those never
+        // prioritized (from their summaries).
+        let mut sla = Vec::new();
+        let left = |clock: &crate::sla::Clock| {
+            if clock.remaining_seconds >= 0 {
+                format!("{} left", model::config::format_duration(clock.remaining_seconds))
+            } else {
+                format!("{} over", model::config::format_duration(-clock.remaining_seconds))
+            }
+        };
+        let untriaged_target = config.sla.untriaged.as_deref().map(model::config::parse_duration).transpose()?;
+        for i in &open {
+            let mut clocks = Vec::new();
+            if i.has_sla {
+                clocks = crate::sla::clocks(&incidents::parse(repo, i)?, now, config.sla.warning_threshold)?;
+            } else if let (true, Some(target)) = (i.untriaged && i.created_at <= now, untriaged_target) {
+                let warning = config.sla.warning_threshold;
+                clocks.push(crate::sla::untriaged_clock(i.created_at, i.acknowledged_at, now, warning, target));
+            }
+            for clock in clocks.iter().filter(|c| c.state.needs_attention()) {
+                sla.push(views::dashboard::SlaClock {
+                    id: i.id.clone(),
+                    clock: if clock.untriaged {
+                        format!("{} (untriaged)", clock.clock)
+                    } else {
+                        clock.clock.to_string()
+                    },
+                    state: clock.state,
+                    left: left(clock),
+                });
             }
         }
-    }
-    // Saved once the folder holds exactly what this build made, with its time.
-    let pages_made = loaded.made.len();
-    drop(old);
-    folder.save_folder(&loaded.made, &out.join("incidents"));
-    Ok(Built {
-        out: out.to_path_buf(),
-        pages: pages.len() + pages_made + audit_pages.len(),
-        written,
-        rendered: loaded.rendered,
+        let months = periods(&facts, Period::Monthly, tz);
+        let monthly: Vec<(String, crate::report::Kpis)> = months
+            .iter()
+            .map(|(label, s, e)| {
+                (label.clone(), crate::report::kpis_of_refs(&facts, &ctxk, crate::report::Window::new(*s, *e)))
+            })
+            .collect();
+        let series = |f: &dyn Fn(&crate::report::Kpis) -> Option<f64>| -> Vec<(String, Option<f64>)> {
+            monthly.iter().map(|(l, k)| (l.clone(), f(k))).collect()
+        };
+        use views::dashboard::{bars, count_by, Chart};
+        let chart = |title: &str, svg_title: &str, unit: &str, data: Vec<(String, Option<f64>)>| Chart {
+            title: title.into(),
+            svg: bars(svg_title, unit, &data, None),
+        };
+        let charts = vec![
+            chart(
+                "Incidents opened per month",
+                "Incidents opened per month",
+                "incidents",
+                series(&|k| Some(k.incidents_opened as f64)),
+            ),
+            chart(
+                "Mean time to resolve per month, in hours (no bar: nothing resolved)",
+                "Mean time to resolve per month, hours",
+                "hours",
+                series(&|k| k.mttr_minutes.map(|m| m / 60.0)),
+            ),
+            chart(
+                "SLA compliance per month, percent (no bar: no SLA verdicts)",
+                "SLA compliance per month, percent",
+                "%",
+                series(&|k| k.sla_compliance.map(|r| r * 100.0)),
+            ),
+        ];
+        let month_start = month.current.start.unwrap_or(now);
+        let dashboard = views::dashboard::Dashboard {
+            as_of: as_of.clone(),
+            period: month_start.with_timezone(&tz).format("%B %Y").to_string(),
+            period_start: now_k.start.clone(),
+            period_end: now_k.end.clone(),
+            kpi_rows: views::report::kpi_rows(&now_k, prev_k.as_ref()),
+            open_by_priority: count_by(open.iter().map(|i| i.priority.map(|p| p.as_str()).unwrap_or("unset"))),
+            open_by_team: count_by(open.iter().map(|i| i.team.as_deref().unwrap_or("unassigned"))),
+            open_total: open.len(),
+            open_list,
+            sla,
+            charts,
+            kpis: now_k,
+        };
+        let c = with_view(ctx_now(""), &dashboard)?;
+        pages.insert(if internal { "index.html" } else { "dashboard.html" }.into(), render("index.html", &c)?);
+
+        // The status page: the public site's front page, beside the dashboard on the internal one.
+        let inputs: Vec<views::status::Input> = incidents
+            .iter()
+            .zip(&facts)
+            .map(|(i, f)| views::status::Input {
+                summary: i,
+                title: view.text(&i.title),
+                service: view.text(&i.service),
+                ended: f.resolved.or(f.closed).and_then(|t| Utc.timestamp_opt(t, 0).single()),
+            })
+            .collect();
+        let services: Vec<String> = config.services.iter().map(|s| view.text(s).to_string()).collect();
+        let mut latest = |s: &incidents::Summary| -> Result<Option<views::status::Update>> {
+            let i = incidents::parse(repo, s)?;
+            Ok(i.communications
+                .iter()
+                .rev()
+                .find(|c| view.communication(c))
+                .map(|c| views::status::Update { at: fmt(&Some(c.at)), message: view.text(&c.message).to_string() }))
+        };
+        let status = views::status::build(&inputs, &services, now, tz, &mut latest)?;
+        let mut c = ctx_now("");
+        c.insert("s", &status);
+        pages.insert(if internal { "status.html" } else { "index.html" }.into(), render("status.html", &c)?);
+        // Report pages depend on the records only: no build time or commit on them, so a
+        // rebuild that changes no figure rewrites none of them.
+        let mut report_rows = Vec::new();
+        for period in [Period::Monthly, Period::Weekly, Period::Daily] {
+            for (label, s, _) in periods(&facts, period, tz) {
+                let sel = Selection::calendar(period, s, tz);
+                let k = crate::report::kpis_of_refs(&facts, &ctxk, sel.current);
+                let p = sel.previous.map(|w| crate::report::kpis_of_refs(&facts, &ctxk, w));
+                let c = with_view(ctx_for("../"), &views::report::ReportPage::new(label.clone(), &k, p.as_ref()))?;
+                let file = format!("{}.html", label.replace(' ', "-"));
+                pages.insert(format!("reports/{file}"), render("report.html", &c)?);
+                report_rows.push(TableRow {
+                    id: format!("period-{label}"),
+                    href: file,
+                    cells: vec![label, k.incidents_opened.to_string(), k.incidents_resolved.to_string()],
+                });
+            }
+        }
+        pages.insert(
+            "reports/index.html".into(),
+            table(TablePage {
+                heading: "Reports".into(),
+                columns: vec!["Period", "Opened", "Resolved"],
+                rows: report_rows,
+                search: false,
+            })?,
+        );
+
+        // The audit log (staff only): every entry of `ims audit`, oldest first in pages that
+        // are rendered only when their entries change.
+        let mut audit_pages = HashSet::new();
+        if internal {
+            use views::auditlog::{kind_rank, row, AuditIndex, AuditPage, PageLink, PAGE};
+            let log = match audit_log {
+                Some(reading) => reading.join().map_err(|_| Error::internal("the audit log's reader panicked"))??,
+                None => audit::log(repo)?,
+            };
+            let has_page = |dir: &str, id: &str| match dir {
+                "incidents" => titles.contains_key(id),
+                _ => names.contains_key(id),
+            };
+            let chunks: Vec<&[crate::query::AuditEntry]> = log.chunks(PAGE).collect();
+            let page_file = |n: usize| format!("audit/page-{n}.html");
+            let manifest = incidents::Manifest::load(
+                repo,
+                out,
+                internal,
+                "audit-pages",
+                &incidents::render_key(&[&templates, &site_key]),
+            );
+            let old = manifest.old();
+            let mut kept = Vec::new();
+            let on_disk = incidents::OnDisk::Listed(incidents::existing(&out.join("audit")));
+            let mut jobs = Vec::new();
+            for (k, chunk) in chunks.iter().enumerate() {
+                let n = k + 1;
+                let last = n == chunks.len();
+                let rel = page_file(n);
+                let first_commit = chunk.first().map(|e| e.commit.as_str()).unwrap_or_default();
+                let last_commit = chunk.last().map(|e| e.commit.as_str()).unwrap_or_default();
+                let key = incidents::render_key(&[
+                    &n.to_string(),
+                    &last.to_string(),
+                    first_commit,
+                    last_commit,
+                    &chunk.len().to_string(),
+                ]);
+                audit_pages.insert(rel.clone());
+                if old.fresh(&rel, &key, &on_disk) {
+                    kept.push((rel, key));
+                    continue;
+                }
+                let start = k * PAGE;
+                let page = AuditPage {
+                    heading: format!("Audit log, entries {} to {}", start + 1, start + chunk.len()),
+                    intro: format!("Page {n} of the log, oldest first."),
+                    rows: chunk.iter().enumerate().map(|(j, e)| row(start + j + 1, e, "../", &has_page)).collect(),
+                    prev: (n > 1).then(|| format!("page-{}.html", n - 1)),
+                    next: (!last).then(|| format!("page-{}.html", n + 1)),
+                };
+                jobs.push((rel, key, page));
+            }
+            let made = on_every_core(jobs, |(rel, key, page)| {
+                let mut c = Context::new();
+                c.insert("site", &page_site);
+                c.insert("root", "../");
+                c.insert("page", &page);
+                c.insert("index", &false);
+                let wrote = cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?;
+                Ok((rel, key, wrote))
+            })?;
+            for (rel, key, wrote) in made {
+                list_written += usize::from(wrote);
+                kept.push((rel, key));
+            }
+            drop(old);
+            manifest.save(&kept);
+            // Each kind of record on its own page (the incidents' entries are on the log's
+            // pages and each incident's page).
+            let mut kinds: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
+            for (j, e) in log.iter().enumerate() {
+                kinds.entry(kind_rank(&e.ref_type)).or_default().push(j);
+            }
+            let mut kind_links = Vec::new();
+            for ((_, kind), idx) in &kinds {
+                if kind == "incident" {
+                    continue;
+                }
+                let rel = format!("audit/kind-{kind}.html");
+                let page = AuditPage {
+                    heading: format!("Audit log: {kind} entries"),
+                    intro: format!("All {} entries about {kind} records, oldest first.", idx.len()),
+                    rows: idx.iter().map(|&j| row(j + 1, &log[j], "../", &has_page)).collect(),
+                    prev: None,
+                    next: None,
+                };
+                let mut c = ctx_for("../");
+                c.insert("page", &page);
+                c.insert("index", &false);
+                pages.insert(rel, render("auditlog.html", &c)?);
+                kind_links.push(PageLink {
+                    label: kind.replace('_', " "),
+                    href: format!("audit/kind-{kind}.html"),
+                    count: idx.len(),
+                });
+            }
+            let index = AuditIndex {
+                total: log.len(),
+                pages: (1..=chunks.len())
+                    .rev()
+                    .map(|n| PageLink {
+                        label: format!("Entries {} to {}", (n - 1) * PAGE + 1, ((n - 1) * PAGE + chunks[n - 1].len())),
+                        href: page_file(n),
+                        count: chunks[n - 1].len(),
+                    })
+                    .collect(),
+                kinds: kind_links,
+                latest: log.iter().enumerate().rev().take(50).map(|(j, e)| row(j + 1, e, "", &has_page)).collect(),
+            };
+            let mut c = ctx_for("");
+            c.insert("index", &index);
+            pages.insert("audit.html".into(), render("auditlog.html", &c)?);
+        }
+        let (incident_search, feed) =
+            beside.join().map_err(|_| Error::internal("the search index's maker panicked"))??;
+        pages.insert("feed.xml".into(), feed);
+        pages.insert("style.css".into(), STYLE.into());
+        pages.insert("search.js".into(), SEARCH_JS.into());
+        pages.insert("lists.js".into(), LISTS_JS.into());
+        pages.insert("search-index.js".into(), search_index(&search, &incident_search)?);
+        pages.insert("search.html".into(), render("search.html", &ctx_for(""))?);
+
+        // Write what changed, and remove pages this build no longer makes (an incident now
+        // hidden from this audience, a report period that moved).
+        let mut written = loaded.written + list_written;
+        for (rel, text) in &pages {
+            written += usize::from(cache::write_if_changed(&out.join(rel), text.as_bytes())?);
+        }
+        // The `incidents/` folder: the pages the last build left (listed, or known from its
+        // manifest) that this build did not make.
+        let made_here =
+            || -> HashSet<&str> { loaded.made.iter().filter_map(|(rel, _)| rel.strip_prefix("incidents/")).collect() };
+        let gone: Vec<&str> = match &on_disk {
+            incidents::OnDisk::Listed(names) => {
+                let made_here = made_here();
+                names.iter().map(String::as_str).filter(|n| n.ends_with(".html") && !made_here.contains(n)).collect()
+            }
+            // Every page the last build left was made again: none goes.
+            incidents::OnDisk::AsLastBuilt if loaded.known == old.len() => vec![],
+            incidents::OnDisk::AsLastBuilt => {
+                let made_here = made_here();
+                old.pages()
+                    .filter_map(|rel| rel.strip_prefix("incidents/"))
+                    .filter(|n| !made_here.contains(n))
+                    .collect()
+            }
+        };
+        for name in gone {
+            match std::fs::remove_file(out.join("incidents").join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        for dir in ["kb", "reports", "problems", "changes", "pir", "audit"] {
+            for name in incidents::existing(&out.join(dir)) {
+                let rel = format!("{dir}/{name}");
+                let made = pages.contains_key(&rel) || audit_pages.contains(&rel);
+                // Earlier builds kept the knowledge base's search in `kb/search.{json,js}`.
+                let old_search = rel == "kb/search.json" || rel == "kb/search.js";
+                if (rel.ends_with(".html") && !made) || old_search {
+                    std::fs::remove_file(out.join(&rel))?;
+                }
+            }
+        }
+        // Saved once the folder holds exactly what this build made, with its time.
+        let pages_made = loaded.made.len();
+        drop(old);
+        folder.save_folder(&loaded.made, &out.join("incidents"));
+        Ok(Built {
+            out: out.to_path_buf(),
+            pages: pages.len() + pages_made + audit_pages.len(),
+            written,
+            rendered: loaded.rendered,
+        })
     })
 }
 
@@ -1221,21 +1243,63 @@ const SEARCH_TEXT: usize = 2000;
 
 impl SearchEntry {
     fn new(kind: &'static str, id: &str, title: &str, text: &str, dir: &str) -> SearchEntry {
-        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(SEARCH_TEXT).collect();
+        // Most text (an incident's service, status and team) is short single-spaced words
+        // already: taken as it is.
+        let plain = text.len() <= SEARCH_TEXT
+            && !text.starts_with(' ')
+            && !text.ends_with(' ')
+            && !text.contains("  ")
+            && !text.chars().any(|c| c.is_whitespace() && c != ' ');
+        let text = if plain {
+            text.to_string()
+        } else {
+            text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(SEARCH_TEXT).collect()
+        };
         SearchEntry(kind, id.to_string(), title.to_string(), text, format!("{dir}/{id}.html"))
     }
 }
 
+/// The incidents' entries of the search index, as the JSON array's items (without brackets).
+fn incident_search(incidents: &[incidents::Summary], view: View) -> Result<String> {
+    let mut out = Vec::with_capacity(incidents.len() * 128);
+    for i in incidents {
+        let text = format!(
+            "{} {} {}",
+            view.text(&i.service),
+            i.status.as_str().replace('_', " "),
+            i.team.as_deref().map(|t| view.text(t)).unwrap_or_default()
+        );
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        let entry = SearchEntry::new("incident", &i.id, view.text(&i.title), &text, "incidents");
+        serde_json::to_writer(&mut out, &entry)?;
+    }
+    String::from_utf8(out).map_err(|_| Error::internal("the search index is not UTF-8"))
+}
+
 /// `search-index.js`: the index as a script assigning `window.IMS_SEARCH`, so a page
 /// opened from disk loads it with a `<script>` tag. `<` is escaped so no text closes it.
-/// Articles come first, then problems, changes and incidents: a match in a few articles
-/// is not buried under the many incidents that share a title.
-fn search_index(entries: &[SearchEntry]) -> Result<String> {
-    let rank = |kind: &str| ["kb", "problem", "change", "incident"].iter().position(|k| *k == kind).unwrap_or(4);
+/// Articles come first, then problems, changes and incidents (`incidents`: their entries,
+/// from [`incident_search`]): a match in a few articles is not buried under the many
+/// incidents that share a title.
+fn search_index(entries: &[SearchEntry], incidents: &str) -> Result<String> {
+    let rank = |kind: &str| ["kb", "problem", "change"].iter().position(|k| *k == kind).unwrap_or(3);
     let mut entries: Vec<&SearchEntry> = entries.iter().collect();
     entries.sort_by_key(|e| rank(e.0));
-    let json = serde_json::to_string(&entries)?.replace('<', "\\u003c");
-    Ok(format!("window.IMS_SEARCH = {json};\n"))
+    let mut out = b"window.IMS_SEARCH = ".to_vec();
+    serde_json::to_writer(&mut out, &entries)?;
+    if !incidents.is_empty() {
+        out.pop();
+        if !entries.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(incidents.as_bytes());
+        out.push(b']');
+    }
+    out.extend_from_slice(b";\n");
+    let out = String::from_utf8(out).map_err(|_| Error::internal("the search index is not UTF-8"))?;
+    Ok(if out.contains('<') { out.replace('<', "\\u003c") } else { out })
 }
 
 fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<T>> {

@@ -61,12 +61,12 @@ pub struct Chart {
 }
 
 /// (value, count) for each distinct value, by value.
-pub fn count_by(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
-    let mut m: std::collections::BTreeMap<String, usize> = Default::default();
+pub fn count_by<'a>(items: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut m: std::collections::BTreeMap<&str, usize> = Default::default();
     for i in items {
         *m.entry(i).or_default() += 1;
     }
-    m.into_iter().collect()
+    m.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
 }
 
 /// A bar chart as inline SVG, made at build time: a y axis from 0 with gridlines, the

@@ -128,8 +128,8 @@ pub struct HistoryIncident {
 /// and when it ended (resolved or closed), if it did.
 pub struct Input<'a> {
     pub summary: &'a Summary,
-    pub title: String,
-    pub service: String,
+    pub title: &'a str,
+    pub service: &'a str,
     pub ended: Option<DateTime<Utc>>,
 }
 
@@ -169,26 +169,35 @@ pub fn build(
     let first = today - Duration::days(DAYS as i64 - 1);
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
     let mut names: Vec<String> = services.to_vec();
-    let mut state: std::collections::HashMap<String, State> = Default::default();
+    let mut state: std::collections::HashMap<&str, State> = Default::default();
     // Per service and day: how many incidents it had, and its worst few (highest priority,
     // then id), kept as they come: an incident open for months is on every day of the bars.
-    let mut days: std::collections::HashMap<String, Vec<(usize, Vec<&Input>)>> = Default::default();
+    let mut days: std::collections::HashMap<&str, Vec<(usize, Vec<&Input>)>> = Default::default();
     let mut active: Vec<&Input> = Vec::new();
     // (incident, first day, last day) of each incident on the bars.
     let mut spans: Vec<(&Input, usize, usize)> = Vec::new();
+    // The bars' first and last instants: most incidents of a large repository are
+    // outside them, and need no time-zone arithmetic.
+    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest());
+    let (bars_from, bars_to) = (start(first), start(today + Duration::days(1)));
     for i in inputs {
         let end = i.ended.unwrap_or(now);
-        let (from, to) = (local(i.summary.created_at), local(end));
         if i.summary.open() {
             active.push(i);
-            let s = state.entry(i.service.clone()).or_insert(State::Operational);
+            let s = state.entry(i.service).or_insert(State::Operational);
             *s = (*s).max(State::of(i.summary.priority));
         }
+        let before = bars_from.is_some_and(|f| end < f);
+        let after = bars_to.is_some_and(|t| i.summary.created_at >= t);
+        if before || after {
+            continue;
+        }
+        let (from, to) = (local(i.summary.created_at), local(end));
         if to < first || from > today {
             continue;
         }
-        if !names.contains(&i.service) {
-            names.push(i.service.clone());
+        if !names.iter().any(|n| n == i.service) {
+            names.push(i.service.to_string());
         }
         let (a, b) = ((from - first).num_days().max(0) as usize, ((to - first).num_days() as usize).min(DAYS - 1));
         spans.push((i, a, b));
@@ -196,7 +205,7 @@ pub fn build(
     // Worst first, so a day's first few incidents are its worst: no comparisons per day.
     spans.sort_by(|x, y| worse_first(x.0, y.0));
     for (i, a, b) in spans {
-        let row = days.entry(i.service.clone()).or_insert_with(|| vec![(0, Vec::new()); DAYS]);
+        let row = days.entry(i.service).or_insert_with(|| vec![(0, Vec::new()); DAYS]);
         for (count, worst) in &mut row[a..=b] {
             *count += 1;
             if worst.len() < SHOWN {
@@ -205,14 +214,14 @@ pub fn build(
         }
     }
     for name in state.keys() {
-        if !names.contains(name) {
-            names.push(name.clone());
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
         }
     }
     let mut out_services = Vec::new();
     for name in names {
-        let st = state.get(&name).copied().unwrap_or(State::Operational);
-        let row = days.remove(&name).unwrap_or_else(|| vec![(0, Vec::new()); DAYS]);
+        let st = state.get(name.as_str()).copied().unwrap_or(State::Operational);
+        let row = days.remove(name.as_str()).unwrap_or_else(|| vec![(0, Vec::new()); DAYS]);
         let mut bars = Vec::with_capacity(DAYS);
         let mut clear = 0;
         for (n, (count, day)) in row.into_iter().enumerate() {
@@ -260,8 +269,8 @@ pub fn build(
         let st = State::of(i.summary.priority);
         banner.push(Active {
             id: i.summary.id.clone(),
-            title: i.title.clone(),
-            service: i.service.clone(),
+            title: i.title.to_string(),
+            service: i.service.to_string(),
             state: st,
             state_label: st.label(),
             status: i.summary.status.as_str().replace('_', " "),
@@ -277,15 +286,18 @@ pub fn build(
             HistoryDay { date: date.to_string(), label: date.format("%A %-d %B %Y").to_string(), incidents: vec![] }
         })
         .collect();
-    let mut recent: Vec<&Input> = inputs.iter().filter(|i| local(i.summary.created_at) >= since).collect();
+    let since_at = start(since);
+    let recent =
+        |i: &&Input| since_at.is_none_or(|s| i.summary.created_at >= s) && local(i.summary.created_at) >= since;
+    let mut recent: Vec<&Input> = inputs.iter().filter(recent).collect();
     recent.sort_by(|a, b| b.summary.created_at.cmp(&a.summary.created_at).then(a.summary.id.cmp(&b.summary.id)));
     for i in recent {
         let n = (today - local(i.summary.created_at)).num_days();
         if let Some(day) = usize::try_from(n).ok().and_then(|n| history.get_mut(n)) {
             day.incidents.push(HistoryIncident {
                 id: i.summary.id.clone(),
-                title: i.title.clone(),
-                service: i.service.clone(),
+                title: i.title.to_string(),
+                service: i.service.to_string(),
                 priority: level_name(i.summary.priority).to_string(),
                 status: i.summary.status.as_str().replace('_', " "),
                 resolved: i.ended.map(ts),
