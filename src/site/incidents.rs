@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -214,26 +215,29 @@ pub struct Manifest {
     text: String,
 }
 
-/// The pages of the last build and their keys, by page (relative path).
-pub struct Old<'a>(HashMap<&'a str, &'a str>);
+/// The pages of the last build and their keys, by page (relative path), and which of
+/// them this build has made again.
+pub struct Old<'a> {
+    keys: HashMap<&'a str, (&'a str, usize)>,
+    made: Vec<AtomicBool>,
+}
 
 impl Old<'_> {
     /// Whether `rel` was made from `key` and is still there.
     pub fn fresh(&self, rel: &str, key: &str, on_disk: &OnDisk) -> bool {
-        self.0.get(rel).is_some_and(|k| *k == key) && on_disk.holds(rel)
+        self.keys.get(rel).is_some_and(|(k, _)| *k == key) && on_disk.holds(rel)
     }
 
-    pub fn pages(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().copied()
+    /// Notes that this build makes page `rel` (from any thread).
+    pub fn made(&self, rel: &str) {
+        if let Some((_, n)) = self.keys.get(rel) {
+            self.made[*n].store(true, Ordering::Relaxed);
+        }
     }
 
-    /// Whether the last build made page `rel`.
-    pub fn has(&self, rel: &str) -> bool {
-        self.0.contains_key(rel)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
+    /// The pages the last build made that this one did not (to remove).
+    pub fn unmade(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().filter(|(_, (_, n))| !self.made[*n].load(Ordering::Relaxed)).map(|(rel, _)| *rel)
     }
 }
 
@@ -292,7 +296,10 @@ impl Manifest {
     }
 
     pub fn old(&self) -> Old<'_> {
-        Old(self.text.lines().filter_map(|l| l.split_once('\t')).collect())
+        let keys: HashMap<&str, (&str, usize)> =
+            self.text.lines().filter_map(|l| l.split_once('\t')).enumerate().map(|(n, (r, k))| (r, (k, n))).collect();
+        let made = (0..keys.len().max(self.text.lines().count())).map(|_| AtomicBool::new(false)).collect();
+        Old { keys, made }
     }
 
     /// Saves the pages this build made or kept, unless they are what the file holds.
@@ -382,9 +389,6 @@ pub struct Loaded {
     pub visible: Vec<Summary>,
     /// The incident pages made or kept, with their render keys (for the folder's manifest).
     pub made: Vec<(String, String)>,
-    /// How many of them the last build made too: when that is all it made, no page of
-    /// the folder is to be removed.
-    pub known: usize,
     pub rendered: usize,
     pub written: usize,
 }
@@ -433,6 +437,9 @@ pub fn load_and_render(
         let wanted = shown(cached.as_ref()).then(|| page(&id));
         let cached = match cached {
             Some(mut summary) if !wanted.as_ref().is_some_and(stale) => {
+                if let Some((rel, _)) = &wanted {
+                    old.made(rel);
+                }
                 summary.blob = Some(blob);
                 return Ok(Done { summary, new_line: None, page: wanted, rendered: false, wrote: false });
             }
@@ -453,6 +460,9 @@ pub fn load_and_render(
         summary.blob = Some(blob);
         // The page by the record's own id (a summary made now knows whether it is public).
         let wanted = shown(Some(&summary)).then(|| page(&summary.id));
+        if let Some((rel, _)) = &wanted {
+            old.made(rel);
+        }
         let (mut rendered, mut wrote) = (false, false);
         if let Some(p) = wanted.as_ref().filter(|p| stale(p)) {
             rendered = true;
@@ -460,7 +470,7 @@ pub fn load_and_render(
         }
         Ok(Done { summary, new_line, page: wanted, rendered, wrote })
     })?;
-    let (mut rendered, mut written, mut known) = (0, 0, 0);
+    let (mut rendered, mut written) = (0, 0);
     let mut fresh = HashMap::new();
     let mut made = Vec::new();
     let mut visible = Vec::with_capacity(done.len());
@@ -472,7 +482,6 @@ pub fn load_and_render(
             fresh.insert(blob, line);
         }
         if let Some(page) = d.page {
-            known += usize::from(old.has(&page.0));
             made.push(page);
         }
         if inputs.internal || d.summary.public {
@@ -481,7 +490,7 @@ pub fn load_and_render(
     }
     blobs::save(&cache_file, SITE_SUMMARIES, &lines, &walk, &fresh);
     visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    Ok(Loaded { visible, made, known, rendered, written })
+    Ok(Loaded { visible, made, rendered, written })
 }
 
 /// Parses one incident by blob id (for the few pages that need the whole record).

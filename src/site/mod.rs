@@ -628,7 +628,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 let blobs = chunk.iter().filter_map(|s| s.blob);
                 let key = incidents::render_key_with(&[&common, &rel, &chunks.len().to_string(), &total], blobs);
                 list_pages.insert(rel.clone());
-                loaded.known += usize::from(old.has(&rel));
+                old.made(&rel);
                 if old.fresh(&rel, &key, &on_disk) {
                     loaded.made.push((rel, key));
                     continue;
@@ -1157,22 +1157,13 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         }
         // The `incidents/` folder: the pages the last build left (listed, or known from its
         // manifest) that this build did not make.
-        let made_here =
-            || -> HashSet<&str> { loaded.made.iter().filter_map(|(rel, _)| rel.strip_prefix("incidents/")).collect() };
         let gone: Vec<&str> = match &on_disk {
             incidents::OnDisk::Listed(names) => {
-                let made_here = made_here();
+                let made_here: HashSet<&str> =
+                    loaded.made.iter().filter_map(|(rel, _)| rel.strip_prefix("incidents/")).collect();
                 names.iter().map(String::as_str).filter(|n| n.ends_with(".html") && !made_here.contains(n)).collect()
             }
-            // Every page the last build left was made again: none goes.
-            incidents::OnDisk::AsLastBuilt if loaded.known == old.len() => vec![],
-            incidents::OnDisk::AsLastBuilt => {
-                let made_here = made_here();
-                old.pages()
-                    .filter_map(|rel| rel.strip_prefix("incidents/"))
-                    .filter(|n| !made_here.contains(n))
-                    .collect()
-            }
+            incidents::OnDisk::AsLastBuilt => old.unmade().filter_map(|rel| rel.strip_prefix("incidents/")).collect(),
         };
         for name in gone {
             match std::fs::remove_file(out.join("incidents").join(name)) {

@@ -497,6 +497,33 @@ fn rebuilds_render_only_what_changed_and_remove_what_the_audience_may_no_longer_
     assert!(repo.tmp.path().join("int/incidents/index.html").exists(), "a list page removed is made again");
 }
 
+/// A commit pushed by someone else can put a second file with an incident's id in
+/// another folder. A rebuild that trusts the folder's manifest must still remove the
+/// page of an incident the public may no longer see, however many times another page
+/// is made.
+#[test]
+fn a_duplicated_incident_file_cannot_keep_a_hidden_incidents_page_on_the_public_site() {
+    let repo = Repo::with_everyone();
+    let (l2, auditor) = (who("L2"), who("auditor"));
+    let shown = repo.incident("Checkout is slow");
+    let hidden = repo.incident("Printer on fire");
+    let out = repo.tmp.path().join("pub");
+    let build = || repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
+    build();
+    assert!(out.join(format!("incidents/{hidden}.html")).exists());
+    repo.ok(&l2, &["incident", "categorize", &hidden, "--category", "security"]);
+    let file = repo.git(&["ls-files", "records/incidents"]).lines().find(|l| l.contains(&shown)).unwrap().to_string();
+    std::fs::create_dir_all(repo.path.join("records/incidents/1999/01/01")).unwrap();
+    std::fs::copy(repo.path.join(&file), repo.path.join(format!("records/incidents/1999/01/01/{shown}.yaml"))).unwrap();
+    repo.git(&["add", "records"]);
+    repo.git(&["commit", "-qm", "a second copy of an incident"]);
+    build();
+    assert!(!out.join(format!("incidents/{hidden}.html")).exists(), "the security incident's page is gone");
+    for (path, text) in all_text(&out) {
+        assert!(!text.contains(&hidden), "{path} still names the security incident");
+    }
+}
+
 /// The site's incident summaries are a cache: garbled lines, folder lines naming blobs
 /// it has no line for, or a file of another format cost time, never a wrong page.
 #[test]
