@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -120,6 +121,7 @@ impl Summary {
             return None;
         }
         let facts = Facts::from_cache_line(f[8]).ok()?;
+        record_at(crate::ids::RecordKind::Incident, &facts.id, None).ok()?;
         Some(Summary {
             id: facts.id.clone(),
             title: facts.title.clone(),
@@ -142,6 +144,27 @@ impl Summary {
 
     pub fn open(&self) -> bool {
         !self.status.is_done()
+    }
+}
+
+/// Checks that a record's id is a well-formed id of its kind and, when its path is
+/// known, that the record sits at the path its id gives: the id names the record's page
+/// file, and a commit made by hand (which `ims verify` reports) can put anything there,
+/// `../` included, or a second file with another record's id.
+pub fn record_at(kind: crate::ids::RecordKind, id: &str, path: Option<&str>) -> Result<()> {
+    let well_formed = crate::ids::RecordId::parse(id, "id").is_ok_and(|r| r.kind == kind && r.id == id);
+    let expected = crate::ids::record_path(kind, id);
+    match path {
+        _ if !well_formed => Err(Error::invalid(format!(
+            "{}: `{}` is not a well-formed {} id; the site is not built from a record `ims verify` refuses",
+            path.unwrap_or("a record"),
+            id.escape_debug(),
+            kind.entity()
+        ))),
+        Some(p) if p != expected => Err(Error::invalid(format!(
+            "{p}: the record's id {id} belongs at {expected}; the site is not built from a record `ims verify` refuses"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -254,10 +277,14 @@ pub enum OnDisk {
 
 impl OnDisk {
     /// The folder `dir` of the output, whose manifest is `manifest`.
-    pub fn of(dir: &Path, manifest: &Manifest) -> OnDisk {
-        match (&manifest.folder, folder_time(dir)) {
-            (Some(recorded), Some(now)) if *recorded == now => OnDisk::AsLastBuilt,
-            _ => OnDisk::Listed(existing(dir)),
+    /// With the folder's time as seen before it was listed, when that time is settled
+    /// ([`settled`]): if the folder still has it when the build ends, no name was added
+    /// or removed in between.
+    pub fn of(dir: &Path, manifest: &Manifest) -> (OnDisk, Option<SystemTime>) {
+        let now = SystemTime::now();
+        match folder_time(dir) {
+            Some(t) if manifest.folder.as_deref() == Some(stamp(t).as_str()) => (OnDisk::AsLastBuilt, Some(t)),
+            t => (OnDisk::Listed(existing(dir)), t.filter(|t| settled(*t, now))),
         }
     }
 
@@ -270,11 +297,43 @@ impl OnDisk {
     }
 }
 
-/// A folder's modification time to the nanosecond, as text.
-fn folder_time(dir: &Path) -> Option<String> {
-    let t = std::fs::metadata(dir).ok()?.modified().ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some(format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
+/// A folder's modification time.
+fn folder_time(dir: &Path) -> Option<SystemTime> {
+    std::fs::metadata(dir).ok()?.modified().ok()
+}
+
+/// A time as the manifest records it, to the nanosecond.
+fn stamp(t: SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+/// Whether a folder time `t` read at `now` can no longer be given again to a later
+/// change: the file system's clock has moved past the tick it belongs to. File systems
+/// keep times in coarse ticks (a few milliseconds on ext4; whole seconds, even two, on
+/// others, whose times have no nanoseconds), and a name added in the same tick leaves
+/// the time as it was (git calls such an entry "racily clean").
+fn settled(t: SystemTime, now: SystemTime) -> bool {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let tick = if d.subsec_nanos() == 0 { Duration::from_secs(2) } else { Duration::from_millis(20) };
+    t + tick < now
+}
+
+/// Whether `name` can be a page this build made in a folder of the site: one plain
+/// file name ending in `.html`. A manifest line or a cached id naming anything else
+/// (`../`, a NUL, an absolute path) is not acted on.
+pub fn page_name(name: &str) -> bool {
+    name.len() > ".html".len()
+        && name.ends_with(".html")
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// `dir/name` with a plain folder name and a [`page_name`].
+fn page_rel(rel: &str) -> bool {
+    rel.split_once('/').is_some_and(|(dir, name)| {
+        !dir.is_empty() && dir.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') && page_name(name)
+    })
 }
 
 impl Manifest {
@@ -295,10 +354,12 @@ impl Manifest {
         Manifest { file, common: common.to_string(), folder, text }
     }
 
+    /// The pages of the manifest; a line naming anything but a page is left out.
     pub fn old(&self) -> Old<'_> {
-        let keys: HashMap<&str, (&str, usize)> =
-            self.text.lines().filter_map(|l| l.split_once('\t')).enumerate().map(|(n, (r, k))| (r, (k, n))).collect();
-        let made = (0..keys.len().max(self.text.lines().count())).map(|_| AtomicBool::new(false)).collect();
+        let pages: Vec<(&str, &str)> =
+            self.text.lines().filter_map(|l| l.split_once('\t')).filter(|(rel, _)| page_rel(rel)).collect();
+        let made = pages.iter().map(|_| AtomicBool::new(false)).collect();
+        let keys = pages.into_iter().enumerate().map(|(n, (r, k))| (r, (k, n))).collect();
         Old { keys, made }
     }
 
@@ -311,23 +372,31 @@ impl Manifest {
     }
 
     /// Saves the pages of folder `dir` this build made or kept, once it has written and
-    /// removed them all, with the folder's time. The time is trusted next build only if
-    /// the manifest was written in a later tick of the file system's clock than the
-    /// folder last changed: a name added in the same tick would not change it.
-    pub fn save_folder(&self, made: &[(String, String)], dir: &Path) {
+    /// removed them all, with the folder's time when the next build may trust it to mean
+    /// "exactly these pages": the time `seen` before this build listed or trusted the
+    /// folder if it still has it (no name added or removed since, by anyone); otherwise
+    /// a time read, settled, around a listing that holds exactly the pages made. A name
+    /// put there during the build (between the listing and the end) fails that check,
+    /// and the next build lists the folder.
+    pub fn save_folder(&self, made: &[(String, String)], dir: &Path, seen: Option<SystemTime>) {
         let body = Self::body(made);
-        let Some(time) = folder_time(dir) else { return self.save(made) };
-        if body == self.text && self.folder.as_ref() == Some(&time) {
+        let time = match folder_time(dir) {
+            Some(t) if Some(t) == seen => Some(t),
+            _ => {
+                let now = SystemTime::now();
+                let before = folder_time(dir);
+                let names = existing(dir);
+                let html = names.iter().filter(|n| n.ends_with(".html")).count();
+                let exact = html == made.len()
+                    && made.iter().all(|(rel, _)| rel.rsplit_once('/').is_some_and(|(_, n)| names.contains(n)));
+                before.filter(|t| exact && settled(*t, now) && folder_time(dir) == Some(*t))
+            }
+        };
+        let folder = time.map(stamp).unwrap_or_else(|| "-".into());
+        if body == self.text && self.folder.as_deref() == Some(folder.as_str()) {
             return;
         }
-        let text = |folder: &str| format!("common {}\nfolder {folder}\n{body}", self.common);
-        save(&self.file, SITE_MANIFEST, &text(&time));
-        let written = std::fs::metadata(&self.file).and_then(|m| m.modified()).ok();
-        let written = written.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        let later = written.is_some_and(|w| format!("{}.{:09}", w.as_secs(), w.subsec_nanos()) > time);
-        if !later {
-            save(&self.file, SITE_MANIFEST, &text("-"));
-        }
+        save(&self.file, SITE_MANIFEST, &format!("common {}\nfolder {folder}\n{body}", self.common));
     }
 
     fn body(made: &[(String, String)]) -> String {
@@ -421,11 +490,24 @@ pub fn load_and_render(
     let text = crate::cache::read(&cache_file, SITE_SUMMARIES).unwrap_or_default();
     let lines = Lines::index(&text);
     let walk = Walk::of(&repo.git, snap.subtree(DIR)?.map(|t| t.id()), DIR, &lines)?;
+    if let Some(blob) = walk.repeated() {
+        let at = walk.paths.get(&blob).map(String::as_str).unwrap_or(DIR);
+        return Err(Error::invalid(format!(
+            "{at}: the same incident file (blob {blob}) is in two places; the site is not built from records `ims verify` refuses"
+        )));
+    }
     let git_dir = repo.git.path().to_path_buf();
     let workdir = repo.git.workdir().map(Path::to_path_buf);
     let done = blobs::on_every_core(&git_dir, &walk, &lines, |blob, line, git| {
-        let cached = line.and_then(Summary::from_line);
         let path = walk.paths.get(&blob);
+        let cached = match line.and_then(Summary::from_line) {
+            // A folder read from git names the file: it must be the one its id gives.
+            Some(s) => {
+                record_at(crate::ids::RecordKind::Incident, &s.id, path.map(String::as_str))?;
+                Some(s)
+            }
+            None => None,
+        };
         let id = match (&cached, path) {
             (Some(s), _) => s.id.clone(),
             (None, Some(p)) => Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -449,6 +531,7 @@ pub fn load_and_render(
         let what = path.cloned().unwrap_or_else(|| format!("{DIR}/…/{id}.yaml"));
         let bytes = blobs::content(git.get()?, workdir.as_deref(), blob, path.map(String::as_str))?;
         let incident: Incident = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &what)?;
+        record_at(crate::ids::RecordKind::Incident, &incident.incident_id, path.map(String::as_str))?;
         let (mut summary, new_line) = match cached {
             Some(s) => (s, None),
             None => {
@@ -498,4 +581,45 @@ pub fn parse(repo: &Repo, s: &Summary) -> Result<Incident> {
     let blob = s.blob.ok_or_else(|| Error::internal("a summary without its blob"))?;
     let bytes = repo.git.find_blob(blob)?.content().to_vec();
     Ok(crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &s.id)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_time_is_trusted_only_once_its_clock_tick_has_passed() {
+        let t = std::time::UNIX_EPOCH + Duration::new(1_800_000_000, 123_456_789);
+        assert!(!settled(t, t), "the same instant");
+        assert!(!settled(t, t + Duration::from_millis(5)), "within a tick");
+        assert!(settled(t, t + Duration::from_millis(50)));
+        // Whole seconds: a file system of coarse times (two seconds on some).
+        let whole = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert!(!settled(whole, whole + Duration::from_millis(1500)));
+        assert!(settled(whole, whole + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn only_plain_page_names_are_acted_on() {
+        for good in ["INC-20260101-0000000000.html", "index.html", "status-in-progress.html", "page-3.html"] {
+            assert!(page_name(good), "{good}");
+        }
+        for bad in ["../x.html", "..", ".html", "a/b.html", "/abs.html", "notes.txt", "a\0b.html", ".hidden.html"] {
+            assert!(!page_name(bad), "{bad}");
+        }
+        assert!(page_rel("incidents/index.html") && page_rel("audit/page-1.html"));
+        assert!(!page_rel("incidents/../../ims.yaml") && !page_rel("../incidents/x.html") && !page_rel("x.html"));
+    }
+
+    #[test]
+    fn ids_must_be_well_formed_and_at_their_own_path() {
+        use crate::ids::RecordKind::Incident;
+        let id = "INC-20260101-0000000000";
+        assert!(record_at(Incident, id, None).is_ok());
+        assert!(record_at(Incident, id, Some("records/incidents/2026/01/01/INC-20260101-0000000000.yaml")).is_ok());
+        assert!(record_at(Incident, id, Some("records/incidents/1999/01/01/INC-20260101-0000000000.yaml")).is_err());
+        for bad in ["../../x", "inc-20260101-0000000000", "PRB-20260101-0000000000", "INC-20260101-00000000001"] {
+            assert!(record_at(Incident, bad, None).is_err(), "{bad}");
+        }
+    }
 }

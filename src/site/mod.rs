@@ -463,10 +463,12 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     let (tera, templates) = tera(repo, tip)?;
     // The records besides incidents, and of them what this audience may see: for the
     // public, what `audience::is_public` allows, following links.
-    let problems: Vec<model::problem::Problem> = load_all(&snap, RecordKind::Problem)?;
-    let changes: Vec<model::change::Change> = load_all(&snap, RecordKind::Change)?;
-    let articles: Vec<model::kb::Article> = load_all(&snap, RecordKind::Kb)?;
-    let reviews: Vec<model::pir::Review> = load_all(&snap, RecordKind::Pir)?;
+    let problems: Vec<model::problem::Problem> =
+        load_all(&snap, RecordKind::Problem, |p: &model::problem::Problem| &p.problem_id)?;
+    let changes: Vec<model::change::Change> =
+        load_all(&snap, RecordKind::Change, |c: &model::change::Change| &c.change_id)?;
+    let articles: Vec<model::kb::Article> = load_all(&snap, RecordKind::Kb, |a: &model::kb::Article| &a.kb_id)?;
+    let reviews: Vec<model::pir::Review> = load_all(&snap, RecordKind::Pir, |r: &model::pir::Review| &r.pir_id)?;
     let links = if internal {
         Links::default()
     } else {
@@ -539,7 +541,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
     // they were made from.
     let folder = incidents::Manifest::load(repo, out, internal, "incident-pages", &inputs.common()?);
     let old = folder.old();
-    let on_disk = incidents::OnDisk::of(&out.join("incidents"), &folder);
+    let (on_disk, seen) = incidents::OnDisk::of(&out.join("incidents"), &folder);
     let mut loaded = incidents::load_and_render(repo, tip, out, &inputs, &old, &on_disk)?;
     let incidents = &loaded.visible;
     let git_dir = repo.git.path().to_path_buf();
@@ -1185,7 +1187,7 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
         // Saved once the folder holds exactly what this build made, with its time.
         let pages_made = loaded.made.len();
         drop(old);
-        folder.save_folder(&loaded.made, &out.join("incidents"));
+        folder.save_folder(&loaded.made, &out.join("incidents"), seen);
         Ok(Built {
             out: out.to_path_buf(),
             pages: pages.len() + pages_made + audit_pages.len(),
@@ -1293,11 +1295,20 @@ fn search_index(entries: &[SearchEntry], incidents: &str) -> Result<String> {
     Ok(if out.contains('<') { out.replace('<', "\\u003c") } else { out })
 }
 
-fn load_all<T: serde::de::DeserializeOwned>(snap: &dyn Snapshot, kind: RecordKind) -> Result<Vec<T>> {
-    Ok(model::all_records(snap, kind)?
-        .into_iter()
-        .map(|(path, bytes)| crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path))
-        .collect::<ims_core::error::Result<_>>()?)
+/// Every record of a kind, each checked to hold a well-formed id at its own path (the id
+/// names its page file).
+fn load_all<T: serde::de::DeserializeOwned>(
+    snap: &dyn Snapshot,
+    kind: RecordKind,
+    id: fn(&T) -> &str,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for (path, bytes) in model::all_records(snap, kind)? {
+        let record: T = crate::yaml::from_str(&String::from_utf8_lossy(&bytes), &path)?;
+        incidents::record_at(kind, id(&record), Some(&path))?;
+        out.push(record);
+    }
+    Ok(out)
 }
 
 /// Every period of this length that holds an incident's creation, oldest first.

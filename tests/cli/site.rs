@@ -497,31 +497,99 @@ fn rebuilds_render_only_what_changed_and_remove_what_the_audience_may_no_longer_
     assert!(repo.tmp.path().join("int/incidents/index.html").exists(), "a list page removed is made again");
 }
 
-/// A commit pushed by someone else can put a second file with an incident's id in
-/// another folder. A rebuild that trusts the folder's manifest must still remove the
-/// page of an incident the public may no longer see, however many times another page
-/// is made.
+/// A commit pushed by someone else (not a procedure, so `ims verify` reports it) can put
+/// anything in a record: an id that climbs out of the site's folder, or a second file
+/// with another incident's id. The build refuses both, exit 3, and writes nothing
+/// outside its folder; an incremental build and a clean one agree.
 #[test]
-fn a_duplicated_incident_file_cannot_keep_a_hidden_incidents_page_on_the_public_site() {
+fn a_pushed_record_cannot_write_outside_the_site_or_duplicate_a_page() {
     let repo = Repo::with_everyone();
-    let (l2, auditor) = (who("L2"), who("auditor"));
+    let auditor = who("auditor");
     let shown = repo.incident("Checkout is slow");
-    let hidden = repo.incident("Printer on fire");
     let out = repo.tmp.path().join("pub");
-    let build = || repo.ok(&auditor, &["site", "build", "--audience", "public", "--out", out.to_str().unwrap()]);
-    build();
-    assert!(out.join(format!("incidents/{hidden}.html")).exists());
-    repo.ok(&l2, &["incident", "categorize", &hidden, "--category", "security"]);
+    let build = |code: i32| {
+        let args = ["site", "build", "--audience", "public", "--out", out.to_str().unwrap()];
+        if code == 0 {
+            repo.ok(&auditor, &args);
+            String::new()
+        } else {
+            repo.fails(&auditor, &args, code)
+        }
+    };
+    build(0);
     let file = repo.git(&["ls-files", "records/incidents"]).lines().find(|l| l.contains(&shown)).unwrap().to_string();
+    let text = std::fs::read_to_string(repo.path.join(&file)).unwrap();
+    // An id that climbs out of the output folder.
+    let climbing = text.replace(&format!("incident_id: \"{shown}\""), "incident_id: \"../../../victim/pwn\"");
+    assert_ne!(climbing, text);
+    std::fs::write(repo.path.join(&file), &climbing).unwrap();
+    repo.git(&["commit", "-qam", "an id that climbs"]);
+    let err = build(3);
+    assert!(err.contains("not a well-formed incident id"), "{err}");
+    assert!(!repo.tmp.path().join("victim").exists(), "nothing written outside the site");
+    std::fs::remove_dir_all(repo.path.join(".git/ims/cache")).unwrap();
+    build(3);
+    // A second copy of an incident in another folder, same content or not.
+    std::fs::write(repo.path.join(&file), &text).unwrap();
+    repo.git(&["commit", "-qam", "back"]);
+    build(0);
     std::fs::create_dir_all(repo.path.join("records/incidents/1999/01/01")).unwrap();
-    std::fs::copy(repo.path.join(&file), repo.path.join(format!("records/incidents/1999/01/01/{shown}.yaml"))).unwrap();
-    repo.git(&["add", "records"]);
-    repo.git(&["commit", "-qm", "a second copy of an incident"]);
-    build();
-    assert!(!out.join(format!("incidents/{hidden}.html")).exists(), "the security incident's page is gone");
-    for (path, text) in all_text(&out) {
-        assert!(!text.contains(&hidden), "{path} still names the security incident");
+    let copy = repo.path.join(format!("records/incidents/1999/01/01/{shown}.yaml"));
+    for content in [text.clone(), text.replace("Checkout is slow", "A second title")] {
+        std::fs::write(&copy, &content).unwrap();
+        repo.git(&["add", "records"]);
+        repo.git(&["commit", "-qm", "a second copy of an incident"]);
+        let err = build(3);
+        assert!(err.contains("records/incidents/1999/01/01") || err.contains("in two places"), "{err}");
+        let _ = std::fs::remove_dir_all(repo.path.join(".git/ims/cache"));
+        build(3);
     }
+}
+
+/// The page manifest and the summary cache are read, not obeyed: lines naming paths
+/// outside the folder, or ids that are not ids, are left alone.
+#[test]
+fn a_tampered_manifest_or_summary_cache_touches_nothing_outside_the_site() {
+    let repo = Repo::with_everyone();
+    let auditor = who("auditor");
+    repo.incident("Checkout is slow");
+    let out = repo.tmp.path().join("int");
+    let build = || repo.ok(&auditor, &["site", "build", "--out", out.to_str().unwrap()]);
+    build();
+    let cache = repo.path.join(".git/ims/cache");
+    let manifest = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("site-manifest-incident-pages"))
+        .unwrap();
+    let victim = repo.tmp.path().join("victim.html");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::fs::write(out.join("incidents/notes.txt"), "not a page").unwrap();
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    for rel in [
+        "incidents/../../ims.yaml",
+        "incidents/../../victim.html",
+        "incidents/notes.txt",
+        "incidents/..",
+        "incidents/a\0b.html",
+    ] {
+        text.push_str(&format!("{rel}\tkey\n"));
+    }
+    std::fs::write(&manifest, text).unwrap();
+    let summaries = cache.join("site-summaries.cache");
+    let mut text = std::fs::read_to_string(&summaries).unwrap();
+    let line = text.lines().nth(1).unwrap().to_string();
+    let (blob, rest) = line.split_once('\t').unwrap();
+    let id = rest.split('\t').nth(8).unwrap();
+    text.push_str(&format!("{blob}\t{}\n", rest.replace(id, "../../../victim")));
+    std::fs::write(&summaries, text).unwrap();
+    build();
+    build();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(repo.path.join("ims.yaml").exists());
+    assert!(out.join("incidents/notes.txt").exists(), "only pages are removed");
+    assert!(!repo.tmp.path().join("victim").exists() && !repo.path.join("victim.html").exists());
 }
 
 /// The site's incident summaries are a cache: garbled lines, folder lines naming blobs

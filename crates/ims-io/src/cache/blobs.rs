@@ -116,7 +116,9 @@ impl<'a> Lines<'a> {
 #[derive(Default)]
 pub struct Walk {
     pub blobs: Vec<Oid>,
-    /// The path of each blob that has no cached line (whose record must be read).
+    /// The path of each blob of the folders read from git (every blob without a cached
+    /// line is in one). A folder the cache lists was read, with its names, by an earlier
+    /// run.
     pub paths: HashMap<Oid, String>,
     folders: Vec<(Oid, Vec<Oid>)>,
     folders_cached: Vec<Oid>,
@@ -133,6 +135,13 @@ impl Walk {
         Ok(out)
     }
 
+    /// A blob found at two places: one file's content twice, which no records folder
+    /// `ims verify` accepts holds (each file has its own id).
+    pub fn repeated(&self) -> Option<Oid> {
+        let mut seen: IdMap<()> = IdMap::default();
+        self.blobs.iter().find(|b| seen.insert(key(b), ()).is_some()).copied()
+    }
+
     fn walk(&mut self, git: &git2::Repository, tree_id: Oid, dir: &str, lines: &Lines) -> Result<()> {
         if let Some(blobs) = lines.folder(&tree_id) {
             self.blobs.extend(blobs);
@@ -147,9 +156,7 @@ impl Walk {
             match entry.kind() {
                 Some(ObjectType::Blob) => {
                     let id = entry.id();
-                    if !lines.blobs.contains_key(&key(&id)) {
-                        self.paths.insert(id, format!("{dir}/{name}"));
-                    }
+                    self.paths.insert(id, format!("{dir}/{name}"));
                     self.blobs.push(id);
                 }
                 Some(ObjectType::Tree) => {
