@@ -153,14 +153,17 @@ impl Summary {
 /// `../` included, or a second file with another record's id.
 pub fn record_at(kind: crate::ids::RecordKind, id: &str, path: Option<&str>) -> Result<()> {
     let well_formed = crate::ids::RecordId::parse(id, "id").is_ok_and(|r| r.kind == kind && r.id == id);
-    let expected = crate::ids::record_path(kind, id);
-    match path {
-        _ if !well_formed => Err(Error::invalid(format!(
+    if !well_formed {
+        return Err(Error::invalid(format!(
             "{}: `{}` is not a well-formed {} id; the site is not built from a record `ims verify` refuses",
             path.unwrap_or("a record"),
             id.escape_debug(),
             kind.entity()
-        ))),
+        )));
+    }
+    // Only a well-formed id has a path.
+    let expected = crate::ids::record_path(kind, id);
+    match path {
         Some(p) if p != expected => Err(Error::invalid(format!(
             "{p}: the record's id {id} belongs at {expected}; the site is not built from a record `ims verify` refuses"
         ))),
@@ -387,8 +390,9 @@ impl Manifest {
                 let before = folder_time(dir);
                 let names = existing(dir);
                 let html = names.iter().filter(|n| n.ends_with(".html")).count();
-                let exact = html == made.len()
-                    && made.iter().all(|(rel, _)| rel.rsplit_once('/').is_some_and(|(_, n)| names.contains(n)));
+                let made: HashSet<&str> =
+                    made.iter().filter_map(|(rel, _)| rel.rsplit_once('/').map(|(_, n)| n)).collect();
+                let exact = html == made.len() && made.iter().all(|n| names.contains(*n));
                 before.filter(|t| exact && settled(*t, now) && folder_time(dir) == Some(*t))
             }
         };
@@ -618,7 +622,15 @@ mod tests {
         assert!(record_at(Incident, id, None).is_ok());
         assert!(record_at(Incident, id, Some("records/incidents/2026/01/01/INC-20260101-0000000000.yaml")).is_ok());
         assert!(record_at(Incident, id, Some("records/incidents/1999/01/01/INC-20260101-0000000000.yaml")).is_err());
-        for bad in ["../../x", "inc-20260101-0000000000", "PRB-20260101-0000000000", "INC-20260101-00000000001"] {
+        for bad in [
+            "../../x",
+            "inc-20260101-0000000000",
+            "PRB-20260101-0000000000",
+            "INC-20260101-00000000001",
+            "INC-1-X",
+            "KB-2026080é-AAAAAAAAAA",
+            "../../../v/pwn-20260807-AAAAAAAAAA",
+        ] {
             assert!(record_at(Incident, bad, None).is_err(), "{bad}");
         }
     }

@@ -440,6 +440,9 @@ fn render(tera: &Tera, name: &str, ctx: &Context) -> Result<String> {
 pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) -> Result<Built> {
     let tip = repo.tip()?.ok_or_else(|| Error::invalid("nothing to build: the branch has no commits"))?;
     check_folder(out, audience)?;
+    for dir in ["incidents", "kb", "reports", "problems", "changes", "pir", "audit"] {
+        cache::real_folder(&out.join(dir))?;
+    }
     cache::write_if_changed(&out.join(MARKER), format!("{}\n", audience.as_str()).as_bytes())?;
     let snap = repo.snapshot(Some(tip))?;
     let config = model::config(&snap)?;

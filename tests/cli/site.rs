@@ -529,10 +529,22 @@ fn a_pushed_record_cannot_write_outside_the_site_or_duplicate_a_page() {
     assert!(!repo.tmp.path().join("victim").exists(), "nothing written outside the site");
     std::fs::remove_dir_all(repo.path.join(".git/ims/cache")).unwrap();
     build(3);
-    // A second copy of an incident in another folder, same content or not.
+    // A day folder moved elsewhere (a tree's id does not say where it sits).
     std::fs::write(repo.path.join(&file), &text).unwrap();
     repo.git(&["commit", "-qam", "back"]);
     build(0);
+    let day = Path::new(&file).parent().unwrap().to_str().unwrap().to_string();
+    std::fs::create_dir_all(repo.path.join("records/incidents/1998/01")).unwrap();
+    repo.git(&["mv", &day, "records/incidents/1998/01/01"]);
+    repo.git(&["commit", "-qm", "a day folder moved"]);
+    let err = build(3);
+    assert!(err.contains("belongs at"), "{err}");
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ims/cache"));
+    build(3);
+    repo.git(&["mv", "records/incidents/1998/01/01", &day]);
+    repo.git(&["commit", "-qm", "moved back"]);
+    build(0);
+    // A second copy of an incident in another folder, same content or not.
     std::fs::create_dir_all(repo.path.join("records/incidents/1999/01/01")).unwrap();
     let copy = repo.path.join(format!("records/incidents/1999/01/01/{shown}.yaml"));
     for content in [text.clone(), text.replace("Checkout is slow", "A second title")] {
@@ -590,6 +602,41 @@ fn a_tampered_manifest_or_summary_cache_touches_nothing_outside_the_site() {
     assert!(repo.path.join("ims.yaml").exists());
     assert!(out.join("incidents/notes.txt").exists(), "only pages are removed");
     assert!(!repo.tmp.path().join("victim").exists() && !repo.path.join("victim.html").exists());
+}
+
+/// A symbolic link in the site's folder is never written through: a page at its place
+/// replaces it, and a folder of the site that is a link is refused (exit 3).
+#[test]
+fn links_in_the_site_folder_are_replaced_or_refused_never_followed() {
+    let repo = Repo::with_everyone();
+    let auditor = who("auditor");
+    let id = repo.incident("Checkout is slow");
+    let out = repo.tmp.path().join("int");
+    let args = ["site", "build", "--out", out.to_str().unwrap()];
+    repo.ok(&auditor, &args);
+    let victim = repo.tmp.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    for page in [format!("incidents/{id}.html"), "index.html".to_string(), "kb/index.html".to_string()] {
+        std::fs::remove_file(out.join(&page)).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join(&page)).unwrap();
+    }
+    // The caches gone too: every page is made again.
+    std::fs::remove_dir_all(repo.path.join(".git/ims/cache")).unwrap();
+    repo.ok(&auditor, &args);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    for page in [format!("incidents/{id}.html"), "index.html".to_string(), "kb/index.html".to_string()] {
+        let meta = std::fs::symlink_metadata(out.join(&page)).unwrap();
+        assert!(meta.file_type().is_file(), "{page} is a page again");
+    }
+    let elsewhere = repo.tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("notes.html"), "keep me").unwrap();
+    std::fs::remove_dir_all(out.join("kb")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("kb")).unwrap();
+    let err = repo.fails(&auditor, &args, 3);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
+    assert_eq!(std::fs::read_to_string(elsewhere.join("notes.html")).unwrap(), "keep me");
 }
 
 /// The site's incident summaries are a cache: garbled lines, folder lines naming blobs

@@ -6,9 +6,11 @@
 //! The file holds two kinds of lines, appended as they are learnt:
 //!
 //! - `<blob id>\t<line>`: what was derived from one record file's content.
-//! - `T<tree id>\t<blob id> <blob id> …`: the files of a folder that holds only files (a
-//!   day folder), in tree order, written once each of them has a line. A folder seen
-//!   before is then not read from git at all.
+//! - `T<tree id>\t<folder>\t<blob id> <blob id> …`: the files of a folder that holds only
+//!   files (a day folder), in tree order, written once each of them has a line. A folder
+//!   seen before at the same path is then not read from git at all. (The path is part of
+//!   the line because a tree's id does not say where it sits: the same day folder moved
+//!   elsewhere by a hand-made commit is read again, with its files' paths.)
 //!
 //! Nothing in the file is trusted beyond speed: a line that does not parse is ignored,
 //! and a folder line naming a blob without a line makes the folder be read again. Only
@@ -100,11 +102,14 @@ impl<'a> Lines<'a> {
         self.blobs.get(&key(blob)).copied()
     }
 
-    /// The blobs a cached folder line lists, when every one of them has a line (a
-    /// garbled folder line then names a blob the cache never saw, and the folder is read
-    /// from git again).
-    fn folder(&self, tree: &Oid) -> Option<Vec<Oid>> {
-        let line = self.trees.get(&key(tree))?;
+    /// The blobs a cached folder line lists for this tree at this path, when every one of
+    /// them has a line (a garbled folder line then names a blob the cache never saw, and
+    /// the folder is read from git again).
+    fn folder(&self, tree: &Oid, dir: &str) -> Option<Vec<Oid>> {
+        let (at, line) = self.trees.get(&key(tree))?.split_once('\t')?;
+        if at != dir {
+            return None;
+        }
         line.split(' ')
             .map(|hex| unhex(hex).filter(|k| self.blobs.contains_key(k)).and_then(|k| Oid::from_bytes(&k).ok()))
             .collect()
@@ -120,7 +125,7 @@ pub struct Walk {
     /// line is in one). A folder the cache lists was read, with its names, by an earlier
     /// run.
     pub paths: HashMap<Oid, String>,
-    folders: Vec<(Oid, Vec<Oid>)>,
+    folders: Vec<(Oid, String, Vec<Oid>)>,
     folders_cached: Vec<Oid>,
 }
 
@@ -143,7 +148,7 @@ impl Walk {
     }
 
     fn walk(&mut self, git: &git2::Repository, tree_id: Oid, dir: &str, lines: &Lines) -> Result<()> {
-        if let Some(blobs) = lines.folder(&tree_id) {
+        if let Some(blobs) = lines.folder(&tree_id, dir) {
             self.blobs.extend(blobs);
             self.folders_cached.push(tree_id);
             return Ok(());
@@ -168,7 +173,7 @@ impl Walk {
         }
         if only_files && self.blobs.len() > start {
             let listed = self.blobs[start..].to_vec();
-            self.folders.push((tree_id, listed));
+            self.folders.push((tree_id, dir.to_string(), listed));
         }
         Ok(())
     }
@@ -250,10 +255,10 @@ fn blob_id(bytes: &[u8]) -> [u8; 20] {
     h.finalize().into()
 }
 
-/// The cache line of a folder of files: its tree id and its blobs in tree order.
-fn folder_line(tree: &Oid, blobs: &[Oid]) -> String {
+/// The cache line of a folder of files: its tree id, its path and its blobs in tree order.
+fn folder_line(tree: &Oid, dir: &str, blobs: &[Oid]) -> String {
     let ids: Vec<String> = blobs.iter().map(Oid::to_string).collect();
-    format!("T{tree}\t{}\n", ids.join(" "))
+    format!("T{tree}\t{dir}\t{}\n", ids.join(" "))
 }
 
 /// Saves what this run learnt: `fresh` holds the new line of each blob whose cached line
@@ -269,8 +274,8 @@ pub fn save(path: &Path, kind: super::Kind, lines: &Lines, walk: &Walk, fresh: &
                 text.push_str(&format!("{oid}\t{line}\n"));
             }
         }
-        for (tree, blobs) in &walk.folders {
-            text.push_str(&folder_line(tree, blobs));
+        for (tree, dir, blobs) in &walk.folders {
+            text.push_str(&folder_line(tree, dir, blobs));
         }
         for tree in &walk.folders_cached {
             if let Some(line) = lines.trees.get(&key(tree)) {
@@ -287,8 +292,8 @@ pub fn save(path: &Path, kind: super::Kind, lines: &Lines, walk: &Walk, fresh: &
             text.push_str(&format!("{oid}\t{line}\n"));
         }
     }
-    for (tree, blobs) in &walk.folders {
-        text.push_str(&folder_line(tree, blobs));
+    for (tree, dir, blobs) in &walk.folders {
+        text.push_str(&folder_line(tree, dir, blobs));
     }
     if !text.is_empty() {
         let _ = super::append(path, kind, &text);
@@ -321,16 +326,18 @@ mod tests {
         let a = "1111111111111111111111111111111111111111";
         let b = "2222222222222222222222222222222222222222";
         let t = "3333333333333333333333333333333333333333";
-        let text = format!("{a}\tfacts\nT{t}\t{a} {b}\nnot a line\n");
+        let (tree, dir) = (Oid::from_str(t).unwrap(), "records/incidents/2026/01/01");
+        let text = format!("{a}\tfacts\nT{t}\t{dir}\t{a} {b}\nnot a line\n");
         let lines = Lines::index(&text);
         assert_eq!(lines.count, 3);
-        assert_eq!(lines.folder(&Oid::from_str(t).unwrap()), None, "b has no line");
+        assert_eq!(lines.folder(&tree, dir), None, "b has no line");
         let text = format!("{text}{b}\tfacts\n");
         let lines = Lines::index(&text);
-        let listed = lines.folder(&Oid::from_str(t).unwrap()).unwrap();
+        let listed = lines.folder(&tree, dir).unwrap();
         assert_eq!(listed, vec![Oid::from_str(a).unwrap(), Oid::from_str(b).unwrap()]);
-        let garbled = format!("T{t}\t{a} not-an-id\n");
-        assert_eq!(Lines::index(&garbled).folder(&Oid::from_str(t).unwrap()), None);
+        assert_eq!(lines.folder(&tree, "records/incidents/2026/01/02"), None, "the same tree moved elsewhere");
+        let garbled = format!("T{t}\t{dir}\t{a} not-an-id\n");
+        assert_eq!(Lines::index(&garbled).folder(&tree, dir), None);
     }
 
     #[test]

@@ -34,10 +34,11 @@ pub const VERIFY: Kind = Kind { name: "verify", version: 5, about: "commits ims 
 pub const READ_FACTS: Kind =
     Kind { name: "read-facts", version: 1, about: "read-audit facts at the last verified tip" };
 /// `ims report`'s facts per incident blob, and the blobs of each folder of incident files
-/// ([`crate::facts`], a [`blobs`] cache). The version is the facts' format and the file's layout (1: folder
-/// lines), so a change of either rebuilds it.
+/// ([`crate::facts`], a [`blobs`] cache). The version is the facts' format and the file's
+/// layout (1: folder lines, 2: folder lines name their path), so a change of either
+/// rebuilds it.
 pub const REPORT: Kind =
-    Kind { name: "report", version: crate::report::FACTS_FORMAT * 10 + 1, about: "report facts per incident" };
+    Kind { name: "report", version: crate::report::FACTS_FORMAT * 10 + 2, about: "report facts per incident" };
 /// The site's audit index (the tip it was built at, then one line per audited action).
 pub const SITE_AUDIT: Kind = Kind { name: "site-audit", version: 1, about: "the site's audit index" };
 /// The site's complete audit log: the heads it was read from, then every `ims audit` entry.
@@ -45,10 +46,10 @@ pub const SITE_AUDIT_LOG: Kind = Kind { name: "site-audit-log", version: 1, abou
 /// The site's incident summaries per blob ([`blobs`]). Its version follows the report
 /// facts' format (hundreds) and the summary's own fields and layout (units: 1 added the
 /// latest update times, 2 the untriaged clock's facts, 3 tab-separated lines with the
-/// facts inside and folder lines).
+/// facts inside and folder lines, 4 folder lines with their path).
 pub const SITE_SUMMARIES: Kind = Kind {
     name: "site-summaries",
-    version: crate::report::FACTS_FORMAT * 100 + 3,
+    version: crate::report::FACTS_FORMAT * 100 + 4,
     about: "the site's incident summaries",
 };
 /// The site's rendered pages and their render keys, per output folder and audience (2:
