@@ -7,27 +7,29 @@ use crate::error::Result;
 use crate::repo::Repo;
 
 /// Writes `bytes` to `path` unless it already holds them; whether it wrote. A symbolic
-/// link at `path` is replaced by the page, never written through: whoever could put a
-/// link in the site's folder must not make a build overwrite the file it points at.
+/// link at `path` is replaced by the page, never read or written through (both opens
+/// use O_NOFOLLOW, so this costs no extra call): whoever could put a link in the site's
+/// folder must not make a build overwrite the file it points at.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
-    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    if link {
-        std::fs::remove_file(path)?;
-    } else if std::fs::read(path).ok().as_deref() == Some(bytes) {
-        return Ok(false);
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let nofollow = |o: &mut std::fs::OpenOptions| o.custom_flags(libc::O_NOFOLLOW).open(path);
+    match nofollow(std::fs::OpenOptions::new().read(true)) {
+        Ok(mut f) => {
+            let mut old = Vec::with_capacity(bytes.len());
+            if f.read_to_end(&mut old).is_ok() && old == bytes {
+                return Ok(false);
+            }
+        }
+        // ELOOP: a link. Remove it (the link, not what it points at).
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => std::fs::remove_file(path)?,
+        Err(_) => {}
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NOFOLLOW: a link put there since the check above fails the write instead.
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
+    // A link put there since the read fails the write instead of being followed.
+    let mut f = nofollow(std::fs::OpenOptions::new().write(true).create(true).truncate(true))?;
     f.write_all(bytes)?;
     Ok(true)
 }
