@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::{parse_time, Env};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -32,17 +32,7 @@ pub struct ExportArgs {
 
 pub fn run(env: &Env, a: ExportArgs) -> Result<()> {
     let repo = env.repo()?;
-    let trust_root = a
-        .trust_root
-        .as_deref()
-        .map(|t| {
-            repo.git
-                .revparse_single(t)
-                .and_then(|o| o.peel_to_commit())
-                .map(|c| c.id())
-                .map_err(|_| Error::invalid(format!("--trust-root: `{t}` is not a commit here")))
-        })
-        .transpose()?;
+    let trust_root = crate::verify::trust_root(&repo, a.trust_root.as_deref())?;
     let out = if a.out.is_absolute() { a.out.clone() } else { env.dir.join(&a.out) };
     let request = crate::evidence::Request {
         since: parse_time("--since", &a.since)?,
