@@ -421,6 +421,22 @@ fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> Result<R> + S
     })
 }
 
+/// Writes pages on every core (`write` renders one and tells whether its file changed),
+/// adding each page and its render key to `made`; how many files changed.
+fn render_pages<P: Send + Sync>(
+    jobs: Vec<(String, String, P)>,
+    made: &mut Vec<(String, String)>,
+    write: impl Fn(&str, &P) -> Result<bool> + Sync,
+) -> Result<usize> {
+    let done = on_every_core(jobs, |(rel, key, page)| Ok((write(&rel, &page)?, rel, key)))?;
+    let mut written = 0;
+    for (wrote, rel, key) in done {
+        written += usize::from(wrote);
+        made.push((rel, key));
+    }
+    Ok(written)
+}
+
 /// A template's context with a view model's fields added at its top level (the names
 /// the templates, built-in and overriding, know).
 fn with_view(mut c: Context, view: &impl Serialize) -> Result<Context> {
@@ -658,18 +674,11 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
             }
         }
         // Rendered on every core: a full build renders each incident's row once per list it is in.
-        let made = on_every_core(list_jobs, |(rel, key, page)| {
-            let mut c = Context::new();
-            c.insert("site", &page_site);
-            c.insert("root", "../");
-            c.insert("list", &page);
-            let wrote = cache::write_if_changed(&out.join(&rel), render("incidents.html", &c)?.as_bytes())?;
-            Ok((rel, key, wrote))
+        list_written += render_pages(list_jobs, &mut loaded.made, |rel, page| {
+            let mut c = ctx_for("../");
+            c.insert("list", page);
+            cache::write_if_changed(&out.join(rel), render("incidents.html", &c)?.as_bytes())
         })?;
-        for (rel, key, wrote) in made {
-            list_written += usize::from(wrote);
-            loaded.made.push((rel, key));
-        }
 
         // Problems, changes and reviews: a list each and a page per record, linking both ways.
         let titles: HashMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.title.as_str())).collect();
@@ -1084,19 +1093,12 @@ pub fn build(repo: &Repo, out: &Path, audience: Audience, now: DateTime<Utc>) ->
                 };
                 jobs.push((rel, key, page));
             }
-            let made = on_every_core(jobs, |(rel, key, page)| {
-                let mut c = Context::new();
-                c.insert("site", &page_site);
-                c.insert("root", "../");
-                c.insert("page", &page);
+            list_written += render_pages(jobs, &mut kept, |rel, page| {
+                let mut c = ctx_for("../");
+                c.insert("page", page);
                 c.insert("index", &false);
-                let wrote = cache::write_if_changed(&out.join(&rel), render("auditlog.html", &c)?.as_bytes())?;
-                Ok((rel, key, wrote))
+                cache::write_if_changed(&out.join(rel), render("auditlog.html", &c)?.as_bytes())
             })?;
-            for (rel, key, wrote) in made {
-                list_written += usize::from(wrote);
-                kept.push((rel, key));
-            }
             drop(old);
             manifest.save(&kept);
             // Each kind of record on its own page (the incidents' entries are on the log's
