@@ -102,13 +102,34 @@ fn folder_audience(out: &Path) -> Result<Option<std::result::Result<Audience, St
     if entries.next().is_none() {
         return Ok(None);
     }
-    let found = match std::fs::read_to_string(out.join(MARKER)) {
-        Ok(text) => text.trim().parse::<Audience>().map_err(|_| format!("a build marked `{}`", text.trim())),
+    let found = match read_marker(&out.join(MARKER)) {
+        Ok(Some(text)) => text.trim().parse::<Audience>().map_err(|_| {
+            let shown: String = text.trim().chars().take(40).collect();
+            format!("a build marked `{}`", shown.escape_debug())
+        }),
+        Ok(None) => Err("a marker that is a symbolic link, not one ims wrote".to_string()),
         Err(_) if out.join("audit.html").exists() => Ok(Audience::Internal),
         Err(_) if ["index.html", "style.css", "feed.xml"].iter().all(|f| out.join(f).exists()) => Ok(Audience::Public),
         Err(_) => Err("files that are not a site build".to_string()),
     };
     Ok(Some(found))
+}
+
+/// The marker's first bytes (a marker is one word), or `None` when it is a symbolic
+/// link: ims never follows one, so a link to `/dev/zero` or to a secret file is neither
+/// read whole nor shown.
+fn read_marker(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
+        Ok(f) => {
+            let mut bytes = Vec::new();
+            f.take(64).read_to_end(&mut bytes)?;
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Refuses (exit 5) to build for `audience` into a folder holding another audience's

@@ -628,6 +628,13 @@ fn links_in_the_site_folder_are_replaced_or_refused_never_followed() {
         let meta = std::fs::symlink_metadata(out.join(&page)).unwrap();
         assert!(meta.file_type().is_file(), "{page} is a page again");
     }
+    // The audience marker as a link: neither followed nor shown.
+    std::fs::remove_file(out.join(".ims-site-audience")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", out.join(".ims-site-audience")).unwrap();
+    let err = repo.fails(&auditor, &args, 5);
+    assert!(err.contains("symbolic link"), "{err}");
+    std::fs::remove_file(out.join(".ims-site-audience")).unwrap();
+    std::fs::write(out.join(".ims-site-audience"), "internal\n").unwrap();
     let elsewhere = repo.tmp.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::write(elsewhere.join("notes.html"), "keep me").unwrap();
